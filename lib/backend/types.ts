@@ -1,0 +1,97 @@
+/**
+ * The interface every backend implements: the native QNN runtime (`Qnn`) and the
+ * pure-TypeScript mock (`MockBackend`). The pipeline runner, the CLI and most tests
+ * only ever see these types, so they never know which backend they have.
+ */
+import type { DType, QuantParams } from '../tensor/dtypes.js';
+import type { Tensor } from '../tensor/Tensor.js';
+
+/** QNN's tensor role in a graph (Qnn_TensorType_t), as the binary declares it. */
+export type TensorRole = 'APP_WRITE' | 'APP_READ' | 'APP_READWRITE' | 'NATIVE' | 'STATIC' | 'NULL' | 'UNDEFINED';
+
+/** What a graph declares about one input or output tensor. */
+export interface TensorSpec {
+  readonly name: string;
+  /** The QNN tensor id from the binary (not 0..n); absent for hand-written signatures. */
+  readonly id?: number;
+  readonly dtype: DType;
+  readonly dims: readonly number[];
+  readonly quant?: QuantParams;
+  readonly role?: TensorRole;
+}
+
+export interface GraphSignature {
+  readonly name: string;
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+}
+
+/**
+ * The signature file (`qnn-node inspect --json`, consumed by the mock backend):
+ * `{ "format": "qnn-node-signature", "version": 1, "graphs": [...] }`.
+ */
+export interface ContextSignature {
+  readonly format: 'qnn-node-signature';
+  readonly version: 1;
+  /** Where the signature came from (a binary's path, a manifest), for messages only. */
+  readonly source?: string;
+  readonly graphs: readonly GraphSignature[];
+}
+
+export type TensorMap = Record<string, Tensor>;
+
+export interface RunOptions {
+  /**
+   * Tensors to write outputs into (zero copy: the same objects come back). Outputs not
+   * named here are allocated.
+   */
+  readonly outputs?: TensorMap;
+  readonly signal?: AbortSignal;
+}
+
+export interface Graph {
+  readonly name: string;
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  /** Executes on a worker thread; inputs and outputs stay pinned until it settles. */
+  run(inputs: TensorMap, options?: RunOptions): Promise<TensorMap>;
+  /** Executes on the calling thread. */
+  runSync(inputs: TensorMap, options?: RunOptions): TensorMap;
+}
+
+/** Milliseconds spent in each phase of loading a context. */
+export interface LoadTimings {
+  /** Opening and memory-mapping (or receiving) the binary. */
+  readonly mapMs: number;
+  /** contextCreateFromBinary. */
+  readonly createMs: number;
+  /** Binary info + graphRetrieve for every graph. */
+  readonly retrieveMs: number;
+  readonly totalMs: number;
+}
+
+export interface Context extends AsyncDisposable {
+  readonly graphs: readonly Graph[];
+  /** The graph of that name; throws UNKNOWN_GRAPH naming the graphs there are. */
+  graph(name: string): Graph;
+  readonly loadTimings?: LoadTimings;
+  /** Idempotent; waits for in-flight runs; every later call throws DISPOSED. */
+  dispose(): Promise<void>;
+}
+
+export interface LoadContextOptions {
+  /**
+   * Graph signatures supplied by the caller: used when QnnSystem is unavailable or cannot
+   * read the binary (QNN backend), and as the graphs of a mock context.
+   */
+  readonly graphs?: readonly GraphSignature[];
+}
+
+export interface Backend extends AsyncDisposable {
+  /** 'qnn' for the native runtime, 'mock' for the TypeScript one. */
+  readonly kind: string;
+  /** A context binary by path (memory-mapped) or in memory. */
+  loadContext(source: string | Uint8Array, options?: LoadContextOptions): Promise<Context>;
+  /** Idempotent; disposes every context this backend created. */
+  dispose(): Promise<void>;
+}
