@@ -1,4 +1,4 @@
 export * from './errors.js';
-export * from './tensor/dtypes.js';
+export * from './tensor/index.js';
 export * from './backend/types.js';
 export * from './backend/registry.js';
