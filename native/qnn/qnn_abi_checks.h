@@ -1,0 +1,212 @@
+/*
+ * qnn-node: compile-time checks of every size and offset the runtime relies on
+ * (docs/qnn-abi.md). Include after qnn_api.h from any translation unit; it compiles in
+ * both header modes (own declarations and QNN_NODE_USE_SDK_HEADERS), in C11 and C++17.
+ * The checks apply to 64-bit targets only.
+ */
+#ifndef QNN_NODE_QNN_ABI_CHECKS_H
+#define QNN_NODE_QNN_ABI_CHECKS_H
+
+#include "qnn_api.h"
+
+#ifdef __cplusplus
+#include <cstddef>
+#define QNN_NODE_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#include <stddef.h>
+#define QNN_NODE_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
+#if UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu
+
+#define QNN_NODE_CHECK_SIZE(T, n) QNN_NODE_STATIC_ASSERT(sizeof(T) == (n), "sizeof(" #T ") != " #n)
+#define QNN_NODE_CHECK_OFFSET(T, f, n) \
+  QNN_NODE_STATIC_ASSERT(offsetof(T, f) == (n), "offsetof(" #T ", " #f ") != " #n)
+
+/* Handles, versions */
+QNN_NODE_CHECK_SIZE(Qnn_ErrorHandle_t, 8);
+QNN_NODE_CHECK_SIZE(Qnn_Version_t, 12);
+QNN_NODE_CHECK_SIZE(Qnn_ApiVersion_t, 24);
+QNN_NODE_CHECK_OFFSET(Qnn_ApiVersion_t, backendApiVersion, 12);
+
+/* Quantization parameters: 40 bytes, union at 8 */
+QNN_NODE_CHECK_SIZE(Qnn_QuantizeParams_t, 40);
+QNN_NODE_CHECK_OFFSET(Qnn_QuantizeParams_t, encodingDefinition, 0);
+QNN_NODE_CHECK_OFFSET(Qnn_QuantizeParams_t, quantizationEncoding, 4);
+QNN_NODE_CHECK_OFFSET(Qnn_QuantizeParams_t, scaleOffsetEncoding, 8);
+QNN_NODE_CHECK_OFFSET(Qnn_QuantizeParams_t, axisScaleOffsetEncoding, 8);
+QNN_NODE_CHECK_OFFSET(Qnn_QuantizeParams_t, bwScaleOffsetEncoding, 8);
+QNN_NODE_CHECK_OFFSET(Qnn_QuantizeParams_t, bwAxisScaleOffsetEncoding, 8);
+QNN_NODE_CHECK_SIZE(Qnn_ScaleOffset_t, 8);
+QNN_NODE_CHECK_SIZE(Qnn_AxisScaleOffset_t, 16);
+QNN_NODE_CHECK_OFFSET(Qnn_AxisScaleOffset_t, numScaleOffsets, 4);
+QNN_NODE_CHECK_OFFSET(Qnn_AxisScaleOffset_t, scaleOffset, 8);
+QNN_NODE_CHECK_SIZE(Qnn_BwAxisScaleOffset_t, 32);
+
+/* Tensors */
+QNN_NODE_CHECK_SIZE(Qnn_ClientBuffer_t, 16);
+QNN_NODE_CHECK_SIZE(Qnn_TensorV1_t, 112);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV1_t, id, 0);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV1_t, name, 8);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV1_t, type, 16);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV1_t, dataFormat, 20);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV1_t, dataType, 24);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV1_t, quantizeParams, 32);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV1_t, rank, 72);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV1_t, dimensions, 80);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV1_t, memType, 88);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV1_t, clientBuf, 96);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV1_t, memHandle, 96);
+QNN_NODE_CHECK_SIZE(Qnn_TensorV2_t, 136);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV2_t, id, 0);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV2_t, quantizeParams, 32);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV2_t, clientBuf, 96);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV2_t, isDynamicDimensions, 112);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV2_t, sparseParams, 120);
+QNN_NODE_CHECK_OFFSET(Qnn_TensorV2_t, isProduced, 132);
+QNN_NODE_CHECK_SIZE(Qnn_Tensor_t, 144);
+QNN_NODE_CHECK_OFFSET(Qnn_Tensor_t, v1, 8);
+QNN_NODE_CHECK_OFFSET(Qnn_Tensor_t, v2, 8);
+
+/* Config structs passed as NULL-terminated pointer arrays */
+QNN_NODE_CHECK_SIZE(QnnBackend_Config_t, 16);
+QNN_NODE_CHECK_SIZE(QnnContext_Config_t, 16);
+QNN_NODE_CHECK_SIZE(QnnGraph_Config_t, 16);
+QNN_NODE_CHECK_SIZE(QnnDevice_Config_t, 16);
+QNN_NODE_CHECK_OFFSET(QnnContext_Config_t, enableGraphs, 8);
+
+/* Core interface: header 40 bytes, then one pointer per slot */
+QNN_NODE_CHECK_OFFSET(QnnInterface_t, backendId, 0);
+QNN_NODE_CHECK_OFFSET(QnnInterface_t, providerName, 8);
+QNN_NODE_CHECK_OFFSET(QnnInterface_t, apiVersion, 16);
+QNN_NODE_CHECK_OFFSET(QnnInterface_t, QNN_INTERFACE_VER_NAME, 40);
+#define QNN_NODE_CHECK_SLOT(f, i) QNN_NODE_CHECK_OFFSET(QNN_INTERFACE_VER_TYPE, f, (i) * 8)
+QNN_NODE_CHECK_SLOT(propertyHasCapability, 0);
+QNN_NODE_CHECK_SLOT(backendCreate, 1);
+QNN_NODE_CHECK_SLOT(backendSetConfig, 2);
+QNN_NODE_CHECK_SLOT(backendGetApiVersion, 3);
+QNN_NODE_CHECK_SLOT(backendGetBuildId, 4);
+QNN_NODE_CHECK_SLOT(backendValidateOpConfig, 7);
+QNN_NODE_CHECK_SLOT(backendFree, 8);
+QNN_NODE_CHECK_SLOT(contextCreate, 9);
+QNN_NODE_CHECK_SLOT(contextGetBinarySize, 11);
+QNN_NODE_CHECK_SLOT(contextCreateFromBinary, 13);
+QNN_NODE_CHECK_SLOT(contextFree, 14);
+QNN_NODE_CHECK_SLOT(graphCreate, 15);
+QNN_NODE_CHECK_SLOT(graphCreateSubgraph, 16);
+QNN_NODE_CHECK_SLOT(graphRetrieve, 20);
+QNN_NODE_CHECK_SLOT(graphExecute, 21);
+QNN_NODE_CHECK_SLOT(graphExecuteAsync, 22);
+QNN_NODE_CHECK_SLOT(logCreate, 25);
+QNN_NODE_CHECK_SLOT(logSetLogLevel, 26);
+QNN_NODE_CHECK_SLOT(logFree, 27);
+QNN_NODE_CHECK_SLOT(profileCreate, 28);
+QNN_NODE_CHECK_SLOT(profileSetConfig, 29);
+QNN_NODE_CHECK_SLOT(profileGetEvents, 30);
+QNN_NODE_CHECK_SLOT(profileGetEventData, 32);
+QNN_NODE_CHECK_SLOT(profileGetExtendedEventData, 33);
+QNN_NODE_CHECK_SLOT(profileFree, 34);
+QNN_NODE_CHECK_SLOT(memRegister, 35);
+QNN_NODE_CHECK_SLOT(deviceGetPlatformInfo, 37);
+QNN_NODE_CHECK_SLOT(deviceFreePlatformInfo, 38);
+QNN_NODE_CHECK_SLOT(deviceGetInfrastructure, 39);
+QNN_NODE_CHECK_SLOT(deviceCreate, 40);
+QNN_NODE_CHECK_SLOT(deviceFree, 43);
+QNN_NODE_CHECK_SLOT(signalFree, 47);
+#if QNN_API_VERSION_MINOR >= 11
+QNN_NODE_CHECK_SLOT(errorGetMessage, 48);
+QNN_NODE_CHECK_SLOT(errorGetVerboseMessage, 49);
+QNN_NODE_CHECK_SLOT(errorFreeVerboseMessage, 50);
+#endif
+#if QNN_API_VERSION_MINOR >= 12
+QNN_NODE_CHECK_SLOT(graphGetProperty, 53);
+#endif
+#if QNN_API_VERSION_MINOR >= 13
+QNN_NODE_CHECK_SLOT(contextValidateBinary, 54);
+#endif
+#if QNN_API_VERSION_MINOR >= 15
+QNN_NODE_CHECK_SLOT(contextCreateFromBinaryWithSignal, 55);
+#endif
+#if QNN_API_VERSION_MINOR >= 17
+QNN_NODE_CHECK_SLOT(contextCreateFromBinaryListAsync, 56);
+QNN_NODE_CHECK_SLOT(tensorUpdateContextTensors, 58);
+#endif
+#if QNN_API_VERSION_MINOR >= 18
+QNN_NODE_CHECK_SLOT(contextApplyBinarySection, 61);
+#endif
+#if QNN_API_VERSION_MINOR >= 22
+QNN_NODE_CHECK_SLOT(backendGetProperty, 62);
+QNN_NODE_CHECK_SLOT(contextGetProperty, 63);
+#endif
+#if QNN_API_VERSION_MINOR >= 26
+QNN_NODE_CHECK_SLOT(contextFinalize, 66);
+#endif
+#if QNN_API_VERSION_MINOR >= 27
+QNN_NODE_CHECK_SLOT(globalConfigSet, 67);
+#endif
+#if QNN_API_VERSION_MINOR >= 28
+QNN_NODE_CHECK_SLOT(contextCreateFromBinaryWithCallback, 68);
+#endif
+#if QNN_API_VERSION_MINOR == 32
+QNN_NODE_CHECK_SLOT(contextFreeBinarySectionUpdate, 70);
+QNN_NODE_CHECK_SIZE(QNN_INTERFACE_VER_TYPE, 71 * 8);
+#endif
+
+/* System interface and binary info */
+QNN_NODE_CHECK_OFFSET(QnnSystemInterface_t, systemApiVersion, 16);
+QNN_NODE_CHECK_OFFSET(QnnSystemInterface_t, QNN_SYSTEM_INTERFACE_VER_NAME, 32);
+QNN_NODE_CHECK_OFFSET(QNN_SYSTEM_INTERFACE_VER_TYPE, systemContextCreate, 0);
+QNN_NODE_CHECK_OFFSET(QNN_SYSTEM_INTERFACE_VER_TYPE, systemContextGetBinaryInfo, 8);
+QNN_NODE_CHECK_OFFSET(QNN_SYSTEM_INTERFACE_VER_TYPE, systemContextGetMetaData, 16);
+QNN_NODE_CHECK_OFFSET(QNN_SYSTEM_INTERFACE_VER_TYPE, systemContextFree, 24);
+
+QNN_NODE_CHECK_SIZE(QnnSystemContext_BinaryInfo_t, 144);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfo_t, contextBinaryInfoV1, 8);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV1_t, buildId, 8);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV1_t, coreApiVersion, 16);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV1_t, backendApiVersion, 28);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV1_t, contextBlobSize, 88);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV1_t, numContextTensors, 96);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV1_t, contextTensors, 104);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV1_t, numGraphs, 112);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV1_t, graphs, 120);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV2_t, graphs, 120);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV2_t, platformInfo, 128);
+#if QNN_SYSTEM_API_VERSION_MINOR >= 2 /* BinaryInfo V3 exists from System 1.2 */
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV3_t, contextBlobSize, 64);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV3_t, numContextTensors, 72);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV3_t, numGraphs, 88);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_BinaryInfoV3_t, graphs, 96);
+#endif
+
+QNN_NODE_CHECK_SIZE(QnnSystemContext_GraphInfoV1_t, 40);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_GraphInfo_t, graphInfoV1, 8);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_GraphInfoV1_t, graphName, 0);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_GraphInfoV1_t, numGraphInputs, 8);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_GraphInfoV1_t, graphInputs, 16);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_GraphInfoV1_t, numGraphOutputs, 24);
+QNN_NODE_CHECK_OFFSET(QnnSystemContext_GraphInfoV1_t, graphOutputs, 32);
+#if QNN_SYSTEM_API_VERSION_MINOR >= 2
+QNN_NODE_CHECK_SIZE(QnnSystemContext_GraphInfo_t, 88);
+QNN_NODE_CHECK_SIZE(QnnSystemContext_GraphInfoV2_t, 56);
+QNN_NODE_CHECK_SIZE(QnnSystemContext_GraphInfoV3_t, 80);
+#endif
+
+/* HTP performance infrastructure */
+QNN_NODE_CHECK_SIZE(QnnHtpPerfInfrastructure_DcvsV3_t, 64);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_DcvsV3_t, powerMode, 12);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_DcvsV3_t, setBusParams, 32);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_DcvsV3_t, setCoreParams, 48);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_DcvsV3_t, coreVoltageCornerMax, 60);
+QNN_NODE_CHECK_SIZE(QnnHtpPerfInfrastructure_PowerConfig_t, 68);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_PowerConfig_t, dcvsV3Config, 4);
+QNN_NODE_CHECK_OFFSET(QnnHtpDevice_Infrastructure_t, infraType, 0);
+QNN_NODE_CHECK_OFFSET(QnnHtpDevice_Infrastructure_t, perfInfra, 8);
+QNN_NODE_CHECK_SIZE(QnnHtpDevice_PerfInfrastructure_t, 32);
+QNN_NODE_CHECK_OFFSET(QnnHtpDevice_PerfInfrastructure_t, setPowerConfig, 16);
+
+#undef QNN_NODE_CHECK_SLOT
+
+#endif /* 64-bit */
+
+#endif /* QNN_NODE_QNN_ABI_CHECKS_H */

@@ -1,0 +1,278 @@
+// libQnnReferenceSystem: the QNN System interface for reference binaries
+// (docs/reference-backend.md). A TEST DOUBLE, not Qualcomm's libQnnSystem.
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "model.h"
+#include "qnn/qnn_abi_checks.h"
+
+namespace qnnref {
+namespace {
+
+namespace abi = qnn_node::abi;
+
+// Everything one getBinaryInfo call returns; freed with the system context.
+struct InfoArena {
+  std::vector<std::unique_ptr<uint8_t[]>> blocks;
+  std::vector<GuardedBlock> guarded;
+  ~InfoArena() {
+    for (auto& g : guarded) guardedFree(g);
+  }
+  uint8_t* alloc(size_t n) {
+    blocks.emplace_back(new uint8_t[n ? n : 1]());
+    return blocks.back().get();
+  }
+  uint8_t* allocGuarded(size_t n) {
+    GuardedBlock g = guardedAlloc(n);
+    if (!g.ptr) throw std::bad_alloc();
+    guarded.push_back(g);
+    return static_cast<uint8_t*>(g.ptr);
+  }
+  const char* str(const std::string& s) {
+    char* p = reinterpret_cast<char*>(alloc(s.size() + 1));
+    std::memcpy(p, s.c_str(), s.size() + 1);
+    return p;
+  }
+};
+
+struct SystemContext {
+  Emulation emu;
+  std::vector<std::unique_ptr<InfoArena>> arenas;
+};
+
+std::mutex g_mu;
+std::set<void*> g_contexts;
+Emulation g_emu;
+
+Qnn_ErrorHandle_t systemContextCreate(QnnSystemContext_Handle_t* handle) {
+  uint32_t injected = 0;
+  if (injectedFailure("systemContextCreate", &injected)) return injected;
+  if (!handle) return QNN_SYSTEM_CONTEXT_ERROR_INVALID_ARGUMENT;
+  auto* c = new SystemContext();
+  std::lock_guard<std::mutex> lock(g_mu);
+  c->emu = g_emu;
+  g_contexts.insert(c);
+  *handle = c;
+  return QNN_SUCCESS;
+}
+
+Qnn_ErrorHandle_t systemContextFree(QnnSystemContext_Handle_t handle) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (!g_contexts.erase(handle)) return QNN_SYSTEM_CONTEXT_ERROR_INVALID_HANDLE;
+  delete static_cast<SystemContext*>(handle);
+  return QNN_SUCCESS;
+}
+
+// Writes one Qnn_Tensor_t (stride 120 -> V1, 144 -> V2) describing `t`.
+void writeTensor(InfoArena& a, uint8_t* at, const TensorInfo& t, size_t stride) {
+  uint32_t version = stride == abi::kTensorStrideV1Era ? QNN_TENSOR_VERSION_1 : QNN_TENSOR_VERSION_2;
+  std::memcpy(at, &version, 4);
+  Qnn_TensorV1_t v1;
+  std::memset(&v1, 0, sizeof v1);
+  v1.id = t.id;
+  v1.name = a.str(t.name);
+  v1.type = static_cast<Qnn_TensorType_t>(t.type);
+  v1.dataFormat = QNN_TENSOR_DATA_FORMAT_DENSE;
+  v1.dataType = static_cast<Qnn_DataType_t>(t.dataType);
+  if (t.quant.encoding == kEncScaleOffset) {
+    v1.quantizeParams.encodingDefinition = QNN_DEFINITION_DEFINED;
+    v1.quantizeParams.quantizationEncoding = QNN_QUANTIZATION_ENCODING_SCALE_OFFSET;
+    v1.quantizeParams.scaleOffsetEncoding.scale = t.quant.scale;
+    v1.quantizeParams.scaleOffsetEncoding.offset = t.quant.offset;
+  } else if (t.quant.encoding == kEncAxisScaleOffset) {
+    v1.quantizeParams.encodingDefinition = QNN_DEFINITION_DEFINED;
+    v1.quantizeParams.quantizationEncoding = QNN_QUANTIZATION_ENCODING_AXIS_SCALE_OFFSET;
+    auto* so = reinterpret_cast<Qnn_ScaleOffset_t*>(a.alloc(t.quant.scales.size() * sizeof(Qnn_ScaleOffset_t)));
+    for (size_t k = 0; k < t.quant.scales.size(); ++k) so[k] = Qnn_ScaleOffset_t{t.quant.scales[k], t.quant.offsets[k]};
+    v1.quantizeParams.axisScaleOffsetEncoding.axis = t.quant.axis;
+    v1.quantizeParams.axisScaleOffsetEncoding.numScaleOffsets = uint32_t(t.quant.scales.size());
+    v1.quantizeParams.axisScaleOffsetEncoding.scaleOffset = so;
+  } else {
+    v1.quantizeParams.encodingDefinition = QNN_DEFINITION_UNDEFINED;
+    v1.quantizeParams.quantizationEncoding = QNN_QUANTIZATION_ENCODING_UNDEFINED;
+  }
+  v1.rank = uint32_t(t.dims.size());
+  auto* dims = reinterpret_cast<uint32_t*>(a.alloc(t.dims.size() * 4));
+  for (size_t k = 0; k < t.dims.size(); ++k) dims[k] = t.dims[k];
+  v1.dimensions = dims;
+  v1.memType = QNN_TENSORMEMTYPE_RAW;
+  std::memcpy(at + abi::kTensorUnionOffset, &v1, sizeof v1);
+  if (version == QNN_TENSOR_VERSION_2) {
+    Qnn_TensorV2_t v2;
+    std::memcpy(&v2, at + abi::kTensorUnionOffset, sizeof(Qnn_TensorV1_t));
+    v2.isDynamicDimensions = nullptr;
+    v2.sparseParams.type = QNN_SPARSE_LAYOUT_UNDEFINED;
+    v2.sparseParams.hybridCoo = Qnn_SparseLayoutHybridCoo_t{0, 0};
+    v2.isProduced = 0;
+    std::memcpy(at + abi::kTensorUnionOffset, &v2, sizeof v2);
+  }
+}
+
+Qnn_Tensor_t* writeTensors(InfoArena& a, const Model& m, const std::vector<uint32_t>& idx, size_t stride) {
+  if (idx.empty()) return nullptr;
+  uint8_t* base = a.allocGuarded(idx.size() * stride);
+  for (size_t k = 0; k < idx.size(); ++k) writeTensor(a, base + k * stride, m.tensors[idx[k]], stride);
+  return reinterpret_cast<Qnn_Tensor_t*>(base);
+}
+
+Qnn_ErrorHandle_t getInfo(const char* fn, QnnSystemContext_Handle_t handle, const void* buffer, uint64_t size,
+                          const QnnSystemContext_BinaryInfo_t** info, Qnn_ContextBinarySize_t* infoSize) {
+  uint32_t injected = 0;
+  if (injectedFailure(fn, &injected)) return injected;
+  SystemContext* c;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (!g_contexts.count(handle)) return QNN_SYSTEM_CONTEXT_ERROR_INVALID_HANDLE;
+    c = static_cast<SystemContext*>(handle);
+  }
+  if (!buffer || size == 0 || !info) return QNN_SYSTEM_CONTEXT_ERROR_INVALID_ARGUMENT;
+  Model m;
+  std::string error;
+  if (parseModel(static_cast<const uint8_t*>(buffer), size, &m, &error) != ParseStatus::kOk) return QNN_SYSTEM_CONTEXT_ERROR_MALFORMED_BINARY;
+
+  const Emulation& e = c->emu;
+  const size_t tensorStride = abi::tensorStride(e.core);
+  size_t graphStride = abi::graphInfoStride(e.system, e.backend.minor);
+  if (graphStride == 0) graphStride = abi::kGraphInfoStrideV2;
+  uint32_t graphVersion = graphStride == abi::kGraphInfoStrideV1 ? 1 : graphStride == abi::kGraphInfoStrideV2 ? 2 : 3;
+  int infoVersion = e.binaryInfoVersion ? e.binaryInfoVersion : (e.system.minor == 0 ? 1 : e.system.minor == 1 ? 2 : 3);
+
+  std::unique_ptr<InfoArena> arena(new InfoArena());
+  InfoArena& a = *arena;
+  try {
+    uint8_t* graphs = a.allocGuarded(m.graphs.size() * graphStride);
+    for (size_t gi = 0; gi < m.graphs.size(); ++gi) {
+      const Graph& g = m.graphs[gi];
+      uint8_t* at = graphs + gi * graphStride;
+      std::memcpy(at, &graphVersion, 4);
+      QnnSystemContext_GraphInfoV3_t gv;  // V1 and V2 are prefixes of V3
+      std::memset(&gv, 0, sizeof gv);
+      gv.graphName = a.str(g.name);
+      gv.numGraphInputs = uint32_t(g.inputs.size());
+      gv.graphInputs = writeTensors(a, m, g.inputs, tensorStride);
+      gv.numGraphOutputs = uint32_t(g.outputs.size());
+      gv.graphOutputs = writeTensors(a, m, g.outputs, tensorStride);
+      size_t n = graphVersion == 1 ? sizeof(QnnSystemContext_GraphInfoV1_t)
+                 : graphVersion == 2 ? sizeof(QnnSystemContext_GraphInfoV2_t)
+                                     : sizeof(QnnSystemContext_GraphInfoV3_t);
+      std::memcpy(at + 8, &gv, n);
+    }
+    auto* bi = reinterpret_cast<QnnSystemContext_BinaryInfo_t*>(a.alloc(sizeof(QnnSystemContext_BinaryInfo_t)));
+    Qnn_Version_t core{e.core.major, e.core.minor, e.core.patch};
+    Qnn_Version_t backend{e.backend.major, e.backend.minor, e.backend.patch};
+    const char* buildId = a.str(std::string("qnn-node reference ") + kReferenceVersion + (m.description.empty() ? "" : ": " + m.description));
+    auto* graphInfo = reinterpret_cast<QnnSystemContext_GraphInfo_t*>(graphs);
+    if (infoVersion == 3) {
+      bi->version = QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_3;
+      auto& v = bi->contextBinaryInfoV3;
+      v.backendId = kBackendId;
+      v.buildId = buildId;
+      v.coreApiVersion = core;
+      v.backendApiVersion = backend;
+      v.socVersion = a.str("reference");
+      v.contextBlobVersion = Qnn_Version_t{kFormatVersion, 0, 0};
+      v.contextBlobSize = m.fileSize;
+      v.numGraphs = uint32_t(m.graphs.size());
+      v.graphs = graphInfo;
+    } else {
+      bi->version = infoVersion == 1 ? QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_1 : QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_2;
+      auto& v = bi->contextBinaryInfoV2;  // V1 is a prefix of V2
+      v.backendId = kBackendId;
+      v.buildId = buildId;
+      v.coreApiVersion = core;
+      v.backendApiVersion = backend;
+      v.socVersion = a.str("reference");
+      v.contextBlobVersion = Qnn_Version_t{kFormatVersion, 0, 0};
+      v.contextBlobSize = m.fileSize;
+      v.numGraphs = uint32_t(m.graphs.size());
+      v.graphs = graphInfo;
+    }
+    *info = bi;
+    if (infoSize) *infoSize = sizeof(QnnSystemContext_BinaryInfo_t);
+  } catch (const std::bad_alloc&) {
+    return QNN_COMMON_ERROR_MEM_ALLOC;
+  }
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (!g_contexts.count(handle)) return QNN_SYSTEM_CONTEXT_ERROR_INVALID_HANDLE;
+  c->arenas.push_back(std::move(arena));
+  return QNN_SUCCESS;
+}
+
+Qnn_ErrorHandle_t systemContextGetBinaryInfo(QnnSystemContext_Handle_t handle, void* buffer, uint64_t size,
+                                             const QnnSystemContext_BinaryInfo_t** info, Qnn_ContextBinarySize_t* infoSize) {
+  return getInfo("systemContextGetBinaryInfo", handle, buffer, size, info, infoSize);
+}
+
+Qnn_ErrorHandle_t systemContextGetMetaData(QnnSystemContext_Handle_t handle, const void* buffer, uint64_t size,
+                                           const QnnSystemContext_BinaryInfo_t** info) {
+  return getInfo("systemContextGetMetaData", handle, buffer, size, info, nullptr);
+}
+
+using Slot = void (*)();
+
+struct Provider {
+  GuardedBlock block;
+  const QnnSystemInterface_t* list[1];
+};
+std::mutex g_providersMu;
+// Never freed (not even at exit): provider structs stay valid while the library is loaded.
+auto* const g_providers = new std::map<std::string, Provider*>();
+
+const Provider* providerFor(const Emulation& e) {
+  std::string key = versionString(e.system);
+  std::lock_guard<std::mutex> lock(g_providersMu);
+  auto it = g_providers->find(key);
+  if (it != g_providers->end()) return it->second;
+  uint32_t count = e.system.minor <= 2 ? abi::kSystemBaseSlotCount : 16;
+  std::vector<Slot> slots(count, nullptr);
+  slots[0] = reinterpret_cast<Slot>(systemContextCreate);
+  slots[1] = reinterpret_cast<Slot>(systemContextGetBinaryInfo);
+  slots[2] = reinterpret_cast<Slot>(systemContextGetMetaData);
+  slots[3] = reinterpret_cast<Slot>(systemContextFree);
+  size_t size = abi::kSystemInterfaceTableOffset + count * sizeof(Slot);
+  GuardedBlock block = guardedAlloc(size);
+  if (!block.ptr) return nullptr;
+  auto* mem = static_cast<uint8_t*>(block.ptr);
+  uint32_t backendId = kBackendId;
+  const char* name = "QNN_NODE_REFERENCE_SYSTEM";
+  Qnn_Version_t v{e.system.major, e.system.minor, e.system.patch};
+  std::memcpy(mem + offsetof(QnnSystemInterface_t, backendId), &backendId, 4);
+  std::memcpy(mem + offsetof(QnnSystemInterface_t, providerName), &name, sizeof name);
+  std::memcpy(mem + offsetof(QnnSystemInterface_t, systemApiVersion), &v, sizeof v);
+  std::memcpy(mem + abi::kSystemInterfaceTableOffset, slots.data(), count * sizeof(Slot));
+  auto* p = new Provider();
+  p->block = block;
+  p->list[0] = reinterpret_cast<const QnnSystemInterface_t*>(mem);
+  (*g_providers)[key] = p;
+  return p;
+}
+
+}  // namespace
+}  // namespace qnnref
+
+QNNREF_EXPORT Qnn_ErrorHandle_t QnnSystemInterface_getProviders(const QnnSystemInterface_t*** providerList, uint32_t* numProviders) {
+  using namespace qnnref;
+  if (!providerList || !numProviders) return QNN_SYSTEM_INTERFACE_ERROR_INVALID_PARAMETER;
+  Emulation e;
+  std::string error;
+  if (!readEmulation(&e, &error)) {
+    std::fprintf(stderr, "libQnnReferenceSystem: %s\n", error.c_str());
+    return QNN_SYSTEM_INTERFACE_ERROR_NOT_SUPPORTED;
+  }
+  const Provider* p = providerFor(e);
+  if (!p) return QNN_COMMON_ERROR_MEM_ALLOC;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_emu = e;
+  }
+  *providerList = const_cast<const QnnSystemInterface_t**>(p->list);
+  *numProviders = 1;
+  return QNN_SUCCESS;
+}
