@@ -11,6 +11,7 @@ import { createBench, printTable, type BenchSection, type CaseResult, type Measu
 
 const SECTIONS: Record<string, () => Promise<{ default: BenchSection }>> = {
   tensor: () => import('./tensor.js'),
+  pipeline: () => import('./pipeline.js'),
 };
 
 function parseArgs(argv: string[]): { names: string[]; json: boolean; options: MeasureOptions } {

@@ -1,0 +1,399 @@
+/**
+ * MockBackend: the Backend interface in pure TypeScript, for CI and for developing
+ * pipelines without a device. A mock context's graphs come from signatures (passed as
+ * `loadContext(..., { graphs })`, read from a signature JSON, or given to the backend);
+ * each graph is computed by, in order of precedence:
+ *
+ * 1. a user JS function registered for the graph name (`graphs` option),
+ * 2. a recording folder written by the pipeline runner (`recording` option): inputs are
+ *    checked against the recorded ones (RECORDING_MISMATCH), recorded outputs come back,
+ * 3. deterministic seeded values (same seed, graph and call number → same outputs).
+ *
+ * Every run validates inputs and caller-supplied outputs against the signature with the
+ * QNN backend's error codes (UNKNOWN_INPUT, MISSING_INPUT, DTYPE_MISMATCH, SIZE_MISMATCH,
+ * SHAPE_MISMATCH, UNKNOWN_OUTPUT) and writes into caller-supplied output tensors (the
+ * same objects come back), like the native backend.
+ */
+import { readFileSync } from 'node:fs';
+import { DisposedError, QnnNodeError, describeValue, invalidArg } from '../../errors.js';
+import { DTYPES } from '../../tensor/dtypes.js';
+import { Tensor } from '../../tensor/Tensor.js';
+import { registerBackend } from '../registry.js';
+import type {
+  Backend,
+  Context,
+  ContextSignature,
+  Graph,
+  GraphSignature,
+  LoadContextOptions,
+  LoadTimings,
+  RunOptions,
+  TensorMap,
+  TensorSpec,
+} from '../types.js';
+import { Prng, hashString } from './prng.js';
+import { RecordingReplayer, type Tolerance } from './recording.js';
+import { checkInputs, checkOutputBuffers, checkSignature, checkTensor } from './validate.js';
+
+/** What a graph implementation is told about the call. */
+export interface MockCall {
+  readonly graph: GraphSignature;
+  /** 0 for the first call of this graph (per backend), then 1, 2, … */
+  readonly index: number;
+  /** A PRNG seeded from the backend seed, the graph name and the call index. */
+  readonly rng: Prng;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Computes a graph. `outputs` holds a tensor for every declared output (the caller's when
+ * given, else zeros): fill them in place, or return tensors (copied into caller buffers).
+ * Return a promise only from graphs run with `run` (runSync throws on one).
+ */
+export type MockGraphFn = (inputs: TensorMap, outputs: TensorMap, call: MockCall) => void | TensorMap | Promise<void | TensorMap>;
+
+export interface MockBackendOptions {
+  /** Implementations by graph name. */
+  readonly graphs?: Readonly<Record<string, MockGraphFn>>;
+  /** A recording folder (the runner's `record` output) to replay. */
+  readonly recording?: string;
+  /** Tolerance when checking float inputs against the recording. */
+  readonly tolerance?: Tolerance;
+  /** Seed of the default outputs (default 0). */
+  readonly seed?: number;
+  /** Signatures for contexts loaded without `options.graphs` and without a signature JSON. */
+  readonly signatures?: readonly GraphSignature[] | ContextSignature;
+  /** Reject inputs whose dims differ from the signature even when the element count matches (default true). */
+  readonly strictShapes?: boolean;
+  /** Simulated device time per run in ms (all graphs, or by graph name). */
+  readonly latencyMs?: number | Readonly<Record<string, number>>;
+}
+
+function isSignatureFile(value: unknown): value is ContextSignature {
+  return typeof value === 'object' && value !== null && (value as ContextSignature).format === 'qnn-node-signature' && Array.isArray((value as ContextSignature).graphs);
+}
+
+/** Reads `{ format: "qnn-node-signature", version: 1, graphs }` from a file path or bytes. */
+export function readSignatureFile(source: string | Uint8Array): ContextSignature {
+  const label = typeof source === 'string' ? source : 'the given bytes';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof source === 'string' ? readFileSync(source, 'utf8') : new TextDecoder().decode(source));
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new QnnNodeError('FILE_NOT_FOUND', `Signature file ${label} does not exist`, { cause, details: { path: label } });
+    }
+    throw new QnnNodeError('BINARY_INVALID', `${label} is not a signature JSON: ${(cause as Error).message}`, { cause, details: { path: label } });
+  }
+  if (!isSignatureFile(parsed) || parsed.version !== 1) {
+    throw new QnnNodeError('BINARY_INVALID', `${label} is not a signature JSON ({ "format": "qnn-node-signature", "version": 1, "graphs": [...] })`, {
+      details: { path: label },
+    });
+  }
+  parsed.graphs.forEach((g, i) => checkSignature(g, `${label}: graphs[${i}]`));
+  return parsed;
+}
+
+function freezeSignature(sig: GraphSignature): GraphSignature {
+  const spec = (s: TensorSpec): TensorSpec => Object.freeze({ ...s, dims: Object.freeze([...s.dims]) });
+  return Object.freeze({ name: sig.name, inputs: Object.freeze(sig.inputs.map(spec)), outputs: Object.freeze(sig.outputs.map(spec)) });
+}
+
+function fillDefault(tensor: Tensor, rng: Prng): void {
+  const info = DTYPES[tensor.dtype];
+  const n = tensor.size;
+  if (info.float) {
+    const f = new Float32Array(n);
+    for (let i = 0; i < n; i++) f[i] = rng.next() * 2 - 1;
+    const converted = Tensor.fromFloat32(tensor.dtype, f, tensor.dims);
+    tensor.bytes.set(converted.bytes);
+    return;
+  }
+  const data = tensor.data;
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    for (let i = 0; i < data.length; i++) data[i] = BigInt(rng.nextUint32() & 15);
+  } else if (tensor.dtype === 'bool') {
+    for (let i = 0; i < data.length; i++) data[i] = rng.nextUint32() & 1;
+  } else if (info.quantized) {
+    const bytes = tensor.bytes;
+    for (let i = 0; i < bytes.length; i++) bytes[i] = rng.nextUint32() & 0xff;
+  } else {
+    for (let i = 0; i < data.length; i++) data[i] = rng.nextUint32() & 15;
+  }
+}
+
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortError(signal!));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function abortError(signal: AbortSignal): QnnNodeError {
+  return new QnnNodeError('ABORTED', 'The run was aborted', { cause: signal.reason });
+}
+
+class MockGraph implements Graph {
+  readonly name: string;
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+
+  constructor(
+    readonly signature: GraphSignature,
+    private readonly context: MockContext,
+  ) {
+    this.name = signature.name;
+    this.inputs = signature.inputs;
+    this.outputs = signature.outputs;
+  }
+
+  async run(inputs: TensorMap, options: RunOptions = {}): Promise<TensorMap> {
+    const call = this.context.begin(this, options);
+    try {
+      const latency = this.context.backend.latencyFor(this.name);
+      if (latency > 0) await delay(latency, options.signal);
+      if (options.signal?.aborted) throw abortError(options.signal);
+      const { outputs, returned } = call.execute(inputs);
+      return call.finish(outputs, await returned);
+    } finally {
+      this.context.end();
+    }
+  }
+
+  runSync(inputs: TensorMap, options: RunOptions = {}): TensorMap {
+    const call = this.context.begin(this, options);
+    try {
+      if (options.signal?.aborted) throw abortError(options.signal);
+      const { outputs, returned } = call.execute(inputs);
+      if (returned instanceof Promise) {
+        returned.catch(() => undefined);
+        throw new QnnNodeError('ERR_INVALID_ARG', `The mock implementation of graph ${JSON.stringify(this.name)} returned a promise; runSync needs a synchronous function (use run)`, {
+          details: { graph: this.name },
+        });
+      }
+      return call.finish(outputs, returned);
+    } finally {
+      this.context.end();
+    }
+  }
+}
+
+/** One graph execution: validation, output allocation, computing, copying back. */
+class MockCallState {
+  constructor(
+    private readonly graph: MockGraph,
+    private readonly backend: MockBackend,
+    private readonly options: RunOptions,
+  ) {}
+
+  execute(inputs: TensorMap): { outputs: TensorMap; returned: ReturnType<MockGraphFn> } {
+    const sig = this.graph.signature;
+    const strict = this.backend.strictShapes;
+    checkInputs(sig, inputs, strict);
+    checkOutputBuffers(sig, this.options.outputs, strict);
+    const outputs: TensorMap = {};
+    for (const spec of sig.outputs) {
+      outputs[spec.name] = this.options.outputs?.[spec.name] ?? Tensor.zeros(spec.dtype, spec.dims, spec.quant ? { quant: spec.quant } : {});
+    }
+    const index = this.backend.nextCallIndex(sig.name);
+    const rng = new Prng(hashString(`${sig.name}#${index}`, this.backend.seed));
+    const call: MockCall = { graph: sig, index, rng, signal: this.options.signal };
+    const fn = this.backend.implementation(sig.name);
+    // Inputs are handed over as a frozen shallow copy: the implementation cannot rebind the caller's map.
+    const inputView = Object.freeze({ ...inputs });
+    if (fn) return { outputs, returned: fn(inputView, outputs, call) };
+    const replay = this.backend.replayer;
+    if (replay?.has(sig.name)) return { outputs, returned: replay.take(sig.name, inputView) };
+    for (const spec of sig.outputs) fillDefault(outputs[spec.name], rng);
+    return { outputs, returned: undefined };
+  }
+
+  finish(outputs: TensorMap, returned: void | TensorMap): TensorMap {
+    const sig = this.graph.signature;
+    if (returned !== undefined) {
+      if (typeof returned !== 'object' || returned === null) {
+        throw invalidArg('an object of output Tensors or undefined', `the return value of the mock graph ${JSON.stringify(sig.name)}`, returned);
+      }
+      for (const [name, tensor] of Object.entries(returned)) {
+        const spec = sig.outputs.find((s) => s.name === name);
+        if (!spec) {
+          throw new QnnNodeError('UNKNOWN_OUTPUT', `The mock graph ${JSON.stringify(sig.name)} returned output ${JSON.stringify(name)}, which its signature does not declare`, {
+            details: { graph: sig.name, output: name },
+          });
+        }
+        checkTensor(sig.name, 'output', spec, tensor, false);
+        const target = outputs[name];
+        if (tensor === target) continue;
+        if (this.options.outputs?.[name]) target.bytes.set(tensor.bytes);
+        else outputs[name] = tensor.dims.length === spec.dims.length && tensor.dims.every((d, i) => d === spec.dims[i]) ? tensor : tensor.reshape(spec.dims);
+      }
+    }
+    for (const spec of sig.outputs) checkTensor(sig.name, 'output', spec, outputs[spec.name], true);
+    return outputs;
+  }
+}
+
+class MockContext implements Context {
+  readonly graphs: readonly Graph[];
+  readonly loadTimings: LoadTimings;
+  private disposed = false;
+  private inflight = 0;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    readonly backend: MockBackend,
+    signatures: readonly GraphSignature[],
+    readonly source: string,
+    loadMs: number,
+  ) {
+    this.graphs = Object.freeze(signatures.map((s) => new MockGraph(freezeSignature(s), this)));
+    this.loadTimings = Object.freeze({ mapMs: 0, createMs: 0, retrieveMs: loadMs, totalMs: loadMs });
+  }
+
+  graph(name: string): Graph {
+    if (this.disposed) throw new DisposedError(`Mock context ${this.source}`);
+    const g = this.graphs.find((x) => x.name === name);
+    if (!g) {
+      throw new QnnNodeError('UNKNOWN_GRAPH', `Context ${this.source} has no graph ${JSON.stringify(name)}; its graphs are ${this.graphs.map((x) => JSON.stringify(x.name)).join(', ')}`, {
+        details: { graph: name, graphs: this.graphs.map((x) => x.name) },
+      });
+    }
+    return g;
+  }
+
+  begin(graph: MockGraph, options: RunOptions): MockCallState {
+    if (this.disposed) throw new DisposedError(`Graph ${JSON.stringify(graph.name)}`);
+    if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
+    this.inflight++;
+    return new MockCallState(graph, this.backend, options);
+  }
+
+  end(): void {
+    this.inflight--;
+    if (this.inflight === 0) for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.inflight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    this.backend.forget(this);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
+
+export class MockBackend implements Backend {
+  readonly kind = 'mock';
+  readonly seed: number;
+  readonly strictShapes: boolean;
+  readonly replayer: RecordingReplayer | undefined;
+  private readonly impls: Map<string, MockGraphFn>;
+  private readonly defaultSignatures: readonly GraphSignature[] | undefined;
+  private readonly latency: number | Readonly<Record<string, number>>;
+  private readonly calls = new Map<string, number>();
+  private readonly contexts = new Set<MockContext>();
+  private disposed = false;
+
+  constructor(options: MockBackendOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
+    const { graphs = {}, recording, tolerance, seed = 0, signatures, strictShapes = true, latencyMs = 0 } = options;
+    if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
+    for (const [name, fn] of Object.entries(graphs)) {
+      if (typeof fn !== 'function') throw invalidArg('a function', `options.graphs.${name}`, fn);
+    }
+    this.impls = new Map(Object.entries(graphs));
+    this.seed = seed;
+    this.strictShapes = strictShapes;
+    this.latency = latencyMs;
+    this.replayer = recording === undefined ? undefined : new RecordingReplayer(recording, tolerance);
+    if (signatures !== undefined) {
+      const list = isSignatureFile(signatures) ? signatures.graphs : signatures;
+      if (!Array.isArray(list)) throw invalidArg('an array of graph signatures or a signature file object', 'options.signatures', signatures);
+      list.forEach((g, i) => checkSignature(g, `options.signatures[${i}]`));
+      this.defaultSignatures = list;
+    }
+  }
+
+  /** Registers (or replaces) the implementation of a graph by name. */
+  setGraph(name: string, fn: MockGraphFn): void {
+    if (typeof name !== 'string' || name.length === 0) throw invalidArg('a non-empty string', 'name', name);
+    if (typeof fn !== 'function') throw invalidArg('a function', 'fn', fn);
+    this.impls.set(name, fn);
+  }
+
+  /** How many times each graph has run on this backend. */
+  callCounts(): Record<string, number> {
+    return Object.fromEntries(this.calls);
+  }
+
+  async loadContext(source: string | Uint8Array, options: LoadContextOptions = {}): Promise<Context> {
+    if (this.disposed) throw new DisposedError('MockBackend');
+    if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidArg('a path or a Uint8Array', 'source', source);
+    if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
+    const start = performance.now();
+    let signatures: readonly GraphSignature[] | undefined = options.graphs;
+    if (signatures !== undefined) {
+      if (!Array.isArray(signatures)) throw invalidArg('an array of graph signatures', 'options.graphs', signatures);
+      signatures.forEach((g, i) => checkSignature(g, `options.graphs[${i}]`));
+    } else if (typeof source === 'string' ? source.endsWith('.json') : source[0] === 0x7b /* '{' */) {
+      signatures = readSignatureFile(source).graphs;
+    } else {
+      signatures = this.defaultSignatures;
+    }
+    if (signatures === undefined || signatures.length === 0) {
+      throw invalidArg(
+        'graph signatures (options.graphs, a signature JSON as source, or the backend option signatures)',
+        `the mock context ${typeof source === 'string' ? source : 'from bytes'}`,
+        signatures,
+      );
+    }
+    const context = new MockContext(this, signatures, typeof source === 'string' ? source : `<${describeValue(source)}>`, performance.now() - start);
+    this.contexts.add(context);
+    return context;
+  }
+
+  /** @internal */
+  implementation(graph: string): MockGraphFn | undefined {
+    return this.impls.get(graph);
+  }
+
+  /** @internal */
+  nextCallIndex(graph: string): number {
+    const n = this.calls.get(graph) ?? 0;
+    this.calls.set(graph, n + 1);
+    return n;
+  }
+
+  /** @internal */
+  latencyFor(graph: string): number {
+    return typeof this.latency === 'number' ? this.latency : (this.latency[graph] ?? 0);
+  }
+
+  /** @internal */
+  forget(context: MockContext): void {
+    this.contexts.delete(context);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.all([...this.contexts].map((c) => c.dispose()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
+
+registerBackend('mock', async (options) => new MockBackend(options as MockBackendOptions));

@@ -1,0 +1,240 @@
+/**
+ * The native QNN backend: loads the user's QNN libraries (libQnnHtp + libQnnSystem, or the
+ * project's reference backend) and creates contexts from context binaries.
+ *
+ * ```ts
+ * await using qnn = await Qnn.load({ backend: 'reference' });
+ * await using ctx = await qnn.loadContext('model.bin');
+ * const { logits } = await ctx.graph('main').run({ pixel_values });
+ * ```
+ */
+import { DisposedError, QnnNodeError, invalidArg } from '../../errors.js';
+import { loadAddon, referenceBackendPaths } from '../../native/binding.js';
+import type { NativeAddon, NativeLogLevel, NativeRuntime, NativeRuntimeInfo } from '../../native/AddonTypes.js';
+import { registerBackend } from '../registry.js';
+import type { Backend } from '../types.js';
+import { withCallerStack } from './errors.js';
+import { existing, libraryCandidates, libraryLoadError, type Attempt, type Candidate } from './libraries.js';
+import { QnnContext, type QnnLoadContextOptions } from './QnnContext.js';
+
+export type QnnLogLevel = 'off' | 'error' | 'warn' | 'info' | 'verbose' | 'debug';
+const LOG_LEVELS: readonly QnnLogLevel[] = ['off', 'error', 'warn', 'info', 'verbose', 'debug'];
+
+export interface QnnLoadOptions {
+  /**
+   * The backend library: a path, a file name (looked up in $QNN_SDK_ROOT/lib/<platform>
+   * and on the library search path), or 'reference' for the project's CPU reference
+   * backend (build/Release or prebuilds). Default: libQnnHtp.so / QnnHtp.dll.
+   */
+  readonly backend?: string;
+  /**
+   * The QnnSystem library (reads the graphs of context binaries). Default: libQnnSystem.so /
+   * QnnSystem.dll found like the backend, optional (a failure is reported in info.systemError);
+   * a value given explicitly must load. false: do not load QnnSystem (pass graph signatures
+   * to loadContext instead).
+   */
+  readonly system?: string | false;
+  /** Overrides the QNN_SDK_ROOT environment variable. */
+  readonly sdkRoot?: string;
+  /** QNN's log level (default 'warn' when onLog is given, else 'off'). */
+  readonly logLevel?: QnnLogLevel;
+  /** Receives the backend's log lines on the main thread, from any backend thread. */
+  readonly onLog?: (level: Exclude<QnnLogLevel, 'off'>, message: string) => void;
+  /** Android: sets ADSP_LIBRARY_PATH (the folder of the HTP skel libraries) before loading. */
+  readonly adspLibraryPath?: string;
+  /** true: a QNN device must be created; false: never; default: when the backend offers one. */
+  readonly device?: boolean;
+}
+
+/** What was loaded (Qnn#info). */
+export interface QnnInfo {
+  readonly backendPath: string;
+  readonly systemPath: string | null;
+  readonly reference: boolean;
+  readonly buildId: string;
+  readonly backendId: number;
+  readonly providerName: string;
+  readonly coreApiVersion: string;
+  readonly backendApiVersion: string;
+  readonly systemApiVersion: string | null;
+  /** Why QnnSystem is not in use, when it is not. */
+  readonly systemError: string | null;
+  readonly graphInfoStride: number | null;
+  readonly device: boolean;
+  readonly deviceError: string | null;
+  readonly logging: boolean;
+  readonly coreTableSlots: number;
+  readonly providers: readonly { name: string; backendId: number; coreApiVersion: string; backendApiVersion: string }[];
+  /** The addon was compiled against the real SDK headers (QNN_SDK_ROOT at build time). */
+  readonly sdkHeaders: boolean;
+}
+
+function checkOptions(options: unknown): QnnLoadOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidArg('an options object', 'options', options);
+  const o = options as Record<string, unknown>;
+  for (const key of ['backend', 'sdkRoot', 'adspLibraryPath'] as const) {
+    if (o[key] !== undefined && (typeof o[key] !== 'string' || (o[key] as string).length === 0)) {
+      throw invalidArg('a non-empty string', `options.${key}`, o[key]);
+    }
+  }
+  if (o.system !== undefined && o.system !== false && (typeof o.system !== 'string' || o.system.length === 0)) {
+    throw invalidArg('a non-empty string or false', 'options.system', o.system);
+  }
+  if (o.logLevel !== undefined && !LOG_LEVELS.includes(o.logLevel as QnnLogLevel)) {
+    throw invalidArg(`one of ${LOG_LEVELS.join(', ')}`, 'options.logLevel', o.logLevel);
+  }
+  if (o.onLog !== undefined && typeof o.onLog !== 'function') throw invalidArg('a function', 'options.onLog', o.onLog);
+  if (o.device !== undefined && typeof o.device !== 'boolean') throw invalidArg('a boolean', 'options.device', o.device);
+  return o as QnnLoadOptions;
+}
+
+export class Qnn implements Backend {
+  readonly kind = 'qnn';
+  readonly info: QnnInfo;
+  readonly #addon: NativeAddon;
+  readonly #runtime: NativeRuntime;
+  readonly #contexts = new Set<QnnContext>();
+  readonly #loading = new Set<Promise<unknown>>();
+  #disposing: Promise<void> | undefined;
+
+  private constructor(addon: NativeAddon, runtime: NativeRuntime, info: QnnInfo) {
+    this.#addon = addon;
+    this.#runtime = runtime;
+    this.info = info;
+  }
+
+  /** Loads the QNN libraries and creates the log, backend and (optional) device. */
+  static async load(options?: QnnLoadOptions): Promise<Qnn> {
+    const callSite = new Error();
+    const opts = checkOptions(options);
+    const addon = loadAddon();
+    const sdkRoot = opts.sdkRoot ?? (process.env.QNN_SDK_ROOT || undefined);
+    const reference = opts.backend === 'reference';
+    let backends: Candidate[];
+    let systems: Candidate[];
+    let systemRequired = opts.system !== undefined && opts.system !== false;
+    if (reference) {
+      const ref = referenceBackendPaths();
+      backends = [{ path: ref.backend, origin: 'the reference backend', bare: false }];
+      systems = opts.system === false ? [] : libraryCandidates(opts.system ?? ref.system, 'QnnSystem', sdkRoot);
+      systemRequired = opts.system !== false;
+    } else {
+      backends = libraryCandidates(opts.backend, 'QnnHtp', sdkRoot);
+      systems = opts.system === false ? [] : libraryCandidates(opts.system, 'QnnSystem', sdkRoot);
+    }
+    const systemAttempts: Attempt[] = [];
+    const systemList = existing(systems, systemAttempts);
+    if (systemRequired && systemList.length === 0) throw libraryLoadError('system', systemAttempts);
+    // The first system candidate that exists goes to the native side (a bare name is
+    // resolved by the platform there); a failure is fatal only when it was asked for.
+    const systemPath = systemList[0]?.path;
+
+    const level: QnnLogLevel = opts.logLevel ?? (opts.onLog ? 'warn' : 'off');
+    const onLog = opts.onLog;
+    const logSink = onLog
+      ? (n: number, message: string): void => {
+          try {
+            onLog((LOG_LEVELS[n] ?? 'debug') as Exclude<QnnLogLevel, 'off'>, message);
+          } catch (error) {
+            process.emitWarning(`qnn-node: the onLog callback threw: ${(error as Error)?.message ?? String(error)}`);
+          }
+        }
+      : undefined;
+
+    const attempts: Attempt[] = [];
+    for (const candidate of existing(backends, attempts)) {
+      const runtime = new addon.Runtime();
+      try {
+        const info = await withCallerStack(
+          () => runtime.load({
+            backendPath: candidate.path,
+            ...(systemPath ? { systemPath } : {}),
+            systemRequired,
+            logLevel: LOG_LEVELS.indexOf(level) as NativeLogLevel,
+            ...(logSink ? { onLog: logSink } : {}),
+            ...(opts.device !== undefined ? { device: opts.device } : {}),
+            ...(opts.adspLibraryPath ? { adspLibraryPath: opts.adspLibraryPath } : {}),
+          }),
+          callSite,
+          'QNN runtime',
+        );
+        return new Qnn(addon, runtime, toInfo(info, reference, addon.sdkHeaders));
+      } catch (error) {
+        runtime.dispose();
+        const e = error as QnnNodeError;
+        const isBackendLoad = e.code === 'LIBRARY_LOAD_FAILED' && e.details?.library === 'backend';
+        if (!isBackendLoad) throw error;
+        attempts.push({ candidate, reason: String(e.details?.loaderError ?? e.message) });
+      }
+    }
+    const err = libraryLoadError('backend', attempts);
+    const frames = (callSite.stack ?? '').split('\n').slice(1).join('\n');
+    if (frames) err.stack = `${err.name}: ${err.message}\n${frames}`;
+    throw err;
+  }
+
+  get disposed(): boolean {
+    return this.#disposing !== undefined;
+  }
+
+  /** A context from a binary: a path (memory-mapped) or bytes (used in place, pinned). */
+  async loadContext(source: string | Uint8Array, options?: QnnLoadContextOptions): Promise<QnnContext> {
+    if (this.disposed) throw new DisposedError('QNN backend');
+    const pending = QnnContext.create(this.#addon, this.#runtime, source, options, () => this.#contexts.delete(ctx!));
+    let ctx: QnnContext | undefined;
+    this.#loading.add(pending);
+    try {
+      ctx = await pending;
+    } finally {
+      this.#loading.delete(pending);
+    }
+    if (this.disposed) {
+      await ctx.dispose();
+      throw new DisposedError('QNN backend');
+    }
+    this.#contexts.add(ctx);
+    return ctx;
+  }
+
+  /** Idempotent: disposes every context (after their runs), then releases the runtime. */
+  dispose(): Promise<void> {
+    if (!this.#disposing) {
+      this.#disposing = (async () => {
+        while (this.#loading.size > 0) await Promise.allSettled([...this.#loading]);
+        await Promise.allSettled([...this.#contexts].map((c) => c.dispose()));
+        this.#contexts.clear();
+        this.#runtime.dispose();
+      })();
+    }
+    return this.#disposing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}
+
+function toInfo(n: NativeRuntimeInfo, reference: boolean, sdkHeaders: boolean): QnnInfo {
+  return Object.freeze({
+    backendPath: n.backendPath,
+    systemPath: n.systemPath,
+    reference,
+    buildId: n.buildId,
+    backendId: n.backendId,
+    providerName: n.providerName,
+    coreApiVersion: n.coreApiVersion,
+    backendApiVersion: n.backendApiVersion,
+    systemApiVersion: n.systemApiVersion,
+    systemError: n.systemError,
+    graphInfoStride: n.graphInfoStride,
+    device: n.device,
+    deviceError: n.deviceError,
+    logging: n.logging,
+    coreTableSlots: n.coreTableSlots,
+    providers: Object.freeze(n.providers.map((p) => Object.freeze({ ...p }))),
+    sdkHeaders,
+  });
+}
+
+registerBackend('qnn', (options) => Qnn.load(options as QnnLoadOptions));

@@ -1,0 +1,166 @@
+/** A QNN context created from a context binary, with its retrieved graphs. */
+import { DisposedError, QnnNodeError, invalidArg } from '../../errors.js';
+import { DTYPES } from '../../tensor/dtypes.js';
+import type { NativeAddon, NativeContext, NativeGraphSignature, NativeRuntime, NativeTensorSignature } from '../../native/AddonTypes.js';
+import { checkSignature } from '../mock/validate.js';
+import type { Context, GraphSignature, LoadContextOptions, LoadTimings, TensorSpec } from '../types.js';
+import { fromNative, withCallerStack } from './errors.js';
+import { QnnGraph, type GraphOwner } from './QnnGraph.js';
+
+function tensorSignature(spec: TensorSpec, where: string): NativeTensorSignature {
+  const info = DTYPES[spec.dtype];
+  if (!info) throw invalidArg('a dtype name', `${where}.dtype`, spec.dtype);
+  const out: NativeTensorSignature = { name: spec.name, dataType: info.qnnCode, dims: [...spec.dims] };
+  if (spec.id !== undefined) out.id = spec.id;
+  const q = spec.quant;
+  if (q) {
+    out.quant =
+      q.encoding === 'axis-scale-offset'
+        ? { axis: q.axis, scales: [...q.scales], offsets: [...q.offsets], ...(q.bitwidth ? { bitwidth: q.bitwidth } : {}) }
+        : { scale: q.scale, offset: q.offset, ...(q.bitwidth ? { bitwidth: q.bitwidth } : {}) };
+  }
+  return out;
+}
+
+function graphSignatures(graphs: readonly GraphSignature[] | undefined): NativeGraphSignature[] | undefined {
+  if (graphs === undefined) return undefined;
+  if (!Array.isArray(graphs)) throw invalidArg('an array of graph signatures', 'options.graphs', graphs);
+  return graphs.map((g, i) => {
+    const sig = checkSignature(g, `options.graphs[${i}]`);
+    return {
+      name: sig.name,
+      inputs: sig.inputs.map((t, j) => tensorSignature(t, `options.graphs[${i}].inputs[${j}]`)),
+      outputs: sig.outputs.map((t, j) => tensorSignature(t, `options.graphs[${i}].outputs[${j}]`)),
+    };
+  });
+}
+
+/** LoadContextOptions plus what only the QNN backend understands. */
+export interface QnnLoadContextOptions extends LoadContextOptions {
+  /**
+   * Pass QNN_CONTEXT_CONFIG_PERSISTENT_BINARY: the backend may use the binary in place
+   * (no copy of the weights) and it stays memory-mapped / pinned until the context is
+   * disposed. Default false: the backend copies, and the mapping is dropped as soon as
+   * the context is created.
+   */
+  readonly persistentBinary?: boolean;
+}
+
+/** How a context came to be: which source, and where its graph signatures came from. */
+export interface QnnContextInfo {
+  /** The binary's path, or 'memory'. */
+  readonly source: string;
+  /** The file was memory-mapped (true) or the bytes were used in place (false). */
+  readonly mapped: boolean;
+  /** The binary stays mapped / pinned for the context's lifetime. */
+  readonly persistentBinary: boolean;
+  readonly binaryBytes: number;
+  /** 'system': QnnSystem read the binary; 'caller': options.graphs. */
+  readonly graphSource: 'system' | 'caller';
+  /** Why QnnSystem's info was not used, when it was not. */
+  readonly systemNote?: string;
+}
+
+export class QnnContext implements Context, GraphOwner {
+  readonly graphs: readonly QnnGraph[];
+  readonly loadTimings: LoadTimings;
+  readonly info: QnnContextInfo;
+  readonly #native: NativeContext;
+  readonly #runs = new Set<Promise<unknown>>();
+  #disposing: Promise<void> | undefined;
+  #onDispose: (() => void) | undefined;
+
+  private constructor(native: NativeContext, graphs: (owner: QnnContext) => QnnGraph[], timings: LoadTimings, info: QnnContextInfo) {
+    this.#native = native;
+    this.graphs = Object.freeze(graphs(this));
+    this.loadTimings = Object.freeze({ ...timings });
+    this.info = Object.freeze(info);
+  }
+
+  /** @internal Used by Qnn#loadContext. */
+  static async create(
+    addon: NativeAddon,
+    runtime: NativeRuntime,
+    source: string | Uint8Array,
+    options: QnnLoadContextOptions | undefined,
+    onDispose: () => void,
+  ): Promise<QnnContext> {
+    const callSite = new Error();
+    if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidArg('a file path or a Uint8Array', 'source', source);
+    if (typeof source === 'string' && source.length === 0) throw invalidArg('a non-empty file path', 'source', source);
+    if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidArg('an options object', 'options', options);
+    const graphs = graphSignatures(options?.graphs);
+    const persistent = options?.persistentBinary;
+    if (persistent !== undefined && typeof persistent !== 'boolean') throw invalidArg('a boolean', 'options.persistentBinary', persistent);
+    let native: NativeContext;
+    try {
+      native = new addon.Context(runtime);
+    } catch (e) {
+      throw fromNative(e, 'QNN backend');
+    }
+    const result = await withCallerStack(() => native.load(source, graphs, persistent ?? false), callSite, 'QNN context');
+    let ctx: QnnContext;
+    try {
+      ctx = new QnnContext(
+        native,
+        (owner) => result.graphs.map((g) => new QnnGraph(owner, g)),
+        result.timings,
+        {
+          source: typeof source === 'string' ? source : 'memory',
+          mapped: result.mapped,
+          persistentBinary: result.persistentBinary,
+          binaryBytes: result.binaryBytes,
+          graphSource: result.graphsFromSystem ? 'system' : 'caller',
+          ...(result.systemNote ? { systemNote: result.systemNote } : {}),
+        },
+      );
+    } catch (e) {
+      native.dispose();
+      throw e;
+    }
+    ctx.#onDispose = onDispose;
+    return ctx;
+  }
+
+  get disposed(): boolean {
+    return this.#disposing !== undefined;
+  }
+
+  /** @internal */
+  track(run: Promise<unknown>): void {
+    this.#runs.add(run);
+    const done = (): void => {
+      this.#runs.delete(run);
+    };
+    run.then(done, done);
+  }
+
+  graph(name: string): QnnGraph {
+    if (this.disposed) throw new DisposedError('QNN context');
+    if (typeof name !== 'string') throw invalidArg('a graph name', 'name', name);
+    const g = this.graphs.find((x) => x.name === name);
+    if (!g) {
+      const names = this.graphs.map((x) => x.name);
+      throw new QnnNodeError('UNKNOWN_GRAPH', `No graph ${JSON.stringify(name)} in this context; its graphs are ${names.map((n) => JSON.stringify(n)).join(', ')}`, {
+        details: { graph: name, graphs: names },
+      });
+    }
+    return g;
+  }
+
+  /** Idempotent: waits for the runs in flight, then frees the context (contextFree, unmap). */
+  dispose(): Promise<void> {
+    if (!this.#disposing) {
+      this.#disposing = (async () => {
+        while (this.#runs.size > 0) await Promise.allSettled([...this.#runs]);
+        this.#native.dispose();
+        this.#onDispose?.();
+      })();
+    }
+    return this.#disposing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}

@@ -1,0 +1,5 @@
+export { Qnn, type QnnInfo, type QnnLoadOptions, type QnnLogLevel } from './Qnn.js';
+export { QnnContext, type QnnContextInfo, type QnnLoadContextOptions } from './QnnContext.js';
+export { QnnGraph } from './QnnGraph.js';
+export { sdkLibFolders } from './libraries.js';
+export { addonAvailable, referenceBackendPaths, type ReferenceBackendPaths } from '../../native/binding.js';

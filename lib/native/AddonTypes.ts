@@ -1,0 +1,172 @@
+/**
+ * Types-only description of the native module (build/Release/qnn_node.node). Nothing here
+ * runs; lib/native/binding.ts is the one place that loads the module. Public code never
+ * sees these: lib/backend/qnn wraps them with typed errors and Tensors.
+ *
+ * Conventions: every method validates its arguments again in C++ (TypeError with
+ * `code: 'ERR_INVALID_ARG'`); failures carry `code` and, for QNN statuses, `status`
+ * (bigint), `statusName`, `apiFunction` and `backendMessage`.
+ */
+
+/** QNN log levels as numbers: 1 error, 2 warn, 3 info, 4 verbose, 5 debug (0 = off). */
+export type NativeLogLevel = 0 | 1 | 2 | 3 | 4 | 5;
+
+export interface NativeRuntimeOptions {
+  /** A full path or a bare file name resolved by the platform's library search. */
+  backendPath: string;
+  /** QnnSystem library; omitted = no binary info (callers must supply graph signatures). */
+  systemPath?: string;
+  /** Fail the load when QnnSystem cannot be used (otherwise `systemError` says why). */
+  systemRequired?: boolean;
+  logLevel?: NativeLogLevel;
+  /** Called on the main thread (through an unref'd thread-safe function). */
+  onLog?: (level: number, message: string) => void;
+  /** true: deviceCreate must succeed; false: never create a device; undefined: best effort. */
+  device?: boolean;
+  /** Android: exported as ADSP_LIBRARY_PATH before the backend is loaded. */
+  adspLibraryPath?: string;
+}
+
+export interface NativeProviderInfo {
+  name: string;
+  backendId: number;
+  coreApiVersion: string;
+  backendApiVersion: string;
+}
+
+export interface NativeRuntimeInfo {
+  backendPath: string;
+  systemPath: string | null;
+  buildId: string;
+  backendId: number;
+  providerName: string;
+  coreApiVersion: string;
+  backendApiVersion: string;
+  systemApiVersion: string | null;
+  systemProviderName: string | null;
+  systemError: string | null;
+  /** Bytes between QnnSystemContext_GraphInfo_t entries (88 / 64 / 48); null without QnnSystem. */
+  graphInfoStride: number | null;
+  device: boolean;
+  deviceError: string | null;
+  /** Slots of the core function table read for the reported core version. */
+  coreTableSlots: number;
+  logging: boolean;
+  providers: NativeProviderInfo[];
+}
+
+/** Quantization as the native layer reports/accepts it (encoding: Qnn_QuantizationEncoding_t). */
+export interface NativeQuant {
+  encoding?: number;
+  bitwidth?: number;
+  scale?: number;
+  offset?: number;
+  axis?: number;
+  scales?: number[];
+  offsets?: number[];
+}
+
+export interface NativeTensorInfo {
+  name: string;
+  id: number;
+  /** Qnn_TensorType_t */
+  type: number;
+  /** Qnn_DataType_t */
+  dataType: number;
+  tensorVersion: number;
+  dims: number[];
+  byteSize: number;
+  quant?: NativeQuant;
+}
+
+/** A caller-supplied graph signature (when QnnSystem cannot read the binary). */
+export interface NativeGraphSignature {
+  name: string;
+  inputs: NativeTensorSignature[];
+  outputs: NativeTensorSignature[];
+}
+
+export interface NativeTensorSignature {
+  name: string;
+  id?: number;
+  dataType: number;
+  dims: number[];
+  quant?: NativeQuant;
+}
+
+export interface NativeLoadTimings {
+  mapMs: number;
+  createMs: number;
+  retrieveMs: number;
+  totalMs: number;
+}
+
+export interface NativeGraphInfo {
+  name: string;
+  inputs: NativeTensorInfo[];
+  outputs: NativeTensorInfo[];
+  handle: NativeGraph;
+}
+
+export interface NativeContextLoadResult {
+  timings: NativeLoadTimings;
+  /** true when the graphs came from QnnSystem's binary info, false when from the caller. */
+  graphsFromSystem: boolean;
+  /** Why QnnSystem's info was not used, when it was not. */
+  systemNote: string | null;
+  /** true when the binary was memory-mapped from a file. */
+  mapped: boolean;
+  /** The binary stays mapped/pinned until the context is freed (QNN_CONTEXT_CONFIG_PERSISTENT_BINARY). */
+  persistentBinary: boolean;
+  binaryBytes: number;
+  graphs: NativeGraphInfo[];
+}
+
+export interface NativeRuntime {
+  load(options: NativeRuntimeOptions): Promise<NativeRuntimeInfo>;
+  /** Drops the runtime's own hold; contexts keep it alive until they are freed. */
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export interface NativeContext {
+  /**
+   * A path (memory-mapped) or bytes (pinned). Without `persistentBinary` the mapping / pin
+   * is released as soon as contextCreateFromBinary returns (the backend copies); with it,
+   * the backend may keep pointers into the binary until the context is freed.
+   */
+  load(
+    source: string | ArrayBufferView | ArrayBuffer,
+    graphs?: NativeGraphSignature[],
+    persistentBinary?: boolean,
+  ): Promise<NativeContextLoadResult>;
+  /** true: freed now; false: freed when the runs in flight settle. */
+  dispose(): boolean;
+  readonly pendingRuns: number;
+}
+
+export interface NativeGraph {
+  /** Buffers in the order of the graph's inputs/outputs; outputs are written in place. */
+  run(inputs: ArrayBufferView[], outputs: ArrayBufferView[]): Promise<void>;
+  runSync(inputs: ArrayBufferView[], outputs: ArrayBufferView[]): void;
+}
+
+export interface NativeAddon {
+  Runtime: new () => NativeRuntime;
+  Context: new (runtime: NativeRuntime) => NativeContext;
+  Graph: new (context: NativeContext, index: number) => NativeGraph;
+  napiVersion: number;
+  /** Compiled against the real QNN SDK headers (QNN_SDK_ROOT) rather than the project's. */
+  sdkHeaders: boolean;
+  minCoreApi: string;
+}
+
+/** A native error before lib/backend/qnn/errors.ts converts it. */
+export interface NativeError extends Error {
+  code?: string;
+  status?: bigint;
+  statusName?: string;
+  apiFunction?: string;
+  backendMessage?: string;
+  details?: Record<string, string>;
+}

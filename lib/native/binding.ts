@@ -1,0 +1,136 @@
+/**
+ * The one place that loads the native addon (node-gyp-build: build/Release, build/Debug,
+ * then prebuilds/<platform>-<arch>/), and finds the reference backend libraries built or
+ * shipped next to it.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { QnnNodeError } from '../errors.js';
+import type { NativeAddon } from './AddonTypes.js';
+
+const require = createRequire(import.meta.url);
+
+/** The package root (this file is lib/native/binding.ts or dist/native/binding.js). */
+export const packageRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const ADDON_NAME = 'qnn_node.node';
+let cached: NativeAddon | undefined;
+
+function prebuildDir(root: string): string {
+  return path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+}
+
+/** Where the addon may be, in the order node-gyp-build looks. */
+export function addonCandidates(root = packageRoot): string[] {
+  const list = [path.join(root, 'build', 'Release', ADDON_NAME), path.join(root, 'build', 'Debug', ADDON_NAME)];
+  const pre = prebuildDir(root);
+  let files: string[] = [];
+  try {
+    files = readdirSync(pre).filter((f) => f.endsWith('.node'));
+  } catch {
+    /* no prebuilds for this platform */
+  }
+  if (files.length === 0) list.push(path.join(pre, '*.node'));
+  else for (const f of files) list.push(path.join(pre, f));
+  return list;
+}
+
+/**
+ * The native module. Throws ADDON_NOT_FOUND (listing the paths tried and the fixes) when
+ * there is no build for this platform. QNN_NODE_ADDON=<path> loads a specific file.
+ */
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  const override = process.env.QNN_NODE_ADDON;
+  const tried: string[] = [];
+  let cause: unknown;
+  if (override) {
+    try {
+      cached = require(path.resolve(override)) as NativeAddon;
+      return cached;
+    } catch (e) {
+      tried.push(`${override} (QNN_NODE_ADDON): ${(e as Error).message.split('\n')[0]}`);
+      cause = e;
+    }
+  } else {
+    try {
+      const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+      cached = nodeGypBuild(packageRoot) as NativeAddon;
+      return cached;
+    } catch (e) {
+      cause = e;
+      const msg = (e as Error).message.split('\n')[0];
+      for (const c of addonCandidates()) tried.push(`${c}: ${existsSync(c) ? `failed to load (${msg})` : 'not found'}`);
+    }
+  }
+  const message = [
+    `The qnn-node native addon could not be loaded for ${process.platform}-${process.arch} (Node-API 8, Node ${process.versions.node}).`,
+    'Tried:',
+    ...tried.map((t) => `  - ${t}`),
+    'Possible fixes:',
+    '  - in a clone of the repository: npm ci (builds the addon with cmake-js), or npm run build:native',
+    '  - from the registry: npm rebuild qnn-node (needs a C++17 compiler and Python for node-gyp)',
+    '  - set QNN_NODE_ADDON=/path/to/qnn_node.node to use a specific build',
+  ].join('\n');
+  throw new QnnNodeError('ADDON_NOT_FOUND', message, { cause, details: { tried, platform: process.platform, arch: process.arch } });
+}
+
+/** True when the addon can be loaded (tests use it to decide whether native suites run). */
+export function addonAvailable(): boolean {
+  try {
+    loadAddon();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sharedLibraryName(base: string): string {
+  if (process.platform === 'win32') return `${base}.dll`;
+  if (process.platform === 'darwin') return `lib${base}.dylib`;
+  return `lib${base}.so`;
+}
+
+export interface ReferenceBackendPaths {
+  readonly backend: string;
+  readonly system: string;
+}
+
+/** Folders that may hold the reference backend, in search order. */
+export function referenceBackendDirs(root = packageRoot): string[] {
+  const dirs: string[] = [];
+  if (process.env.QNN_NODE_REFERENCE_DIR) dirs.push(path.resolve(process.env.QNN_NODE_REFERENCE_DIR));
+  dirs.push(path.join(root, 'build', 'Release'), path.join(root, 'build', 'Debug'), prebuildDir(root));
+  return dirs;
+}
+
+/**
+ * libQnnReference + libQnnReferenceSystem (the project's CPU implementation of the QNN C
+ * API; a test double and demo backend), from build/Release (cmake-js), build/Debug or
+ * prebuilds/<platform>-<arch>/. `QNN_NODE_REFERENCE_DIR` puts another folder first.
+ * Throws LIBRARY_LOAD_FAILED listing the folders searched.
+ */
+export function referenceBackendPaths(root = packageRoot): ReferenceBackendPaths {
+  const backendName = sharedLibraryName('QnnReference');
+  const systemName = sharedLibraryName('QnnReferenceSystem');
+  const dirs = referenceBackendDirs(root);
+  for (const dir of dirs) {
+    const backend = path.join(dir, backendName);
+    const system = path.join(dir, systemName);
+    if (existsSync(backend) && existsSync(system)) return { backend, system };
+  }
+  throw new QnnNodeError(
+    'LIBRARY_LOAD_FAILED',
+    [
+      `The reference backend (${backendName} + ${systemName}) was not found.`,
+      'Tried:',
+      ...dirs.map((d) => `  - ${d}`),
+      'Possible fixes:',
+      '  - build it: npm run build:native (cmake-js builds the addon and the reference backend into build/Release)',
+      '  - set QNN_NODE_REFERENCE_DIR to the folder that holds both libraries',
+    ].join('\n'),
+    { details: { tried: dirs, library: 'reference' } },
+  );
+}

@@ -1,0 +1,266 @@
+/**
+ * Files a manifest names (context binaries, signatures, assets): checked for existence
+ * and size before anything loads or runs (ASSET_MISSING / ASSET_INVALID), then opened.
+ *
+ * Embedding tables are read lazily by default for large files: one positional read
+ * (pread) per gathered row straight into the output tensor, so a 600 MB table costs no
+ * memory and a decode step reads one 4 KB row. Node has no portable mmap; `load: "memory"`
+ * reads the whole table once instead (fastest for small tables).
+ */
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { QnnNodeError, outOfRange } from '../errors.js';
+import { DTYPES, byteLengthOf, type DType } from '../tensor/dtypes.js';
+import { float16ToFloat32 } from '../tensor/fp16.js';
+import { parseNpy } from '../tensor/npy.js';
+import { parseRaw } from '../tensor/raw.js';
+import { Tensor } from '../tensor/Tensor.js';
+import type { AssetEntry, PipelineManifest } from './manifest.js';
+
+const LAZY_THRESHOLD = 64 * 1024 * 1024;
+
+export interface FileRef {
+  /** JSON pointer of the manifest field naming the file. */
+  readonly pointer: string;
+  readonly path: string;
+  /** Exact byte size the file must have, when the manifest implies one. */
+  readonly size?: number;
+  /** Minimum byte size (an embedding table at an offset). */
+  readonly minSize?: number;
+}
+
+export function resolvePath(baseDir: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(baseDir, p);
+}
+
+function product(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}
+
+/** Every file the manifest refers to, with the size it must have when known. */
+export function manifestFiles(manifest: PipelineManifest, baseDir: string): FileRef[] {
+  const refs: FileRef[] = [];
+  for (const [name, ctx] of Object.entries(manifest.contexts)) {
+    refs.push({ pointer: `/contexts/${name}/binary`, path: resolvePath(baseDir, ctx.binary) });
+    if (typeof ctx.signature === 'string') refs.push({ pointer: `/contexts/${name}/signature`, path: resolvePath(baseDir, ctx.signature) });
+  }
+  for (const [name, asset] of Object.entries(manifest.assets ?? {})) {
+    const pointer = `/assets/${name}/path`;
+    const path = resolvePath(baseDir, asset.path);
+    if (asset.type === 'embedding') {
+      const bytes = byteLengthOf(asset.dtype, product(asset.shape));
+      refs.push(asset.offset ? { pointer, path, minSize: asset.offset + bytes } : { pointer, path, size: bytes });
+    } else if (asset.type === 'tensor' && !asset.path.endsWith('.npy') && asset.dtype && asset.shape) {
+      refs.push({ pointer, path, size: byteLengthOf(asset.dtype, product(asset.shape)) });
+    } else if (asset.type === 'file' && asset.size !== undefined) {
+      refs.push({ pointer, path, size: asset.size });
+    } else {
+      refs.push({ pointer, path });
+    }
+    if (asset.type === 'tokenizer' && asset.config) refs.push({ pointer: `/assets/${name}/config`, path: resolvePath(baseDir, asset.config) });
+  }
+  return refs;
+}
+
+/**
+ * Stats every file: all missing ones are reported together (ASSET_MISSING), then every
+ * size problem (ASSET_INVALID). Nothing is read.
+ */
+export function checkFiles(refs: readonly FileRef[]): void {
+  const missing: FileRef[] = [];
+  const wrong: (FileRef & { actual: number })[] = [];
+  for (const ref of refs) {
+    let size: number;
+    try {
+      const st = statSync(ref.path);
+      if (!st.isFile()) {
+        wrong.push({ ...ref, actual: -1 });
+        continue;
+      }
+      size = st.size;
+    } catch {
+      missing.push(ref);
+      continue;
+    }
+    if ((ref.size !== undefined && size !== ref.size) || (ref.minSize !== undefined && size < ref.minSize)) wrong.push({ ...ref, actual: size });
+  }
+  if (missing.length) {
+    const list = missing.map((m) => `${m.path} (${m.pointer})`);
+    throw new QnnNodeError('ASSET_MISSING', `Missing file${missing.length > 1 ? 's' : ''}: ${list.slice(0, 5).join(', ')}${missing.length > 5 ? `, … (${missing.length})` : ''}`, {
+      details: { missing: missing.map((m) => ({ path: m.path, pointer: m.pointer })) },
+    });
+  }
+  if (wrong.length) {
+    const w = wrong[0];
+    const expected = w.size !== undefined ? `${w.size} bytes` : w.minSize !== undefined ? `at least ${w.minSize} bytes` : 'a regular file';
+    const received = w.actual < 0 ? 'not a regular file' : `${w.actual} bytes`;
+    throw new QnnNodeError('ASSET_INVALID', `File ${w.path} (${w.pointer}) has the wrong size: expected ${expected} but received ${received}${wrong.length > 1 ? ` (and ${wrong.length - 1} more)` : ''}`, {
+      details: { invalid: wrong.map((x) => ({ path: x.path, pointer: x.pointer, expected: x.size ?? x.minSize, actual: x.actual })) },
+    });
+  }
+}
+
+/** A [vocab, hidden] table of float16 or float32 rows. */
+export class EmbeddingTable {
+  readonly vocab: number;
+  readonly hidden: number;
+  readonly rowBytes: number;
+  private fd: number | undefined;
+  private memory: Uint8Array | undefined;
+  private scratch: Uint8Array | undefined;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    readonly dtype: 'float16' | 'float32',
+    shape: readonly [number, number],
+    private readonly offset: number,
+    readonly mode: 'lazy' | 'memory',
+  ) {
+    [this.vocab, this.hidden] = shape;
+    this.rowBytes = this.hidden * (DTYPES[dtype].bits / 8);
+    if (mode === 'memory') {
+      const file = readFileSync(path);
+      this.memory = file.subarray(offset, offset + this.vocab * this.rowBytes);
+    } else {
+      this.fd = openSync(path, 'r');
+    }
+  }
+
+  /** Copies the raw bytes of row `id` into `dst` at `dstOffset`. */
+  readRow(id: number, dst: Uint8Array, dstOffset: number): void {
+    if (this.closed) throw new QnnNodeError('DISPOSED', `Embedding table ${this.path} has been closed`);
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocab) throw outOfRange(`a token id from 0 to ${this.vocab - 1}`, `the id gathered from ${this.path}`, id);
+    if (this.memory) {
+      dst.set(this.memory.subarray(id * this.rowBytes, (id + 1) * this.rowBytes), dstOffset);
+      return;
+    }
+    const n = readSync(this.fd!, dst, dstOffset, this.rowBytes, this.offset + id * this.rowBytes);
+    if (n !== this.rowBytes) throw new QnnNodeError('FILE_TRUNCATED', `Short read of row ${id} from ${this.path}: ${n} of ${this.rowBytes} bytes`, { details: { path: this.path, id } });
+  }
+
+  /**
+   * Gathers rows `ids` into `out` ([.., n, hidden] of any float dtype; the table's dtype
+   * is a straight byte copy, others are converted).
+   */
+  gather(ids: ArrayLike<number>, out: Tensor): Tensor {
+    const n = ids.length;
+    if (out.size !== n * this.hidden) {
+      throw new QnnNodeError('SIZE_MISMATCH', `Gathering ${n} rows of ${this.hidden} needs ${n * this.hidden} elements but the output has ${out.size}`, {
+        details: { expected: n * this.hidden, actual: out.size },
+      });
+    }
+    if (out.dtype === this.dtype) {
+      const bytes = out.bytes;
+      for (let i = 0; i < n; i++) this.readRow(ids[i], bytes, i * this.rowBytes);
+      return out;
+    }
+    const scratch = (this.scratch ??= new Uint8Array(this.rowBytes));
+    const f32 = new Float32Array(this.hidden);
+    for (let i = 0; i < n; i++) {
+      this.readRow(ids[i], scratch, 0);
+      if (this.dtype === 'float16') float16ToFloat32(new Uint16Array(scratch.buffer, scratch.byteOffset, this.hidden), f32);
+      else f32.set(new Float32Array(scratch.buffer, scratch.byteOffset, this.hidden));
+      const row = Tensor.fromFloat32(out.dtype, f32, [this.hidden], out.quant ? { quant: out.quant } : {});
+      out.bytes.set(row.bytes, i * row.byteLength);
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.memory = undefined;
+  }
+}
+
+/** The opened assets of one pipeline, by manifest name. */
+export class PipelineAssets {
+  private readonly tokenizers = new Map<string, Tokenizer>();
+  private readonly tables = new Map<string, EmbeddingTable>();
+  private readonly tensors = new Map<string, Tensor>();
+  private readonly paths = new Map<string, string>();
+
+  constructor(
+    private readonly entries: Readonly<Record<string, AssetEntry>>,
+    private readonly baseDir: string,
+  ) {
+    for (const [name, entry] of Object.entries(entries)) this.paths.set(name, resolvePath(baseDir, entry.path));
+  }
+
+  /** Opens everything (tokenizers parsed, tables opened, tensors read). ASSET_INVALID on unreadable content. */
+  open(): void {
+    for (const [name, entry] of Object.entries(this.entries)) {
+      const path = this.paths.get(name)!;
+      try {
+        if (entry.type === 'tokenizer') {
+          const json = JSON.parse(readFileSync(path, 'utf8')) as object;
+          const config = entry.config ? (JSON.parse(readFileSync(resolvePath(this.baseDir, entry.config), 'utf8')) as object) : {};
+          this.tokenizers.set(name, new Tokenizer(json, config));
+        } else if (entry.type === 'embedding') {
+          const bytes = byteLengthOf(entry.dtype, entry.shape[0] * entry.shape[1]);
+          const mode = entry.load ?? (bytes > LAZY_THRESHOLD ? 'lazy' : 'memory');
+          this.tables.set(name, new EmbeddingTable(path, entry.dtype, entry.shape, entry.offset ?? 0, mode));
+        } else if (entry.type === 'tensor') {
+          const bytes = new Uint8Array(readFileSync(path));
+          const tensor = path.endsWith('.npy')
+            ? parseNpy(bytes, entry.dtype ? { dtype: entry.dtype } : {})
+            : parseRaw(bytes, { dtype: entry.dtype ?? 'float32', dims: entry.shape ?? [bytes.byteLength / (DTYPES[entry.dtype ?? 'float32'].bits / 8)] }, path);
+          if (entry.shape && (tensor.dims.length !== entry.shape.length || tensor.dims.some((d, i) => d !== entry.shape![i]))) {
+            throw new QnnNodeError('SHAPE_MISMATCH', `shape [${tensor.dims.join(', ')}] differs from the manifest's [${entry.shape.join(', ')}]`);
+          }
+          this.tensors.set(name, tensor);
+        }
+      } catch (cause) {
+        this.close();
+        throw new QnnNodeError('ASSET_INVALID', `Asset ${JSON.stringify(name)} (${path}, /assets/${name}) cannot be read as a ${entry.type}: ${(cause as Error).message}`, {
+          cause,
+          details: { asset: name, path, pointer: `/assets/${name}` },
+        });
+      }
+    }
+  }
+
+  private missing(name: string, type: string): QnnNodeError {
+    const names = Object.entries(this.entries).filter(([, e]) => e.type === type).map(([n]) => n);
+    return new QnnNodeError('ASSET_MISSING', `No ${type} asset ${JSON.stringify(name)}; ${type} assets: ${names.join(', ') || 'none'}`, { details: { asset: name, type } });
+  }
+
+  tokenizer(name: string): Tokenizer {
+    const t = this.tokenizers.get(name);
+    if (!t) throw this.missing(name, 'tokenizer');
+    return t;
+  }
+
+  embedding(name: string): EmbeddingTable {
+    const t = this.tables.get(name);
+    if (!t) throw this.missing(name, 'embedding');
+    return t;
+  }
+
+  tensor(name: string): Tensor {
+    const t = this.tensors.get(name);
+    if (!t) throw this.missing(name, 'tensor');
+    return t;
+  }
+
+  /** The absolute path of any asset. */
+  path(name: string): string {
+    const p = this.paths.get(name);
+    if (!p) throw this.missing(name, 'any');
+    return p;
+  }
+
+  has(name: string): boolean {
+    return this.paths.has(name);
+  }
+
+  close(): void {
+    for (const t of this.tables.values()) t.close();
+    this.tables.clear();
+  }
+}
+
+export type { DType };

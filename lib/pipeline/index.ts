@@ -1,0 +1,21 @@
+/** lib/pipeline public surface: manifests, the runner, host ops. */
+export * from './manifest.js';
+export { validateManifest, manifestSchema, type ManifestIssue } from './validate.js';
+export { Pipeline, runManifest, type PipelineOptions, type PipelineRunOptions, type PipelineInputs } from './runner.js';
+export * from './events.js';
+export {
+  registerHostOp,
+  unregisterHostOp,
+  registeredHostOps,
+  type HostOpContext,
+  type HostOpDefinition,
+  type HostOpFn,
+  type HostOpResult,
+  type PipelineValue,
+  type RawImage,
+} from './hostops.js';
+export { BUILTIN_HOST_OPS } from './ops/builtin.js';
+export { EmbeddingTable, PipelineAssets } from './assets.js';
+export { decodeImage, preprocessImage, resizeRgb, type PreprocessOptions, type ResizeMethod } from './ops/image.js';
+export { Sampler, argmaxHalf, argmaxFloat, type SampleOptions } from './ops/sample.js';
+export { concatDims, concatInto, sliceTensor, padTensor, kvWrite, fillValue, writeRange, writeMask, axpy } from './ops/tensor.js';

@@ -1,0 +1,134 @@
+/**
+ * The pipeline manifest (`schema/manifest.schema.json` is the normative description; these
+ * types mirror it). A manifest names context binaries, assets, typed inputs, the steps
+ * that run graphs and host ops (with loops), and the outputs. It never names a native
+ * library: the backend is the caller's choice.
+ */
+import type { DType } from '../tensor/dtypes.js';
+import type { ContextSignature, GraphSignature } from '../backend/types.js';
+
+/** "$name": a run parameter. */
+export type ParamRef = `$${string}`;
+export type NumberOrParam = number | ParamRef;
+/** A value name, a number literal or a "$param". */
+export type ValueOrNumber = string | number;
+
+export interface ContextEntry {
+  /** Context binary, relative to the manifest. */
+  readonly binary: string;
+  /** Graphs the pipeline uses (checked at load). */
+  readonly graphs?: readonly string[];
+  /** A signature JSON path (relative), an inline signature file object or inline graph signatures. */
+  readonly signature?: string | readonly GraphSignature[] | ContextSignature;
+}
+
+export type AssetEntry =
+  | { readonly type: 'tokenizer'; readonly path: string; readonly config?: string; readonly description?: string }
+  | {
+      readonly type: 'embedding';
+      readonly path: string;
+      readonly dtype: 'float16' | 'float32';
+      /** [vocab, hidden] */
+      readonly shape: readonly [number, number];
+      readonly offset?: number;
+      readonly load?: 'lazy' | 'memory';
+      readonly description?: string;
+    }
+  | { readonly type: 'tensor'; readonly path: string; readonly dtype?: DType; readonly shape?: readonly number[]; readonly description?: string }
+  | { readonly type: 'file'; readonly path: string; readonly size?: number; readonly description?: string };
+
+export interface InputEntry {
+  readonly type: 'image' | 'text' | 'tensor' | 'number';
+  readonly dtype?: DType;
+  readonly shape?: readonly number[];
+  readonly default?: number | string;
+  readonly description?: string;
+}
+
+export interface GraphStep {
+  /** Graph name, or "context/graph". */
+  readonly graph: string;
+  readonly context?: string;
+  /** Graph input name -> value name. */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** Graph output name -> value name. */
+  readonly outputs?: Readonly<Record<string, string>>;
+  /** Write outputs into tensors already bound to those names (default true). */
+  readonly reuseOutputs?: boolean;
+  readonly name?: string;
+  readonly description?: string;
+}
+
+export interface OpStep {
+  readonly op: string;
+  readonly inputs?: Readonly<Record<string, ValueOrNumber>> | readonly string[];
+  readonly output?: string;
+  readonly outputs?: Readonly<Record<string, string>>;
+  readonly name?: string;
+  /** Op parameters. */
+  readonly [param: string]: unknown;
+}
+
+export interface Condition {
+  /** The value tested (a number, e.g. the last sampled token). */
+  readonly value: string;
+  /** Holds when the value is one of these (e.g. stop token ids). */
+  readonly in?: readonly number[] | ParamRef;
+  /** Holds when the value is >= this. */
+  readonly gte?: NumberOrParam;
+}
+
+export interface LoopStep {
+  readonly loop: {
+    /** A fixed number of iterations. */
+    readonly count?: NumberOrParam;
+    /** At most this many iterations (with `until`). */
+    readonly max?: NumberOrParam;
+    /** Checked before every iteration; the loop ends when it holds. */
+    readonly until?: Condition;
+    /** Binds the 0-based iteration number to this name. */
+    readonly index?: string;
+  };
+  readonly steps: readonly Step[];
+  readonly name?: string;
+  readonly description?: string;
+}
+
+export interface BreakStep {
+  /** Leaves the innermost loop when the condition holds. */
+  readonly break: Condition;
+  readonly name?: string;
+}
+
+export type Step = GraphStep | OpStep | LoopStep | BreakStep;
+
+export interface PipelineManifest {
+  readonly $schema?: string;
+  readonly format: 'qnn-node-pipeline';
+  readonly version: 1;
+  readonly name?: string;
+  readonly description?: string;
+  readonly params?: Readonly<Record<string, number | string | boolean | readonly number[]>>;
+  readonly contexts: Readonly<Record<string, ContextEntry>>;
+  readonly assets?: Readonly<Record<string, AssetEntry>>;
+  readonly inputs?: Readonly<Record<string, InputEntry>>;
+  readonly steps: readonly Step[];
+  /** Output name -> value name. */
+  readonly outputs?: Readonly<Record<string, string>>;
+}
+
+export function isGraphStep(step: Step): step is GraphStep {
+  return typeof (step as GraphStep).graph === 'string';
+}
+export function isLoopStep(step: Step): step is LoopStep {
+  return typeof (step as LoopStep).loop === 'object' && (step as LoopStep).loop !== null;
+}
+export function isBreakStep(step: Step): step is BreakStep {
+  return typeof (step as BreakStep).break === 'object' && (step as BreakStep).break !== null;
+}
+export function isOpStep(step: Step): step is OpStep {
+  return typeof (step as OpStep).op === 'string';
+}
+
+/** Keys of an op step that are not op parameters. */
+export const OP_STEP_KEYS: ReadonlySet<string> = new Set(['op', 'inputs', 'output', 'outputs', 'name', 'description']);

@@ -1,0 +1,53 @@
+// Context wrap: one context created from a binary (a mapped file or a pinned buffer).
+//   new Context(runtime); ctx.load(source, graphs?) -> Promise<{ timings, graphs, … }>;
+//   ctx.dispose() -> true when freed now, false when deferred until in-flight runs end.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "AddonData.h"
+#include "QnnCore.h"
+
+namespace qnn_node {
+
+class AddonContext : public Napi::ObjectWrap<AddonContext> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit AddonContext(const Napi::CallbackInfo& info);
+  ~AddonContext() override;
+
+  static bool IsInstance(Napi::Env env, const Napi::Value& value);
+  static AddonContext* Unwrap(Napi::Object obj) { return Napi::ObjectWrap<AddonContext>::Unwrap(obj); }
+
+  // For graph runs (main thread): a usable state or a DISPOSED error.
+  std::shared_ptr<ContextState> Require(Napi::Env env) const;
+  // Runs started / finished (main thread); the last one completes a deferred dispose.
+  void BeginRun() { ++pending_; }
+  void EndRun(Napi::Env env);
+  // Exit hook: wait for running executions, then free (touches no JS).
+  void TeardownAtExit();
+  // Finishes loading (main thread): graph wraps, memory accounting.
+  Napi::Value Loaded(Napi::Env env);
+  void LoadSettled(Napi::Env env, bool failed);
+  bool loading = false;
+
+ private:
+  Napi::Value Load(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value GetPending(const Napi::CallbackInfo& info);
+  void FreeNow(Napi::Env env, bool adjustMemory);
+
+  std::shared_ptr<ContextState> state_;
+  std::shared_ptr<WrapRegistry> registry_;
+  Napi::ObjectReference runtimeRef_;  // the runtime wrap stays alive as long as we do
+  Napi::ObjectReference sourceRef_;   // a Buffer source stays pinned until contextFree
+  int64_t externalBytes_ = 0;
+  int pending_ = 0;
+  bool loaded_ = false;
+  bool disposeRequested_ = false;
+  bool freed_ = false;
+};
+
+}  // namespace qnn_node

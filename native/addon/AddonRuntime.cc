@@ -1,0 +1,160 @@
+#include "AddonRuntime.h"
+
+#include "Worker.h"
+
+namespace qnn_node {
+namespace {
+
+
+class RuntimeLoadWorker : public PromiseWorker {
+ public:
+  RuntimeLoadWorker(Napi::Env env, Napi::Object owner, AddonRuntime* wrap, RuntimeOptions options,
+                    std::shared_ptr<LogChannel> log)
+      : PromiseWorker(env, "qnn-node:runtime.load", owner), wrap_(wrap), options_(std::move(options)),
+        log_(std::move(log)) {}
+
+ protected:
+  void DoWork() override { state_ = RuntimeState::Create(options_, log_); }
+  void Settle(Napi::Env) override { wrap_->loading = false; }
+  Napi::Value Result(Napi::Env env) override {
+    wrap_->SetState(state_);
+    return RuntimeInfoToJs(env, *state_);
+  }
+
+ private:
+  AddonRuntime* wrap_;
+  RuntimeOptions options_;
+  std::shared_ptr<LogChannel> log_;
+  std::shared_ptr<RuntimeState> state_;
+};
+
+std::string OptionalString(Napi::Env env, Napi::Object opts, const char* key, bool required) {
+  Napi::Value v = opts.Get(key);
+  if (v.IsUndefined() || v.IsNull()) {
+    if (required) ThrowInvalidArg(env, "a string", std::string("options.") + key, v);
+    return std::string();
+  }
+  if (!v.IsString()) ThrowInvalidArg(env, "a string", std::string("options.") + key, v);
+  std::string s = v.As<Napi::String>().Utf8Value();
+  if (s.find('\0') != std::string::npos) ThrowInvalidArg(env, "a string without NUL characters", std::string("options.") + key, v);
+  return s;
+}
+
+}  // namespace
+
+Napi::Function AddonRuntime::Init(Napi::Env env) {
+  return DefineClass(env, "Runtime",
+                     {InstanceMethod<&AddonRuntime::Load>("load"), InstanceMethod<&AddonRuntime::Dispose>("dispose"),
+                      InstanceAccessor<&AddonRuntime::GetDisposed>("disposed")});
+}
+
+AddonRuntime::AddonRuntime(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonRuntime>(info) {
+  registry_ = GetAddonData(info.Env())->registry;
+  registry_->runtimes.insert(this);
+}
+
+AddonRuntime::~AddonRuntime() {
+  registry_->runtimes.erase(this);
+  Release();
+}
+
+bool AddonRuntime::IsInstance(Napi::Env env, const Napi::Value& value) {
+  if (!value.IsObject()) return false;
+  AddonData* data = GetAddonData(env);
+  return value.As<Napi::Object>().InstanceOf(data->runtimeCtor.Value());
+}
+
+std::shared_ptr<RuntimeState> AddonRuntime::Require(Napi::Env env) const {
+  if (disposed_) ThrowCode(env, "DISPOSED", "The QNN runtime has been disposed");
+  if (!state_) ThrowCode(env, "ERR_INVALID_ARG", "The QNN runtime is not loaded", true);
+  return state_;
+}
+
+void AddonRuntime::Release() {
+  disposed_ = true;
+  state_.reset();
+}
+
+Napi::Value AddonRuntime::Load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (disposed_) ThrowCode(env, "DISPOSED", "The QNN runtime has been disposed");
+  if (state_ || loading) ThrowCode(env, "ERR_INVALID_ARG", "The QNN runtime is already loaded", true);
+  if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray() || info[0].IsFunction()) {
+    ThrowInvalidArg(env, "an options object", "options", info.Length() ? info[0] : env.Undefined());
+  }
+  Napi::Object opts = info[0].As<Napi::Object>();
+  RuntimeOptions o;
+  o.backendPath = OptionalString(env, opts, "backendPath", true);
+  if (o.backendPath.empty()) ThrowInvalidArg(env, "a non-empty string", "options.backendPath", opts.Get("backendPath"));
+  o.systemPath = OptionalString(env, opts, "systemPath", false);
+  o.adspLibraryPath = OptionalString(env, opts, "adspLibraryPath", false);
+  Napi::Value req = opts.Get("systemRequired");
+  o.systemRequired = req.IsBoolean() && req.As<Napi::Boolean>().Value();
+  Napi::Value level = opts.Get("logLevel");
+  if (!level.IsUndefined()) {
+    if (!level.IsNumber()) ThrowInvalidArg(env, "an integer from 0 to 5", "options.logLevel", level);
+    double d = level.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d <= 5) || d != static_cast<double>(static_cast<int>(d))) {
+      ThrowCode(env, "ERR_OUT_OF_RANGE", "Expected an integer from 0 to 5 for options.logLevel but received " + DescribeValue(level));
+    }
+    o.logLevel = static_cast<int>(d);
+  }
+  Napi::Value device = opts.Get("device");
+  if (device.IsBoolean()) o.device = device.As<Napi::Boolean>().Value() ? 1 : 0;
+  else if (!device.IsUndefined() && !device.IsNull()) ThrowInvalidArg(env, "a boolean", "options.device", device);
+  std::shared_ptr<LogChannel> log;
+  Napi::Value onLog = opts.Get("onLog");
+  if (!onLog.IsUndefined() && !onLog.IsNull()) {
+    if (!onLog.IsFunction()) ThrowInvalidArg(env, "a function", "options.onLog", onLog);
+    if (o.logLevel > 0) log = LogChannel::Create(env, onLog.As<Napi::Function>(), o.logLevel);
+  }
+  if (!log) o.logLevel = 0;
+  // setenv is not thread-safe: set ADSP_LIBRARY_PATH here, on the main thread, before the
+  // worker loads the backend (which reads it).
+  if (!o.adspLibraryPath.empty()) SetAdspLibraryPath(o.adspLibraryPath);
+  auto* worker = new RuntimeLoadWorker(env, Value(), this, std::move(o), std::move(log));
+  loading = true;
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value AddonRuntime::Dispose(const Napi::CallbackInfo& info) {
+  Release();
+  return info.Env().Undefined();
+}
+
+Napi::Value AddonRuntime::GetDisposed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), disposed_);
+}
+
+Napi::Object RuntimeInfoToJs(Napi::Env env, const RuntimeState& rt) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("backendPath", rt.backendPath);
+  o.Set("systemPath", rt.hasSystem ? Napi::Value(Napi::String::New(env, rt.systemPath)) : env.Null());
+  o.Set("buildId", rt.buildId);
+  o.Set("backendId", Napi::Number::New(env, rt.provider.backendId));
+  o.Set("providerName", rt.provider.name);
+  o.Set("coreApiVersion", rt.provider.core.str());
+  o.Set("backendApiVersion", rt.provider.backend.str());
+  o.Set("systemApiVersion", rt.hasSystem ? Napi::Value(Napi::String::New(env, rt.systemVersion.str())) : env.Null());
+  o.Set("systemProviderName", rt.hasSystem ? Napi::Value(Napi::String::New(env, rt.systemProviderName)) : env.Null());
+  o.Set("systemError", rt.hasSystem ? env.Null() : Napi::Value(Napi::String::New(env, rt.systemError)));
+  o.Set("graphInfoStride", rt.hasSystem ? Napi::Value(Napi::Number::New(env, static_cast<double>(rt.GraphInfoStride()))) : env.Null());
+  o.Set("device", Napi::Boolean::New(env, rt.hasDevice));
+  o.Set("deviceError", rt.deviceError.empty() ? env.Null() : Napi::Value(Napi::String::New(env, rt.deviceError)));
+  o.Set("coreTableSlots", Napi::Number::New(env, rt.coreSlots));
+  o.Set("logging", Napi::Boolean::New(env, rt.logHandle != nullptr));
+  Napi::Array providers = Napi::Array::New(env, rt.providers.size());
+  for (size_t i = 0; i < rt.providers.size(); ++i) {
+    Napi::Object p = Napi::Object::New(env);
+    p.Set("name", rt.providers[i].name);
+    p.Set("backendId", Napi::Number::New(env, rt.providers[i].backendId));
+    p.Set("coreApiVersion", rt.providers[i].core.str());
+    p.Set("backendApiVersion", rt.providers[i].backend.str());
+    providers.Set(static_cast<uint32_t>(i), p);
+  }
+  o.Set("providers", providers);
+  return o;
+}
+
+}  // namespace qnn_node

@@ -1,0 +1,231 @@
+// QnnCore: the QNN side of the addon, free of Node-API. RuntimeState owns the loaded
+// libraries, the chosen providers and the log/backend/device handles; ContextState owns
+// one context (and the memory its binary lives in) and its graphs. Both throw CoreError.
+//
+// Lifetime: a ContextState holds a shared_ptr to its RuntimeState, so a runtime is torn
+// down (device → backend → log → libraries) only after its last context is freed.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "qnn/qnn_api.h"
+
+#include "Errors.h"
+#include "Loader.h"
+#include "LogBridge.h"
+#include "Mapping.h"
+
+namespace qnn_node {
+
+struct Version {
+  uint32_t major = 0, minor = 0, patch = 0;
+  std::string str() const;
+};
+
+// The slots of the core table this addon calls, read only when the provider's core
+// minor has them (NULL = unsupported).
+struct CoreFns {
+  QnnBackend_CreateFn_t backendCreate = nullptr;
+  QnnBackend_FreeFn_t backendFree = nullptr;
+  QnnBackend_GetBuildIdFn_t backendGetBuildId = nullptr;
+  QnnLog_CreateFn_t logCreate = nullptr;
+  QnnLog_FreeFn_t logFree = nullptr;
+  QnnDevice_CreateFn_t deviceCreate = nullptr;
+  QnnDevice_FreeFn_t deviceFree = nullptr;
+  QnnContext_CreateFromBinaryFn_t contextCreateFromBinary = nullptr;
+  QnnContext_FreeFn_t contextFree = nullptr;
+  QnnGraph_RetrieveFn_t graphRetrieve = nullptr;
+  QnnGraph_ExecuteFn_t graphExecute = nullptr;
+  QnnError_GetMessageFn_t errorGetMessage = nullptr;
+};
+
+struct SystemFns {
+  QnnSystemContext_CreateFn_t contextCreate = nullptr;
+  QnnSystemContext_GetBinaryInfoFn_t getBinaryInfo = nullptr;
+  QnnSystemContext_FreeFn_t contextFree = nullptr;
+};
+
+struct RuntimeOptions {
+  std::string backendPath;
+  std::string systemPath;  // empty: no QnnSystem
+  bool systemRequired = false;
+  int logLevel = 0;        // 0: no log handle
+  int device = -1;         // -1 auto, 0 never, 1 required
+  std::string adspLibraryPath;  // applied by the caller (main thread) before Create
+};
+
+struct ProviderInfo {
+  std::string name;
+  uint32_t backendId = 0;
+  Version core, backend;
+};
+
+class RuntimeState {
+ public:
+  // Loads the libraries and creates log → backend → device. Runs on a worker thread.
+  static std::shared_ptr<RuntimeState> Create(const RuntimeOptions& options, std::shared_ptr<LogChannel> log);
+  ~RuntimeState();
+
+  // Throws a QNN_ERROR CoreError for `status` returned by `fn`.
+  [[noreturn]] void ThrowStatus(const char* fn, Qnn_ErrorHandle_t status, const std::string& what = "") const;
+  NativeError StatusError(const char* fn, Qnn_ErrorHandle_t status, const std::string& what = "") const;
+
+  // What was loaded.
+  std::string backendPath, systemPath, buildId;
+  std::vector<ProviderInfo> providers;  // everything the backend reported
+  ProviderInfo provider;                // the one in use
+  bool hasSystem = false;
+  Version systemVersion;
+  std::string systemProviderName;
+  std::string systemError;  // why QnnSystem is not in use (when it is not)
+  bool hasDevice = false;
+  std::string deviceError;
+  uint32_t coreSlots = 0;  // slots of the core table this addon may read
+
+  CoreFns fns;
+  SystemFns sys;
+  Qnn_LogHandle_t logHandle = nullptr;
+  Qnn_BackendHandle_t backendHandle = nullptr;
+  Qnn_DeviceHandle_t deviceHandle = nullptr;
+
+  // GraphInfo stride for QnnSystem's binary info (88 / 64 / 48 bytes).
+  size_t GraphInfoStride() const;
+
+ private:
+  RuntimeState() = default;
+  void LoadBackend(const RuntimeOptions& options);
+  void LoadSystem(const RuntimeOptions& options);
+  void CreateHandles(const RuntimeOptions& options);
+  void Teardown();
+
+  Library backendLib_, systemLib_;
+  std::shared_ptr<LogChannel> log_;
+};
+
+struct QuantMeta {
+  uint32_t definition = QNN_DEFINITION_UNDEFINED;
+  uint32_t encoding = QNN_QUANTIZATION_ENCODING_UNDEFINED;
+  float scale = 0;
+  int32_t offset = 0;
+  uint32_t bitwidth = 0;
+  int32_t axis = 0;
+  std::vector<float> scales;
+  std::vector<int32_t> offsets;
+  std::vector<Qnn_ScaleOffset_t> scaleOffsets;  // storage for axis-scale-offset tensors
+};
+
+struct TensorMeta {
+  uint32_t version = QNN_TENSOR_VERSION_1;
+  uint32_t id = 0;
+  std::string name;
+  uint32_t type = QNN_TENSOR_TYPE_APP_WRITE;
+  uint32_t dataFormat = 0;
+  uint32_t dataType = QNN_DATATYPE_UNDEFINED;
+  std::vector<uint32_t> dims;
+  QuantMeta quant;
+  uint64_t byteSize = 0;  // 0 when the dtype is unknown
+};
+
+struct GraphMeta {
+  std::string name;
+  std::vector<TensorMeta> inputs, outputs;
+};
+
+struct GraphState {
+  GraphMeta meta;
+  Qnn_GraphHandle_t handle = nullptr;
+  std::mutex executeMutex;  // one execution per graph at a time
+};
+
+struct LoadTimings {
+  double mapMs = 0, createMs = 0, retrieveMs = 0, totalMs = 0;
+};
+
+// One buffer for graphExecute, converted on the main thread (pointer + size).
+struct IoBuffer {
+  void* data = nullptr;
+  size_t size = 0;
+};
+
+class ContextState {
+ public:
+  explicit ContextState(std::shared_ptr<RuntimeState> runtime) : runtime_(std::move(runtime)) {}
+  ~ContextState();
+
+  // The binary: a file to map, or memory the caller keeps alive until Free().
+  void SetSourcePath(std::string path) { path_ = std::move(path); }
+  void SetSourceMemory(const void* data, size_t size) {
+    memory_ = data;
+    memorySize_ = size;
+  }
+  void SetCallerGraphs(std::vector<GraphMeta> graphs) { callerGraphs_ = std::move(graphs); }
+  // QNN_CONTEXT_CONFIG_PERSISTENT_BINARY: the backend may keep pointers into the binary,
+  // which then stays mapped/pinned until Free(). Otherwise the backend copies what it
+  // needs, and the mapping is closed as soon as contextCreateFromBinary returns.
+  void SetPersistent(bool persistent) { persistent_ = persistent; }
+  bool persistent() const { return persistent_; }
+  // Maps, creates the context, reads the graphs and retrieves them. Worker thread.
+  void Load();
+  // Executes graph `index`; buffers are in the order of the graph's inputs/outputs.
+  void Execute(size_t index, const std::vector<IoBuffer>& inputs, const std::vector<IoBuffer>& outputs);
+  // contextFree, then unmap. Idempotent. The caller makes sure nothing executes.
+  void Free();
+
+  bool freed() const { return freed_; }
+  size_t mappedBytes() const { return mapping_.size(); }  // 0 once unmapped
+  bool wasMapped() const { return wasMapped_; }
+  uint64_t binarySize() const { return binarySize_; }
+  const LoadTimings& timings() const { return timings_; }
+  bool graphsFromSystem() const { return graphsFromSystem_; }
+  std::string systemNote() const { return systemNote_; }
+  std::vector<std::unique_ptr<GraphState>>& graphs() { return graphs_; }
+  RuntimeState& runtime() { return *runtime_; }
+
+  // Execution bookkeeping (for dispose and the exit hook).
+  // `executing` counts threads inside Load/Execute; `closing` (exit hook) refuses new ones.
+  std::atomic<int> executing{0};
+  bool closing = false;
+  std::mutex executingMutex;
+  std::condition_variable executingDone;
+  void WaitIdle();
+
+  class Busy {
+   public:
+    explicit Busy(ContextState& s);  // throws DISPOSED when closing or freed
+    ~Busy();
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+
+   private:
+    ContextState& s_;
+  };
+
+ private:
+  void ReadBinaryInfo(const void* data, size_t size);
+  std::shared_ptr<RuntimeState> runtime_;
+  std::string path_;
+  const void* memory_ = nullptr;
+  size_t memorySize_ = 0;
+  FileMapping mapping_;
+  std::vector<GraphMeta> callerGraphs_;
+  std::vector<std::unique_ptr<GraphState>> graphs_;
+  Qnn_ContextHandle_t context_ = nullptr;
+  LoadTimings timings_;
+  bool graphsFromSystem_ = false;
+  std::string systemNote_;
+  bool freed_ = false;
+  bool persistent_ = false;
+  bool wasMapped_ = false;
+  uint64_t binarySize_ = 0;
+};
+
+// Bytes of one element array: dtype bits × elements (4-bit packed: rounded up), 0 if unknown.
+uint64_t TensorByteSize(uint32_t dataType, const std::vector<uint32_t>& dims);
+
+}  // namespace qnn_node
