@@ -35,6 +35,9 @@ const names =
       : ['libQnnReference.so', 'libQnnReferenceSystem.so'];
 fs.mkdirSync(target, { recursive: true });
 for (const name of names) {
-  fs.copyFileSync(path.join(root, 'build', 'Release', name), path.join(target, name));
+  const dest = path.join(target, name);
+  fs.copyFileSync(path.join(root, 'build', 'Release', name), dest);
+  // Ship them stripped like the addon (prebuildify --strip); a missing strip is not fatal.
+  if (process.platform === 'linux') spawnSync('strip', ['--strip-unneeded', dest], { stdio: 'inherit' });
   process.stdout.write(`qnn-node: ${path.relative(root, path.join(target, name))}\n`);
 }

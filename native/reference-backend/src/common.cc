@@ -7,7 +7,15 @@
 #include <deque>
 #include <utility>
 
-#if !defined(_WIN32)
+#if defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#else
 #include <sys/mman.h>
 #include <unistd.h>
 #endif
@@ -107,14 +115,25 @@ bool readEmulation(Emulation* out, std::string* error) {
 GuardedBlock guardedAlloc(size_t size) {
   GuardedBlock b;
 #if defined(_WIN32)
-  b.base = std::calloc(1, size ? size : 1);
-  b.length = size;
-  b.ptr = b.base;
+  SYSTEM_INFO info;
+  GetSystemInfo(&info);
+  size_t page = size_t(info.dwPageSize);
 #else
   size_t page = size_t(sysconf(_SC_PAGESIZE));
+#endif
   size_t dataPages = (size + page - 1) / page;
   if (dataPages == 0) dataPages = 1;
   size_t length = (dataPages + 1) * page;
+#if defined(_WIN32)
+  void* base = VirtualAlloc(nullptr, length, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+  if (base == nullptr) return b;
+  uint8_t* guard = static_cast<uint8_t*>(base) + dataPages * page;
+  DWORD previous = 0;
+  if (!VirtualProtect(guard, page, PAGE_NOACCESS, &previous)) {
+    VirtualFree(base, 0, MEM_RELEASE);
+    return b;
+  }
+#else
   void* base = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (base == MAP_FAILED) return b;
   uint8_t* guard = static_cast<uint8_t*>(base) + dataPages * page;
@@ -122,17 +141,17 @@ GuardedBlock guardedAlloc(size_t size) {
     munmap(base, length);
     return b;
   }
+#endif
   b.base = base;
   b.length = length;
   b.ptr = guard - size;
-#endif
   return b;
 }
 
 void guardedFree(GuardedBlock& b) {
   if (!b.base) return;
 #if defined(_WIN32)
-  std::free(b.base);
+  VirtualFree(b.base, 0, MEM_RELEASE);
 #else
   munmap(b.base, b.length);
 #endif
