@@ -13,6 +13,7 @@
         "native/addon/addon.cc",
         "native/addon/AddonContext.cc",
         "native/addon/AddonGraph.cc",
+        "native/addon/AddonMappedFile.cc",
         "native/addon/AddonRuntime.cc",
         "native/addon/Errors.cc",
         "native/addon/Loader.cc",

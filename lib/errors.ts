@@ -19,6 +19,9 @@ export type ErrorCode =
   | 'NPY_UNSUPPORTED'
   | 'FILE_NOT_FOUND'
   | 'FILE_TRUNCATED'
+  | 'FILE_EMPTY'
+  | 'NOT_A_FILE'
+  | 'MAP_FAILED'
   // native runtime
   | 'LIBRARY_LOAD_FAILED'
   | 'SYMBOL_NOT_FOUND'

@@ -151,10 +151,31 @@ export interface NativeGraph {
   runSync(inputs: ArrayBufferView[], outputs: ArrayBufferView[]): void;
 }
 
+/** What `mapFile` returns. */
+export interface NativeMappedFile {
+  /**
+   * The whole file. `mapped: true`: an external ArrayBuffer over a private copy-on-write
+   * mapping (mmap MAP_PRIVATE + PROT_READ|PROT_WRITE / MapViewOfFile FILE_MAP_COPY) —
+   * writes land in private pages and never reach the file; unmapped by the buffer's
+   * finalizer once it and every view of it are garbage-collected.
+   */
+  buffer: ArrayBuffer;
+  byteLength: number;
+  /** false: the runtime refuses external buffers (V8 sandbox): the bytes were copied. */
+  mapped: boolean;
+}
+
 export interface NativeAddon {
   Runtime: new () => NativeRuntime;
   Context: new (runtime: NativeRuntime) => NativeContext;
   Graph: new (context: NativeContext, index: number) => NativeGraph;
+  /**
+   * Maps a whole file (see NativeMappedFile). Errors carry `code` and `details.path`:
+   * ERR_INVALID_ARG (TypeError: not a string, empty), FILE_NOT_FOUND, NOT_A_FILE
+   * (directory, device, FIFO), FILE_EMPTY, MAP_FAILED (permissions, address space).
+   * Absent from builds older than this function.
+   */
+  mapFile?: (path: string) => NativeMappedFile;
   napiVersion: number;
   /** Compiled against the real QNN SDK headers (QNN_SDK_ROOT) rather than the project's. */
   sdkHeaders: boolean;

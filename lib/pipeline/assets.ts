@@ -2,15 +2,19 @@
  * Files a manifest names (context binaries, signatures, assets): checked for existence
  * and size before anything loads or runs (ASSET_MISSING / ASSET_INVALID), then opened.
  *
- * Embedding tables are read lazily by default for large files: one positional read
- * (pread) per gathered row straight into the output tensor, so a 600 MB table costs no
- * memory and a decode step reads one 4 KB row. Node has no portable mmap; `load: "memory"`
- * reads the whole table once instead (fastest for small tables).
+ * Embedding tables are memory-mapped when the native addon is present
+ * (lib/native/mapped-file.ts: a private copy-on-write mapping, whatever `load` says): a
+ * gather is then a plain typed-array copy per row (subarray + set) with no system call,
+ * a 600 MB table costs address space but no heap, and only the rows touched are ever
+ * paged in. Without the addon (or with QNN_NODE_NO_MMAP=1) `load` picks the fallback:
+ * `lazy` (the default for large files) = one positional read (pread) per gathered row
+ * straight into the output tensor; `memory` = the whole table read once.
  */
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { QnnNodeError, outOfRange } from '../errors.js';
+import { mapFileReadOnly } from '../native/mapped-file.js';
 import { DTYPES, byteLengthOf, type DType } from '../tensor/dtypes.js';
 import { float16ToFloat32 } from '../tensor/fp16.js';
 import { parseNpy } from '../tensor/npy.js';
@@ -101,11 +105,22 @@ export function checkFiles(refs: readonly FileRef[]): void {
   }
 }
 
-/** A [vocab, hidden] table of float16 or float32 rows. */
+export interface EmbeddingTableOptions {
+  /** Memory-map the file when the native addon is available (default true); false = always use `mode`. */
+  readonly map?: boolean;
+}
+
+/**
+ * A [vocab, hidden] table of float16 or float32 rows: memory-mapped when the native addon
+ * is available (`mapped`), else read per row (`lazy`, pread) or read whole (`memory`).
+ * Gathered rows are always copied into the caller's tensor, never views of the file.
+ */
 export class EmbeddingTable {
   readonly vocab: number;
   readonly hidden: number;
   readonly rowBytes: number;
+  /** true: rows come from a memory mapping of the file (copy-on-write; the file is never written). */
+  readonly mapped: boolean;
   private fd: number | undefined;
   private memory: Uint8Array | undefined;
   private scratch: Uint8Array | undefined;
@@ -117,12 +132,23 @@ export class EmbeddingTable {
     shape: readonly [number, number],
     private readonly offset: number,
     readonly mode: 'lazy' | 'memory',
+    options: EmbeddingTableOptions = {},
   ) {
     [this.vocab, this.hidden] = shape;
     this.rowBytes = this.hidden * (DTYPES[dtype].bits / 8);
-    if (mode === 'memory') {
+    const end = offset + this.vocab * this.rowBytes;
+    const mapping = options.map === false ? undefined : mapFileReadOnly(path);
+    this.mapped = mapping?.mapped === true;
+    if (mapping) {
+      if (mapping.bytes.byteLength < end) {
+        throw new QnnNodeError('FILE_TRUNCATED', `Embedding table ${path} has ${mapping.bytes.byteLength} bytes but [${this.vocab}, ${this.hidden}] ${dtype} at offset ${offset} needs ${end}`, {
+          details: { path, expected: end, actual: mapping.bytes.byteLength },
+        });
+      }
+      this.memory = mapping.bytes.subarray(offset, end);
+    } else if (mode === 'memory') {
       const file = readFileSync(path);
-      this.memory = file.subarray(offset, offset + this.vocab * this.rowBytes);
+      this.memory = file.subarray(offset, end);
     } else {
       this.fd = openSync(path, 'r');
     }
@@ -168,6 +194,7 @@ export class EmbeddingTable {
     return out;
   }
 
+  /** Closes the file; a mapping is dropped and unmapped when the garbage collector frees it. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

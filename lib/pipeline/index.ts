@@ -15,7 +15,7 @@ export {
   type RawImage,
 } from './hostops.js';
 export { BUILTIN_HOST_OPS } from './ops/builtin.js';
-export { EmbeddingTable, PipelineAssets } from './assets.js';
+export { EmbeddingTable, PipelineAssets, type EmbeddingTableOptions } from './assets.js';
 export { decodeImage, preprocessImage, resizeRgb, type PreprocessOptions, type ResizeMethod } from './ops/image.js';
 export { Sampler, argmaxHalf, argmaxFloat, type SampleOptions } from './ops/sample.js';
 export { concatDims, concatInto, sliceTensor, padTensor, kvWrite, fillValue, writeRange, writeMask, axpy } from './ops/tensor.js';

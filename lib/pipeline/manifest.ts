@@ -31,6 +31,7 @@ export type AssetEntry =
       /** [vocab, hidden] */
       readonly shape: readonly [number, number];
       readonly offset?: number;
+      /** The fallback when the table cannot be memory-mapped (no native addon): per-row reads or one whole read. */
       readonly load?: 'lazy' | 'memory';
       readonly description?: string;
     }

@@ -1,6 +1,7 @@
 #include "Mapping.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #ifdef _WIN32
@@ -33,7 +34,16 @@ bool FileMapping::Open(const std::string& path, Failure* failure, std::string* e
                             FILE_ATTRIBUTE_NORMAL, nullptr);
   if (file == INVALID_HANDLE_VALUE) {
     DWORD code = GetLastError();
-    *failure = (code == ERROR_FILE_NOT_FOUND || code == ERROR_PATH_NOT_FOUND) ? Failure::kNotFound : Failure::kOther;
+    DWORD attributes = GetFileAttributesW(WidenPath(path).c_str());
+    if (code == ERROR_FILE_NOT_FOUND || code == ERROR_PATH_NOT_FOUND) {
+      *failure = Failure::kNotFound;
+    } else if (attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY)) {
+      *failure = Failure::kNotRegular;
+      *error = "a directory";
+      return false;
+    } else {
+      *failure = Failure::kOther;
+    }
     *error = "CreateFile failed (Windows error " + std::to_string(code) + ")";
     return false;
   }
@@ -48,6 +58,12 @@ bool FileMapping::Open(const std::string& path, Failure* failure, std::string* e
     CloseHandle(file);
     *failure = Failure::kEmpty;
     *error = "the file is empty";
+    return false;
+  }
+  if (static_cast<uint64_t>(size.QuadPart) > static_cast<uint64_t>(SIZE_MAX)) {
+    CloseHandle(file);
+    *failure = Failure::kOther;
+    *error = "the file is larger than the address space";
     return false;
   }
   HANDLE mapping = CreateFileMappingW(file, nullptr, PAGE_WRITECOPY, 0, 0, nullptr);
@@ -84,7 +100,8 @@ void FileMapping::Close() {
 #else
 bool FileMapping::Open(const std::string& path, Failure* failure, std::string* error) {
   Close();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO must not block the open (it is refused as not regular below).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int e = errno;
     *failure = (e == ENOENT || e == ENOTDIR) ? Failure::kNotFound : Failure::kOther;
@@ -101,14 +118,20 @@ bool FileMapping::Open(const std::string& path, Failure* failure, std::string* e
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    *failure = Failure::kOther;
-    *error = "not a regular file";
+    *failure = Failure::kNotRegular;
+    *error = S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket";
     return false;
   }
   if (st.st_size == 0) {
     ::close(fd);
     *failure = Failure::kEmpty;
     *error = "the file is empty";
+    return false;
+  }
+  if (static_cast<uint64_t>(st.st_size) > static_cast<uint64_t>(SIZE_MAX)) {
+    ::close(fd);
+    *failure = Failure::kOther;
+    *error = "the file is larger than the address space";
     return false;
   }
   // Copy-on-write: some QNN entry points take a non-const buffer; a write (none is

@@ -14,8 +14,11 @@ class FileMapping {
   FileMapping(const FileMapping&) = delete;
   FileMapping& operator=(const FileMapping&) = delete;
 
-  enum class Failure { kNone, kNotFound, kEmpty, kOther };
-  // Maps `path`; the file itself is never written. On failure returns false with `failure` and `error` set.
+  // kNotRegular: a directory, device or pipe. kOther: any other OS failure (permissions,
+  // address space); `error` has the OS's text.
+  enum class Failure { kNone, kNotFound, kEmpty, kNotRegular, kOther };
+  // Maps `path` read/write copy-on-write (writes through data() land in private pages; the
+  // file itself is never written). On failure returns false with `failure` and `error` set.
   bool Open(const std::string& path, Failure* failure, std::string* error);
   void Close();
   uint8_t* data() const { return data_; }

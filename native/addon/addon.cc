@@ -1,4 +1,4 @@
-// qnn_node.node: registers the three wraps and the per-environment instance data, and
+// qnn_node.node: registers the three wraps, mapFile and the per-environment instance data, and
 // installs the cleanup hook that tears everything down in order when the environment
 // exits (contexts — after their running executions end — then runtimes).
 #include <napi.h>
@@ -8,6 +8,7 @@
 #include "AddonContext.h"
 #include "AddonData.h"
 #include "AddonGraph.h"
+#include "AddonMappedFile.h"
 #include "AddonRuntime.h"
 #include "qnn/qnn_abi_compat.h"
 
@@ -38,6 +39,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Runtime", runtime);
   exports.Set("Context", context);
   exports.Set("Graph", graph);
+  exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   exports.Set("sdkHeaders", Napi::Boolean::New(env, QNN_NODE_HEADERS_FROM_SDK != 0));
   exports.Set("minCoreApi", Napi::String::New(env, "2." + std::to_string(abi::kMinSupportedCoreMinor) + ".0"));

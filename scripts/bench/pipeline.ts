@@ -1,7 +1,7 @@
 /**
  * Host-side overhead of the pipeline runner per decode step, on the Qwen3-VL-shaped example
  * (examples/qwen3-vl/manifest.json at its real shapes: 151,936-entry fp16 logits -> sample
- * -> gather 1 row of 2048 from the [151936, 2048] fp16 table (lazy, pread) -> position,
+ * -> gather 1 row of 2048 from the [151936, 2048] fp16 table (memory-mapped; pread without the addon) -> position,
  * mask, KV write-in-place into a [28, 2, 8, 512, 128] cache -> next step), with mock
  * graphs that do no work, so everything measured outside graph calls is host cost.
  *
@@ -10,14 +10,21 @@
  * preprocessing and per-run allocations cancel out. Each length runs 9 times and its
  * least time is used (the run least disturbed by other processes). The table is a sparse
  * temp file.
+ *
+ * Embedding gather, prefill-sized: 320 rows of a dense [151936, 2048] fp16 table (a 622 MB
+ * temp file written at bench time and deleted after), from the memory-mapped table
+ * (native addon; a gather is subarray + set per row) and from the row-read fallback (one
+ * pread per row), against copying the same 1.31 MB between two in-memory buffers.
  */
-import { closeSync, copyFileSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { MockBackend } from '../../lib/backend/mock/MockBackend.js';
 import { Prng } from '../../lib/backend/mock/prng.js';
+import { EmbeddingTable } from '../../lib/pipeline/assets.js';
 import { Pipeline } from '../../lib/pipeline/runner.js';
+import { Tensor } from '../../lib/tensor/Tensor.js';
 import { numberToHalf } from '../../lib/tensor/fp16.js';
 import type { BenchSection } from './harness.js';
 
@@ -26,6 +33,7 @@ const VOCAB = 151_936;
 const HIDDEN = 2048;
 const N1 = 8;
 const N2 = 72;
+const GATHER_ROWS = 320;
 
 function setup(dir: string): void {
   for (const f of readdirSync(EXAMPLE)) copyFileSync(join(EXAMPLE, f), join(dir, f));
@@ -55,6 +63,70 @@ function setup(dir: string): void {
   writeFileSync(join(dir, 'image.png'), PNG.sync.write(png));
 }
 
+/** A dense [VOCAB, HIDDEN] fp16 table (every row distinct, finite values), written in 16 MiB chunks. */
+function writeDenseTable(path: string): void {
+  const fd = openSync(path, 'w');
+  try {
+    const chunk = new Uint16Array(8 << 20);
+    const total = VOCAB * HIDDEN;
+    for (let done = 0; done < total; done += chunk.length) {
+      const n = Math.min(chunk.length, total - done);
+      // Hashed half bits with bit 14 clear: finite values of magnitude < 2, no NaN/Inf.
+      for (let i = 0; i < n; i++) chunk[i] = (Math.imul(done + i, 0x9e3779b1) >>> 16) & 0xbfff;
+      writeSync(fd, new Uint8Array(chunk.buffer, 0, n * 2));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Gather 320 rows: mapped table vs row reads vs a plain in-memory copy of the same bytes.
+ * Rows of 4,096 bytes start on page boundaries in the file, so a destination whose rows
+ * also sit within ~64 bytes of a page boundary makes every row copy 4K-aliased (the CPU's
+ * store-to-load disambiguation stalls; several times slower on some x86 cores). A large
+ * `Tensor.zeros` often lands there (malloc'd with mmap: page + 16 bytes), so the cases
+ * run with the output at buffer offset 0 and at +128 bytes.
+ */
+function gatherCases(bench: Parameters<BenchSection['run']>[0], dir: string): void {
+  const file = join(dir, 'embed_dense_f16.bin');
+  writeDenseTable(file);
+  const rowBytes = HIDDEN * 2;
+  const rng = new Prng(3);
+  const idSets = Array.from({ length: 64 }, () => Int32Array.from({ length: GATHER_ROWS }, () => rng.nextUint32() % VOCAB));
+  const outBuffer = new ArrayBuffer(GATHER_ROWS * rowBytes + 4096);
+  const outAt = (offset: number): Tensor => new Tensor('float16', new Uint16Array(outBuffer, offset, GATHER_ROWS * HIDDEN), [1, GATHER_ROWS, HIDDEN]);
+  const out0 = outAt(0);
+  const out128 = outAt(128);
+  const mapped = new EmbeddingTable(file, 'float16', [VOCAB, HIDDEN], 0, 'lazy');
+  const read = new EmbeddingTable(file, 'float16', [VOCAB, HIDDEN], 0, 'lazy', { map: false });
+  try {
+    const src = new Uint8Array(GATHER_ROWS * rowBytes).fill(1);
+    const dst = new Uint8Array(GATHER_ROWS * rowBytes);
+    const base = 'copy 320 rows of bytes in memory (Uint8Array.set)';
+    bench.case(base, () => dst.set(src), { note: `${(GATHER_ROWS * rowBytes).toLocaleString('en-US')} bytes, one set between two in-memory buffers` });
+    if (mapped.mapped) {
+      bench.case('gather 320 rows, mapped, out +128 B', () => mapped.gather(idSets[0], out128), { baseline: base, note: 'same ids: pages already faulted in' });
+      let k = 0;
+      bench.case('gather 320 rows, mapped, out +128 B, 64 id sets', () => mapped.gather(idSets[k++ & 63], out128), {
+        baseline: base,
+        note: 'rotating ids: minor page faults on first touch (page cache warm)',
+      });
+      bench.case('gather 320 rows, mapped, out +0 B', () => mapped.gather(idSets[0], out0), { baseline: base, note: 'may be 4K-aliased with the mapping' });
+    } else {
+      console.warn('bench pipeline: the native addon is not available, the mapped-table cases are skipped');
+    }
+    bench.case('gather 320 rows, row reads (pread), out +128 B', () => read.gather(idSets[0], out128), { baseline: base, note: 'one pread per row, page cache warm' });
+    let k = 0;
+    bench.case('gather 320 rows, row reads (pread), out +128 B, 64 id sets', () => read.gather(idSets[k++ & 63], out128), { baseline: base, note: 'page cache warm' });
+    bench.case('gather 320 rows, row reads (pread), out +0 B', () => read.gather(idSets[0], out0), { baseline: base });
+  } finally {
+    mapped.close();
+    read.close();
+    rmSync(file, { force: true });
+  }
+}
+
 /** The smallest of repeated estimates: the least disturbed by other processes on a shared machine. */
 function least(xs: number[]): number {
   return Math.min(...xs);
@@ -62,10 +134,11 @@ function least(xs: number[]): number {
 
 const section: BenchSection = {
   name: 'pipeline',
-  description: `runner host overhead per decode token, Qwen3-VL-shaped (vocab ${VOCAB.toLocaleString('en-US')}, hidden ${HIDDEN}, KV [28,2,8,512,128]), mock graphs doing no work`,
+  description: `runner host overhead per decode token, Qwen3-VL-shaped (vocab ${VOCAB.toLocaleString('en-US')}, hidden ${HIDDEN}, KV [28,2,8,512,128]), mock graphs doing no work; embedding gather mapped vs row reads`,
   async run(bench) {
     const dir = mkdtempSync(join(tmpdir(), 'qnn-bench-pipeline-'));
     try {
+      gatherCases(bench, dir);
       setup(dir);
       const filled = new WeakSet<object>();
       const rng = new Prng(11);
