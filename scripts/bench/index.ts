@@ -11,7 +11,11 @@ import { createBench, printTable, type BenchSection, type CaseResult, type Measu
 
 const SECTIONS: Record<string, () => Promise<{ default: BenchSection }>> = {
   tensor: () => import('./tensor.js'),
+  hostops: () => import('./hostops.js'),
+  binding: () => import('./binding.js'),
+  load: () => import('./load.js'),
   pipeline: () => import('./pipeline.js'),
+  sampling: () => import('./sampling.js'),
 };
 
 function parseArgs(argv: string[]): { names: string[]; json: boolean; options: MeasureOptions } {

@@ -1,0 +1,70 @@
+/**
+ * `qnn-node inspect [context.bin]`: the graphs of a context binary and their input and
+ * output tensors (name, id, dtype, shape, quantization). `--json` prints the signature
+ * file the mock backend consumes (ContextSignature). Without an argument: the bundled
+ * reference example.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { ContextSignature } from '../../backend/types.js';
+import type { CommandContext } from '../context.js';
+import { requireFile } from '../files.js';
+import { addLibraryOptions, collect, librarySelection } from '../options.js';
+import { formatDims } from '../output/format.js';
+import { toJson } from '../output/json.js';
+import { formatTable } from '../output/table.js';
+import { describeQuant, normalizeSignature, selectGraphs } from '../signature.js';
+
+interface InspectOptions {
+  json?: boolean;
+  output?: string;
+  graph?: string[];
+  backend?: string;
+  system?: string;
+  logLevel?: string;
+}
+
+export function renderSignature(sig: ContextSignature): string {
+  let out = sig.source ? `${sig.source}\n` : '';
+  out += `${sig.graphs.length} graph${sig.graphs.length === 1 ? '' : 's'}\n`;
+  for (const g of sig.graphs) {
+    out += `\nGraph ${g.name} (${g.inputs.length} input${g.inputs.length === 1 ? '' : 's'}, ${g.outputs.length} output${g.outputs.length === 1 ? '' : 's'})\n`;
+    const rows = [...g.inputs.map((t) => ['in', t] as const), ...g.outputs.map((t) => ['out', t] as const)].map(([dir, t]) => [
+      dir,
+      t.name,
+      t.id,
+      t.dtype,
+      formatDims(t.dims),
+      describeQuant(t.quant),
+    ]);
+    out += formatTable(['', 'name', { header: 'id', align: 'right' }, 'dtype', 'shape', 'quantization'], rows);
+  }
+  return out;
+}
+
+export function registerInspect(program: Command, ctx: CommandContext): void {
+  const cmd = program
+    .command('inspect')
+    .description('list the graphs and tensors of a context binary (default: the bundled reference example)')
+    .argument('[context]', 'context binary (.bin)')
+    .option('--json', 'print the signature file (ContextSignature) the mock backend consumes')
+    .option('-o, --output <file>', 'write the JSON signature to a file instead of stdout (implies --json)')
+    .option('-g, --graph <name>', 'only this graph (repeatable)', collect);
+  addLibraryOptions(cmd).action(async (file: string | undefined, opts: InspectOptions) => {
+    const runtime = await ctx.runtime();
+    const binary = file !== undefined ? ctx.resolve(file) : await runtime.exampleBinary();
+    requireFile(binary, 'context binary');
+    const sig = selectGraphs(normalizeSignature(await runtime.inspect(binary, librarySelection(opts)), binary), opts.graph);
+    if (opts.output !== undefined) {
+      const target = ctx.resolve(opts.output);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, toJson(sig));
+      ctx.io.stderr.write(`wrote ${target}\n`);
+    } else if (opts.json) {
+      ctx.io.stdout.write(toJson(sig));
+    } else {
+      ctx.io.stdout.write(renderSignature(sig));
+    }
+  });
+}

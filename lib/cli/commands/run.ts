@@ -1,0 +1,297 @@
+/**
+ * `qnn-node run [context.bin | manifest.json]`: runs every graph of a context binary (or
+ * the graphs named with --graph) once with inputs from files, prints the outputs and the
+ * timings, and optionally writes the outputs as .npy and a replayable recording. A
+ * manifest (.json) is handed to the pipeline runner. Without an argument: the bundled
+ * reference example with generated inputs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Option, type Command } from 'commander';
+import type { ContextSignature, LoadTimings, TensorMap, TensorSpec } from '../../backend/types.js';
+import { QnnNodeError } from '../../errors.js';
+import { writeNpySync } from '../../tensor/npy.js';
+import { Tensor } from '../../tensor/Tensor.js';
+import type { CommandContext } from '../context.js';
+import { usageError } from '../exit-codes.js';
+import { fillTensor, FILL_MODES, type FillMode } from '../fill.js';
+import { assignInputs, readInputFile } from '../inputs.js';
+import { collect, librarySelection, nonNegativeInt } from '../options.js';
+import { formatDims, formatMs } from '../output/format.js';
+import { toJson } from '../output/json.js';
+import { formatTable } from '../output/table.js';
+import { RecordingWriter, safeName } from '../recording.js';
+import type { ManifestRunResult } from '../runtime.js';
+import { normalizeSignature, readSignatureFile, selectGraphs } from '../signature.js';
+import { addTargetOptions, openTarget, resolveBinary, type TargetOptions } from '../target.js';
+
+interface RunOptions extends TargetOptions {
+  input?: string[];
+  graph?: string[];
+  outputDir?: string;
+  record?: string;
+  replay?: string;
+  fill?: FillMode;
+  seed: number;
+  sync?: boolean;
+  json?: boolean;
+  head: number;
+}
+
+export interface OutputSummary {
+  readonly name: string;
+  readonly dtype: string;
+  readonly dims: readonly number[];
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+  /** The first values (dequantized). */
+  readonly head: readonly number[];
+  /** Where the .npy was written (--output-dir). */
+  readonly file?: string;
+}
+
+export interface GraphRunReport {
+  readonly graph: string;
+  readonly executeMs: number;
+  /** Inputs and where each came from: a file, or "generated (random, seed 0)". */
+  readonly inputs: readonly { readonly name: string; readonly source: string }[];
+  readonly outputs: readonly OutputSummary[];
+}
+
+export interface RunReport {
+  readonly binary: string;
+  readonly backend: string;
+  readonly mode: 'sync' | 'async';
+  readonly loadTimings?: LoadTimings;
+  readonly loadMs: number;
+  readonly graphs: readonly GraphRunReport[];
+  readonly recording?: string;
+}
+
+function values(t: Tensor): Float64Array {
+  try {
+    return t.toFloat64();
+  } catch {
+    // Quantized without parameters: the stored integers.
+    return Float64Array.from(t.data as ArrayLike<number>, Number);
+  }
+}
+
+export function summarizeOutput(name: string, t: Tensor, headCount: number): OutputSummary {
+  const v = values(t);
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
+    sum += x;
+  }
+  return { name, dtype: t.dtype, dims: [...t.dims], min, max, mean: v.length ? sum / v.length : Number.NaN, head: Array.from(v.subarray(0, headCount)) };
+}
+
+const fmt = (x: number) => (Number.isInteger(x) ? String(x) : Number(x.toPrecision(5)).toString());
+
+export function renderRun(report: RunReport): string {
+  let out = `${report.binary} (${report.backend} backend, ${report.mode})\n`;
+  const t = report.loadTimings;
+  out += t
+    ? `load ${formatMs(t.totalMs)} ms (map ${formatMs(t.mapMs)}, create ${formatMs(t.createMs)}, retrieve ${formatMs(t.retrieveMs)})\n`
+    : `load ${formatMs(report.loadMs)} ms\n`;
+  for (const g of report.graphs) {
+    out += `\nGraph ${g.graph}: execute ${formatMs(g.executeMs)} ms\n`;
+    for (const i of g.inputs) out += `  input ${i.name}: ${i.source}\n`;
+    out += formatTable(
+      ['output', 'dtype', 'shape', { header: 'min', align: 'right' }, { header: 'max', align: 'right' }, { header: 'mean', align: 'right' }, 'first values', ...(g.outputs.some((o) => o.file) ? ['file'] : [])],
+      g.outputs.map((o) => [o.name, o.dtype, formatDims(o.dims), fmt(o.min), fmt(o.max), fmt(o.mean), o.head.map(fmt).join(' '), o.file]),
+    );
+  }
+  if (report.recording) out += `\nrecorded to ${report.recording}\n`;
+  return out;
+}
+
+export interface ManifestReport {
+  readonly manifest: string;
+  readonly text: string;
+  readonly tokens: readonly number[];
+  readonly outputs: Readonly<Record<string, unknown>>;
+  readonly timings: ManifestRunResult['timings'];
+  readonly recording?: string;
+}
+
+function describeValue(name: string, value: unknown, headCount: number, outputDir: string | undefined): unknown {
+  if (value instanceof Tensor) {
+    const summary = summarizeOutput(name, value, headCount);
+    if (!outputDir) return summary;
+    const file = path.join(outputDir, `${safeName(name)}.npy`);
+    writeNpySync(file, value);
+    return { ...summary, file };
+  }
+  if (outputDir && typeof value === 'string') {
+    const file = path.join(outputDir, `${safeName(name)}.txt`);
+    fs.writeFileSync(file, value);
+  }
+  if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
+  return value;
+}
+
+function renderManifest(report: ManifestReport, streamed: boolean): string {
+  let out = '';
+  if (report.text && !streamed) out += `${report.text}\n`;
+  if (streamed) out += '\n';
+  const rows = Object.entries(report.outputs).map(([name, v]) => {
+    const o = v as Partial<OutputSummary>;
+    if (o && typeof o === 'object' && 'dtype' in o && o.dims && o.head) {
+      return [name, o.dtype, formatDims(o.dims), o.head.map(fmt).join(' '), o.file];
+    }
+    return [name, typeof v, '', typeof v === 'string' ? v.slice(0, 60) : JSON.stringify(v)?.slice(0, 60), undefined];
+  });
+  if (rows.length > 0) out += `\n${formatTable(['output', 'type', 'shape', 'value', ...(rows.some((r) => r[4]) ? ['file'] : [])], rows)}`;
+  const t = report.timings;
+  out += `\ntotal ${formatMs(t.totalMs)} ms (graphs ${formatMs(t.graphMs)}, host ops ${formatMs(t.hostMs)}, overhead ${formatMs(t.overheadMs)})\n`;
+  out += formatTable(
+    ['step', 'kind', 'name', { header: 'calls', align: 'right' }, { header: 'total ms', align: 'right' }, { header: 'mean ms', align: 'right' }, { header: 'max ms', align: 'right' }],
+    t.steps.map((s) => [s.path, s.kind, s.name, s.calls, formatMs(s.totalMs), formatMs(s.meanMs), formatMs(s.maxMs)]),
+  );
+  if (report.recording) out += `\nrecorded to ${report.recording}\n`;
+  return out;
+}
+
+async function runManifestCommand(ctx: CommandContext, manifest: string, opts: RunOptions): Promise<void> {
+  const inputs: Record<string, string> = {};
+  for (const spec of opts.input ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw usageError(`--input ${JSON.stringify(spec)}: a manifest takes name=value inputs`);
+    inputs[spec.slice(0, eq)] = spec.slice(eq + 1);
+  }
+  if (opts.graph !== undefined || opts.fill !== undefined || opts.sync) throw usageError('--graph, --fill and --sync apply to context binaries; a manifest names its own graphs and inputs');
+  const runtime = await ctx.runtime();
+  const streamed = !opts.json;
+  let wroteText = false;
+  const record = opts.record !== undefined ? ctx.resolve(opts.record) : undefined;
+  const result = await runtime.runManifest(manifest, {
+    inputs,
+    resolve: ctx.resolve,
+    seed: opts.seed,
+    ...(record !== undefined ? { record } : {}),
+    backend:
+      opts.mock !== undefined || opts.replay !== undefined
+        ? {
+            kind: 'mock',
+            ...(opts.mock !== undefined ? { signature: readSignatureFile(ctx.resolve(opts.mock)) } : {}),
+            ...(opts.replay !== undefined ? { recording: ctx.resolve(opts.replay) } : {}),
+          }
+        : { kind: 'qnn', ...librarySelection(opts) },
+    ...(streamed
+      ? {
+          onText: (text: string) => {
+            wroteText = true;
+            ctx.io.stdout.write(text);
+          },
+        }
+      : {}),
+  });
+  const outputDir = opts.outputDir !== undefined ? ctx.resolve(opts.outputDir) : undefined;
+  if (outputDir) fs.mkdirSync(outputDir, { recursive: true });
+  const report: ManifestReport = {
+    manifest,
+    text: result.text,
+    tokens: result.tokens,
+    outputs: Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, describeValue(k, v, opts.head, outputDir)])),
+    timings: result.timings,
+    ...(record !== undefined ? { recording: record } : {}),
+  };
+  ctx.io.stdout.write(opts.json ? toJson(report) : renderManifest(report, wroteText));
+}
+
+export function registerRun(program: Command, ctx: CommandContext): void {
+  const cmd = program
+    .command('run')
+    .description('run a context binary (every graph, or --graph) or a pipeline manifest (.json); default: the bundled reference example')
+    .argument('[target]', 'context binary (.bin) or pipeline manifest (.json)')
+    .option('-i, --input <name=file>', 'input from .npy, .raw/.bin (dtype and shape from the graph), .png/.jpg, .txt/.csv or .json; repeatable; graph/name=file for one graph', collect)
+    .option('-g, --graph <name>', 'run only this graph (repeatable; default: every graph)', collect)
+    .option('-o, --output-dir <dir>', 'write every output as <graph>.<output>.npy')
+    .option('--record <dir>', 'write a recording (inputs, outputs, index.json, signature.json) the mock backend can replay')
+    .option('--replay <dir>', 'run on the mock backend, answering from a recording (binaries: with --mock; manifests: alone)')
+    .addOption(new Option('--fill <mode>', 'generate inputs not given with --input (default for the bundled example: random)').choices([...FILL_MODES]))
+    .option('--seed <n>', 'seed of generated inputs (binaries) or of sampling (manifests)', nonNegativeInt, 0)
+    .option('--sync', 'execute with runSync on this thread instead of run (worker thread)')
+    .option('--head <n>', 'how many leading values of each output to print', nonNegativeInt, 8)
+    .option('--json', 'print the report as JSON');
+  addTargetOptions(cmd).action(async (file: string | undefined, opts: RunOptions) => {
+    if (file !== undefined && path.extname(file).toLowerCase() === '.json') return runManifestCommand(ctx, ctx.resolve(file), opts);
+    if (opts.replay !== undefined && opts.mock === undefined) throw usageError('--replay needs --mock <signature.json>');
+    const binary = await resolveBinary(ctx, file);
+    const fill: FillMode | undefined = opts.fill ?? (file === undefined ? 'random' : undefined);
+    const t0 = performance.now();
+    const target = await openTarget(ctx, binary, { ...opts, ...(opts.replay !== undefined ? { replay: ctx.resolve(opts.replay) } : {}) });
+    const loadMs = performance.now() - t0;
+    try {
+      const full: ContextSignature = normalizeSignature(
+        { format: 'qnn-node-signature', version: 1, graphs: target.context.graphs.map((g) => ({ name: g.name, inputs: g.inputs, outputs: g.outputs })) },
+        binary,
+      );
+      const selected = selectGraphs(full, opts.graph);
+      const assignments = assignInputs(opts.input ?? [], selected.graphs, ctx.resolve);
+      const recorder = opts.record !== undefined ? new RecordingWriter(ctx.resolve(opts.record), path.basename(binary)) : undefined;
+      const outputDir = opts.outputDir !== undefined ? ctx.resolve(opts.outputDir) : undefined;
+      if (outputDir) fs.mkdirSync(outputDir, { recursive: true });
+      const graphs: GraphRunReport[] = [];
+      for (const sig of selected.graphs) {
+        const graph = target.context.graph(sig.name);
+        const inputs: TensorMap = {};
+        const sources: { name: string; source: string }[] = [];
+        for (const spec of graph.inputs) {
+          const given = assignments.find((a) => a.graph === sig.name && a.input === spec.name);
+          if (given) {
+            inputs[spec.name] = readInputFile(given.file, spec);
+            sources.push({ name: spec.name, source: given.file });
+          } else if (fill) {
+            inputs[spec.name] = fillTensor(spec, fill, opts.seed);
+            sources.push({ name: spec.name, source: `generated (${fill}${fill === 'random' ? `, seed ${opts.seed}` : ''})` });
+          } else {
+            throw missingInput(sig.name, spec, graph.inputs);
+          }
+        }
+        const e0 = performance.now();
+        const outputs = opts.sync ? graph.runSync(inputs) : await graph.run(inputs);
+        const executeMs = performance.now() - e0;
+        recorder?.add(sig.name, inputs, outputs, executeMs);
+        const summaries = graph.outputs.map((spec) => {
+          const t = outputs[spec.name];
+          const summary = summarizeOutput(spec.name, t, opts.head);
+          if (!outputDir) return summary;
+          const out = path.join(outputDir, `${safeName(sig.name)}.${safeName(spec.name)}.npy`);
+          writeNpySync(out, t);
+          return { ...summary, file: out };
+        });
+        graphs.push({ graph: sig.name, executeMs, inputs: sources, outputs: summaries });
+      }
+      recorder?.finish(full);
+      const report: RunReport = {
+        binary,
+        backend: target.backend.kind,
+        mode: opts.sync ? 'sync' : 'async',
+        ...(target.context.loadTimings ? { loadTimings: target.context.loadTimings } : {}),
+        loadMs,
+        graphs,
+        ...(recorder ? { recording: recorder.dir } : {}),
+      };
+      ctx.io.stdout.write(opts.json ? toJson(report) : renderRun(report));
+    } finally {
+      await target.close();
+    }
+  });
+}
+
+function missingInput(graph: string, spec: TensorSpec, all: readonly TensorSpec[]): QnnNodeError {
+  return new QnnNodeError(
+    'MISSING_INPUT',
+    `Graph ${graph} needs input ${spec.name} (${spec.dtype} ${formatDims(spec.dims)}); give --input ${spec.name}=<file> or --fill random|zeros|ones`,
+    { details: { graph, input: spec.name, inputs: all.map((s) => s.name) } },
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * `qnn-node run manifest.json`: runs a pipeline manifest through lib/pipeline's runner.
+ * `--input name=value` strings become the manifest's typed inputs: text as is, numbers
+ * parsed, images as paths (the runner decodes them), tensors from .npy files (or raw
+ * files with the dtype and shape the manifest declares).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { MockBackend } from '../backend/mock/MockBackend.js';
+import { Qnn } from '../backend/qnn/index.js';
+import type { Backend } from '../backend/types.js';
+import { QnnNodeError } from '../errors.js';
+import type { InputEntry } from '../pipeline/manifest.js';
+import { runManifest, type PipelineInputs } from '../pipeline/index.js';
+import { readNpySync } from '../tensor/npy.js';
+import { readRawSync } from '../tensor/raw.js';
+import type { PipelineValue } from '../pipeline/hostops.js';
+import { loadOptions } from './default-runtime.js';
+import type { ManifestRunOptions, ManifestRunResult } from './runtime.js';
+
+function declaredInputs(file: string): { inputs: Record<string, InputEntry>; binaries: string[] } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (cause) {
+    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new QnnNodeError(missing ? 'FILE_NOT_FOUND' : 'MANIFEST_INVALID', `${missing ? 'Manifest not found' : 'Manifest is not valid JSON'}: ${file}`, {
+      cause,
+      details: { path: file },
+    });
+  }
+  const m = (raw ?? {}) as { inputs?: Record<string, InputEntry>; contexts?: Record<string, { binary?: unknown }> };
+  const binaries = Object.values(m.contexts ?? {})
+    .map((c) => c?.binary)
+    .filter((b): b is string => typeof b === 'string')
+    .map((b) => path.resolve(path.dirname(file), b));
+  return { inputs: m.inputs ?? {}, binaries };
+}
+
+/** Converts one `--input` string to the value the manifest input expects. */
+export function manifestInput(name: string, value: string, spec: InputEntry | undefined, resolve: (p: string) => string): PipelineValue {
+  switch (spec?.type) {
+    case 'number': {
+      const n = Number(value);
+      if (value.trim() === '' || !Number.isFinite(n)) throw new QnnNodeError('CLI_USAGE', `--input ${name}: expected a number, got ${JSON.stringify(value)}`);
+      return n;
+    }
+    case 'image':
+      return resolve(value);
+    case 'tensor': {
+      const file = resolve(value);
+      if (!fs.existsSync(file)) throw new QnnNodeError('FILE_NOT_FOUND', `Input file not found: ${file}`, { details: { path: file, input: name } });
+      if (file.toLowerCase().endsWith('.npy')) return readNpySync(file);
+      if (!spec.dtype || !spec.shape) throw new QnnNodeError('CLI_USAGE', `--input ${name}: a raw tensor file needs the manifest to declare dtype and shape; use .npy`);
+      return readRawSync(file, { dtype: spec.dtype, dims: spec.shape });
+    }
+    default:
+      return value; // text, and inputs the runner will reject by name
+  }
+}
+
+export async function runManifestFile(file: string, options: ManifestRunOptions): Promise<ManifestRunResult> {
+  const { inputs: declared, binaries } = declaredInputs(file);
+  const inputs: Record<string, PipelineValue> = {};
+  for (const [name, value] of Object.entries(options.inputs)) inputs[name] = manifestInput(name, value, declared[name], options.resolve);
+  const sel = options.backend;
+  const backend: Backend =
+    sel.kind === 'mock'
+      ? new MockBackend({ ...(sel.signature ? { signatures: sel.signature } : {}), ...(sel.recording ? { recording: sel.recording } : {}) })
+      : await Qnn.load(loadOptions(sel, binaries[0]));
+  try {
+    return await runManifest(file, {
+      backend,
+      inputs: inputs as PipelineInputs,
+      ...(options.record !== undefined ? { record: options.record } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.onText ? { onEvent: (e) => (e.type === 'token' && e.text ? options.onText!(e.text) : undefined) } : {}),
+    });
+  } finally {
+    await backend.dispose();
+  }
+}

@@ -1,0 +1,53 @@
+/** Option declarations and parsers shared by several commands. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { LibrarySelection } from './runtime.js';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'verbose', 'debug'] as const;
+
+/** Adds --backend, --system and --log-level. */
+export function addLibraryOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--backend <lib>',
+      "QNN backend library: a path, a name looked up in $QNN_SDK_ROOT/lib/<platform> and the library search path, or 'reference' (default: the bundled reference backend for reference binaries such as the bundled example, else libQnnHtp)",
+    )
+    .option('--system <lib>', 'QnnSystem library: a path or a name (default: libQnnSystem found like the backend; libQnnReferenceSystem with the reference backend)')
+    .addOption(new Option('--log-level <level>', 'QNN log level').choices([...LOG_LEVELS]));
+}
+
+export function librarySelection(opts: { backend?: string; system?: string; logLevel?: string }): LibrarySelection {
+  return {
+    ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+    ...(opts.system !== undefined ? { system: opts.system } : {}),
+    ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
+  };
+}
+
+/** commander argParser for a positive integer. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** commander argParser for a non-negative integer. */
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+/** A duration: "500ms", "2s", "1.5s", "1m" or plain seconds; returns milliseconds. */
+export function durationMs(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value);
+  if (!m) throw new InvalidArgumentError('expected a duration such as 500ms, 2s or 1m');
+  const n = Number(m[1]);
+  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  if (!(ms > 0)) throw new InvalidArgumentError('expected a duration greater than zero');
+  return ms;
+}
+
+/** Collects a repeatable option into an array. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

@@ -1,0 +1,88 @@
+/**
+ * The seam between the CLI commands and everything they drive. Each command receives a
+ * `CliRuntime`; `main()` builds the real one (native QNN runtime, mock backend, pipeline
+ * runner) lazily, tests inject their own. Nothing here knows how a backend works.
+ */
+import type { Backend, ContextSignature } from '../backend/types.js';
+import type { PipelineResult } from '../pipeline/events.js';
+
+/** Which QNN libraries to use, as the user asked on the command line. */
+export interface LibrarySelection {
+  /** `--backend <path|name>`: the QNN backend library (libQnnHtp.so, libQnnCpu.so, libQnnReference.so…). */
+  readonly backend?: string;
+  /** `--system <path|name>`: the QnnSystem library (reads binary metadata). */
+  readonly system?: string;
+  /** `--log-level`: the QNN log level handed to the backend. */
+  readonly logLevel?: string;
+}
+
+/** What the user selected: the native runtime with libraries, or the mock backend with a signature. */
+export type BackendSelection =
+  | ({ readonly kind: 'qnn' } & LibrarySelection)
+  | {
+      readonly kind: 'mock';
+      readonly signature: ContextSignature;
+      /** A recording folder to answer from (MockBackend's `recording` option). */
+      readonly recording?: string;
+    };
+
+/** How a library was found. */
+export type LibrarySource = 'flag' | 'QNN_SDK_ROOT' | 'search-path' | 'bundled-reference' | 'not-found';
+
+export interface LibraryReport {
+  readonly role: 'backend' | 'system';
+  /** What was asked for or searched (a path or a bare library name). */
+  readonly requested: string;
+  /** The file that was (or would be) loaded; undefined when nothing was found. */
+  readonly path?: string;
+  readonly source: LibrarySource;
+  /** Candidates tried, in order, when resolution had to search. */
+  readonly tried?: readonly string[];
+}
+
+/** What `qnn-node info` reports. Every field past `platform` is whatever the runtime can tell. */
+export interface RuntimeReport {
+  readonly qnnNode: { readonly version: string; readonly addon?: string; readonly buildId?: string };
+  readonly platform: Readonly<Record<string, unknown>>;
+  readonly libraries: readonly LibraryReport[];
+  /** Versions, build ids, backend id and device facts as the loaded libraries report them. */
+  readonly backend?: Readonly<Record<string, unknown>>;
+  /** Why loading failed, when it did (`info` still prints what it found). */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/** Result of running a pipeline manifest: lib/pipeline's PipelineResult. */
+export type ManifestRunResult = PipelineResult;
+
+export interface ManifestRunOptions {
+  /** `--input name=value` as typed: text, a number, an image path, a tensor file (.npy / .raw). */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** Resolves file paths given as input values. */
+  readonly resolve: (p: string) => string;
+  /** Record every graph call into this folder. */
+  readonly record?: string;
+  readonly seed?: number;
+  /** The native runtime with these libraries, or the mock backend. */
+  readonly backend:
+    | ({ readonly kind: 'qnn' } & LibrarySelection)
+    | { readonly kind: 'mock'; readonly signature?: ContextSignature; readonly recording?: string };
+  /** Streamed text of emit steps, as it is produced. */
+  readonly onText?: (text: string) => void;
+}
+
+export interface CliRuntime {
+  /**
+   * A backend of the selected kind; the caller disposes it. `binary` is the file it will
+   * load, when known: it decides the default libraries (a reference binary → the bundled
+   * reference backend).
+   */
+  openBackend(selection: BackendSelection, binary?: string): Promise<Backend>;
+  /** Graph and tensor signatures of a context binary (without executing anything). */
+  inspect(path: string, libraries: LibrarySelection): Promise<ContextSignature>;
+  /** Which libraries are found and what they report (`qnn-node info`). */
+  report(libraries: LibrarySelection): Promise<RuntimeReport>;
+  /** The bundled reference example binary (default of inspect / run / bench). */
+  exampleBinary(): Promise<string>;
+  /** Runs a pipeline manifest (`qnn-node run manifest.json`). */
+  runManifest(path: string, options: ManifestRunOptions): Promise<ManifestRunResult>;
+}

@@ -1,0 +1,83 @@
+/**
+ * Opening what a command runs on: a backend of the selected kind (native QNN with the
+ * user's libraries, or the mock backend from a signature file) and a context loaded from
+ * a binary (the bundled example when no file is given).
+ */
+import type { Command } from 'commander';
+import type { QnnLoadContextOptions } from '../backend/qnn/QnnContext.js';
+import type { Backend, Context } from '../backend/types.js';
+import type { CommandContext } from './context.js';
+import { requireFile } from './files.js';
+import { addLibraryOptions, librarySelection } from './options.js';
+import type { BackendSelection } from './runtime.js';
+import { readSignatureFile } from './signature.js';
+
+export interface TargetOptions {
+  backend?: string;
+  system?: string;
+  logLevel?: string;
+  mock?: string;
+  /** Absolute path of a recording for the mock backend. */
+  replay?: string;
+  /** Load with QNN_CONTEXT_CONFIG_PERSISTENT_BINARY. */
+  persistentBinary?: boolean;
+}
+
+/** --backend, --system, --log-level and --mock <signature.json>. */
+export function addTargetOptions(cmd: Command): Command {
+  return addLibraryOptions(cmd)
+    .option('--mock <signature.json>', 'use the mock backend with this signature file (from `inspect --json`) instead of the QNN libraries')
+    .option('--persistent-binary', 'let the backend use the binary in place instead of copying it (QNN_CONTEXT_CONFIG_PERSISTENT_BINARY; the file stays mapped)');
+}
+
+export function backendSelection(ctx: CommandContext, opts: TargetOptions): BackendSelection {
+  if (opts.mock !== undefined) {
+    return { kind: 'mock', signature: readSignatureFile(ctx.resolve(opts.mock)), ...(opts.replay !== undefined ? { recording: opts.replay } : {}) };
+  }
+  return { kind: 'qnn', ...librarySelection(opts) };
+}
+
+export interface OpenTarget {
+  readonly binary: string;
+  readonly selection: BackendSelection;
+  readonly backend: Backend;
+  readonly context: Context;
+  /** Disposes the context and the backend (always call, also after errors). */
+  close(): Promise<void>;
+}
+
+/** The binary a command works on: the user's file, or the bundled example. */
+export async function resolveBinary(ctx: CommandContext, file: string | undefined): Promise<string> {
+  const binary = file !== undefined ? ctx.resolve(file) : await (await ctx.runtime()).exampleBinary();
+  requireFile(binary, 'context binary');
+  return binary;
+}
+
+/** Opens the backend and loads `binary` into a context. */
+export async function openTarget(ctx: CommandContext, binary: string, opts: TargetOptions): Promise<OpenTarget> {
+  const selection = backendSelection(ctx, opts);
+  const runtime = await ctx.runtime();
+  const backend = await runtime.openBackend(selection, binary);
+  let context: Context;
+  try {
+    const options: QnnLoadContextOptions =
+      selection.kind === 'mock' ? { graphs: selection.signature.graphs } : opts.persistentBinary ? { persistentBinary: true } : {};
+    context = await backend.loadContext(binary, options);
+  } catch (error) {
+    await backend.dispose().catch(() => {});
+    throw error;
+  }
+  return {
+    binary,
+    selection,
+    backend,
+    context,
+    async close() {
+      try {
+        await context.dispose();
+      } finally {
+        await backend.dispose();
+      }
+    },
+  };
+}
