@@ -19,7 +19,7 @@ export interface TargetOptions {
   mock?: string;
   /** Absolute path of a recording for the mock backend. */
   replay?: string;
-  /** Load with QNN_CONTEXT_CONFIG_PERSISTENT_BINARY. */
+  /** Force QNN_CONTEXT_CONFIG_PERSISTENT_BINARY on or off; undefined follows the library default. */
   persistentBinary?: boolean;
 }
 
@@ -27,7 +27,8 @@ export interface TargetOptions {
 export function addTargetOptions(cmd: Command): Command {
   return addLibraryOptions(cmd)
     .option('--mock <signature.json>', 'use the mock backend with this signature file (from `inspect --json`) instead of the QNN libraries')
-    .option('--persistent-binary', 'let the backend use the binary in place instead of copying it (QNN_CONTEXT_CONFIG_PERSISTENT_BINARY; the file stays mapped)');
+    .option('--persistent-binary', 'let the backend use the binary in place (QNN_CONTEXT_CONFIG_PERSISTENT_BINARY; the file stays mapped): the default where the backend supports it')
+    .option('--no-persistent-binary', 'make the backend copy the binary and unmap the file right after loading');
 }
 
 export function backendSelection(ctx: CommandContext, opts: TargetOptions): BackendSelection {
@@ -61,7 +62,7 @@ export async function openTarget(ctx: CommandContext, binary: string, opts: Targ
   let context: Context;
   try {
     const options: QnnLoadContextOptions =
-      selection.kind === 'mock' ? { graphs: selection.signature.graphs } : opts.persistentBinary ? { persistentBinary: true } : {};
+      selection.kind === 'mock' ? { graphs: selection.signature.graphs } : opts.persistentBinary !== undefined ? { persistentBinary: opts.persistentBinary } : {};
     context = await backend.loadContext(binary, options);
   } catch (error) {
     await backend.dispose().catch(() => {});

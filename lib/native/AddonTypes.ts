@@ -118,6 +118,8 @@ export interface NativeContextLoadResult {
   mapped: boolean;
   /** The binary stays mapped/pinned until the context is freed (QNN_CONTEXT_CONFIG_PERSISTENT_BINARY). */
   persistentBinary: boolean;
+  /** persistentBinary left undefined and the config not used: why (old core API, refused by the backend). */
+  persistentNote?: string;
   binaryBytes: number;
   graphs: NativeGraphInfo[];
 }
@@ -131,9 +133,10 @@ export interface NativeRuntime {
 
 export interface NativeContext {
   /**
-   * A path (memory-mapped) or bytes (pinned). Without `persistentBinary` the mapping / pin
-   * is released as soon as contextCreateFromBinary returns (the backend copies); with it,
-   * the backend may keep pointers into the binary until the context is freed.
+   * A path (memory-mapped) or bytes (pinned). `persistentBinary: false`: the mapping / pin
+   * is released as soon as contextCreateFromBinary returns (the backend copies); `true`:
+   * the backend may keep pointers into the binary until the context is freed; undefined:
+   * `true` when the core API has the config, with one plain retry if the backend refuses it.
    */
   load(
     source: string | ArrayBufferView | ArrayBuffer,
@@ -168,7 +171,10 @@ export interface NativeMappedFile {
 export interface NativeAddon {
   Runtime: new () => NativeRuntime;
   Context: new (runtime: NativeRuntime) => NativeContext;
-  Graph: new (context: NativeContext, index: number) => NativeGraph;
+  Graph: (new (context: NativeContext, index: number) => NativeGraph) & {
+    /** A promise settled by a no-op napi_async_work: the pool round trip of `run` without QNN (benchmarks only). */
+    asyncFloor(): Promise<void>;
+  };
   /**
    * Maps a whole file (see NativeMappedFile). Errors carry `code` and `details.path`:
    * ERR_INVALID_ARG (TypeError: not a string, empty), FILE_NOT_FOUND, NOT_A_FILE

@@ -206,6 +206,12 @@ std::shared_ptr<ContextState> AddonContext::Require(Napi::Env env) const {
   return state_;
 }
 
+ContextState* AddonContext::RequireState(Napi::Env env) const {
+  if (freed_ || disposeRequested_) ThrowCode(env, "DISPOSED", "The QNN context has been disposed");
+  if (!loaded_) ThrowCode(env, "ERR_INVALID_ARG", "The QNN context is not loaded", true);
+  return state_.get();
+}
+
 Napi::Value AddonContext::Load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (freed_ || disposeRequested_) ThrowCode(env, "DISPOSED", "The QNN context has been disposed");
@@ -228,7 +234,10 @@ Napi::Value AddonContext::Load(const Napi::CallbackInfo& info) {
   state_->SetCallerGraphs(ParseGraphs(env, info.Length() > 1 ? info[1] : env.Undefined()));
   Napi::Value persistent = info.Length() > 2 ? info[2] : env.Undefined();
   if (!persistent.IsUndefined() && !persistent.IsBoolean()) ThrowInvalidArg(env, "a boolean", "persistentBinary", persistent);
-  state_->SetPersistent(persistent.IsBoolean() && persistent.As<Napi::Boolean>().Value());
+  // undefined: the default (persistent when the backend's core API has the config).
+  state_->SetPersistence(persistent.IsUndefined()                      ? ContextState::Persistence::kAuto
+                         : persistent.As<Napi::Boolean>().Value() ? ContextState::Persistence::kOn
+                                                                  : ContextState::Persistence::kOff);
   auto* worker = new ContextLoadWorker(env, Value(), this, state_);
   loading = true;
   worker->Queue();
@@ -265,6 +274,7 @@ Napi::Value AddonContext::Loaded(Napi::Env env) {
   result.Set("systemNote", state_->systemNote().empty() ? env.Null() : Napi::Value(Napi::String::New(env, state_->systemNote())));
   result.Set("mapped", Napi::Boolean::New(env, state_->wasMapped()));
   result.Set("persistentBinary", Napi::Boolean::New(env, state_->persistent()));
+  if (!state_->persistentNote().empty()) result.Set("persistentNote", Napi::String::New(env, state_->persistentNote()));
   result.Set("binaryBytes", Napi::Number::New(env, static_cast<double>(state_->binarySize())));
   auto& graphs = state_->graphs();
   Napi::Array arr = Napi::Array::New(env, graphs.size());

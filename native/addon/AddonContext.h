@@ -23,6 +23,8 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
 
   // For graph runs (main thread): a usable state or a DISPOSED error.
   std::shared_ptr<ContextState> Require(Napi::Env env) const;
+  // The same without a shared_ptr copy, for synchronous use (the wrap holds the state).
+  ContextState* RequireState(Napi::Env env) const;
   // Runs started / finished (main thread); the last one completes a deferred dispose.
   void BeginRun() { ++pending_; }
   void EndRun(Napi::Env env);

@@ -3,10 +3,11 @@
 #include <cmath>
 
 #include "AddonContext.h"
-#include "Worker.h"
 
 namespace qnn_node {
 namespace {
+
+constexpr size_t kInlineBuffers = 16;  // runSync converts up to this many per side on the stack
 
 struct RunBaton {
   std::shared_ptr<ContextState> state;
@@ -15,73 +16,166 @@ struct RunBaton {
   std::vector<Napi::ObjectReference> pins;  // every buffer stays alive until the run settles
 };
 
+[[noreturn]] void ThrowBufferError(Napi::Env env, const Napi::Value& v, const TensorMeta& m, const std::string& graph,
+                                   const char* side, uint32_t i, bool isBuffer, uint8_t* data, size_t size) {
+  std::string name = std::string(side) + "[" + std::to_string(i) + "] (\"" + m.name + "\")";
+  if (!isBuffer) ThrowInvalidArg(env, "a typed array", name, v);
+  if (m.byteSize > 0xFFFFFFFFull) {
+    ThrowCode(env, "SIZE_MISMATCH", "Tensor \"" + m.name + "\" is larger than QNN's 4 GiB buffer limit");
+  }
+  if (m.byteSize == 0 && m.dataType != QNN_DATATYPE_UNDEFINED && TensorByteSize(m.dataType, {1}) == 0) {
+    ThrowCode(env, "UNSUPPORTED_DTYPE", "Tensor \"" + m.name + "\" has QNN data type " + std::to_string(m.dataType) +
+                                            ", which qnn-node cannot size");
+  }
+  NativeError e;
+  e.code = "SIZE_MISMATCH";
+  e.message = "Expected " + std::to_string(m.byteSize) + " bytes for " + name + " of graph \"" + graph +
+              "\" but received " + std::to_string(size) + (data || size ? "" : " (detached or empty buffer)");
+  e.details.emplace_back("tensor", m.name);
+  e.details.emplace_back("expectedBytes", std::to_string(m.byteSize));
+  e.details.emplace_back("actualBytes", std::to_string(size));
+  throw ToJsError(env, e);
+}
+
 // Converts and checks one side of a run: a JS array of typed arrays / DataViews /
-// ArrayBuffers whose byte sizes match the graph's tensors exactly.
+// ArrayBuffers whose byte sizes match the graph's tensors exactly, into `out[0..n)`
+// (n = metas.size()). `pins` (run only) gets a strong reference to each buffer. No
+// allocation unless something is wrong (the error text is built only then).
 void ConvertBuffers(Napi::Env env, const Napi::Value& value, const std::vector<TensorMeta>& metas,
-                    const std::string& graph, const char* side, RunBaton* baton, std::vector<IoBuffer>* out) {
+                    const std::string& graph, const char* side, IoBuffer* out,
+                    std::vector<Napi::ObjectReference>* pins) {
   if (!value.IsArray()) ThrowInvalidArg(env, "an array of typed arrays", side, value);
   Napi::Array arr = value.As<Napi::Array>();
-  if (arr.Length() != metas.size()) {
+  uint32_t length = arr.Length();
+  if (length != metas.size()) {
     ThrowCode(env, "ERR_INVALID_ARG",
               "Expected " + std::to_string(metas.size()) + " " + side + " for graph \"" + graph + "\" but received " +
-                  std::to_string(arr.Length()),
+                  std::to_string(length),
               true);
   }
-  for (uint32_t i = 0; i < arr.Length(); ++i) {
+  for (uint32_t i = 0; i < length; ++i) {
     Napi::Value v = arr.Get(i);
     const TensorMeta& m = metas[i];
-    std::string name = std::string(side) + "[" + std::to_string(i) + "] (\"" + m.name + "\")";
     uint8_t* data = nullptr;
     size_t size = 0;
-    if (!BufferBytes(env, v, &data, &size)) ThrowInvalidArg(env, "a typed array", name, v);
-    if (m.byteSize > 0xFFFFFFFFull) {
-      ThrowCode(env, "SIZE_MISMATCH", "Tensor \"" + m.name + "\" is larger than QNN's 4 GiB buffer limit");
+    bool isBuffer = BufferBytes(env, v, &data, &size);
+    if (!isBuffer || m.byteSize > 0xFFFFFFFFull || size != m.byteSize || (size > 0 && !data) ||
+        (m.byteSize == 0 && m.dataType != QNN_DATATYPE_UNDEFINED && TensorByteSize(m.dataType, {1}) == 0)) {
+      ThrowBufferError(env, v, m, graph, side, i, isBuffer, data, size);
     }
-    if (m.byteSize == 0 && m.dataType != QNN_DATATYPE_UNDEFINED && TensorByteSize(m.dataType, {1}) == 0) {
-      ThrowCode(env, "UNSUPPORTED_DTYPE", "Tensor \"" + m.name + "\" has QNN data type " + std::to_string(m.dataType) +
-                                              ", which qnn-node cannot size");
-    }
-    if (size != m.byteSize || (size > 0 && !data)) {
-      NativeError e;
-      e.code = "SIZE_MISMATCH";
-      e.message = "Expected " + std::to_string(m.byteSize) + " bytes for " + name + " of graph \"" + graph +
-                  "\" but received " + std::to_string(size) + (data || size ? "" : " (detached or empty buffer)");
-      e.details.emplace_back("tensor", m.name);
-      e.details.emplace_back("expectedBytes", std::to_string(m.byteSize));
-      e.details.emplace_back("actualBytes", std::to_string(size));
-      throw ToJsError(env, e);
-    }
-    out->push_back(IoBuffer{data, size});
-    baton->pins.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    out[i] = IoBuffer{data, size};
+    if (pins) pins->push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
 }
 
-class GraphRunWorker : public PromiseWorker {
- public:
-  GraphRunWorker(Napi::Env env, Napi::Object owner, AddonContext* ctx, std::unique_ptr<RunBaton> baton)
-      : PromiseWorker(env, "qnn-node:graph.run", owner), ctx_(ctx), baton_(std::move(baton)) {}
+// A graph run on the libuv pool, on a bare napi_async_work + napi_deferred: no resource
+// object, receiver reference or name string per run (what Napi::AsyncWorker adds). Errors
+// from Execute() travel as NativeError and reject the promise on the main thread.
+napi_value RunResourceName(Napi::Env env) {
+  // (A reference to a string needs Node-API 10; creating the short string costs ~50 ns.)
+  napi_value name = nullptr;
+  napi_create_string_latin1(env, "qnn-node:graph.run", NAPI_AUTO_LENGTH, &name);
+  return name;
+}
 
- protected:
-  void DoWork() override {
-    ContextState::Busy busy(*baton_->state);
-    baton_->state->Execute(baton_->index, baton_->inputs, baton_->outputs);
-  }
-  void Settle(Napi::Env env) override {
-    baton_->pins.clear();
-    ctx_->EndRun(env);  // may complete a deferred dispose
-  }
-  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
-
- private:
-  AddonContext* ctx_;  // alive: owner_ (the graph) holds the context's wrap
-  std::unique_ptr<RunBaton> baton_;
+struct RunWork {
+  std::unique_ptr<RunBaton> baton;
+  AddonContext* ctx = nullptr;  // alive: the baton pins the graph wrap, which holds the context's
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  bool failed = false;
+  NativeError error;
 };
+
+void ExecuteRun(napi_env, void* data) {
+  auto* w = static_cast<RunWork*>(data);
+  try {
+    ContextState::Busy busy(*w->baton->state);
+    w->baton->state->Execute(w->baton->index, w->baton->inputs.data(), w->baton->inputs.size(),
+                             w->baton->outputs.data(), w->baton->outputs.size());
+  } catch (const CoreError& e) {
+    w->failed = true;
+    w->error = e.error();
+  } catch (const std::bad_alloc&) {
+    w->failed = true;
+    w->error.code = "QNN_ERROR";
+    w->error.message = "out of memory";
+  } catch (const std::exception& e) {
+    w->failed = true;
+    w->error.code = "QNN_ERROR";
+    w->error.message = std::string("native failure: ") + e.what();
+  }
+}
+
+void CompleteRun(napi_env rawEnv, napi_status status, void* data) {
+  std::unique_ptr<RunWork> w(static_cast<RunWork*>(data));
+  Napi::Env env(rawEnv);
+  Napi::HandleScope scope(env);
+  napi_value settleWith = nullptr;
+  bool reject = true;
+  try {
+    w->baton->pins.clear();  // the buffers and the graph wrap may go now
+    w->ctx->EndRun(env);     // may complete a deferred dispose
+    if (status == napi_cancelled) {
+      NativeError e;
+      e.code = "QNN_ERROR";
+      e.message = "the run was cancelled";
+      settleWith = ToJsError(env, e).Value();
+    } else if (w->failed) {
+      settleWith = ToJsError(env, w->error).Value();
+    } else {
+      settleWith = env.Undefined();
+      reject = false;
+    }
+  } catch (const Napi::Error& e) {
+    settleWith = e.Value();
+  } catch (...) {
+    settleWith = Napi::Error::New(env, "qnn-node: failed to settle a graph run").Value();
+  }
+  if (reject) {
+    napi_reject_deferred(rawEnv, w->deferred, settleWith);
+  } else {
+    napi_resolve_deferred(rawEnv, w->deferred, settleWith);
+  }
+  napi_delete_async_work(rawEnv, w->work);
+}
+
+// The floor of `run`: a promise settled by a no-op napi_async_work, the same round trip
+// through the libuv pool without QNN (scripts/bench/binding.ts; not part of the API).
+struct NoopWork {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+};
+
+Napi::Value AsyncFloorImpl(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  auto* w = new NoopWork();
+  napi_value promise = nullptr, name = nullptr;
+  NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &w->deferred, &promise), Napi::Value());
+  NAPI_THROW_IF_FAILED(env, napi_create_string_utf8(env, "qnn-node:floor", NAPI_AUTO_LENGTH, &name), Napi::Value());
+  NAPI_THROW_IF_FAILED(env,
+                       napi_create_async_work(
+                           env, nullptr, name, [](napi_env, void*) {},
+                           [](napi_env e, napi_status, void* data) {
+                             auto* nw = static_cast<NoopWork*>(data);
+                             napi_value undef = nullptr;
+                             napi_get_undefined(e, &undef);
+                             napi_resolve_deferred(e, nw->deferred, undef);
+                             napi_delete_async_work(e, nw->work);
+                             delete nw;
+                           },
+                           w, &w->work),
+                       Napi::Value());
+  NAPI_THROW_IF_FAILED(env, napi_queue_async_work(env, w->work), Napi::Value());
+  return Napi::Value(env, promise);
+}
 
 }  // namespace
 
 Napi::Function AddonGraph::Init(Napi::Env env) {
   return DefineClass(env, "Graph",
-                     {InstanceMethod<&AddonGraph::Run>("run"), InstanceMethod<&AddonGraph::RunSync>("runSync")});
+                     {InstanceMethod<&AddonGraph::Run>("run"), InstanceMethod<&AddonGraph::RunSync>("runSync"),
+                      StaticMethod<&AddonGraph::AsyncFloor>("asyncFloor")});
 }
 
 AddonGraph::AddonGraph(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonGraph>(info) {
@@ -108,29 +202,65 @@ static std::unique_ptr<RunBaton> MakeBaton(const Napi::CallbackInfo& info, Addon
   baton->state = ctx->Require(env);
   baton->index = index;
   GraphMeta& meta = baton->state->graphs()[index]->meta;
-  ConvertBuffers(env, info.Length() > 0 ? info[0] : env.Undefined(), meta.inputs, meta.name, "inputs", baton.get(),
-                 &baton->inputs);
-  ConvertBuffers(env, info.Length() > 1 ? info[1] : env.Undefined(), meta.outputs, meta.name, "outputs", baton.get(),
-                 &baton->outputs);
+  baton->inputs.resize(meta.inputs.size());
+  baton->outputs.resize(meta.outputs.size());
+  baton->pins.reserve(meta.inputs.size() + meta.outputs.size());
+  ConvertBuffers(env, info.Length() > 0 ? info[0] : env.Undefined(), meta.inputs, meta.name, "inputs",
+                 baton->inputs.data(), &baton->pins);
+  ConvertBuffers(env, info.Length() > 1 ? info[1] : env.Undefined(), meta.outputs, meta.name, "outputs",
+                 baton->outputs.data(), &baton->pins);
   return baton;
 }
 
 Napi::Value AddonGraph::Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::unique_ptr<RunBaton> baton = MakeBaton(info, context_, index_);
-  auto* worker = new GraphRunWorker(env, Value(), context_, std::move(baton));
+  auto w = std::make_unique<RunWork>();
+  w->baton = MakeBaton(info, context_, index_);
+  w->baton->pins.push_back(Napi::Persistent(Value()));  // the graph wrap (→ its context) until settled
+  w->ctx = context_;
+  napi_value promise = nullptr;
+  NAPI_THROW_IF_FAILED(env, napi_create_promise(env, &w->deferred, &promise), Napi::Value());
+  NAPI_THROW_IF_FAILED(env,
+                       napi_create_async_work(env, nullptr, RunResourceName(env), ExecuteRun, CompleteRun, w.get(),
+                                              &w->work),
+                       Napi::Value());
+  napi_status st = napi_queue_async_work(env, w->work);
+  if (st != napi_ok) {
+    napi_delete_async_work(env, w->work);
+    NAPI_THROW_IF_FAILED(env, st, Napi::Value());
+  }
   context_->BeginRun();
-  worker->Queue();
-  return worker->Promise();
+  w.release();  // CompleteRun owns it
+  return Napi::Value(env, promise);
 }
 
+Napi::Value AddonGraph::AsyncFloor(const Napi::CallbackInfo& info) { return AsyncFloorImpl(info); }
+
+// On the calling thread: the buffers are alive for the whole call (the caller holds them),
+// so nothing is pinned, and the conversion lands on the stack for up to kInlineBuffers
+// tensors per side.
 Napi::Value AddonGraph::RunSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::unique_ptr<RunBaton> baton = MakeBaton(info, context_, index_);
+  ContextState* state = context_->RequireState(env);
+  GraphMeta& meta = state->graphs()[index_]->meta;
+  IoBuffer inlineIn[kInlineBuffers], inlineOut[kInlineBuffers];
+  std::vector<IoBuffer> heapIn, heapOut;
+  IoBuffer* in = inlineIn;
+  IoBuffer* out = inlineOut;
+  if (meta.inputs.size() > kInlineBuffers) {
+    heapIn.resize(meta.inputs.size());
+    in = heapIn.data();
+  }
+  if (meta.outputs.size() > kInlineBuffers) {
+    heapOut.resize(meta.outputs.size());
+    out = heapOut.data();
+  }
+  ConvertBuffers(env, info.Length() > 0 ? info[0] : env.Undefined(), meta.inputs, meta.name, "inputs", in, nullptr);
+  ConvertBuffers(env, info.Length() > 1 ? info[1] : env.Undefined(), meta.outputs, meta.name, "outputs", out, nullptr);
   context_->BeginRun();
   try {
-    ContextState::Busy busy(*baton->state);
-    baton->state->Execute(baton->index, baton->inputs, baton->outputs);
+    ContextState::Busy busy(*state);
+    state->Execute(index_, in, meta.inputs.size(), out, meta.outputs.size());
   } catch (const CoreError& e) {
     context_->EndRun(env);
     throw ToJsError(env, e.error());

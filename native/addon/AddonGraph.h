@@ -21,6 +21,9 @@ class AddonGraph : public Napi::ObjectWrap<AddonGraph> {
   explicit AddonGraph(const Napi::CallbackInfo& info);
 
   AddonContext* context() const { return context_; }
+  // Graph.asyncFloor(): a promise settled by a no-op napi_async_work — the libuv pool round
+  // trip without QNN, for the binding benchmark's floor. Not part of the API.
+  static Napi::Value AsyncFloor(const Napi::CallbackInfo& info);
 
  private:
   Napi::Value Run(const Napi::CallbackInfo& info);

@@ -515,6 +515,21 @@ void FillTensor(TensorMeta& meta, const IoBuffer& buf, Qnn_Tensor_t* t) {
   }
 }
 
+// QNN_CONTEXT_CONFIG_PERSISTENT_BINARY (option 7) is older than every core API this addon
+// accepts: a QnnContext.h that still lacks QnnContext_validateBinary (core 2.13) and
+// createFromBinaryWithSignal (2.15) already defines it with isPersistentBinary. The gate is
+// kept (at that upper bound, 2.12) so that the default follows the reported version
+// rather than an assumption, should the minimum ever move down.
+constexpr uint32_t kPersistentBinarySinceCoreMinor = 12;
+
+// A status with which a backend says it does not take a config (as opposed to a bad
+// binary): QNN_CONTEXT_ERROR_UNSUPPORTED_FEATURE, _INVALID_CONFIG, _INVALID_ARGUMENT.
+bool IsConfigRejection(Qnn_ErrorHandle_t status) {
+  uint32_t code = static_cast<uint32_t>(status) & 0xFFFFu;
+  return code == QNN_CONTEXT_ERROR_UNSUPPORTED_FEATURE || code == QNN_CONTEXT_ERROR_INVALID_CONFIG ||
+         code == QNN_CONTEXT_ERROR_INVALID_ARGUMENT;
+}
+
 }  // namespace
 
 void ContextState::ReadBinaryInfo(const void* data, size_t size) {
@@ -654,6 +669,12 @@ void ContextState::Load() {
   double infoMs = MsSince(t1);
 
   auto t2 = Clock::now();
+  persistent_ = persistence_ == Persistence::kOn ||
+                (persistence_ == Persistence::kAuto && rt.provider.core.major == 2 &&
+                 rt.provider.core.minor >= kPersistentBinarySinceCoreMinor);
+  if (persistence_ == Persistence::kAuto && !persistent_) {
+    persistentNote_ = "core API " + rt.provider.core.str() + " predates QNN_CONTEXT_CONFIG_PERSISTENT_BINARY";
+  }
   QnnContext_Config_t persistentConfig;
   std::memset(&persistentConfig, 0, sizeof persistentConfig);
   persistentConfig.option = QNN_CONTEXT_CONFIG_PERSISTENT_BINARY;
@@ -662,6 +683,15 @@ void ContextState::Load() {
   Qnn_ErrorHandle_t st =
       rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, persistent_ ? configs : nullptr, data,
                                      static_cast<Qnn_ContextBinarySize_t>(size), &context_, nullptr);
+  if (st != QNN_SUCCESS && persistent_ && persistence_ == Persistence::kAuto && IsConfigRejection(st)) {
+    // The default asked for the config and the backend refused it as such: create once
+    // more the plain way (the backend copies), as if persistentBinary: false.
+    persistentNote_ = "the backend refused QNN_CONTEXT_CONFIG_PERSISTENT_BINARY (" + rt.StatusError("contextCreateFromBinary", st).message + ")";
+    persistent_ = false;
+    context_ = nullptr;
+    st = rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, nullptr, data,
+                                        static_cast<Qnn_ContextBinarySize_t>(size), &context_, nullptr);
+  }
   if (st != QNN_SUCCESS) {
     context_ = nullptr;
     throw CoreError(rt.StatusError("contextCreateFromBinary", st));
@@ -681,26 +711,39 @@ void ContextState::Load() {
       g->handle = nullptr;
       throw CoreError(rt.StatusError("graphRetrieve", st, "for graph \"" + g->meta.name + "\""));
     }
+    // Prebuilt graphExecute arguments (a run only sets the buffers).
+    g->inTensors.resize(g->meta.inputs.size());
+    g->outTensors.resize(g->meta.outputs.size());
+    for (size_t i = 0; i < g->meta.inputs.size(); ++i) FillTensor(g->meta.inputs[i], IoBuffer{}, &g->inTensors[i]);
+    for (size_t i = 0; i < g->meta.outputs.size(); ++i) FillTensor(g->meta.outputs[i], IoBuffer{}, &g->outTensors[i]);
   }
   timings_.retrieveMs = infoMs + MsSince(t3);
   timings_.totalMs = MsSince(t0);
 }
 
-void ContextState::Execute(size_t index, const std::vector<IoBuffer>& inputs, const std::vector<IoBuffer>& outputs) {
+void ContextState::Execute(size_t index, const IoBuffer* inputs, size_t numInputs, const IoBuffer* outputs,
+                           size_t numOutputs) {
   if (freed_ || !context_) throw CoreError("DISPOSED", "the context has been disposed");
   if (index >= graphs_.size()) throw CoreError("UNKNOWN_GRAPH", "no graph at index " + std::to_string(index));
   GraphState& g = *graphs_[index];
   std::lock_guard<std::mutex> lock(g.executeMutex);
-  if (inputs.size() != g.meta.inputs.size() || outputs.size() != g.meta.outputs.size()) {
+  if (numInputs != g.inTensors.size() || numOutputs != g.outTensors.size()) {
     throw CoreError("SIZE_MISMATCH", "graph " + g.meta.name + " takes " + std::to_string(g.meta.inputs.size()) +
                                          " inputs and " + std::to_string(g.meta.outputs.size()) + " outputs");
   }
-  std::vector<Qnn_Tensor_t> in(inputs.size()), out(outputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) FillTensor(g.meta.inputs[i], inputs[i], &in[i]);
-  for (size_t i = 0; i < outputs.size(); ++i) FillTensor(g.meta.outputs[i], outputs[i], &out[i]);
+  // V1 and V2 tensors share the V1 head, clientBuf included. Both fields are set on every
+  // run: a backend may have written dataSize back into an output tensor.
+  for (size_t i = 0; i < numInputs; ++i) {
+    g.inTensors[i].v1.clientBuf.data = inputs[i].data;
+    g.inTensors[i].v1.clientBuf.dataSize = static_cast<uint32_t>(inputs[i].size);
+  }
+  for (size_t i = 0; i < numOutputs; ++i) {
+    g.outTensors[i].v1.clientBuf.data = outputs[i].data;
+    g.outTensors[i].v1.clientBuf.dataSize = static_cast<uint32_t>(outputs[i].size);
+  }
   RuntimeState& rt = *runtime_;
-  Qnn_ErrorHandle_t st = rt.fns.graphExecute(g.handle, in.data(), static_cast<uint32_t>(in.size()), out.data(),
-                                             static_cast<uint32_t>(out.size()), nullptr, nullptr);
+  Qnn_ErrorHandle_t st = rt.fns.graphExecute(g.handle, g.inTensors.data(), static_cast<uint32_t>(numInputs),
+                                             g.outTensors.data(), static_cast<uint32_t>(numOutputs), nullptr, nullptr);
   if (st != QNN_SUCCESS) throw CoreError(rt.StatusError("graphExecute", st, "for graph \"" + g.meta.name + "\""));
 }
 

@@ -141,6 +141,10 @@ struct GraphState {
   GraphMeta meta;
   Qnn_GraphHandle_t handle = nullptr;
   std::mutex executeMutex;  // one execution per graph at a time
+  // The Qnn_Tensor_t arrays for graphExecute, filled once from `meta` after the graph is
+  // retrieved (pointers into `meta`); a run only sets each tensor's clientBuf, under
+  // executeMutex.
+  std::vector<Qnn_Tensor_t> inTensors, outTensors;
 };
 
 struct LoadTimings {
@@ -168,12 +172,19 @@ class ContextState {
   // QNN_CONTEXT_CONFIG_PERSISTENT_BINARY: the backend may keep pointers into the binary,
   // which then stays mapped/pinned until Free(). Otherwise the backend copies what it
   // needs, and the mapping is closed as soon as contextCreateFromBinary returns.
-  void SetPersistent(bool persistent) { persistent_ = persistent; }
+  // kAuto: persistent when the provider's core API has the option (see
+  // abi::kPersistentBinarySinceCoreMinor); if the backend refuses the config as
+  // unsupported / invalid, create once more without it (copy path).
+  enum class Persistence { kOff, kOn, kAuto };
+  void SetPersistence(Persistence p) { persistence_ = p; }
   bool persistent() const { return persistent_; }
+  // Why the persistent config was not used in kAuto mode ("" when it was, or not asked).
+  const std::string& persistentNote() const { return persistentNote_; }
   // Maps, creates the context, reads the graphs and retrieves them. Worker thread.
   void Load();
-  // Executes graph `index`; buffers are in the order of the graph's inputs/outputs.
-  void Execute(size_t index, const std::vector<IoBuffer>& inputs, const std::vector<IoBuffer>& outputs);
+  // Executes graph `index`; buffers are in the order of the graph's inputs/outputs. No
+  // allocation on success: the graph's prebuilt tensors get the buffers' pointers.
+  void Execute(size_t index, const IoBuffer* inputs, size_t numInputs, const IoBuffer* outputs, size_t numOutputs);
   // contextFree, then unmap. Idempotent. The caller makes sure nothing executes.
   void Free();
 
@@ -220,7 +231,9 @@ class ContextState {
   bool graphsFromSystem_ = false;
   std::string systemNote_;
   bool freed_ = false;
+  Persistence persistence_ = Persistence::kOff;
   bool persistent_ = false;
+  std::string persistentNote_;
   bool wasMapped_ = false;
   uint64_t binarySize_ = 0;
 };

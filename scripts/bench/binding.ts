@@ -15,7 +15,7 @@ import type { TensorMap } from '../../lib/backend/types.js';
 import { findBenchHarness, benchHarnessCandidates } from '../../lib/cli/bench/paths.js';
 import { exampleBinaryPath } from '../../lib/cli/example.js';
 import { fillTensor } from '../../lib/cli/fill.js';
-import { referenceBackendPaths } from '../../lib/native/binding.js';
+import { loadAddon, referenceBackendPaths } from '../../lib/native/binding.js';
 import { Tensor } from '../../lib/tensor/Tensor.js';
 import type { BenchSection } from './harness.js';
 
@@ -95,6 +95,20 @@ const section: BenchSection = {
       );
       const asyncUs = (asyncCase.stats.median / BATCH_ASYNC) * 1000;
       (asyncCase as { note?: string }).note = vs(asyncUs, 20);
+
+      // The libuv part of `run`: a promise settled by a no-op napi_async_work (no QNN, no
+      // validation), awaited in turn like the case above.
+      const { Graph } = loadAddon();
+      const floorCase = await bench.caseAsync(
+        `no-op napi_async_work ×${BATCH_ASYNC} (awaited in turn; the pool round trip)`,
+        async () => {
+          for (let i = 0; i < BATCH_ASYNC; i++) await Graph.asyncFloor();
+        },
+        { warmup: 10, iterations: 50 },
+      );
+      const poolUs = (floorCase.stats.median / BATCH_ASYNC) * 1000;
+      (floorCase as { note?: string }).note =
+        `${poolUs.toFixed(2)} µs/call; run − this = ${(asyncUs - poolUs).toFixed(2)} µs (qnn-node's own share incl. graphExecute ${floorUs.toFixed(2)} µs)`;
       await ctx.dispose();
     } finally {
       await qnn.dispose();

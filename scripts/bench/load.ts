@@ -4,8 +4,9 @@
  * afterwards. Timed in this process with a warm page cache:
  * - floor: reading the whole file into one buffer (open + read),
  * - `qnn.loadContext(path)` + dispose on the reference backend (map, create, retrieve),
- *   the default (the backend copies the weights) and with `persistentBinary` (the backend
- *   uses the mapped file in place).
+ *   the default (QNN_CONTEXT_CONFIG_PERSISTENT_BINARY: the backend uses the mapped file in
+ *   place) and with `persistentBinary: false` (the backend copies the weights; the
+ *   default before 2026-11-22).
  * Target: load within 10% of the floor. Then, in a fresh child process per measurement
  * (qnn-node bench load's machinery): peak resident memory of a load vs of the read
  * (target: peak ≤ file size + 10%, i.e. no second copy), and one cold-cache load per file
@@ -67,12 +68,12 @@ const section: BenchSection = {
         const readPeak = floorIsolated.results.find((r) => r.kind === 'read')!.summary.peakRssDeltaBytes.max;
         (bench.results.find((r) => r.name === floorName) as { note?: string }).note =
           `${bytes.toLocaleString('en-US')} bytes; peak RSS +${formatBytes(readPeak)} = ${(readPeak / bytes).toFixed(2)}× file`;
-        for (const persistentBinary of [false, true]) {
+        for (const persistentBinary of [undefined, false]) {
           let phases = { mapMs: 0, createMs: 0, retrieveMs: 0 };
           const load = await bench.caseAsync(
-            `loadContext ${label}${persistentBinary ? ' persistentBinary' : ''} + dispose`,
+            `loadContext ${label}${persistentBinary === false ? ' persistentBinary: false (copy)' : ' (default: persistent)'} + dispose`,
             async () => {
-              const ctx = await qnn.loadContext(file, { persistentBinary });
+              const ctx = await qnn.loadContext(file, persistentBinary === undefined ? {} : { persistentBinary });
               phases = ctx.loadTimings;
               await ctx.dispose();
             },

@@ -188,14 +188,20 @@ describeNative('qnn-node on the reference backend', () => {
     expect(report.results.find((x) => x.kind === 'read')!.samples).toHaveLength(2);
   });
 
-  it('--persistent-binary reaches the backend (run, bench load)', async () => {
+  it('--persistent-binary / --no-persistent-binary reach the backend (run, bench load)', async () => {
     const r = await run(['run', '-g', 'add', '--persistent-binary', '--json'], dir);
     expect(r.code, r.stderr).toBe(0);
-    const b = await run(['bench', 'load', '-r', '1', '-w', '0', '--persistent-binary', '--no-isolate', '--json'], dir);
-    expect(b.code, b.stderr).toBe(0);
-    const report = JSON.parse(b.stdout) as LoadBenchReport;
-    expect(report.persistentBinary).toBe(true);
-    expect(report.results[0].samples[0].firstExecuteGraph).toBe('add');
+    for (const [flags, expected] of [[['--persistent-binary'], true], [['--no-persistent-binary'], false], [[], true]] as const) {
+      for (const isolate of [['--no-isolate'], []]) {
+        const b = await run(['bench', 'load', '-r', '1', '-w', '0', ...flags, ...isolate, '--json'], dir);
+        expect(b.code, b.stderr).toBe(0);
+        const report = JSON.parse(b.stdout) as LoadBenchReport;
+        // what the context did (QnnContext#info), not just what was asked
+        expect(report.results[0].samples[0].persistentBinary, `${flags} ${isolate}`).toBe(expected);
+        expect(report.persistentBinary).toBe(expected);
+        expect(report.results[0].samples[0].firstExecuteGraph).toBe('add');
+      }
+    }
   });
 
   it('bench load --cold evicts the file first', async () => {

@@ -4,6 +4,7 @@ import { expect, it } from 'vitest';
 import { Qnn, type QnnContext } from '../../lib/backend/qnn/index.js';
 import { QnnNodeError, QnnStatusError } from '../../lib/errors.js';
 import { encodeReferenceBinary } from '../../lib/reference/writer.js';
+import { Tensor } from '../../lib/tensor/Tensor.js';
 import { ADD, QUANT, SHARED, describeNative, planReferenceBinary, tempDir, withEnv, writeBinary } from './helpers.js';
 
 describeNative('QnnContext', () => {
@@ -16,7 +17,7 @@ describeNative('QnnContext', () => {
     await using ctx = await qnn.loadContext(addPath);
     expect(ctx.info.mapped).toBe(true);
     expect(ctx.info.graphSource).toBe('system');
-    expect(ctx.info.persistentBinary).toBe(false);
+    expect(ctx.info.persistentBinary).toBe(true); // the default on every core API qnn-node accepts
     expect(ctx.info.binaryBytes).toBe(readFileSync(addPath).byteLength);
     const t = ctx.loadTimings;
     for (const k of ['mapMs', 'createMs', 'retrieveMs', 'totalMs'] as const) {
@@ -37,6 +38,65 @@ describeNative('QnnContext', () => {
     expect(b.info.persistentBinary).toBe(true);
     await using c = await qnn.loadContext(addPath, { persistentBinary: true });
     expect(c.info.mapped).toBe(true);
+  });
+
+  // Whether `file` is mapped into this process (Linux: /proc/self/maps); undefined elsewhere.
+  const isMapped = (file: string): boolean | undefined => {
+    if (process.platform !== 'linux') return undefined;
+    return readFileSync('/proc/self/maps', 'utf8').includes(file);
+  };
+
+  it('uses the persistent-binary config by default: the file stays mapped until dispose; false opts out', async () => {
+    const file = writeBinary(dir, 'persistent-default.bin', ADD);
+    const optOut = writeBinary(dir, 'persistent-off.bin', ADD);
+    await using qnn = await Qnn.load({ backend: 'reference' });
+    const ctx = await qnn.loadContext(file);
+    expect(ctx.info.persistentBinary).toBe(true);
+    expect(ctx.info.persistentNote).toBeUndefined();
+    if (isMapped(file) !== undefined) expect(isMapped(file)).toBe(true);
+    const a = new Tensor('float32', new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+    const out = ctx.graph('add').runSync({ a, b: a });
+    expect([...(out.out.data as Float32Array)]).toEqual([2, 4, 6, 8, 10, 12]); // weights / code read in place
+    await ctx.dispose();
+    if (isMapped(file) !== undefined) expect(isMapped(file)).toBe(false);
+
+    const copy = await qnn.loadContext(optOut, { persistentBinary: false });
+    expect(copy.info.persistentBinary).toBe(false);
+    if (isMapped(optOut) !== undefined) expect(isMapped(optOut)).toBe(false); // released right after create
+    await copy.dispose();
+
+    // Bytes: pinned (persistent) by default as well.
+    await using mem = await qnn.loadContext(encodeReferenceBinary(ADD));
+    expect(mem.info.persistentBinary).toBe(true);
+  });
+
+  it('defaults to persistent on the oldest core API it accepts (emulated 2.14)', async () => {
+    await withEnv({ QNN_REFERENCE_API_VERSION: 'core=2.14.0,system=1.1.0,backend=5.20.0' }, async () => {
+      await using qnn = await Qnn.load({ backend: 'reference' });
+      expect(qnn.info.coreApiVersion).toBe('2.14.0');
+      await using ctx = await qnn.loadContext(addPath);
+      expect(ctx.info.persistentBinary).toBe(true);
+    });
+  });
+
+  it('retries a default load once without the config when the backend rejects it as an invalid config', async () => {
+    // The injected failure hits every contextCreateFromBinary, so the retry fails too: the
+    // default makes two calls (two ERROR lines), an explicit true or false one.
+    await withEnv({ QNN_REFERENCE_FAIL: 'contextCreateFromBinary=5010' }, async () => {
+      const lines: string[] = [];
+      await using qnn = await Qnn.load({ backend: 'reference', logLevel: 'error', onLog: (_level, msg) => lines.push(msg) });
+      const count = async (options: { persistentBinary?: boolean }): Promise<number> => {
+        lines.length = 0;
+        const err = await qnn.loadContext(addPath, options).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(QnnStatusError);
+        expect((err as QnnStatusError).statusCode).toBe(5010);
+        await new Promise((r) => setTimeout(r, 50)); // log lines cross threads
+        return lines.filter((l) => l.includes('contextCreateFromBinary')).length;
+      };
+      expect(await count({})).toBe(2);
+      expect(await count({ persistentBinary: true })).toBe(1);
+      expect(await count({ persistentBinary: false })).toBe(1);
+    });
   });
 
   it('exposes every graph of a weight-shared multi-graph context with the binary\'s tensor ids', async () => {

@@ -111,6 +111,37 @@ describeNative('QnnGraph#run', () => {
     expect([...new Float32Array(out.data.buffer as SharedArrayBuffer)]).toEqual([2, 4, 6, 8, 10, 12]);
   });
 
+  it('takes the same decisions on the fast validation path as the full checks (edge cases)', async () => {
+    await using qnn = await Qnn.load({ backend: 'reference' });
+    await using ctx = await qnn.loadContext(addPath);
+    const g = ctx.graph('add');
+    const a = f32([2, 3], [1, 2, 3, 4, 5, 6]);
+    const inherited = Object.assign(Object.create({ b: a }), { a }); // "b" only on the prototype
+    const hiddenB = Object.defineProperty({ a, c: a }, 'b', { value: a, enumerable: false });
+    const withUndefined = { a, b: a, c: undefined };
+    const cases: [unknown, unknown, string][] = [
+      [inherited, undefined, 'MISSING_INPUT'],
+      [hiddenB, undefined, 'UNKNOWN_INPUT'],
+      [withUndefined, undefined, 'UNKNOWN_INPUT'],
+      [[a, a], undefined, 'ERR_INVALID_ARG'],
+      [{ a, b: a }, { outputs: { out: undefined } }, 'ERR_INVALID_ARG'],
+      [{ a, b: a }, { outputs: [a] }, 'ERR_INVALID_ARG'],
+    ];
+    for (const [inputs, options, code] of cases) {
+      expect(() => g.runSync(inputs as never, options as never), code).toThrow(expect.objectContaining({ code }));
+      const err = await g.run(inputs as never, options as never).catch((e) => e);
+      expect(err.code, code).toBe(code);
+    }
+    // A valid map with an extra inherited (prototype) key passes, as with the full checks.
+    const proto = Object.assign(Object.create({ zzz: 1 }), { a, b: a });
+    expect([...g.runSync(proto).out.data]).toEqual([2, 4, 6, 8, 10, 12]);
+    // Outputs come back in graph order, the caller's tensors by identity.
+    const out = f32([2, 3], [0, 0, 0, 0, 0, 0]);
+    const r = await g.run({ b: a, a }, { outputs: { out } });
+    expect(Object.keys(r)).toEqual(['out']);
+    expect(r.out).toBe(out);
+  });
+
   it('validates inputs and outputs before any native call', async () => {
     await using qnn = await Qnn.load({ backend: 'reference' });
     await using ctx = await qnn.loadContext(addPath);

@@ -38,10 +38,12 @@ function graphSignatures(graphs: readonly GraphSignature[] | undefined): NativeG
 /** LoadContextOptions plus what only the QNN backend understands. */
 export interface QnnLoadContextOptions extends LoadContextOptions {
   /**
-   * Pass QNN_CONTEXT_CONFIG_PERSISTENT_BINARY: the backend may use the binary in place
-   * (no copy of the weights) and it stays memory-mapped / pinned until the context is
-   * disposed. Default false: the backend copies, and the mapping is dropped as soon as
-   * the context is created.
+   * QNN_CONTEXT_CONFIG_PERSISTENT_BINARY: the backend may use the binary in place (no copy
+   * of the weights) and it stays memory-mapped / pinned until the context is disposed.
+   * Default: on when the backend's core API has the config (every core API qnn-node
+   * accepts), with one plain retry if the backend refuses the config itself
+   * (`info.persistentNote` says why it is off). `false`: the backend copies, and the
+   * mapping / pin is dropped as soon as the context is created. `true`: always pass it.
    */
   readonly persistentBinary?: boolean;
 }
@@ -54,6 +56,8 @@ export interface QnnContextInfo {
   readonly mapped: boolean;
   /** The binary stays mapped / pinned for the context's lifetime. */
   readonly persistentBinary: boolean;
+  /** With the default persistentBinary: why the config was not used (old core API, refused). */
+  readonly persistentNote?: string;
   readonly binaryBytes: number;
   /** 'system': QnnSystem read the binary; 'caller': options.graphs. */
   readonly graphSource: 'system' | 'caller';
@@ -66,7 +70,9 @@ export class QnnContext implements Context, GraphOwner {
   readonly loadTimings: LoadTimings;
   readonly info: QnnContextInfo;
   readonly #native: NativeContext;
-  readonly #runs = new Set<Promise<unknown>>();
+  /** Runs queued or executing on any graph; dispose() waits for 0. */
+  #active = 0;
+  #idle: (() => void)[] = [];
   #disposing: Promise<void> | undefined;
   #onDispose: (() => void) | undefined;
 
@@ -98,7 +104,7 @@ export class QnnContext implements Context, GraphOwner {
     } catch (e) {
       throw fromNative(e, 'QNN backend');
     }
-    const result = await withCallerStack(() => native.load(source, graphs, persistent ?? false), callSite, 'QNN context');
+    const result = await withCallerStack(() => native.load(source, graphs, persistent), callSite, 'QNN context');
     let ctx: QnnContext;
     try {
       ctx = new QnnContext(
@@ -109,6 +115,7 @@ export class QnnContext implements Context, GraphOwner {
           source: typeof source === 'string' ? source : 'memory',
           mapped: result.mapped,
           persistentBinary: result.persistentBinary,
+          ...(result.persistentNote ? { persistentNote: result.persistentNote } : {}),
           binaryBytes: result.binaryBytes,
           graphSource: result.graphsFromSystem ? 'system' : 'caller',
           ...(result.systemNote ? { systemNote: result.systemNote } : {}),
@@ -127,12 +134,17 @@ export class QnnContext implements Context, GraphOwner {
   }
 
   /** @internal */
-  track(run: Promise<unknown>): void {
-    this.#runs.add(run);
-    const done = (): void => {
-      this.#runs.delete(run);
-    };
-    run.then(done, done);
+  runStarted(): void {
+    this.#active++;
+  }
+
+  /** @internal */
+  runSettled(): void {
+    if (--this.#active === 0 && this.#idle.length > 0) {
+      const waiters = this.#idle;
+      this.#idle = [];
+      for (const w of waiters) w();
+    }
   }
 
   graph(name: string): QnnGraph {
@@ -152,7 +164,7 @@ export class QnnContext implements Context, GraphOwner {
   dispose(): Promise<void> {
     if (!this.#disposing) {
       this.#disposing = (async () => {
-        while (this.#runs.size > 0) await Promise.allSettled([...this.#runs]);
+        while (this.#active > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
         this.#native.dispose();
         this.#onDispose?.();
       })();

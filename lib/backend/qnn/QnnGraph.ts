@@ -5,7 +5,7 @@ import { Tensor } from '../../tensor/Tensor.js';
 import { checkInputs, checkOutputBuffers } from '../mock/validate.js';
 import type { NativeGraph, NativeGraphInfo, NativeQuant, NativeTensorInfo } from '../../native/AddonTypes.js';
 import type { Graph, RunOptions, TensorMap, TensorRole, TensorSpec } from '../types.js';
-import { fromNative, withCallerStack } from './errors.js';
+import { fromNative } from './errors.js';
 
 const ROLES: readonly TensorRole[] = ['APP_WRITE', 'APP_READ', 'APP_READWRITE', 'NATIVE', 'STATIC', 'NULL'];
 
@@ -59,11 +59,34 @@ interface Prepared {
   result: TensorMap;
 }
 
+/**
+ * One side of a graph's signature, precomputed once so that checking a call is a few
+ * comparisons per tensor: names in graph order, their index, dtype and element count.
+ */
+interface Plan {
+  readonly names: readonly string[];
+  readonly index: ReadonlyMap<string, number>;
+  readonly dtypes: readonly DType[];
+  readonly sizes: readonly number[];
+}
+
+function planOf(specs: readonly TensorSpec[]): Plan {
+  return {
+    names: specs.map((s) => s.name),
+    index: new Map(specs.map((s, i) => [s.name, i])),
+    dtypes: specs.map((s) => s.dtype as DType),
+    sizes: specs.map((s) => s.dims.reduce((a, b) => a * b, 1)),
+  };
+}
+
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+
 /** What a graph needs from its context (kept small so the context can stay private). */
 export interface GraphOwner {
   readonly disposed: boolean;
-  /** Registers a run so dispose() can wait for it. */
-  track(run: Promise<unknown>): void;
+  /** A run was queued / has settled, so that dispose() can wait for the runs in flight. */
+  runStarted(): void;
+  runSettled(): void;
 }
 
 export class QnnGraph implements Graph {
@@ -72,8 +95,15 @@ export class QnnGraph implements Graph {
   readonly outputs: readonly TensorSpec[];
   readonly #native: NativeGraph;
   readonly #owner: GraphOwner;
-  /** Runs of one graph execute one at a time (QNN graphs are not re-entrant). */
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #in: Plan;
+  readonly #out: Plan;
+  readonly #what: string;
+  /**
+   * Runs of one graph execute one at a time (QNN graphs are not re-entrant): while one is
+   * in flight (#busy) the next ones wait here, in call order.
+   */
+  #busy = false;
+  readonly #waiting: (() => void)[] = [];
 
   /** @internal Created by QnnContext. */
   constructor(owner: GraphOwner, info: NativeGraphInfo) {
@@ -82,27 +112,86 @@ export class QnnGraph implements Graph {
     this.name = info.name;
     this.inputs = Object.freeze(info.inputs.map((t) => specOf(info.name, t)));
     this.outputs = Object.freeze(info.outputs.map((t) => specOf(info.name, t)));
+    this.#in = planOf(this.inputs);
+    this.#out = planOf(this.outputs);
+    this.#what = `QNN context of graph ${JSON.stringify(this.name)}`;
+  }
+
+  /**
+   * The inputs' storage in graph order when `inputs` passes every check of checkInputs
+   * (no unknown or missing name, each a Tensor of the spec's dtype and element count);
+   * undefined otherwise — then checkInputs runs and throws the precise error.
+   */
+  #fastInputs(inputs: TensorMap): ArrayBufferView[] | undefined {
+    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) return undefined;
+    const plan = this.#in;
+    const n = plan.names.length;
+    let keys = 0;
+    for (const key in inputs) {
+      if (!plan.index.has(key)) return undefined;
+      keys++;
+    }
+    if (keys !== n) return undefined;
+    const ins = new Array<ArrayBufferView>(n);
+    for (let i = 0; i < n; i++) {
+      const name = plan.names[i];
+      const t = inputs[name];
+      if (!(t instanceof Tensor) || t.dtype !== plan.dtypes[i] || t.size !== plan.sizes[i] || !hasOwn(inputs, name)) return undefined;
+      ins[i] = t.data;
+    }
+    return ins;
+  }
+
+  /** Caller outputs by graph index when they pass checkOutputBuffers' checks; undefined otherwise. */
+  #fastOutputs(given: TensorMap): (Tensor | undefined)[] | undefined {
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) return undefined;
+    const plan = this.#out;
+    const tensors = new Array<Tensor | undefined>(plan.names.length);
+    for (const key in given) {
+      const i = plan.index.get(key);
+      if (i === undefined || !hasOwn(given, key)) return undefined;
+      const t = given[key];
+      if (!(t instanceof Tensor) || t.dtype !== plan.dtypes[i] || t.size !== plan.sizes[i]) return undefined;
+      tensors[i] = t;
+    }
+    return tensors;
   }
 
   /** Validates inputs and caller outputs, allocates the rest; no native call yet. */
   #prepare(inputs: TensorMap, options: RunOptions | undefined): Prepared {
-    if (this.#owner.disposed) throw new DisposedError(`QNN context of graph ${JSON.stringify(this.name)}`);
+    if (this.#owner.disposed) throw new DisposedError(this.#what);
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidArg('an options object', 'options', options);
-    checkInputs(this, inputs, false);
+    let ins = this.#fastInputs(inputs);
+    if (ins === undefined) {
+      checkInputs(this, inputs, false); // throws; if it does not, the map is valid after all
+      ins = this.inputs.map((spec) => inputs[spec.name].data as ArrayBufferView);
+    }
     const given = options?.outputs;
-    checkOutputBuffers(this, given, false);
-    const ins = this.inputs.map((spec) => inputs[spec.name].data as ArrayBufferView);
+    let tensors: (Tensor | undefined)[] | undefined;
+    if (given !== undefined) {
+      tensors = this.#fastOutputs(given);
+      if (tensors === undefined) {
+        checkOutputBuffers(this, given, false);
+        tensors = this.outputs.map((spec) => (hasOwn(given, spec.name) ? given[spec.name] : undefined));
+      }
+    }
+    const plan = this.#out;
+    const n = plan.names.length;
+    const outs = new Array<ArrayBufferView>(n);
     const result: TensorMap = {};
-    const outs = this.outputs.map((spec) => {
-      const t = given?.[spec.name] ?? Tensor.zeros(spec.dtype as DType, spec.dims, spec.quant ? { quant: spec.quant } : {});
-      result[spec.name] = t;
-      return t.data as ArrayBufferView;
-    });
+    for (let i = 0; i < n; i++) {
+      let t = tensors?.[i];
+      if (t === undefined) {
+        const spec = this.outputs[i];
+        t = Tensor.zeros(spec.dtype as DType, spec.dims, spec.quant ? { quant: spec.quant } : {});
+      }
+      result[plan.names[i]] = t;
+      outs[i] = t.data as ArrayBufferView;
+    }
     return { ins, outs, result };
   }
 
   run(inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
-    const callSite = new Error();
     let prepared: Prepared;
     try {
       prepared = this.#prepare(inputs, options);
@@ -111,15 +200,48 @@ export class QnnGraph implements Graph {
     }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortError(this.name, signal));
-    const start = async (): Promise<TensorMap> => {
-      if (signal?.aborted) throw abortError(this.name, signal);
-      await withCallerStack(() => this.#native.run(prepared.ins, prepared.outs), callSite, `QNN context of graph ${JSON.stringify(this.name)}`);
-      return prepared.result;
+    this.#owner.runStarted();
+    const start = (): Promise<TensorMap> => {
+      if (signal?.aborted) {
+        this.#next();
+        return Promise.reject(abortError(this.name, signal));
+      }
+      let native: Promise<void>;
+      try {
+        native = this.#native.run(prepared.ins, prepared.outs);
+      } catch (e) {
+        this.#next();
+        return Promise.reject(fromNative(e, this.#what));
+      }
+      // The caller's stack: the error is converted (created) in this reaction, so V8's
+      // async stack trace appends every async function awaiting the run ("at async
+      // caller (file:line)") — as long as nothing else reacts to the promise the caller
+      // gets. No eager `new Error()` per run: capturing a stack costs ~3 µs here, more
+      // than all the rest of the binding's own work.
+      return native.then(
+        () => {
+          this.#next();
+          return prepared.result;
+        },
+        (e: unknown) => {
+          this.#next();
+          throw fromNative(e, this.#what);
+        },
+      );
     };
-    const run = this.#tail.then(start, start);
-    this.#tail = run.catch(() => undefined);
-    this.#owner.track(run);
-    return run;
+    if (!this.#busy) {
+      this.#busy = true;
+      return start();
+    }
+    return new Promise<TensorMap>((resolve) => this.#waiting.push(() => resolve(start())));
+  }
+
+  /** A run has settled: start the next one waiting, if any. */
+  #next(): void {
+    this.#owner.runSettled();
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#busy = false;
   }
 
   runSync(inputs: TensorMap, options?: RunOptions): TensorMap {
@@ -128,7 +250,7 @@ export class QnnGraph implements Graph {
     try {
       this.#native.runSync(prepared.ins, prepared.outs);
     } catch (e) {
-      throw fromNative(e, `QNN context of graph ${JSON.stringify(this.name)}`);
+      throw fromNative(e, this.#what);
     }
     return prepared.result;
   }

@@ -37,9 +37,14 @@ export async function withCallerStack<T>(start: () => Promise<T>, callSite: Erro
   try {
     return await start(); // a synchronous throw of the native call lands here too
   } catch (error) {
-    const converted = fromNative(error, what);
-    const frames = (callSite.stack ?? '').split('\n').slice(1).join('\n');
-    if (frames) converted.stack = `${converted.name}: ${converted.message}\n${frames}`;
-    throw converted;
+    throw fromNativeAt(error, callSite, what);
   }
+}
+
+/** fromNative, with the stack of `callSite` (see withCallerStack). */
+export function fromNativeAt(error: unknown, callSite: Error, what?: string): Error {
+  const converted = fromNative(error, what);
+  const frames = (callSite.stack ?? '').split('\n').slice(1).join('\n');
+  if (frames) converted.stack = `${converted.name}: ${converted.message}\n${frames}`;
+  return converted;
 }

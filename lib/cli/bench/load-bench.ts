@@ -115,7 +115,7 @@ export async function benchLoad(binaries: readonly string[], options: LoadBenchO
       for (let rep = 0; rep < options.warmup + options.repeat; rep++) {
         const warm = rep < options.warmup;
         const cache = cold ? { requested: 'cold' as const, ...evictFromPageCache(binary, env) } : { requested: 'warm' as const, method: 'none' as const };
-        const job: LoadJob = { binary, executeGraph: options.executeGraph, floor: kind === 'read', ...(options.persistentBinary ? { persistentBinary: true } : {}) };
+        const job: LoadJob = { binary, executeGraph: options.executeGraph, floor: kind === 'read', ...(options.persistentBinary !== undefined ? { persistentBinary: options.persistentBinary } : {}) };
         let sample: LoadSample;
         if (options.isolate) {
           sample = await runChild(job, options.libraries, env);
@@ -135,7 +135,10 @@ export async function benchLoad(binaries: readonly string[], options: LoadBenchO
   }
   return {
     repeat: options.repeat,
-    persistentBinary: options.persistentBinary === true,
+    // What the contexts actually did (the backend may refuse the config), else what was asked.
+    persistentBinary: results.some((r) => r.kind === 'load' && r.samples.some((s) => s.persistentBinary !== undefined))
+      ? results.every((r) => r.kind !== 'load' || r.samples.every((s) => s.persistentBinary === true))
+      : options.persistentBinary !== false,
     warmup: options.warmup,
     isolated: options.isolate,
     cache: cold ? 'cold' : 'warm',

@@ -40,6 +40,8 @@ export interface LoadSample {
   /** Resident set size just before the load, in bytes. */
   readonly baselineRssBytes: number;
   readonly isolated: boolean;
+  /** Whether the context kept using the mapped binary (QnnContext#info), load samples only. */
+  readonly persistentBinary?: boolean;
   readonly cache?: EvictResult & { readonly requested: 'cold' | 'warm' };
 }
 
@@ -73,11 +75,12 @@ export async function loadOnce(backend: Backend, job: LoadJob, isolated: boolean
   const fileBytes = fs.statSync(job.binary).size;
   const baselineRssBytes = process.memoryUsage.rss();
   const t0 = performance.now();
-  const options: QnnLoadContextOptions = job.persistentBinary ? { persistentBinary: true } : {};
+  const options: QnnLoadContextOptions = job.persistentBinary !== undefined ? { persistentBinary: job.persistentBinary } : {};
   const context = await backend.loadContext(job.binary, options);
   const wallMs = performance.now() - t0;
   try {
     const timings = context.loadTimings;
+    const persistentBinary = (context as { info?: { persistentBinary?: boolean } }).info?.persistentBinary;
     let firstExecuteMs: number | undefined;
     let firstExecuteGraph: string | undefined;
     if (job.executeGraph !== null && context.graphs.length > 0) {
@@ -98,6 +101,7 @@ export async function loadOnce(backend: Backend, job: LoadJob, isolated: boolean
       peakRssBytes: peakRss(),
       baselineRssBytes,
       isolated,
+      ...(persistentBinary !== undefined ? { persistentBinary } : {}),
     };
   } finally {
     await context.dispose();

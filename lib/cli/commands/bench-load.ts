@@ -57,7 +57,7 @@ export function renderBenchLoad(report: LoadBenchReport): string {
       if (s) phaseRows.push([name, label, ...cells(s)]);
     }
   }
-  let out = `${report.repeat} repetition${report.repeat === 1 ? '' : 's'} (+${report.warmup} warm-up), ${report.isolated ? 'fresh process each' : 'in process'}, ${report.cache} cache${report.persistentBinary ? ', persistent binary' : ''}; times in ms\n`;
+  let out = `${report.repeat} repetition${report.repeat === 1 ? '' : 's'} (+${report.warmup} warm-up), ${report.isolated ? 'fresh process each' : 'in process'}, ${report.cache} cache${report.persistentBinary ? ', persistent binary' : ', binary copied'}; times in ms\n`;
   if (report.coldUnavailable) out += `cold cache not available: ${report.coldUnavailable} (runs are warm)\n`;
   out += formatTable(['file', 'phase', right('min'), right('median'), right('p95'), right('max')], phaseRows);
   out += '\n';
@@ -134,7 +134,8 @@ export function registerBenchLoad(bench: Command, ctx: CommandContext): void {
     .option('--floor', 'also time reading each file into memory, the floor a load is compared with')
     .option('--no-execute', 'skip the first execute')
     .option('-g, --graph <name>', 'graph for the first execute (default: the first graph)')
-    .option('--persistent-binary', 'let the backend use the binary in place instead of copying it (QNN_CONTEXT_CONFIG_PERSISTENT_BINARY; the file stays mapped)')
+    .option('--persistent-binary', 'let the backend use the binary in place (QNN_CONTEXT_CONFIG_PERSISTENT_BINARY; the file stays mapped): the default where the backend supports it')
+    .option('--no-persistent-binary', 'make the backend copy the binary and unmap the file right after loading')
     .option('--json', 'print the report (with every sample) as JSON')
     .option('--csv', 'print every sample as CSV')
     .option('-q, --quiet', 'no progress output');
@@ -155,7 +156,7 @@ export function registerBenchLoad(bench: Command, ctx: CommandContext): void {
         isolate: opts.isolate,
         floor: opts.floor === true,
         executeGraph: opts.execute ? opts.graph : null,
-        persistentBinary: opts.persistentBinary === true,
+        ...(opts.persistentBinary !== undefined ? { persistentBinary: opts.persistentBinary } : {}),
         libraries,
         env: ctx.io.env,
         ...(backend ? { backend } : {}),
