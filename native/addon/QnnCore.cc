@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -57,7 +58,7 @@ uint32_t DtypeBits(uint32_t dataType) {
     case QNN_DATATYPE_UFIXED_POINT_8: case QNN_DATATYPE_BOOL_8:
       return 8;
     case QNN_DATATYPE_INT_16: case QNN_DATATYPE_UINT_16: case QNN_DATATYPE_FLOAT_16:
-    case QNN_DATATYPE_BFLOAT_16: case QNN_DATATYPE_SFIXED_POINT_16: case QNN_DATATYPE_UFIXED_POINT_16:
+    case abi::kDataTypeBFloat16: case QNN_DATATYPE_SFIXED_POINT_16: case QNN_DATATYPE_UFIXED_POINT_16:
       return 16;
     case QNN_DATATYPE_INT_32: case QNN_DATATYPE_UINT_32: case QNN_DATATYPE_FLOAT_32:
     case QNN_DATATYPE_SFIXED_POINT_32: case QNN_DATATYPE_UFIXED_POINT_32:
@@ -347,6 +348,10 @@ void RuntimeState::CreateHandles(const RuntimeOptions& options) {
 
 size_t RuntimeState::GraphInfoStride() const {
   abi::Version v{systemVersion.major, systemVersion.minor, systemVersion.patch};
+  // The SDK minor: from the build id every QNN backend reports ("v2.25.0.…"), else the
+  // backend API minor (which tracks the SDK minor for libQnnHtp only).
+  unsigned sdkMajor = 0, sdkMinor = 0;
+  if (std::sscanf(buildId.c_str(), "v%u.%u", &sdkMajor, &sdkMinor) == 2 && sdkMajor == 2) return abi::graphInfoStride(v, sdkMinor);
   return abi::graphInfoStride(v, provider.backend.minor);
 }
 
@@ -553,7 +558,7 @@ void ContextState::ReadBinaryInfo(const void* data, size_t size) {
   }
   uint32_t numGraphs = 0;
   const QnnSystemContext_GraphInfo_t* graphs = nullptr;
-  switch (info->version) {
+  switch (static_cast<uint32_t>(info->version)) {
     case QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_1:
       numGraphs = info->contextBinaryInfoV1.numGraphs;
       graphs = info->contextBinaryInfoV1.graphs;
@@ -562,10 +567,13 @@ void ContextState::ReadBinaryInfo(const void* data, size_t size) {
       numGraphs = info->contextBinaryInfoV2.numGraphs;
       graphs = info->contextBinaryInfoV2.graphs;
       break;
-    case QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_3:
-      numGraphs = info->contextBinaryInfoV3.numGraphs;
-      graphs = info->contextBinaryInfoV3.graphs;
+    case abi::kBinaryInfoVersion3: {
+      // Read by offset: SDK headers before System 1.2 do not declare the V3 member.
+      const auto* bytes = reinterpret_cast<const uint8_t*>(info) + abi::kBinaryInfoUnionOffset;
+      std::memcpy(&numGraphs, bytes + abi::kBinaryInfoV3NumGraphs, sizeof numGraphs);
+      std::memcpy(&graphs, bytes + abi::kBinaryInfoV3Graphs, sizeof graphs);
       break;
+    }
     default:
       throw CoreError("BINARY_INVALID", "QnnSystem returned binary info version " + std::to_string(info->version) +
                                             ", which qnn-node does not know");
@@ -595,7 +603,7 @@ void ContextState::ReadBinaryInfo(const void* data, size_t size) {
   for (uint32_t i = 0; i < numGraphs; ++i) {
     const auto* g = reinterpret_cast<const QnnSystemContext_GraphInfo_t*>(base + i * stride);
     if (g->version != QNN_SYSTEM_CONTEXT_GRAPH_INFO_VERSION_1 && g->version != QNN_SYSTEM_CONTEXT_GRAPH_INFO_VERSION_2 &&
-        g->version != QNN_SYSTEM_CONTEXT_GRAPH_INFO_VERSION_3) {
+        g->version != abi::kGraphInfoVersion3) {
       throw CoreError("BINARY_INVALID", "graph info " + std::to_string(i) + " has unknown version " +
                                             std::to_string(g->version) + " (GraphInfo stride " +
                                             std::to_string(stride) + ", System API " + rt.systemVersion.str() + ")");
@@ -776,6 +784,9 @@ void ContextState::Free() {
   mapping_.Close();
   memory_ = nullptr;
   memorySize_ = 0;
+  // A freed context no longer needs the runtime: drop its share so Qnn#dispose() tears
+  // the runtime down now rather than when this object is garbage-collected.
+  runtime_.reset();
 }
 
 ContextState::~ContextState() { Free(); }

@@ -31,10 +31,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "qnn/qnn_abi_compat.h"
 #include "qnn/qnn_api.h"
 
 namespace {
@@ -229,22 +231,30 @@ int cmdExec(int argc, char** argv) {
   check(sys.systemContextGetBinaryInfo(sysCtx, mapped, size, &info, &infoSize), "systemContextGetBinaryInfo");
   uint32_t numGraphs = 0;
   const QnnSystemContext_GraphInfo_t* graphs = nullptr;
-  switch (info->version) {
+  switch (static_cast<uint32_t>(info->version)) {
     case QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_1:
       numGraphs = info->contextBinaryInfoV1.numGraphs, graphs = info->contextBinaryInfoV1.graphs;
       break;
     case QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_2:
       numGraphs = info->contextBinaryInfoV2.numGraphs, graphs = info->contextBinaryInfoV2.graphs;
       break;
-    case QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_3:
-      numGraphs = info->contextBinaryInfoV3.numGraphs, graphs = info->contextBinaryInfoV3.graphs;
+    case qnn_node::abi::kBinaryInfoVersion3: {
+      // By offset: SDK headers before System 1.2 do not declare the V3 member.
+      const auto* bytes = reinterpret_cast<const uint8_t*>(info) + qnn_node::abi::kBinaryInfoUnionOffset;
+      std::memcpy(&numGraphs, bytes + qnn_node::abi::kBinaryInfoV3NumGraphs, sizeof numGraphs);
+      std::memcpy(&graphs, bytes + qnn_node::abi::kBinaryInfoV3Graphs, sizeof graphs);
       break;
+    }
     default:
       fail("unknown binary info version");
   }
   const QnnSystemContext_GraphInfoV1_t* graphInfo = nullptr;  // V1 fields lead V2 and V3
+  const auto* graphBytes = reinterpret_cast<const uint8_t*>(graphs);
   for (uint32_t i = 0; i < numGraphs; i++) {
-    const auto* g = &graphs[i].graphInfoV1;
+    // System >= 1.2 (checked above) lays GraphInfo out with the 88-byte stride, whatever
+    // sizeof(QnnSystemContext_GraphInfo_t) is in the headers this was compiled with.
+    const auto* g = reinterpret_cast<const QnnSystemContext_GraphInfoV1_t*>(
+        graphBytes + i * qnn_node::abi::kGraphInfoStrideV3 + offsetof(QnnSystemContext_GraphInfo_t, graphInfoV1));
     if (!graphName || std::strcmp(g->graphName, graphName) == 0) {
       graphInfo = g;
       break;

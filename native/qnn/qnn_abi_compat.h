@@ -225,6 +225,12 @@ constexpr size_t kBinaryInfoV3NumGraphs = 88;
 constexpr size_t kBinaryInfoV3Graphs = 96;
 constexpr size_t kBinaryInfoSize = 144;
 
+// Names that newer headers add and older SDK headers lack (System 1.2's V3 layouts, the
+// bfloat16 data type): code that must also compile against those headers uses these values.
+constexpr uint32_t kBinaryInfoVersion3 = 3;
+constexpr uint32_t kGraphInfoVersion3 = 3;
+constexpr uint32_t kDataTypeBFloat16 = 0x0226;
+
 // ---- old layouts (< 2.9) --------------------------------------------------------------------
 // Core 2.7/2.8 libraries (SDK <= 2.15): 44-slot table in a different order (see
 // oldLayoutIndex), Qnn_Tensor_t stride 120 (V1 only), GraphInfo stride 48, System 1.1.
