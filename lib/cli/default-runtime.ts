@@ -93,6 +93,8 @@ function backendFacts(info: QnnInfo): Record<string, unknown> {
     coreTableSlots: info.coreTableSlots,
     device: info.device ? 'created' : 'none',
     ...(info.deviceError ? { deviceError: info.deviceError } : {}),
+    platform: info.platform,
+    ...(info.platformError ? { platformError: info.platformError } : {}),
     headers: info.sdkHeaders ? 'QNN SDK headers' : "the project's own QNN declarations",
     providers: info.providers.map((p) => `${p.name} (id ${p.backendId}, core ${p.coreApiVersion}, backend ${p.backendApiVersion})`),
   };

@@ -40,12 +40,26 @@ export interface LibraryReport {
   readonly tried?: readonly string[];
 }
 
+/** `backend.platform` in the report: the hardware devices deviceGetPlatformInfo reports. */
+export interface DevicePlatformReport {
+  readonly version: number;
+  readonly devices: readonly {
+    readonly id: number;
+    readonly type: number;
+    readonly cores: readonly { readonly id: number; readonly type: number }[];
+    readonly hasExtension: boolean;
+  }[];
+}
+
 /** What `qnn-node info` reports. Every field past `platform` is whatever the runtime can tell. */
 export interface RuntimeReport {
   readonly qnnNode: { readonly version: string; readonly addon?: string; readonly buildId?: string };
   readonly platform: Readonly<Record<string, unknown>>;
   readonly libraries: readonly LibraryReport[];
-  /** Versions, build ids, backend id and device facts as the loaded libraries report them. */
+  /**
+   * Versions, build ids, backend id and device facts as the loaded libraries report them;
+   * `platform` (a DevicePlatformReport or null) and `platformError` when the runtime has them.
+   */
   readonly backend?: Readonly<Record<string, unknown>>;
   /** Why loading failed, when it did (`info` still prints what it found). */
   readonly error?: { readonly code: string; readonly message: string };

@@ -34,6 +34,19 @@ export interface NativeProviderInfo {
   backendApiVersion: string;
 }
 
+/** deviceGetPlatformInfo, copied at load (ids and types as the backend numbers them). */
+export interface NativePlatformInfo {
+  /** QnnDevice_PlatformInfo_t version tag. */
+  version: number;
+  devices: {
+    id: number;
+    type: number;
+    cores: { id: number; type: number }[];
+    /** The backend attached a (backend-specific, not read) deviceInfoExtension. */
+    hasExtension: boolean;
+  }[];
+}
+
 export interface NativeRuntimeInfo {
   backendPath: string;
   systemPath: string | null;
@@ -49,6 +62,10 @@ export interface NativeRuntimeInfo {
   graphInfoStride: number | null;
   device: boolean;
   deviceError: string | null;
+  /** null when the backend has no deviceGetPlatformInfo or it failed. */
+  platform: NativePlatformInfo | null;
+  /** The failure status (name and code) or what could not be read; null when none. */
+  platformError: string | null;
   /** Slots of the core function table read for the reported core version. */
   coreTableSlots: number;
   logging: boolean;

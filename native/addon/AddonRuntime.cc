@@ -142,6 +142,32 @@ Napi::Object RuntimeInfoToJs(Napi::Env env, const RuntimeState& rt) {
   o.Set("graphInfoStride", rt.hasSystem ? Napi::Value(Napi::Number::New(env, static_cast<double>(rt.GraphInfoStride()))) : env.Null());
   o.Set("device", Napi::Boolean::New(env, rt.hasDevice));
   o.Set("deviceError", rt.deviceError.empty() ? env.Null() : Napi::Value(Napi::String::New(env, rt.deviceError)));
+  if (rt.hasPlatform) {
+    Napi::Object platform = Napi::Object::New(env);
+    platform.Set("version", Napi::Number::New(env, rt.platform.version));
+    Napi::Array devices = Napi::Array::New(env, rt.platform.devices.size());
+    for (size_t i = 0; i < rt.platform.devices.size(); ++i) {
+      const PlatformDevice& d = rt.platform.devices[i];
+      Napi::Object dev = Napi::Object::New(env);
+      dev.Set("id", Napi::Number::New(env, d.id));
+      dev.Set("type", Napi::Number::New(env, d.type));
+      Napi::Array cores = Napi::Array::New(env, d.cores.size());
+      for (size_t c = 0; c < d.cores.size(); ++c) {
+        Napi::Object core = Napi::Object::New(env);
+        core.Set("id", Napi::Number::New(env, d.cores[c].id));
+        core.Set("type", Napi::Number::New(env, d.cores[c].type));
+        cores.Set(static_cast<uint32_t>(c), core);
+      }
+      dev.Set("cores", cores);
+      dev.Set("hasExtension", Napi::Boolean::New(env, d.hasExtension));
+      devices.Set(static_cast<uint32_t>(i), dev);
+    }
+    platform.Set("devices", devices);
+    o.Set("platform", platform);
+  } else {
+    o.Set("platform", env.Null());
+  }
+  o.Set("platformError", rt.platformError.empty() ? env.Null() : Napi::Value(Napi::String::New(env, rt.platformError)));
   o.Set("coreTableSlots", Napi::Number::New(env, rt.coreSlots));
   o.Set("logging", Napi::Boolean::New(env, rt.logHandle != nullptr));
   Napi::Array providers = Napi::Array::New(env, rt.providers.size());

@@ -23,6 +23,8 @@ constexpr uint32_t kMinSystemMinor = 1;
 constexpr size_t kTensorStride = abi::kTensorStrideV2Era;
 constexpr uint32_t kMaxTensors = 1u << 16;
 constexpr uint32_t kMaxRank = 64;
+constexpr uint32_t kMaxPlatformDevices = 64;
+constexpr uint32_t kMaxPlatformCores = 256;
 static_assert(sizeof(Qnn_Tensor_t) == kTensorStride, "Qnn_Tensor_t must be the 144-byte (core 2.14+) layout");
 static_assert(sizeof(Qnn_QuantizeParams_t) == 40, "Qnn_QuantizeParams_t must be 40 bytes");
 static_assert(offsetof(QnnInterface_t, QNN_INTERFACE_VER_NAME) == 40, "the core table sits at offset 40");
@@ -213,6 +215,8 @@ void RuntimeState::LoadBackend(const RuntimeOptions& options) {
   fns.graphRetrieve = QNN_NODE_CORE_SLOT(chosen, graphRetrieve, coreSlots);
   fns.graphExecute = QNN_NODE_CORE_SLOT(chosen, graphExecute, coreSlots);
   fns.errorGetMessage = QNN_NODE_CORE_SLOT(chosen, errorGetMessage, coreSlots);
+  fns.deviceGetPlatformInfo = QNN_NODE_CORE_SLOT(chosen, deviceGetPlatformInfo, coreSlots);
+  fns.deviceFreePlatformInfo = QNN_NODE_CORE_SLOT(chosen, deviceFreePlatformInfo, coreSlots);
   const char* required[] = {"backendCreate", "backendFree", "contextCreateFromBinary", "contextFree",
                             "graphRetrieve", "graphExecute"};
   const void* ptrs[] = {reinterpret_cast<const void*>(fns.backendCreate), reinterpret_cast<const void*>(fns.backendFree),
@@ -327,6 +331,7 @@ void RuntimeState::CreateHandles(const RuntimeOptions& options) {
     Teardown();
     throw CoreError(e);
   }
+  ReadPlatformInfo();
   if (options.device != 0 && fns.deviceCreate && fns.deviceFree) {
     st = fns.deviceCreate(logHandle, nullptr, &deviceHandle);
     if (st == QNN_SUCCESS) {
@@ -344,6 +349,69 @@ void RuntimeState::CreateHandles(const RuntimeOptions& options) {
     Teardown();
     throw CoreError("QNN_ERROR", "The QNN backend " + FileName(backendPath) + " has no deviceCreate");
   }
+}
+
+// Not fatal: a failure status or an unreadable part is recorded in platformError.
+void RuntimeState::ReadPlatformInfo() {
+  if (!fns.deviceGetPlatformInfo) return;
+  const QnnDevice_PlatformInfo_t* info = nullptr;
+  Qnn_ErrorHandle_t st = fns.deviceGetPlatformInfo(logHandle, &info);
+  if (st != QNN_SUCCESS) {
+    platformError = StatusError("deviceGetPlatformInfo", st).message;
+    return;
+  }
+  if (!info) {
+    platformError = "deviceGetPlatformInfo returned no platform info";
+    return;
+  }
+  std::vector<std::string> notes;
+  auto unknown = [&](const char* what, uint32_t v) { notes.push_back(std::string(what) + ": unknown version " + std::to_string(v)); };
+  hasPlatform = true;
+  platform.version = static_cast<uint32_t>(info->version);
+  if (info->version != QNN_DEVICE_PLATFORM_INFO_VERSION_1) {
+    unknown("QnnDevice_PlatformInfo_t", platform.version);
+  } else if (info->v1.numHwDevices > 0 && !info->v1.hwDevices) {
+    notes.push_back("QnnDevice_PlatformInfo_t reports " + std::to_string(info->v1.numHwDevices) + " hardware devices but no array");
+  } else {
+    uint32_t numDevices = info->v1.numHwDevices;
+    if (numDevices > kMaxPlatformDevices) {
+      notes.push_back("QnnDevice_PlatformInfo_t reports " + std::to_string(numDevices) + " hardware devices; read the first " +
+                      std::to_string(kMaxPlatformDevices));
+      numDevices = kMaxPlatformDevices;
+    }
+    for (uint32_t i = 0; i < numDevices; ++i) {
+      const QnnDevice_HardwareDeviceInfo_t& hw = info->v1.hwDevices[i];
+      if (hw.version != QNN_DEVICE_HARDWARE_DEVICE_INFO_VERSION_1) {
+        unknown(("hardware device " + std::to_string(i)).c_str(), static_cast<uint32_t>(hw.version));
+        continue;
+      }
+      PlatformDevice d;
+      d.id = hw.v1.deviceId;
+      d.type = hw.v1.deviceType;
+      d.hasExtension = hw.v1.deviceInfoExtension != nullptr;
+      uint32_t numCores = hw.v1.numCores;
+      if (numCores > 0 && !hw.v1.cores) {
+        notes.push_back("hardware device " + std::to_string(d.id) + " reports " + std::to_string(numCores) + " cores but no array");
+        numCores = 0;
+      } else if (numCores > kMaxPlatformCores) {
+        notes.push_back("hardware device " + std::to_string(d.id) + " reports " + std::to_string(numCores) +
+                        " cores; read the first " + std::to_string(kMaxPlatformCores));
+        numCores = kMaxPlatformCores;
+      }
+      for (uint32_t c = 0; c < numCores; ++c) {
+        const QnnDevice_CoreInfo_t& core = hw.v1.cores[c];
+        if (core.version != QNN_DEVICE_CORE_INFO_VERSION_1) {
+          unknown(("core " + std::to_string(c) + " of hardware device " + std::to_string(d.id)).c_str(),
+                  static_cast<uint32_t>(core.version));
+          continue;
+        }
+        d.cores.push_back({core.v1.coreId, core.v1.coreType});
+      }
+      platform.devices.push_back(std::move(d));
+    }
+  }
+  if (fns.deviceFreePlatformInfo) fns.deviceFreePlatformInfo(logHandle, info);
+  for (size_t i = 0; i < notes.size(); ++i) platformError += (i ? "; " : "") + notes[i];
 }
 
 size_t RuntimeState::GraphInfoStride() const {

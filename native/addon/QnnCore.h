@@ -43,6 +43,8 @@ struct CoreFns {
   QnnGraph_RetrieveFn_t graphRetrieve = nullptr;
   QnnGraph_ExecuteFn_t graphExecute = nullptr;
   QnnError_GetMessageFn_t errorGetMessage = nullptr;
+  QnnDevice_GetPlatformInfoFn_t deviceGetPlatformInfo = nullptr;
+  QnnDevice_FreePlatformInfoFn_t deviceFreePlatformInfo = nullptr;
 };
 
 struct SystemFns {
@@ -66,6 +68,22 @@ struct ProviderInfo {
   Version core, backend;
 };
 
+// A plain copy of what deviceGetPlatformInfo reported (the backend's memory is freed
+// right after). The HTP-specific deviceInfoExtension is not read (its layout varies
+// across SDKs): only whether one is present.
+struct PlatformCore {
+  uint32_t id = 0, type = 0;
+};
+struct PlatformDevice {
+  uint32_t id = 0, type = 0;
+  std::vector<PlatformCore> cores;
+  bool hasExtension = false;
+};
+struct PlatformInfo {
+  uint32_t version = 0;
+  std::vector<PlatformDevice> devices;
+};
+
 class RuntimeState {
  public:
   // Loads the libraries and creates log → backend → device. Runs on a worker thread.
@@ -87,6 +105,9 @@ class RuntimeState {
   bool hasDevice = false;
   std::string deviceError;
   uint32_t coreSlots = 0;  // slots of the core table this addon may read
+  bool hasPlatform = false;   // deviceGetPlatformInfo answered (platform holds the copy)
+  PlatformInfo platform;
+  std::string platformError;  // a failure status or what could not be read ("" if none)
 
   CoreFns fns;
   SystemFns sys;
@@ -102,6 +123,7 @@ class RuntimeState {
   void LoadBackend(const RuntimeOptions& options);
   void LoadSystem(const RuntimeOptions& options);
   void CreateHandles(const RuntimeOptions& options);
+  void ReadPlatformInfo();
   void Teardown();
 
   Library backendLib_, systemLib_;

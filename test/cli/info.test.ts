@@ -30,6 +30,27 @@ describe('qnn-node info', () => {
     expect(report.backend).toEqual({ id: 4242, coreApiVersion: '2.32.0' });
   });
 
+  it('prints the device platform section and keeps it in --json', async () => {
+    const platform = {
+      version: 1,
+      devices: [
+        { id: 0, type: 2, cores: [{ id: 0, type: 4 }, { id: 1, type: 4 }], hasExtension: true },
+        { id: 7, type: 1, cores: [], hasExtension: false },
+      ],
+    };
+    env = testEnv({ backend: { id: 4242, platform } });
+    const r = await cli(env, ['info']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Device platform\n  device 0: type 2, 2 cores (types 4, 4), extension\n  device 7: type 1, 0 cores\n');
+    expect(r.stdout).not.toContain('hasExtension');
+    const json = await cli(env, ['info', '--json']);
+    expect((JSON.parse(json.stdout) as RuntimeReport).backend?.platform).toEqual(platform);
+    env.cleanup();
+    env = testEnv({ backend: { id: 4242, platform: null, platformError: 'deviceGetPlatformInfo failed with QNN_DEVICE_ERROR_HARDWARE_UNAVAILABLE (14002)' } });
+    const failed = await cli(env, ['info']);
+    expect(failed.stdout).toContain('Device platform\n  not reported\n  error: deviceGetPlatformInfo failed with QNN_DEVICE_ERROR_HARDWARE_UNAVAILABLE (14002)\n');
+  });
+
   it('passes --backend/--system/--log-level to the runtime', async () => {
     env = testEnv();
     let seen: unknown;

@@ -57,6 +57,8 @@ describeNative('qnn-node on the reference backend', () => {
     expect(report.backend?.providerName).toBe('QNN_NODE_REFERENCE');
     expect(report.backend?.coreApiVersion).toMatch(/^2\.\d+\.\d+$/);
     expect(String(report.backend?.buildId)).toContain('qnn-node reference');
+    expect(report.backend?.platform).toEqual({ version: 1, devices: [{ id: 0, type: 0, cores: [{ id: 0, type: 0 }], hasExtension: false }] });
+    expect(report.backend?.platformError).toBeUndefined();
     const text = await run(['info'], dir);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('QNN_NODE_REFERENCE');

@@ -25,6 +25,9 @@ describeNative('Qnn.load', () => {
       expect(qnn.info.graphInfoStride).toBe(88);
       expect(qnn.info.coreTableSlots).toBe(71);
       expect(qnn.info.device).toBe(true);
+      // g_platform in native/reference-backend/src/backend.cc: one device, one core, all ids/types 0.
+      expect(qnn.info.platform).toEqual({ version: 1, devices: [{ id: 0, type: 0, cores: [{ id: 0, type: 0 }], hasExtension: false }] });
+      expect(qnn.info.platformError).toBeNull();
       expect(qnn.info.providers).toHaveLength(1);
     } finally {
       await qnn.dispose();
@@ -119,6 +122,16 @@ describeNative('Qnn.load', () => {
       const err = await Qnn.load({ backend: 'reference', device: true }).catch((e) => e);
       expect(err).toBeInstanceOf(QnnStatusError);
       expect(err.statusCode).toBe(14002);
+    });
+  });
+
+  it('records a deviceGetPlatformInfo failure in platformError and still loads', async () => {
+    await withEnv({ QNN_REFERENCE_FAIL: 'deviceGetPlatformInfo=14002' }, async () => {
+      await using qnn = await Qnn.load({ backend: 'reference' });
+      expect(qnn.info.platform).toBeNull();
+      expect(qnn.info.platformError).toContain('deviceGetPlatformInfo failed with QNN_DEVICE_ERROR_HARDWARE_UNAVAILABLE (14002)');
+      expect(qnn.info.device).toBe(true);
+      expect(qnn.info.backendId).toBe(0x4e52);
     });
   });
 

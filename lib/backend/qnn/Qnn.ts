@@ -10,7 +10,7 @@
  */
 import { DisposedError, QnnNodeError, invalidArg } from '../../errors.js';
 import { loadAddon, referenceBackendPaths } from '../../native/binding.js';
-import type { NativeAddon, NativeLogLevel, NativeRuntime, NativeRuntimeInfo } from '../../native/AddonTypes.js';
+import type { NativeAddon, NativeLogLevel, NativePlatformInfo, NativeRuntime, NativeRuntimeInfo } from '../../native/AddonTypes.js';
 import { registerBackend } from '../registry.js';
 import type { Backend } from '../types.js';
 import { withCallerStack } from './errors.js';
@@ -46,6 +46,18 @@ export interface QnnLoadOptions {
   readonly device?: boolean;
 }
 
+/** deviceGetPlatformInfo as copied at load (Qnn#info.platform). */
+export interface QnnPlatformInfo {
+  readonly version: number;
+  readonly devices: readonly {
+    readonly id: number;
+    readonly type: number;
+    readonly cores: readonly { readonly id: number; readonly type: number }[];
+    /** Whether the backend attached a deviceInfoExtension (its layout is SDK-specific and not read). */
+    readonly hasExtension: boolean;
+  }[];
+}
+
 /** What was loaded (Qnn#info). */
 export interface QnnInfo {
   readonly backendPath: string;
@@ -62,6 +74,10 @@ export interface QnnInfo {
   readonly graphInfoStride: number | null;
   readonly device: boolean;
   readonly deviceError: string | null;
+  /** The platform and hardware devices deviceGetPlatformInfo reports; null when not reported. */
+  readonly platform: QnnPlatformInfo | null;
+  /** Why the platform info is missing or partial (status name and code, unknown version…). */
+  readonly platformError: string | null;
   readonly logging: boolean;
   readonly coreTableSlots: number;
   readonly providers: readonly { name: string; backendId: number; coreApiVersion: string; backendApiVersion: string }[];
@@ -215,6 +231,15 @@ export class Qnn implements Backend {
   }
 }
 
+function freezePlatform(p: NativePlatformInfo): QnnPlatformInfo {
+  return Object.freeze({
+    version: p.version,
+    devices: Object.freeze(
+      p.devices.map((d) => Object.freeze({ id: d.id, type: d.type, cores: Object.freeze(d.cores.map((c) => Object.freeze({ ...c }))), hasExtension: d.hasExtension })),
+    ),
+  });
+}
+
 function toInfo(n: NativeRuntimeInfo, reference: boolean, sdkHeaders: boolean): QnnInfo {
   return Object.freeze({
     backendPath: n.backendPath,
@@ -230,6 +255,8 @@ function toInfo(n: NativeRuntimeInfo, reference: boolean, sdkHeaders: boolean): 
     graphInfoStride: n.graphInfoStride,
     device: n.device,
     deviceError: n.deviceError,
+    platform: n.platform && freezePlatform(n.platform),
+    platformError: n.platformError,
     logging: n.logging,
     coreTableSlots: n.coreTableSlots,
     providers: Object.freeze(n.providers.map((p) => Object.freeze({ ...p }))),

@@ -1,4 +1,4 @@
-export { Qnn, type QnnInfo, type QnnLoadOptions, type QnnLogLevel } from './Qnn.js';
+export { Qnn, type QnnInfo, type QnnLoadOptions, type QnnLogLevel, type QnnPlatformInfo } from './Qnn.js';
 export { QnnContext, type QnnContextInfo, type QnnLoadContextOptions } from './QnnContext.js';
 export { QnnGraph } from './QnnGraph.js';
 export { sdkLibFolders } from './libraries.js';

@@ -8,7 +8,7 @@ import { EXIT_OK, exitCodeFor } from '../exit-codes.js';
 import { addLibraryOptions, librarySelection } from '../options.js';
 import { toJson } from '../output/json.js';
 import { formatTable } from '../output/table.js';
-import type { RuntimeReport } from '../runtime.js';
+import type { DevicePlatformReport, RuntimeReport } from '../runtime.js';
 
 interface InfoOptions {
   json?: boolean;
@@ -44,6 +44,19 @@ function renderFacts(value: unknown, indent: string): string {
   return out;
 }
 
+/** The hardware devices of `backend.platform`: one line per device. */
+function renderPlatform(platform: DevicePlatformReport | null, error: unknown): string {
+  let out = '';
+  if (platform === null) out += '  not reported\n';
+  else if (platform.devices.length === 0) out += `  no hardware devices (platform info version ${platform.version})\n`;
+  for (const d of platform?.devices ?? []) {
+    const cores = d.cores.length === 0 ? '' : ` (types ${d.cores.map((c) => c.type).join(', ')})`;
+    out += `  device ${d.id}: type ${d.type}, ${d.cores.length} core${d.cores.length === 1 ? '' : 's'}${cores}${d.hasExtension ? ', extension' : ''}\n`;
+  }
+  if (typeof error === 'string') out += `  error: ${error}\n`;
+  return out;
+}
+
 export function renderInfo(report: RuntimeReport): string {
   let out = `qnn-node ${report.qnnNode.version}\n`;
   if (report.qnnNode.addon) out += `  addon: ${report.qnnNode.addon}\n`;
@@ -57,7 +70,11 @@ export function renderInfo(report: RuntimeReport): string {
   for (const l of report.libraries) {
     if (l.source === 'not-found' && l.tried && l.tried.length > 0) out += `  ${l.role} candidates tried:\n${l.tried.map((t) => `    ${t}\n`).join('')}`;
   }
-  if (report.backend) out += `\nBackend\n${renderFacts(report.backend, '  ')}`;
+  if (report.backend) {
+    const { platform, platformError, ...facts } = report.backend;
+    out += `\nBackend\n${renderFacts(facts, '  ')}`;
+    if (platform !== undefined) out += `\nDevice platform\n${renderPlatform(platform as DevicePlatformReport | null, platformError)}`;
+  }
   if (report.error) out += `\nError [${report.error.code}]: ${report.error.message}\n`;
   return out;
 }

@@ -337,7 +337,14 @@ QnnDevice_PlatformInfo_t g_platform = [] {
   return p;
 }();
 
-Qnn_ErrorHandle_t deviceGetPlatformInfo(Qnn_LogHandle_t, const QnnDevice_PlatformInfo_t** info) {
+Qnn_ErrorHandle_t deviceGetPlatformInfo(Qnn_LogHandle_t logger, const QnnDevice_PlatformInfo_t** info) {
+  std::shared_ptr<Logger> log;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    auto it = g_loggers.find(logger);
+    if (it != g_loggers.end()) log = it->second;
+  }
+  QNNREF_INJECT("deviceGetPlatformInfo", log.get());
   if (!info) return QNN_DEVICE_ERROR_INVALID_ARGUMENT;
   *info = &g_platform;
   return QNN_SUCCESS;
