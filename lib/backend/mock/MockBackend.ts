@@ -33,7 +33,7 @@ import type {
 } from '../types.js';
 import { Prng, hashString } from './prng.js';
 import { RecordingReplayer, type Tolerance } from './recording.js';
-import { checkInputs, checkOutputBuffers, checkSignature, checkTensor } from './validate.js';
+import { checkInputs, checkOutputBuffers, checkSignature, checkTensor } from '../validate.js';
 
 /** What a graph implementation is told about the call. */
 export interface MockCall {

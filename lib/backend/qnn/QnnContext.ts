@@ -2,7 +2,7 @@
 import { DisposedError, QnnNodeError, invalidArg } from '../../errors.js';
 import { DTYPES } from '../../tensor/dtypes.js';
 import type { NativeAddon, NativeContext, NativeGraphSignature, NativeRuntime, NativeTensorSignature } from '../../native/AddonTypes.js';
-import { checkSignature } from '../mock/validate.js';
+import { checkSignature } from '../validate.js';
 import type { Context, GraphSignature, LoadContextOptions, LoadTimings, TensorSpec } from '../types.js';
 import { fromNative, withCallerStack } from './errors.js';
 import { QnnGraph, type GraphOwner } from './QnnGraph.js';

@@ -2,7 +2,7 @@
 import { DisposedError, QnnNodeError, invalidArg } from '../../errors.js';
 import { DTYPES, dtypeFromQnnCode, type DType, type QuantParams } from '../../tensor/dtypes.js';
 import { Tensor } from '../../tensor/Tensor.js';
-import { checkInputs, checkOutputBuffers } from '../mock/validate.js';
+import { checkInputs, checkOutputBuffers } from '../validate.js';
 import type { NativeGraph, NativeGraphInfo, NativeQuant, NativeTensorInfo } from '../../native/AddonTypes.js';
 import type { Graph, RunOptions, TensorMap, TensorRole, TensorSpec } from '../types.js';
 import { fromNative } from './errors.js';

@@ -3,9 +3,9 @@
  * error codes as the native backend, so wiring bugs fail the same way in CI (mock) and
  * on a device (QNN).
  */
-import { QnnNodeError, describeValue, invalidArg } from '../../errors.js';
-import { Tensor } from '../../tensor/Tensor.js';
-import type { GraphSignature, TensorMap, TensorSpec } from '../types.js';
+import { QnnNodeError, describeValue, invalidArg } from '../errors.js';
+import { Tensor } from '../tensor/Tensor.js';
+import type { GraphSignature, TensorMap, TensorSpec } from './types.js';
 
 function elementCount(dims: readonly number[]): number {
   let n = 1;
