@@ -3,7 +3,7 @@
  * `--fill`): deterministic for a seed so two runs print the same outputs.
  */
 import type { TensorSpec } from '../backend/types.js';
-import { Prng, hashString } from '../backend/mock/prng.js';
+import { Prng, hashString } from '../random.js';
 import { DTYPES } from '../tensor/dtypes.js';
 import { Tensor } from '../tensor/Tensor.js';
 

@@ -1,6 +1,6 @@
 /** Reading, narrowing and describing signature files (ContextSignature). */
 import type { ContextSignature, TensorSpec } from '../backend/types.js';
-import { readSignatureFile as readMockSignature } from '../backend/mock/MockBackend.js';
+import { readSignatureFile as readMockSignature } from '../backend/signature.js';
 import { QnnNodeError } from '../errors.js';
 import type { QuantParams } from '../tensor/dtypes.js';
 import { requireFile } from './files.js';

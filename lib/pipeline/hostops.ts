@@ -6,7 +6,7 @@
 import { QnnNodeError, invalidArg } from '../errors.js';
 import type { DType, QuantParams } from '../tensor/dtypes.js';
 import type { Tensor } from '../tensor/Tensor.js';
-import type { Prng } from '../backend/mock/prng.js';
+import type { Prng } from '../random.js';
 import type { PipelineAssets } from './assets.js';
 import type { PipelineEvent } from './events.js';
 

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Prng } from '../../lib/backend/mock/prng.js';
+import { Prng } from '../../lib/random.js';
 import { EmbeddingTable } from '../../lib/pipeline/assets.js';
 import { Sampler } from '../../lib/pipeline/ops/sample.js';
 import { float16ToFloat32, float32ToFloat16 } from '../../lib/tensor/fp16.js';

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { MockBackend } from '../../lib/backend/mock/MockBackend.js';
-import { Prng } from '../../lib/backend/mock/prng.js';
+import { Prng } from '../../lib/random.js';
 import { EmbeddingTable } from '../../lib/pipeline/assets.js';
 import { Pipeline } from '../../lib/pipeline/runner.js';
 import { Tensor } from '../../lib/tensor/Tensor.js';

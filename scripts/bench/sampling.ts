@@ -3,7 +3,7 @@
  * spread like real logits), one call per token. Baselines in the same run: widening the
  * row fp16 -> fp32 once, and the fp16 argmax (greedy).
  */
-import { Prng } from '../../lib/backend/mock/prng.js';
+import { Prng } from '../../lib/random.js';
 import { Sampler, type SampleOptions } from '../../lib/pipeline/ops/sample.js';
 import { float16ToFloat32, float32ToFloat16 } from '../../lib/tensor/fp16.js';
 import { Tensor } from '../../lib/tensor/Tensor.js';

@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Qnn } from '../../lib/backend/qnn/index.js';
-import { Prng } from '../../lib/backend/mock/prng.js';
+import { Prng } from '../../lib/random.js';
 import { loadAddon, referenceBackendPaths } from '../../lib/native/binding.js';
 import { Pipeline } from '../../lib/pipeline/runner.js';
 import { preprocessImage } from '../../lib/pipeline/ops/image.js';

@@ -14,7 +14,6 @@
  * SHAPE_MISMATCH, UNKNOWN_OUTPUT) and writes into caller-supplied output tensors (the
  * same objects come back), like the native backend.
  */
-import { readFileSync } from 'node:fs';
 import { DisposedError, QnnNodeError, describeValue, invalidArg } from '../../errors.js';
 import { DTYPES } from '../../tensor/dtypes.js';
 import { Tensor } from '../../tensor/Tensor.js';
@@ -31,8 +30,9 @@ import type {
   TensorMap,
   TensorSpec,
 } from '../types.js';
-import { Prng, hashString } from './prng.js';
+import { Prng, hashString } from '../../random.js';
 import { RecordingReplayer, type Tolerance } from './recording.js';
+import { isSignatureFile, readSignatureFile } from '../signature.js';
 import { checkInputs, checkOutputBuffers, checkSignature, checkTensor } from '../validate.js';
 
 /** What a graph implementation is told about the call. */
@@ -67,31 +67,6 @@ export interface MockBackendOptions {
   readonly strictShapes?: boolean;
   /** Simulated device time per run in ms (all graphs, or by graph name). */
   readonly latencyMs?: number | Readonly<Record<string, number>>;
-}
-
-function isSignatureFile(value: unknown): value is ContextSignature {
-  return typeof value === 'object' && value !== null && (value as ContextSignature).format === 'qnn-node-signature' && Array.isArray((value as ContextSignature).graphs);
-}
-
-/** Reads `{ format: "qnn-node-signature", version: 1, graphs }` from a file path or bytes. */
-export function readSignatureFile(source: string | Uint8Array): ContextSignature {
-  const label = typeof source === 'string' ? source : 'the given bytes';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(typeof source === 'string' ? readFileSync(source, 'utf8') : new TextDecoder().decode(source));
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new QnnNodeError('FILE_NOT_FOUND', `Signature file ${label} does not exist`, { cause, details: { path: label } });
-    }
-    throw new QnnNodeError('BINARY_INVALID', `${label} is not a signature JSON: ${(cause as Error).message}`, { cause, details: { path: label } });
-  }
-  if (!isSignatureFile(parsed) || parsed.version !== 1) {
-    throw new QnnNodeError('BINARY_INVALID', `${label} is not a signature JSON ({ "format": "qnn-node-signature", "version": 1, "graphs": [...] })`, {
-      details: { path: label },
-    });
-  }
-  parsed.graphs.forEach((g, i) => checkSignature(g, `${label}: graphs[${i}]`));
-  return parsed;
 }
 
 function freezeSignature(sig: GraphSignature): GraphSignature {

@@ -1,3 +1,2 @@
-export { MockBackend, readSignatureFile, type MockBackendOptions, type MockCall, type MockGraphFn } from './MockBackend.js';
+export { MockBackend, type MockBackendOptions, type MockCall, type MockGraphFn } from './MockBackend.js';
 export { RecordingReplayer, compareTensor, readRecordingIndex, type RecordedCall, type RecordedTensor, type RecordingIndex, type Tolerance } from './recording.js';
-export { Prng, hashString } from './prng.js';

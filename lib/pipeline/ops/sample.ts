@@ -29,7 +29,7 @@
 import { invalidArg } from '../../errors.js';
 import { float16ToFloat32, halfToNumber } from '../../tensor/fp16.js';
 import type { Tensor } from '../../tensor/Tensor.js';
-import type { Prng } from '../../backend/mock/prng.js';
+import type { Prng } from '../../random.js';
 
 export interface SampleOptions {
   /** 0 (default) = greedy. */
