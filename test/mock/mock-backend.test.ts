@@ -235,3 +235,38 @@ describe('MockBackend', () => {
     expect(error?.details.maxAbsError).toBeCloseTo(0.5);
   });
 });
+
+describe('MockBackend outputs behave like a real backend', () => {
+  const ECHO: GraphSignature = {
+    name: 'echo',
+    inputs: [{ name: 'x', dtype: 'float32', dims: [1, 4] }],
+    outputs: [{ name: 'y', dtype: 'float32', dims: [1, 4] }],
+  };
+
+  it('copies a returned tensor into the output memory instead of aliasing an input', async () => {
+    const backend = new MockBackend({ graphs: { echo: (inputs) => ({ y: inputs.x }) } });
+    const ctx = await backend.loadContext('echo.bin', { graphs: [ECHO] });
+    const x = new Tensor('float32', Float32Array.of(1, 2, 3, 4), [1, 4]);
+    const { y } = ctx.graph('echo').runSync({ x });
+    expect(y).not.toBe(x);
+    expect(y.data.buffer).not.toBe(x.data.buffer);
+    expect(Array.from(y.data as Float32Array)).toEqual([1, 2, 3, 4]);
+    (y.data as Float32Array)[0] = 99; // writing the output leaves the input alone
+    expect((x.data as Float32Array)[0]).toBe(1);
+    const given = Tensor.zeros('float32', [1, 4]);
+    const out = ctx.graph('echo').runSync({ x }, { outputs: { y: given } });
+    expect(out.y).toBe(given);
+    expect(Array.from(given.data as Float32Array)).toEqual([1, 2, 3, 4]);
+    await backend.dispose();
+  });
+
+  it('strictShapes: false accepts caller outputs of the same element count, as QNN does', async () => {
+    const backend = new MockBackend({ strictShapes: false, graphs: { echo: (inputs, outputs) => void outputs.y.bytes.set(inputs.x.bytes) } });
+    const ctx = await backend.loadContext('echo.bin', { graphs: [ECHO] });
+    const y = Tensor.zeros('float32', [4]);
+    const out = ctx.graph('echo').runSync({ x: new Tensor('float32', Float32Array.of(5, 6, 7, 8), [4]) }, { outputs: { y } });
+    expect(out.y).toBe(y);
+    expect(Array.from(y.data as Float32Array)).toEqual([5, 6, 7, 8]);
+    await backend.dispose();
+  });
+});

@@ -163,6 +163,9 @@ class MockGraph implements Graph {
 
 /** One graph execution: validation, output allocation, computing, copying back. */
 class MockCallState {
+  /** The output tensors this call writes and returns: the caller's, or allocated here. */
+  #targets: TensorMap = {};
+
   constructor(
     private readonly graph: MockGraph,
     private readonly backend: MockBackend,
@@ -178,6 +181,7 @@ class MockCallState {
     for (const spec of sig.outputs) {
       outputs[spec.name] = this.options.outputs?.[spec.name] ?? Tensor.zeros(spec.dtype, spec.dims, spec.quant ? { quant: spec.quant } : {});
     }
+    this.#targets = { ...outputs };
     const index = this.backend.nextCallIndex(sig.name);
     const rng = new Prng(hashString(`${sig.name}#${index}`, this.backend.seed));
     const call: MockCall = { graph: sig, index, rng, signal: this.options.signal };
@@ -204,15 +208,21 @@ class MockCallState {
             details: { graph: sig.name, output: name },
           });
         }
-        checkTensor(sig.name, 'output', spec, tensor, false);
-        const target = outputs[name];
-        if (tensor === target) continue;
-        if (this.options.outputs?.[name]) target.bytes.set(tensor.bytes);
-        else outputs[name] = tensor.dims.length === spec.dims.length && tensor.dims.every((d, i) => d === spec.dims[i]) ? tensor : tensor.reshape(spec.dims);
+        outputs[name] = tensor;
       }
     }
-    for (const spec of sig.outputs) checkTensor(sig.name, 'output', spec, outputs[spec.name], true);
-    return outputs;
+    // Like a real backend, results land in the output tensors' own memory: a tensor the
+    // implementation returned (or bound into `outputs`) is copied, never handed back, so
+    // an output can never alias an input or anything else the implementation holds.
+    const targets = this.#targets;
+    for (const spec of sig.outputs) {
+      const produced = outputs[spec.name];
+      const target = targets[spec.name];
+      if (produced === target) continue;
+      checkTensor(sig.name, 'output', spec, produced, false);
+      target.bytes.set(produced.bytes);
+    }
+    return targets;
   }
 }
 
