@@ -125,7 +125,6 @@ function tensorFromValues(values: Float64Array, spec: TensorSpec, file: string):
   }
   const info = DTYPES[spec.dtype];
   if (info.float || info.quantized) return Tensor.fromFloat32(spec.dtype, Float32Array.from(values), spec.dims, spec.quant ? { quant: spec.quant } : {});
-  if (spec.dtype === 'int64' || spec.dtype === 'uint64') return new Tensor(spec.dtype, Array.from(values, (v) => BigInt(Math.trunc(v))), spec.dims);
   return new Tensor(spec.dtype, Array.from(values), spec.dims);
 }
 

@@ -495,7 +495,8 @@ class RunState {
 
   private holds(cond: Condition, path: string): boolean {
     let v = this.values.get(cond.value);
-    if (v instanceof Tensor && v.size === 1) v = Number(v.data[0]);
+    // The value, not the storage: fp16 bits, quantized codes and packed nibbles convert.
+    if (v instanceof Tensor && v.size === 1) v = v.toFloat64()[0];
     if (typeof v !== 'number') {
       throw new QnnNodeError('HOST_OP_FAILED', `${path}: the condition value ${JSON.stringify(cond.value)} is ${v === undefined ? 'unbound' : describeValue(v)}, expected a number`, {
         details: { step: path, value: cond.value },
@@ -529,14 +530,15 @@ class RunState {
 
   private async execGraph(node: GraphNode, iteration: readonly number[]): Promise<void> {
     const inputs: TensorMap = {};
-    const inputTensors = new Set<Tensor>();
+    // By memory, not by object: a reshape view of a value shares its buffer.
+    const inputBuffers = new Set<ArrayBufferLike>();
     for (const [spec, ref] of node.inputs) {
       const v = this.values.get(ref);
       if (!(v instanceof Tensor)) {
         throw annotate(invalidArg('a Tensor', `graph input ${JSON.stringify(spec.name)} (bound to ${JSON.stringify(ref)})`, v), node, node.name);
       }
       inputs[spec.name] = v;
-      inputTensors.add(v);
+      inputBuffers.add(v.data.buffer);
     }
     let buffers: TensorMap | undefined;
     if (node.reuse) {
@@ -544,7 +546,7 @@ class RunState {
         const existing = this.values.get(ref);
         if (
           existing instanceof Tensor &&
-          !inputTensors.has(existing) &&
+          !inputBuffers.has(existing.data.buffer) &&
           !this.foreign.has(existing.data.buffer) &&
           existing.dtype === spec.dtype &&
           sameDims(existing.dims, spec.dims)
