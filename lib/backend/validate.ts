@@ -6,18 +6,9 @@
 import { QnnNodeError, describeValue, invalidArg } from '../errors.js';
 import { Tensor } from '../tensor/Tensor.js';
 import type { GraphSignature, TensorMap, TensorSpec } from './types.js';
+import { elementCount, sameDims } from '../tensor/shape.js';
 
-function elementCount(dims: readonly number[]): number {
-  let n = 1;
-  for (const d of dims) n *= d;
-  return n;
-}
 
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** Throws unless `tensor` matches `spec` (dtype, element count and — when strict — dims). */
 export function checkTensor(graph: string, role: 'input' | 'output', spec: TensorSpec, tensor: unknown, strictShapes: boolean): asserts tensor is Tensor {

@@ -21,6 +21,7 @@ import { readRawSync } from '../tensor/raw.js';
 import { Tensor } from '../tensor/Tensor.js';
 import { usageError } from './exit-codes.js';
 import { imageFileToTensor, IMAGE_EXTENSIONS } from './image.js';
+import { elementCount } from '../tensor/shape.js';
 
 export interface InputAssignment {
   readonly graph: string;
@@ -68,13 +69,10 @@ export function assignInputs(specs: readonly string[], graphs: readonly GraphSig
   return out;
 }
 
-function product(dims: readonly number[]): number {
-  return dims.reduce((a, b) => a * b, 1);
-}
 
 function fitShape(t: Tensor, spec: TensorSpec, file: string): Tensor {
   if (t.dims.length === spec.dims.length && t.dims.every((d, i) => d === spec.dims[i])) return t;
-  if (t.size === product(spec.dims)) return t.reshape(spec.dims);
+  if (t.size === elementCount(spec.dims)) return t.reshape(spec.dims);
   throw new QnnNodeError('SHAPE_MISMATCH', `${file} has shape [${t.dims.join(', ')}] but input ${spec.name} takes [${spec.dims.join(', ')}]`, {
     details: { path: file, input: spec.name, expected: spec.dims, actual: t.dims },
   });
@@ -117,7 +115,7 @@ function numbersFromJson(text: string, file: string): Float64Array {
 }
 
 function tensorFromValues(values: Float64Array, spec: TensorSpec, file: string): Tensor {
-  const n = product(spec.dims);
+  const n = elementCount(spec.dims);
   if (values.length !== n) {
     throw new QnnNodeError('SIZE_MISMATCH', `${file} holds ${values.length} values but input ${spec.name} [${spec.dims.join(', ')}] takes ${n}`, {
       details: { path: file, input: spec.name, expected: n, actual: values.length },

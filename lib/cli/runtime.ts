@@ -3,6 +3,7 @@
  * `CliRuntime`; `main()` builds the real one (native QNN runtime, mock backend, pipeline
  * runner) lazily, tests inject their own. Nothing here knows how a backend works.
  */
+import type { QnnPlatformInfo } from '../backend/qnn/Qnn.js';
 import type { Backend, ContextSignature } from '../backend/types.js';
 import type { PipelineResult } from '../pipeline/events.js';
 
@@ -41,15 +42,7 @@ export interface LibraryReport {
 }
 
 /** `backend.platform` in the report: the hardware devices deviceGetPlatformInfo reports. */
-export interface DevicePlatformReport {
-  readonly version: number;
-  readonly devices: readonly {
-    readonly id: number;
-    readonly type: number;
-    readonly cores: readonly { readonly id: number; readonly type: number }[];
-    readonly hasExtension: boolean;
-  }[];
-}
+export type DevicePlatformReport = QnnPlatformInfo;
 
 /** What `qnn-node info` reports. Every field past `platform` is whatever the runtime can tell. */
 export interface RuntimeReport {

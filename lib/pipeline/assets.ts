@@ -21,6 +21,7 @@ import { parseNpy } from '../tensor/npy.js';
 import { parseRaw } from '../tensor/raw.js';
 import { Tensor } from '../tensor/Tensor.js';
 import type { AssetEntry, PipelineManifest } from './manifest.js';
+import { elementCount } from '../tensor/shape.js';
 
 const LAZY_THRESHOLD = 64 * 1024 * 1024;
 
@@ -38,9 +39,6 @@ export function resolvePath(baseDir: string, p: string): string {
   return isAbsolute(p) ? p : resolve(baseDir, p);
 }
 
-function product(dims: readonly number[]): number {
-  return dims.reduce((a, b) => a * b, 1);
-}
 
 /** Every file the manifest refers to, with the size it must have when known. */
 export function manifestFiles(manifest: PipelineManifest, baseDir: string): FileRef[] {
@@ -53,10 +51,10 @@ export function manifestFiles(manifest: PipelineManifest, baseDir: string): File
     const pointer = `/assets/${name}/path`;
     const path = resolvePath(baseDir, asset.path);
     if (asset.type === 'embedding') {
-      const bytes = byteLengthOf(asset.dtype, product(asset.shape));
+      const bytes = byteLengthOf(asset.dtype, elementCount(asset.shape));
       refs.push(asset.offset ? { pointer, path, minSize: asset.offset + bytes } : { pointer, path, size: bytes });
     } else if (asset.type === 'tensor' && !asset.path.endsWith('.npy') && asset.dtype && asset.shape) {
-      refs.push({ pointer, path, size: byteLengthOf(asset.dtype, product(asset.shape)) });
+      refs.push({ pointer, path, size: byteLengthOf(asset.dtype, elementCount(asset.shape)) });
     } else if (asset.type === 'file' && asset.size !== undefined) {
       refs.push({ pointer, path, size: asset.size });
     } else {

@@ -25,6 +25,7 @@ import { BUILTIN_HOST_OPS } from './ops/builtin.js';
 import { Recorder } from './recorder.js';
 import { manifestError, parseManifestText, validateManifest, type ManifestIssue } from './validate.js';
 import AjvModule from 'ajv';
+import { sameDims } from '../tensor/shape.js';
 
 type AjvClass = typeof AjvModule.default;
 const Ajv: AjvClass = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
@@ -122,11 +123,6 @@ function annotate(error: unknown, node: { path: string }, name: string): unknown
   return error;
 }
 
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 export class Pipeline implements AsyncDisposable {
   readonly manifest: PipelineManifest;

@@ -17,6 +17,7 @@ import {
 } from './convert.js';
 import { numberToHalf } from './fp16.js';
 import { describeQuant, intRange, normalizeQuant, pack4, sameQuant, type NormalizedQuant } from './quantize.js';
+import { elementCount } from './shape.js';
 
 export interface TensorOptions {
   /** QNN quantization parameters; only for quantized dtypes (ufixed / sfixed). */
@@ -49,12 +50,6 @@ export function checkDims(dims: unknown, name = 'dims'): readonly number[] {
   return Object.freeze(dims.slice() as number[]);
 }
 
-function product(dims: readonly number[]): number {
-  let n = 1;
-  for (const d of dims) n *= d;
-  return n;
-}
-
 function fmtDims(dims: readonly number[]): string {
   return `[${dims.join(', ')}]`;
 }
@@ -65,7 +60,7 @@ function storageLength(dtype: DType, size: number): number {
 }
 
 function sizeMismatch(dtype: DType, dims: readonly number[], actualBytes: number): QnnNodeError {
-  const expected = byteLengthOf(dtype, product(dims));
+  const expected = byteLengthOf(dtype, elementCount(dims));
   return new QnnNodeError(
     'SIZE_MISMATCH',
     `A ${dtype} tensor of dims ${fmtDims(dims)} needs ${expected} bytes but the data has ${actualBytes} bytes`,
@@ -173,7 +168,7 @@ export class Tensor<T extends DType = DType> {
     const info = DTYPES[dtype];
     this.dtype = dtype;
     this.dims = checkDims(dims);
-    this.size = product(this.dims);
+    this.size = elementCount(this.dims);
     const expectedLength = storageLength(dtype, this.size);
     let storage: AnyTypedArray;
     if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
@@ -205,7 +200,7 @@ export class Tensor<T extends DType = DType> {
       throw new QnnNodeError('UNSUPPORTED_DTYPE', `Unsupported dtype ${describeValue(dtype)}`, { details: { dtype } });
     }
     const d = checkDims(dims);
-    return new Tensor(dtype, new ArrayBuffer(byteLengthOf(dtype, product(d))), d, options);
+    return new Tensor(dtype, new ArrayBuffer(byteLengthOf(dtype, elementCount(d))), d, options);
   }
 
   /**
@@ -219,7 +214,7 @@ export class Tensor<T extends DType = DType> {
     options: TensorOptions = {},
   ): Tensor<T> {
     const d = checkDims(dims);
-    const size = product(d);
+    const size = elementCount(d);
     if (values.length !== size) {
       throw new QnnNodeError('SIZE_MISMATCH', `dims ${fmtDims(d)} hold ${size} elements but received ${values.length} values`, {
         details: { dims: d, expected: size, actual: values.length },
@@ -241,7 +236,7 @@ export class Tensor<T extends DType = DType> {
     if (!(bytes instanceof Uint8Array)) throw invalidArg('a Uint8Array', 'bytes', bytes);
     const d = checkDims(dims);
     const info = DTYPES[dtype];
-    const size = product(d);
+    const size = elementCount(d);
     if (bytes.byteLength !== byteLengthOf(dtype, size)) throw sizeMismatch(dtype, d, bytes.byteLength);
     const length = storageLength(dtype, size);
     const elem = info.arrayType.BYTES_PER_ELEMENT;
@@ -349,7 +344,7 @@ export class Tensor<T extends DType = DType> {
     let resolved = dims;
     if (inferAt !== -1) {
       if (dims.indexOf(-1, inferAt + 1) !== -1) throw invalidArg('at most one -1 in dims', 'dims', dims);
-      const known = product(checkDims(dims.filter((_, i) => i !== inferAt)));
+      const known = elementCount(checkDims(dims.filter((_, i) => i !== inferAt)));
       if (known === 0 || this.size % known !== 0) {
         throw new QnnNodeError('SHAPE_MISMATCH', `Cannot reshape ${fmtDims(this.dims)} (${this.size} elements) to ${fmtDims(dims)}`, {
           details: { from: this.dims, to: dims },
@@ -358,16 +353,16 @@ export class Tensor<T extends DType = DType> {
       resolved = dims.map((d, i) => (i === inferAt ? this.size / known : d));
     }
     const next = checkDims(resolved);
-    if (product(next) !== this.size) {
+    if (elementCount(next) !== this.size) {
       throw new QnnNodeError(
         'SHAPE_MISMATCH',
-        `Cannot reshape ${fmtDims(this.dims)} (${this.size} elements) to ${fmtDims(next)} (${product(next)} elements)`,
+        `Cannot reshape ${fmtDims(this.dims)} (${this.size} elements) to ${fmtDims(next)} (${elementCount(next)} elements)`,
         { details: { from: this.dims, to: next } },
       );
     }
     let quant = this.quant;
     if (quant?.encoding === 'axis-scale-offset') {
-      const before = product(this.dims.slice(0, quant.axis));
+      const before = elementCount(this.dims.slice(0, quant.axis));
       const channels = this.dims[quant.axis];
       let axis = -1;
       for (let a = 0, acc = 1; a < next.length; acc *= next[a], a++) {

@@ -1,5 +1,6 @@
 /** lib/tensor public surface: Tensor, dtypes, fp16, quantization, .npy/.raw I/O, metrics. */
 export * from './dtypes.js';
+export { elementCount, sameDims } from './shape.js';
 export { Tensor, checkDims, type TensorOptions, type ConvertOptions, type TensorData } from './Tensor.js';
 export { float16ToFloat32, float32ToFloat16, float16ToFloat64, float64ToFloat16, halfToNumber, numberToHalf } from './fp16.js';
 export { quantize, dequantize, intRange, normalizeQuant, roundHalfEven, pack4, unpack4, type NormalizedQuant } from './quantize.js';
