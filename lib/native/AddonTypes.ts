@@ -152,8 +152,11 @@ export interface NativeContext {
   /**
    * A path (memory-mapped) or bytes (pinned). `persistentBinary: false`: the mapping / pin
    * is released as soon as contextCreateFromBinary returns (the backend copies); `true`:
-   * the backend may keep pointers into the binary until the context is freed; undefined:
-   * `true` when the core API has the config, with one plain retry if the backend refuses it.
+   * the backend may keep pointers into the binary until the context is freed (bytes must
+   * then not be transferred until then); undefined: for a path, `true` when the core API
+   * has the config, with one plain retry if the backend refuses it; for bytes, `false`.
+   * Graph signatures are read before the bytes' pointer is taken; resizable / growable
+   * buffers are refused (ERR_INVALID_ARG).
    */
   load(
     source: string | ArrayBufferView | ArrayBuffer,

@@ -17,6 +17,7 @@ import {
 } from './convert.js';
 import { numberToHalf } from './fp16.js';
 import { describeQuant, intRange, normalizeQuant, pack4, sameQuant, type NormalizedQuant } from './quantize.js';
+import { isResizableBuffer } from './resizable.js';
 import { elementCount } from './shape.js';
 
 export interface TensorOptions {
@@ -171,6 +172,11 @@ export class Tensor<T extends DType = DType> {
     this.size = elementCount(this.dims);
     const expectedLength = storageLength(dtype, this.size);
     let storage: AnyTypedArray;
+    // Resizable / growable memory can move or shrink under a native run: not accepted.
+    if ((ArrayBuffer.isView(data) || data instanceof ArrayBuffer ||
+        (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) && isResizableBuffer(data)) {
+      throw invalidArg('a fixed-length ArrayBuffer', 'data', data);
+    }
     if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
       if (data.byteLength !== byteLengthOf(dtype, this.size)) throw sizeMismatch(dtype, this.dims, data.byteLength);
       storage = new (ctor(dtype))(data, 0, expectedLength);

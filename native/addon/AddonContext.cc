@@ -164,9 +164,13 @@ class ContextLoadWorker : public PromiseWorker {
 }  // namespace
 
 Napi::Function AddonContext::Init(Napi::Env env) {
-  return DefineClass(env, "Context",
-                     {InstanceMethod<&AddonContext::Load>("load"), InstanceMethod<&AddonContext::Dispose>("dispose"),
-                      InstanceAccessor<&AddonContext::GetPending>("pendingRuns")});
+  Napi::Function ctor = DefineClass(
+      env, "Context", {InstanceMethod<&AddonContext::Load>("load"), InstanceMethod<&AddonContext::Dispose>("dispose")});
+  // A plain accessor that checks its receiver (InstanceAccessor's own unwrap throws a bare
+  // "Invalid argument" for a receiver without a wrap).
+  ctor.Get("prototype").As<Napi::Object>().DefineProperty(
+      Napi::PropertyDescriptor::Accessor<&AddonContext::GetPending>("pendingRuns"));
+  return ctor;
 }
 
 AddonContext::AddonContext(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonContext>(info) {
@@ -179,6 +183,7 @@ AddonContext::AddonContext(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Ad
   state_ = std::make_shared<ContextState>(rt->Require(env));
   runtimeRef_ = Napi::Persistent(info[0].As<Napi::Object>());
   registry_->contexts.insert(this);
+  info.This().As<Napi::Object>().TypeTag(&kContextTag);
 }
 
 AddonContext::~AddonContext() {
@@ -197,7 +202,8 @@ AddonContext::~AddonContext() {
 
 bool AddonContext::IsInstance(Napi::Env env, const Napi::Value& value) {
   if (!value.IsObject()) return false;
-  return value.As<Napi::Object>().InstanceOf(GetAddonData(env)->contextCtor.Value());
+  // The tag is set only on a constructed Context wrap (see AddonRuntime::IsInstance).
+  return value.As<Napi::Object>().CheckTypeTag(&kContextTag);
 }
 
 std::shared_ptr<ContextState> AddonContext::Require(Napi::Env env) const {
@@ -216,31 +222,56 @@ Napi::Value AddonContext::Load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (freed_ || disposeRequested_) ThrowCode(env, "DISPOSED", "The QNN context has been disposed");
   if (loaded_ || loading) ThrowCode(env, "ERR_INVALID_ARG", "The QNN context is already loaded", true);
+  // In progress from here: parsing the graphs runs user getters, which may call load() or
+  // dispose() again. The guard clears the flag (and completes a dispose requested meanwhile)
+  // when parsing throws.
+  loading = true;
+  struct Guard {
+    AddonContext* self;
+    Napi::Env env;
+    bool armed = true;
+    ~Guard() {
+      if (!armed) return;
+      self->loading = false;
+      if (self->disposeRequested_ && !self->freed_ && self->pending_ == 0) self->FreeNow(env, true);
+    }
+  } guard{this, env};
   Napi::Value src = info.Length() > 0 ? info[0] : env.Undefined();
-  if (src.IsString()) {
-    std::string path = src.As<Napi::String>().Utf8Value();
+  bool isPath = src.IsString();
+  std::string path;
+  if (isPath) {
+    path = src.As<Napi::String>().Utf8Value();
     if (path.empty() || path.find('\0') != std::string::npos) ThrowInvalidArg(env, "a file path", "source", src);
+  } else if (!(src.IsTypedArray() || src.IsDataView() || src.IsArrayBuffer())) {
+    ThrowInvalidArg(env, "a file path or a Uint8Array", "source", src);
+  }
+  // Everything that can run JS first; the bytes' pointer is taken last (a getter could
+  // otherwise detach or resize the buffer after it was read).
+  std::vector<GraphMeta> graphs = ParseGraphs(env, info.Length() > 1 ? info[1] : env.Undefined());
+  Napi::Value persistent = info.Length() > 2 ? info[2] : env.Undefined();
+  if (!persistent.IsUndefined() && !persistent.IsBoolean()) ThrowInvalidArg(env, "a boolean", "persistentBinary", persistent);
+  if (freed_ || disposeRequested_) ThrowCode(env, "DISPOSED", "The QNN context was disposed while its arguments were read");
+  if (isPath) {
     state_->SetSourcePath(path);
-  } else if (src.IsTypedArray() || src.IsDataView() || src.IsArrayBuffer()) {
+  } else {
     uint8_t* data = nullptr;
     size_t size = 0;
     BufferBytes(env, src, &data, &size);
+    if (IsResizableBuffer(env, src)) ThrowInvalidArg(env, "a fixed-length ArrayBuffer", "source", src);
     if (!data || size == 0) ThrowCode(env, "BINARY_INVALID", "The context binary is empty (or its buffer was detached)");
     state_->SetSourceMemory(data, size);
     sourceRef_ = Napi::Persistent(src.As<Napi::Object>());
-  } else {
-    ThrowInvalidArg(env, "a file path or a Uint8Array", "source", src);
   }
-  state_->SetCallerGraphs(ParseGraphs(env, info.Length() > 1 ? info[1] : env.Undefined()));
-  Napi::Value persistent = info.Length() > 2 ? info[2] : env.Undefined();
-  if (!persistent.IsUndefined() && !persistent.IsBoolean()) ThrowInvalidArg(env, "a boolean", "persistentBinary", persistent);
-  // undefined: the default (persistent when the backend's core API has the config).
-  state_->SetPersistence(persistent.IsUndefined()                      ? ContextState::Persistence::kAuto
+  state_->SetCallerGraphs(std::move(graphs));
+  // undefined: the default — for a path, persistent when the backend's core API has the
+  // config; for bytes, a copy (they then only need to live during this call: detaching
+  // them later cannot pull memory from under the backend).
+  state_->SetPersistence(persistent.IsUndefined() ? (isPath ? ContextState::Persistence::kAuto : ContextState::Persistence::kOff)
                          : persistent.As<Napi::Boolean>().Value() ? ContextState::Persistence::kOn
                                                                   : ContextState::Persistence::kOff);
   auto* worker = new ContextLoadWorker(env, Value(), this, state_);
-  loading = true;
   worker->Queue();
+  guard.armed = false;
   return worker->Promise();
 }
 
@@ -321,7 +352,9 @@ void AddonContext::EndRun(Napi::Env env) {
 }
 
 Napi::Value AddonContext::GetPending(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), pending_);
+  Napi::Env env = info.Env();
+  if (!IsInstance(env, info.This())) ThrowInvalidArg(env, "a Context", "this", info.This());
+  return Napi::Number::New(env, Unwrap(info.This().As<Napi::Object>())->pending_);
 }
 
 void AddonContext::TeardownAtExit() {

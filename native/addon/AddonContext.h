@@ -38,7 +38,7 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
  private:
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
-  Napi::Value GetPending(const Napi::CallbackInfo& info);
+  static Napi::Value GetPending(const Napi::CallbackInfo& info);
   void FreeNow(Napi::Env env, bool adjustMemory);
 
   std::shared_ptr<ContextState> state_;

@@ -37,13 +37,10 @@ struct RunBaton {
   throw ToJsError(env, e);
 }
 
-// Converts and checks one side of a run: a JS array of typed arrays / DataViews /
-// ArrayBuffers whose byte sizes match the graph's tensors exactly, into `out[0..n)`
-// (n = metas.size()). `pins` (run only) gets a strong reference to each buffer. No
-// allocation unless something is wrong (the error text is built only then).
-void ConvertBuffers(Napi::Env env, const Napi::Value& value, const std::vector<TensorMeta>& metas,
-                    const std::string& graph, const char* side, IoBuffer* out,
-                    std::vector<Napi::ObjectReference>* pins) {
+// Pass 1 of converting one side of a run: reads the JS array's elements (which may run
+// user getters) into `vals[0..n)` (n = metas.size()). Takes no data pointer.
+void GatherBuffers(Napi::Env env, const Napi::Value& value, const std::vector<TensorMeta>& metas,
+                   const std::string& graph, const char* side, napi_value* vals) {
   if (!value.IsArray()) ThrowInvalidArg(env, "an array of typed arrays", side, value);
   Napi::Array arr = value.As<Napi::Array>();
   uint32_t length = arr.Length();
@@ -53,8 +50,16 @@ void ConvertBuffers(Napi::Env env, const Napi::Value& value, const std::vector<T
                   std::to_string(length),
               true);
   }
-  for (uint32_t i = 0; i < length; ++i) {
-    Napi::Value v = arr.Get(i);
+  for (uint32_t i = 0; i < length; ++i) vals[i] = arr.Get(i);
+}
+
+// Pass 2: takes each buffer's pointer and checks its byte size against the graph's tensor
+// (run no user JS between pass 2's pointer reads and the run). `pins` (run only) gets a
+// strong reference to each buffer. No allocation unless something is wrong.
+void PinBuffers(Napi::Env env, const napi_value* vals, const std::vector<TensorMeta>& metas, const std::string& graph,
+                const char* side, IoBuffer* out, std::vector<Napi::ObjectReference>* pins) {
+  for (uint32_t i = 0; i < metas.size(); ++i) {
+    Napi::Value v(env, vals[i]);
     const TensorMeta& m = metas[i];
     uint8_t* data = nullptr;
     size_t size = 0;
@@ -62,6 +67,9 @@ void ConvertBuffers(Napi::Env env, const Napi::Value& value, const std::vector<T
     if (!isBuffer || m.byteSize > 0xFFFFFFFFull || size != m.byteSize || (size > 0 && !data) ||
         (m.byteSize == 0 && m.dataType != QNN_DATATYPE_UNDEFINED && TensorByteSize(m.dataType, {1}) == 0)) {
       ThrowBufferError(env, v, m, graph, side, i, isBuffer, data, size);
+    }
+    if (IsResizableBuffer(env, v)) {
+      ThrowInvalidArg(env, "a fixed-length ArrayBuffer", std::string(side) + "[" + std::to_string(i) + "] (\"" + m.name + "\")", v);
     }
     out[i] = IoBuffer{data, size};
     if (pins) pins->push_back(Napi::Persistent(v.As<Napi::Object>()));
@@ -205,10 +213,15 @@ static std::unique_ptr<RunBaton> MakeBaton(const Napi::CallbackInfo& info, Addon
   baton->inputs.resize(meta.inputs.size());
   baton->outputs.resize(meta.outputs.size());
   baton->pins.reserve(meta.inputs.size() + meta.outputs.size());
-  ConvertBuffers(env, info.Length() > 0 ? info[0] : env.Undefined(), meta.inputs, meta.name, "inputs",
-                 baton->inputs.data(), &baton->pins);
-  ConvertBuffers(env, info.Length() > 1 ? info[1] : env.Undefined(), meta.outputs, meta.name, "outputs",
-                 baton->outputs.data(), &baton->pins);
+  std::vector<napi_value> vals(meta.inputs.size() + meta.outputs.size());
+  GatherBuffers(env, info.Length() > 0 ? info[0] : env.Undefined(), meta.inputs, meta.name, "inputs", vals.data());
+  GatherBuffers(env, info.Length() > 1 ? info[1] : env.Undefined(), meta.outputs, meta.name, "outputs",
+                vals.data() + meta.inputs.size());
+  // The getters may have disposed the context: check again before taking pointers.
+  ctx->Require(env);
+  PinBuffers(env, vals.data(), meta.inputs, meta.name, "inputs", baton->inputs.data(), &baton->pins);
+  PinBuffers(env, vals.data() + meta.inputs.size(), meta.outputs, meta.name, "outputs", baton->outputs.data(),
+             &baton->pins);
   return baton;
 }
 
@@ -255,8 +268,20 @@ Napi::Value AddonGraph::RunSync(const Napi::CallbackInfo& info) {
     heapOut.resize(meta.outputs.size());
     out = heapOut.data();
   }
-  ConvertBuffers(env, info.Length() > 0 ? info[0] : env.Undefined(), meta.inputs, meta.name, "inputs", in, nullptr);
-  ConvertBuffers(env, info.Length() > 1 ? info[1] : env.Undefined(), meta.outputs, meta.name, "outputs", out, nullptr);
+  napi_value inlineVals[2 * kInlineBuffers];
+  std::vector<napi_value> heapVals;
+  napi_value* vals = inlineVals;
+  if (meta.inputs.size() + meta.outputs.size() > 2 * kInlineBuffers) {
+    heapVals.resize(meta.inputs.size() + meta.outputs.size());
+    vals = heapVals.data();
+  }
+  GatherBuffers(env, info.Length() > 0 ? info[0] : env.Undefined(), meta.inputs, meta.name, "inputs", vals);
+  GatherBuffers(env, info.Length() > 1 ? info[1] : env.Undefined(), meta.outputs, meta.name, "outputs",
+                vals + meta.inputs.size());
+  // The getters may have disposed the context: check again before taking pointers.
+  if (context_->RequireState(env) != state) ThrowCode(env, "DISPOSED", "The QNN context has been disposed");
+  PinBuffers(env, vals, meta.inputs, meta.name, "inputs", in, nullptr);
+  PinBuffers(env, vals + meta.inputs.size(), meta.outputs, meta.name, "outputs", out, nullptr);
   context_->BeginRun();
   try {
     ContextState::Busy busy(*state);

@@ -17,6 +17,10 @@ class RuntimeLoadWorker : public PromiseWorker {
   void DoWork() override { state_ = RuntimeState::Create(options_, log_); }
   void Settle(Napi::Env) override { wrap_->loading = false; }
   Napi::Value Result(Napi::Env env) override {
+    if (wrap_->disposed()) {
+      state_.reset();  // tears the backend down here, on the main thread
+      ThrowCode(env, "DISPOSED", "The QNN runtime was disposed while it was loading");
+    }
     wrap_->SetState(state_);
     return RuntimeInfoToJs(env, *state_);
   }
@@ -43,14 +47,18 @@ std::string OptionalString(Napi::Env env, Napi::Object opts, const char* key, bo
 }  // namespace
 
 Napi::Function AddonRuntime::Init(Napi::Env env) {
-  return DefineClass(env, "Runtime",
-                     {InstanceMethod<&AddonRuntime::Load>("load"), InstanceMethod<&AddonRuntime::Dispose>("dispose"),
-                      InstanceAccessor<&AddonRuntime::GetDisposed>("disposed")});
+  Napi::Function ctor = DefineClass(
+      env, "Runtime", {InstanceMethod<&AddonRuntime::Load>("load"), InstanceMethod<&AddonRuntime::Dispose>("dispose")});
+  // A plain accessor that checks its receiver (see AddonContext::Init).
+  ctor.Get("prototype").As<Napi::Object>().DefineProperty(
+      Napi::PropertyDescriptor::Accessor<&AddonRuntime::GetDisposed>("disposed"));
+  return ctor;
 }
 
 AddonRuntime::AddonRuntime(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonRuntime>(info) {
   registry_ = GetAddonData(info.Env())->registry;
   registry_->runtimes.insert(this);
+  info.This().As<Napi::Object>().TypeTag(&kRuntimeTag);
 }
 
 AddonRuntime::~AddonRuntime() {
@@ -60,8 +68,9 @@ AddonRuntime::~AddonRuntime() {
 
 bool AddonRuntime::IsInstance(Napi::Env env, const Napi::Value& value) {
   if (!value.IsObject()) return false;
-  AddonData* data = GetAddonData(env);
-  return value.As<Napi::Object>().InstanceOf(data->runtimeCtor.Value());
+  // The tag is set only on a constructed Runtime wrap (an object with Runtime.prototype
+  // but no wrap, or another wrap with a swapped prototype, fails).
+  return value.As<Napi::Object>().CheckTypeTag(&kRuntimeTag);
 }
 
 std::shared_ptr<RuntimeState> AddonRuntime::Require(Napi::Env env) const {
@@ -79,6 +88,16 @@ Napi::Value AddonRuntime::Load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (disposed_) ThrowCode(env, "DISPOSED", "The QNN runtime has been disposed");
   if (state_ || loading) ThrowCode(env, "ERR_INVALID_ARG", "The QNN runtime is already loaded", true);
+  // In progress from here: reading the options runs user getters, which may call load() or
+  // dispose() again. The guard clears the flag when reading throws.
+  loading = true;
+  struct Guard {
+    AddonRuntime* self;
+    bool armed = true;
+    ~Guard() {
+      if (armed) self->loading = false;
+    }
+  } guard{this};
   if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray() || info[0].IsFunction()) {
     ThrowInvalidArg(env, "an options object", "options", info.Length() ? info[0] : env.Undefined());
   }
@@ -109,12 +128,13 @@ Napi::Value AddonRuntime::Load(const Napi::CallbackInfo& info) {
     if (o.logLevel > 0) log = LogChannel::Create(env, onLog.As<Napi::Function>(), o.logLevel);
   }
   if (!log) o.logLevel = 0;
+  if (disposed_) ThrowCode(env, "DISPOSED", "The QNN runtime was disposed while its options were read");
   // setenv is not thread-safe: set ADSP_LIBRARY_PATH here, on the main thread, before the
   // worker loads the backend (which reads it).
   if (!o.adspLibraryPath.empty()) SetAdspLibraryPath(o.adspLibraryPath);
   auto* worker = new RuntimeLoadWorker(env, Value(), this, std::move(o), std::move(log));
-  loading = true;
   worker->Queue();
+  guard.armed = false;
   return worker->Promise();
 }
 
@@ -124,7 +144,9 @@ Napi::Value AddonRuntime::Dispose(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value AddonRuntime::GetDisposed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), disposed_);
+  Napi::Env env = info.Env();
+  if (!IsInstance(env, info.This())) ThrowInvalidArg(env, "a Runtime", "this", info.This());
+  return Napi::Boolean::New(env, Napi::ObjectWrap<AddonRuntime>::Unwrap(info.This().As<Napi::Object>())->disposed_);
 }
 
 Napi::Object RuntimeInfoToJs(Napi::Env env, const RuntimeState& rt) {

@@ -24,12 +24,13 @@ class AddonRuntime : public Napi::ObjectWrap<AddonRuntime> {
   void Release();
 
   void SetState(std::shared_ptr<RuntimeState> state) { state_ = std::move(state); }
+  bool disposed() const { return disposed_; }
   bool loading = false;
 
  private:
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
-  Napi::Value GetDisposed(const Napi::CallbackInfo& info);
+  static Napi::Value GetDisposed(const Napi::CallbackInfo& info);
 
   std::shared_ptr<RuntimeState> state_;
   std::shared_ptr<WrapRegistry> registry_;

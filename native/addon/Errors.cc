@@ -1,5 +1,7 @@
 #include "Errors.h"
 
+#include "AddonData.h"
+
 namespace qnn_node {
 
 Napi::Error ToJsError(Napi::Env env, const NativeError& e) {
@@ -73,6 +75,44 @@ bool BufferBytes(Napi::Env env, const Napi::Value& value, uint8_t** data, size_t
   }
   *data = static_cast<uint8_t*>(ptr);
   return true;
+}
+
+namespace {
+bool CallFlagGetter(napi_env env, const Napi::FunctionReference& ref, napi_value recv, bool* out) {
+  if (ref.IsEmpty()) return false;
+  napi_value result = nullptr;
+  if (napi_call_function(env, recv, ref.Value(), 0, nullptr, &result) != napi_ok) {
+    napi_value ignored = nullptr;
+    napi_get_and_clear_last_exception(env, &ignored);
+    return false;
+  }
+  bool b = false;
+  if (napi_get_value_bool(env, result, &b) != napi_ok) return false;
+  *out = b;
+  return true;
+}
+}  // namespace
+
+bool IsResizableBuffer(Napi::Env env, const Napi::Value& value) {
+  napi_value buffer = nullptr;
+  if (value.IsTypedArray()) {
+    if (napi_get_typedarray_info(env, value, nullptr, nullptr, nullptr, &buffer, nullptr) != napi_ok) return false;
+  } else if (value.IsDataView()) {
+    if (napi_get_dataview_info(env, value, nullptr, nullptr, &buffer, nullptr) != napi_ok) return false;
+  } else {
+    buffer = value;
+  }
+  if (!buffer) return false;
+  AddonData* data = GetAddonData(env);
+  bool isArrayBuffer = false;
+  napi_is_arraybuffer(env, buffer, &isArrayBuffer);
+  bool flag = false;
+  if (isArrayBuffer) {
+    if (CallFlagGetter(env, data->resizableGetter, buffer, &flag)) return flag;
+    return CallFlagGetter(env, data->growableGetter, buffer, &flag) && flag;
+  }
+  if (CallFlagGetter(env, data->growableGetter, buffer, &flag)) return flag;
+  return CallFlagGetter(env, data->resizableGetter, buffer, &flag) && flag;
 }
 
 void ThrowCode(Napi::Env env, const std::string& code, const std::string& message, bool typeError) {

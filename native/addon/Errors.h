@@ -57,5 +57,8 @@ std::string DescribeValue(const Napi::Value& value);
 // The bytes of a typed array, DataView or ArrayBuffer (SharedArrayBuffer-backed views
 // included). Returns false for anything else; a detached buffer gives {nullptr, 0}.
 bool BufferBytes(Napi::Env env, const Napi::Value& value, uint8_t** data, size_t* size);
+// True when a typed array / DataView / ArrayBuffer sits on a resizable ArrayBuffer or a
+// growable SharedArrayBuffer (its memory can move or shrink under a run). Runs no user JS.
+bool IsResizableBuffer(Napi::Env env, const Napi::Value& value);
 
 }  // namespace qnn_node

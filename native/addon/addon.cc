@@ -3,6 +3,7 @@
 // exits (contexts — after their running executions end — then runtimes).
 #include <napi.h>
 
+#include <tuple>
 #include <vector>
 
 #include "AddonContext.h"
@@ -34,6 +35,18 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->runtimeCtor = Napi::Persistent(runtime);
   data->contextCtor = Napi::Persistent(context);
   data->graphCtor = Napi::Persistent(graph);
+  for (auto [ctorName, prop, slot] : {std::make_tuple("ArrayBuffer", "resizable", &data->resizableGetter),
+                                      std::make_tuple("SharedArrayBuffer", "growable", &data->growableGetter)}) {
+    Napi::Value ctor = env.Global().Get(ctorName);
+    if (!ctor.IsFunction()) continue;
+    Napi::Value proto = ctor.As<Napi::Object>().Get("prototype");
+    if (!proto.IsObject()) continue;
+    Napi::Object object = env.Global().Get("Object").As<Napi::Object>();
+    Napi::Value d = object.Get("getOwnPropertyDescriptor").As<Napi::Function>().Call(object, {proto, Napi::String::New(env, prop)});
+    if (!d.IsObject()) continue;
+    Napi::Value get = d.As<Napi::Object>().Get("get");
+    if (get.IsFunction()) *slot = Napi::Persistent(get.As<Napi::Function>());
+  }
   std::shared_ptr<WrapRegistry> registry = data->registry;
   env.AddCleanupHook([registry]() { CleanupAtExit(registry); });
   exports.Set("Runtime", runtime);

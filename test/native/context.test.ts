@@ -65,9 +65,11 @@ describeNative('QnnContext', () => {
     if (isMapped(optOut) !== undefined) expect(isMapped(optOut)).toBe(false); // released right after create
     await copy.dispose();
 
-    // Bytes: pinned (persistent) by default as well.
+    // Bytes: copied by default (they only need to live during the call); true pins them.
     await using mem = await qnn.loadContext(encodeReferenceBinary(ADD));
-    expect(mem.info.persistentBinary).toBe(true);
+    expect(mem.info.persistentBinary).toBe(false);
+    await using pinned = await qnn.loadContext(encodeReferenceBinary(ADD), { persistentBinary: true });
+    expect(pinned.info.persistentBinary).toBe(true);
   });
 
   it('defaults to persistent on the oldest core API it accepts (emulated 2.14)', async () => {

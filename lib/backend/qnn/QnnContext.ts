@@ -1,6 +1,7 @@
 /** A QNN context created from a context binary, with its retrieved graphs. */
 import { DisposedError, QnnNodeError, invalidArg } from '../../errors.js';
 import { DTYPES } from '../../tensor/dtypes.js';
+import { isResizableBuffer } from '../../tensor/resizable.js';
 import type { NativeAddon, NativeContext, NativeGraphSignature, NativeRuntime, NativeTensorSignature } from '../../native/AddonTypes.js';
 import { checkSignature } from '../validate.js';
 import type { Context, GraphSignature, LoadContextOptions, LoadTimings, TensorSpec } from '../types.js';
@@ -40,10 +41,12 @@ export interface QnnLoadContextOptions extends LoadContextOptions {
   /**
    * QNN_CONTEXT_CONFIG_PERSISTENT_BINARY: the backend may use the binary in place (no copy
    * of the weights) and it stays memory-mapped / pinned until the context is disposed.
-   * Default: on when the backend's core API has the config (every core API qnn-node
-   * accepts), with one plain retry if the backend refuses the config itself
-   * (`info.persistentNote` says why it is off). `false`: the backend copies, and the
-   * mapping / pin is dropped as soon as the context is created. `true`: always pass it.
+   * Default for a file path: on when the backend's core API has the config (every core API
+   * qnn-node accepts), with one plain retry if the backend refuses the config itself
+   * (`info.persistentNote` says why it is off). Default for in-memory bytes: off (the
+   * bytes only need to live during the call). `false`: the backend copies, and the
+   * mapping / pin is dropped as soon as the context is created. `true`: always pass it
+   * (bytes must then not be transferred until the context is disposed).
    */
   readonly persistentBinary?: boolean;
 }
@@ -94,10 +97,16 @@ export class QnnContext implements Context, GraphOwner {
     const callSite = new Error();
     if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidArg('a file path or a Uint8Array', 'source', source);
     if (typeof source === 'string' && source.length === 0) throw invalidArg('a non-empty file path', 'source', source);
+    if (typeof source !== 'string' && isResizableBuffer(source)) throw invalidArg('a fixed-length ArrayBuffer', 'source', source);
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidArg('an options object', 'options', options);
     const graphs = graphSignatures(options?.graphs);
-    const persistent = options?.persistentBinary;
-    if (persistent !== undefined && typeof persistent !== 'boolean') throw invalidArg('a boolean', 'options.persistentBinary', persistent);
+    const persistentOption = options?.persistentBinary;
+    if (persistentOption !== undefined && typeof persistentOption !== 'boolean') {
+      throw invalidArg('a boolean', 'options.persistentBinary', persistentOption);
+    }
+    // In-memory bytes default to a copy: they then only need to live during the call (a
+    // persistent pin would forbid transferring them until the context is disposed).
+    const persistent = persistentOption ?? (typeof source === 'string' ? undefined : false);
     let native: NativeContext;
     try {
       native = new addon.Context(runtime);

@@ -33,6 +33,24 @@ describe('Tensor construction', () => {
     expect(t.bytes.byteOffset).toBe(6);
   });
 
+  it('rejects resizable / growable memory (it can move or shrink under a native run)', () => {
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
+    const Growable = SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer;
+    const rab = new Resizable(24, { maxByteLength: 48 });
+    const gsab = new Growable(24, { maxByteLength: 48 });
+    const invalid = expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG', message: expect.stringContaining('Expected a fixed-length ArrayBuffer for data') });
+    for (const data of [rab, new Float32Array(rab), new Float32Array(rab, 0, 6), gsab, new Float32Array(gsab)]) {
+      expect(() => new Tensor('float32', data as Float32Array, [2, 3])).toThrow(invalid);
+    }
+    // An own `resizable` property cannot spoof the check either way.
+    const fixed = new ArrayBuffer(24);
+    Object.defineProperty(fixed, 'resizable', { value: true });
+    expect(new Tensor('float32', fixed, [2, 3]).size).toBe(6);
+    Object.defineProperty(rab, 'resizable', { value: false });
+    expect(() => new Tensor('float32', rab, [2, 3])).toThrow(invalid);
+    expect(new Tensor('float32', new Float32Array(new SharedArrayBuffer(24)), [2, 3]).size).toBe(6);
+  });
+
   it('wraps an ArrayBuffer without copying', () => {
     const buf = new ArrayBuffer(8);
     const t = new Tensor('float16', buf, [4]);
