@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { MockBackend } from '../backend/mock/MockBackend.js';
-import { Qnn, type QnnInfo, type QnnLoadOptions, type QnnLogLevel } from '../backend/qnn/index.js';
+import { Qnn, readContextSignature, type QnnInfo, type QnnLoadOptions, type QnnLogLevel } from '../backend/qnn/index.js';
 import { libraryCandidates } from '../backend/qnn/libraries.js';
 import type { Backend, ContextSignature } from '../backend/types.js';
 import { QnnNodeError } from '../errors.js';
@@ -187,7 +187,13 @@ async function openBackend(selection: BackendSelection, binary?: string): Promis
   return Qnn.load(loadOptions(selection, binary));
 }
 
-async function inspect(file: string, sel: LibrarySelection): Promise<ContextSignature> {
+async function inspect(file: string, sel: LibrarySelection, options?: { readonly systemOnly?: boolean }): Promise<ContextSignature> {
+  if (options?.systemOnly) {
+    // QnnSystem alone: --system, else the reference system library for reference binaries,
+    // else libQnnSystem found like Qnn.load finds it.
+    const system = sel.system ?? (isReferenceBinary(file) ? 'reference' : undefined);
+    return readContextSignature(file, system !== undefined ? { system } : {});
+  }
   const qnn = await Qnn.load(loadOptions(sel, file));
   try {
     const ctx = await qnn.loadContext(file);

@@ -84,8 +84,11 @@ export interface CliRuntime {
    * reference backend).
    */
   openBackend(selection: BackendSelection, binary?: string): Promise<Backend>;
-  /** Graph and tensor signatures of a context binary (without executing anything). */
-  inspect(path: string, libraries: LibrarySelection): Promise<ContextSignature>;
+  /**
+   * Graph and tensor signatures of a context binary (without executing anything).
+   * `systemOnly`: read by QnnSystem alone (no backend, no context; `libraries.backend` unused).
+   */
+  inspect(path: string, libraries: LibrarySelection, options?: { readonly systemOnly?: boolean }): Promise<ContextSignature>;
   /** Which libraries are found and what they report (`qnn-node info`). */
   report(libraries: LibrarySelection): Promise<RuntimeReport>;
   /** The bundled reference example binary (default of inspect / run / bench). */

@@ -174,6 +174,15 @@ export interface NativeGraph {
   runSync(inputs: ArrayBufferView[], outputs: ArrayBufferView[]): void;
 }
 
+/** What `readBinaryInfo` resolves to. */
+export interface NativeBinaryInfo {
+  systemPath: string;
+  systemApiVersion: string;
+  graphInfoStride: number;
+  binaryBytes: number;
+  graphs: { name: string; inputs: NativeTensorInfo[]; outputs: NativeTensorInfo[] }[];
+}
+
 /** What `mapFile` returns. */
 export interface NativeMappedFile {
   /**
@@ -202,6 +211,15 @@ export interface NativeAddon {
    * Absent from builds older than this function.
    */
   mapFile?: (path: string) => NativeMappedFile;
+  /**
+   * Reads a context binary's graphs with QnnSystem only (no backend, no context): loads
+   * `systemPath` (System API 1.x, x >= 1), maps the file (or reads the bytes, pinned until
+   * settled), calls systemContextGetBinaryInfo and deep-copies. `sdkMinor` decides the
+   * GraphInfo layout at System 1.1 (refused with UNSUPPORTED_VERSION without it). Errors:
+   * LIBRARY_LOAD_FAILED (details.library 'system'), UNSUPPORTED_VERSION, FILE_NOT_FOUND,
+   * BINARY_INVALID. Absent from builds older than this function.
+   */
+  readBinaryInfo?: (systemPath: string, source: string | ArrayBufferView | ArrayBuffer, sdkMinor?: number) => Promise<NativeBinaryInfo>;
   napiVersion: number;
   /** Compiled against the real QNN SDK headers (QNN_SDK_ROOT) rather than the project's. */
   sdkHeaders: boolean;

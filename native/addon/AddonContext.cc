@@ -161,7 +161,104 @@ class ContextLoadWorker : public PromiseWorker {
   std::shared_ptr<ContextState> state_;
 };
 
+// readBinaryInfo(systemPath, source, sdkMinor?): QnnSystem only — no backend, no context.
+class BinaryInfoWorker : public PromiseWorker {
+ public:
+  BinaryInfoWorker(Napi::Env env, Napi::Object owner, RuntimeOptions options, std::string path, const void* data,
+                   size_t size)
+      : PromiseWorker(env, "qnn-node:readBinaryInfo", owner), options_(std::move(options)), path_(std::move(path)),
+        data_(data), size_(size) {}
+
+ protected:
+  void DoWork() override {
+    std::shared_ptr<RuntimeState> rt = RuntimeState::CreateSystemOnly(options_);
+    systemPath_ = rt->systemPath;
+    systemVersion_ = rt->systemVersion.str();
+    FileMapping mapping;
+    const void* data = data_;
+    size_t size = size_;
+    if (!path_.empty()) {
+      MapBinary(mapping, path_);
+      data = mapping.data();
+      size = mapping.size();
+    }
+    binaryBytes_ = size;
+    stride_ = rt->GraphInfoStride();
+    graphs_ = ReadBinaryInfo(*rt, data, size);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("systemPath", systemPath_);
+    result.Set("systemApiVersion", systemVersion_);
+    result.Set("graphInfoStride", Napi::Number::New(env, static_cast<double>(stride_)));
+    result.Set("binaryBytes", Napi::Number::New(env, static_cast<double>(binaryBytes_)));
+    Napi::Array arr = Napi::Array::New(env, graphs_.size());
+    for (size_t i = 0; i < graphs_.size(); ++i) {
+      const GraphMeta& m = graphs_[i];
+      Napi::Object g = Napi::Object::New(env);
+      g.Set("name", m.name);
+      Napi::Array in = Napi::Array::New(env, m.inputs.size()), out = Napi::Array::New(env, m.outputs.size());
+      for (size_t j = 0; j < m.inputs.size(); ++j) in.Set(static_cast<uint32_t>(j), TensorToJs(env, m.inputs[j]));
+      for (size_t j = 0; j < m.outputs.size(); ++j) out.Set(static_cast<uint32_t>(j), TensorToJs(env, m.outputs[j]));
+      g.Set("inputs", in);
+      g.Set("outputs", out);
+      arr.Set(static_cast<uint32_t>(i), g);
+    }
+    result.Set("graphs", arr);
+    return result;
+  }
+
+ private:
+  RuntimeOptions options_;
+  std::string path_;
+  const void* data_;
+  size_t size_;
+  std::string systemPath_, systemVersion_;
+  size_t stride_ = 0;
+  uint64_t binaryBytes_ = 0;
+  std::vector<GraphMeta> graphs_;
+};
+
 }  // namespace
+
+Napi::Value ReadBinaryInfoJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RuntimeOptions o;
+  Napi::Value sp = info.Length() > 0 ? info[0] : env.Undefined();
+  if (!sp.IsString()) ThrowInvalidArg(env, "a library path", "systemPath", sp);
+  o.systemPath = sp.As<Napi::String>().Utf8Value();
+  if (o.systemPath.empty() || o.systemPath.find('\0') != std::string::npos) ThrowInvalidArg(env, "a library path", "systemPath", sp);
+  Napi::Value minor = info.Length() > 2 ? info[2] : env.Undefined();
+  if (!minor.IsUndefined() && !minor.IsNull()) {
+    double d = minor.IsNumber() ? minor.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 1 && d <= 1000) || d != static_cast<double>(static_cast<int>(d))) {
+      ThrowInvalidArg(env, "an integer from 1 to 1000", "sdkMinor", minor);
+    }
+    o.sdkMinor = static_cast<uint32_t>(d);
+  }
+  Napi::Value src = info.Length() > 1 ? info[1] : env.Undefined();
+  std::string path;
+  const void* data = nullptr;
+  size_t size = 0;
+  Napi::Object owner;
+  if (src.IsString()) {
+    path = src.As<Napi::String>().Utf8Value();
+    if (path.empty() || path.find('\0') != std::string::npos) ThrowInvalidArg(env, "a file path", "source", src);
+    owner = Napi::Object::New(env);
+  } else if (src.IsTypedArray() || src.IsDataView() || src.IsArrayBuffer()) {
+    uint8_t* bytes = nullptr;
+    BufferBytes(env, src, &bytes, &size);
+    if (IsResizableBuffer(env, src)) ThrowInvalidArg(env, "a fixed-length ArrayBuffer", "source", src);
+    if (!bytes || size == 0) ThrowCode(env, "BINARY_INVALID", "The context binary is empty (or its buffer was detached)");
+    data = bytes;
+    owner = src.As<Napi::Object>();  // pinned until the promise settles
+  } else {
+    ThrowInvalidArg(env, "a file path or a Uint8Array", "source", src);
+  }
+  auto* worker = new BinaryInfoWorker(env, owner, std::move(o), std::move(path), data, size);
+  worker->Queue();
+  return worker->Promise();
+}
 
 Napi::Function AddonContext::Init(Napi::Env env) {
   Napi::Function ctor = DefineClass(

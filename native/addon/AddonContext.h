@@ -52,4 +52,7 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
   bool freed_ = false;
 };
 
+// readBinaryInfo(systemPath, source, sdkMinor?) -> Promise<{ graphs, … }>: QnnSystem only.
+Napi::Value ReadBinaryInfoJs(const Napi::CallbackInfo& info);
+
 }  // namespace qnn_node

@@ -138,6 +138,18 @@ std::shared_ptr<RuntimeState> RuntimeState::Create(const RuntimeOptions& options
   return rt;
 }
 
+std::shared_ptr<RuntimeState> RuntimeState::CreateSystemOnly(const RuntimeOptions& options) {
+  std::shared_ptr<RuntimeState> rt(new RuntimeState());
+  RuntimeOptions o = options;
+  o.systemRequired = true;
+  if (o.systemPath.empty()) {
+    throw CoreError("LIBRARY_LOAD_FAILED", "No QnnSystem library was given").Detail("library", "system");
+  }
+  rt->sdkMinor = options.sdkMinor;
+  rt->LoadSystem(o);
+  return rt;
+}
+
 void RuntimeState::LoadBackend(const RuntimeOptions& options) {
   std::string err;
   if (!backendLib_.Open(options.backendPath, &err)) {
@@ -418,8 +430,10 @@ size_t RuntimeState::GraphInfoStride() const {
   abi::Version v{systemVersion.major, systemVersion.minor, systemVersion.patch};
   // The SDK minor: from the build id every QNN backend reports ("v2.25.0.…"), else the
   // backend API minor (which tracks the SDK minor for libQnnHtp only).
-  unsigned sdkMajor = 0, sdkMinor = 0;
-  if (std::sscanf(buildId.c_str(), "v%u.%u", &sdkMajor, &sdkMinor) == 2 && sdkMajor == 2) return abi::graphInfoStride(v, sdkMinor);
+  // System-only: the SDK minor the caller gave.
+  if (sdkMinor != 0) return abi::graphInfoStride(v, sdkMinor);
+  unsigned sdkMajor = 0, buildMinor = 0;
+  if (std::sscanf(buildId.c_str(), "v%u.%u", &sdkMajor, &buildMinor) == 2 && sdkMajor == 2) return abi::graphInfoStride(v, buildMinor);
   return abi::graphInfoStride(v, provider.backend.minor);
 }
 
@@ -605,13 +619,25 @@ bool IsConfigRejection(Qnn_ErrorHandle_t status) {
 
 }  // namespace
 
-void ContextState::ReadBinaryInfo(const void* data, size_t size) {
-  RuntimeState& rt = *runtime_;
+void MapBinary(FileMapping& mapping, const std::string& path) {
+  FileMapping::Failure failure = FileMapping::Failure::kNone;
+  std::string err;
+  if (!mapping.Open(path, &failure, &err)) {
+    if (failure == FileMapping::Failure::kNotFound)
+      throw CoreError("FILE_NOT_FOUND", "Context binary not found: " + path).Detail("path", path);
+    if (failure == FileMapping::Failure::kEmpty)
+      throw CoreError("BINARY_INVALID", "Context binary is empty: " + path).Detail("path", path);
+    throw CoreError("FILE_NOT_FOUND", "Could not map the context binary " + path + ": " + err).Detail("path", path);
+  }
+}
+
+std::vector<GraphMeta> ReadBinaryInfo(const RuntimeState& rt, const void* data, size_t size) {
+  if (!rt.hasSystem) throw CoreError("NO_PROVIDER", "QnnSystem is not available (" + rt.systemError + ")");
   QnnSystemContext_Handle_t sysCtx = nullptr;
   Qnn_ErrorHandle_t st = rt.sys.contextCreate(&sysCtx);
   if (st != QNN_SUCCESS) throw CoreError(rt.StatusError("systemContextCreate", st));
   struct Guard {
-    RuntimeState& rt;
+    const RuntimeState& rt;
     QnnSystemContext_Handle_t h;
     ~Guard() { rt.sys.contextFree(h); }
   } guard{rt, sysCtx};
@@ -652,7 +678,10 @@ void ContextState::ReadBinaryInfo(const void* data, size_t size) {
   size_t stride = rt.GraphInfoStride();
   if (stride == 0) {
     throw CoreError("UNSUPPORTED_VERSION", "Cannot tell the GraphInfo layout of System API " + rt.systemVersion.str() +
-                                               " without the HTP backend API version");
+                                               " without the SDK version (the HTP backend API version, or sdkMinor "
+                                               "when reading with QnnSystem only): System 1.1 spans SDK 2.x releases "
+                                               "with 48- and 64-byte GraphInfo")
+        .Detail("systemApi", rt.systemVersion.str());
   }
   const uint8_t* base = reinterpret_cast<const uint8_t*>(graphs);
   if (rt.systemVersion.minor < 2 && numGraphs > 1) {
@@ -685,11 +714,7 @@ void ContextState::ReadBinaryInfo(const void* data, size_t size) {
     CopyTensors(v.graphOutputs, v.numGraphOutputs, m.name, "outputs", &m.outputs);
     metas.push_back(std::move(m));
   }
-  for (auto& m : metas) {
-    auto gs = std::make_unique<GraphState>();
-    gs->meta = std::move(m);
-    graphs_.push_back(std::move(gs));
-  }
+  return metas;
 }
 
 void ContextState::Load() {
@@ -698,15 +723,7 @@ void ContextState::Load() {
   const void* data = memory_;
   size_t size = memorySize_;
   if (!path_.empty()) {
-    FileMapping::Failure failure = FileMapping::Failure::kNone;
-    std::string err;
-    if (!mapping_.Open(path_, &failure, &err)) {
-      if (failure == FileMapping::Failure::kNotFound)
-        throw CoreError("FILE_NOT_FOUND", "Context binary not found: " + path_).Detail("path", path_);
-      if (failure == FileMapping::Failure::kEmpty)
-        throw CoreError("BINARY_INVALID", "Context binary is empty: " + path_).Detail("path", path_);
-      throw CoreError("FILE_NOT_FOUND", "Could not map the context binary " + path_ + ": " + err).Detail("path", path_);
-    }
+    MapBinary(mapping_, path_);
     data = mapping_.data();
     size = mapping_.size();
     wasMapped_ = true;
@@ -719,7 +736,11 @@ void ContextState::Load() {
   std::string systemFailure;
   if (rt.hasSystem) {
     try {
-      ReadBinaryInfo(data, size);
+      for (auto& m : ReadBinaryInfo(rt, data, size)) {
+        auto gs = std::make_unique<GraphState>();
+        gs->meta = std::move(m);
+        graphs_.push_back(std::move(gs));
+      }
       graphsFromSystem_ = true;
     } catch (const CoreError& e) {
       if (callerGraphs_.empty()) throw;

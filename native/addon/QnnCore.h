@@ -60,6 +60,7 @@ struct RuntimeOptions {
   int logLevel = 0;        // 0: no log handle
   int device = -1;         // -1 auto, 0 never, 1 required
   std::string adspLibraryPath;  // applied by the caller (main thread) before Create
+  uint32_t sdkMinor = 0;  // system-only: the SDK minor for the System 1.1 GraphInfo stride (0: unknown)
 };
 
 struct ProviderInfo {
@@ -88,6 +89,9 @@ class RuntimeState {
  public:
   // Loads the libraries and creates log → backend → device. Runs on a worker thread.
   static std::shared_ptr<RuntimeState> Create(const RuntimeOptions& options, std::shared_ptr<LogChannel> log);
+  // QnnSystem only (no backend, no handles): enough to read context binary info. The
+  // system library must load. Runs on a worker thread.
+  static std::shared_ptr<RuntimeState> CreateSystemOnly(const RuntimeOptions& options);
   ~RuntimeState();
 
   // Throws a QNN_ERROR CoreError for `status` returned by `fn`.
@@ -108,6 +112,7 @@ class RuntimeState {
   bool hasPlatform = false;   // deviceGetPlatformInfo answered (platform holds the copy)
   PlatformInfo platform;
   std::string platformError;  // a failure status or what could not be read ("" if none)
+  uint32_t sdkMinor = 0;      // system-only: the caller's SDK minor (0: unknown)
 
   CoreFns fns;
   SystemFns sys;
@@ -240,7 +245,6 @@ class ContextState {
   };
 
  private:
-  void ReadBinaryInfo(const void* data, size_t size);
   std::shared_ptr<RuntimeState> runtime_;
   std::string path_;
   const void* memory_ = nullptr;
@@ -259,6 +263,12 @@ class ContextState {
   bool wasMapped_ = false;
   uint64_t binarySize_ = 0;
 };
+
+// Maps a context binary file (FILE_NOT_FOUND / BINARY_INVALID when it cannot).
+void MapBinary(FileMapping& mapping, const std::string& path);
+// QnnSystem's binary info for a context binary, deep-copied (QnnSystem's memory is freed
+// before returning). Needs rt.hasSystem.
+std::vector<GraphMeta> ReadBinaryInfo(const RuntimeState& rt, const void* data, size_t size);
 
 // Bytes of one element array: dtype bits × elements (4-bit packed: rounded up), 0 if unknown.
 uint64_t TensorByteSize(uint32_t dataType, const std::vector<uint32_t>& dims);

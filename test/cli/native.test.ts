@@ -112,6 +112,28 @@ describeNative('qnn-node on the reference backend', () => {
     expect(table.stdout).toMatch(/scale=0\.0078125 offset=-128/);
   });
 
+  it('inspect --system-only --json reads the bundled example with QnnSystem alone (same signature)', async () => {
+    const example = path.join('examples', 'reference', 'example.bin');
+    const full = await run(['inspect', committedExamplePath(), '--json'], dir);
+    expect(full.code, full.stderr).toBe(0);
+    const r = await run(['inspect', committedExamplePath(), '--system-only', '--json'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const sig = JSON.parse(r.stdout) as ContextSignature;
+    expect(committedExamplePath().endsWith(example)).toBe(true);
+    expect(sig.source).toBe(committedExamplePath());
+    expect(sig.graphs.map((g) => g.name)).toEqual(['add', 'embed_head', 'dequantize']);
+    expect(sig).toEqual(JSON.parse(full.stdout));
+    // --backend is not needed (nor loaded): a missing one does not matter
+    const noBackend = await run(['inspect', committedExamplePath(), '--system-only', '--json', '--backend', '/nonexistent/libQnnHtp.so'], dir);
+    expect(noBackend.code, noBackend.stderr).toBe(0);
+    const table = await run(['inspect', '--system-only'], dir);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/scale=0\.0078125 offset=-128/);
+    const missing = await run(['inspect', committedExamplePath(), '--system-only', '--system', '/nonexistent/libQnnSystem.so'], dir);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('[LIBRARY_LOAD_FAILED]');
+  });
+
   it('run without arguments runs every graph of the example', async () => {
     const r = await run(['run'], dir);
     expect(r.code, r.stderr).toBe(0);

@@ -3,3 +3,4 @@ export { QnnContext, type QnnContextInfo, type QnnLoadContextOptions } from './Q
 export { QnnGraph } from './QnnGraph.js';
 export { sdkLibFolders } from './libraries.js';
 export { addonAvailable, referenceBackendPaths, type ReferenceBackendPaths } from '../../native/binding.js';
+export { readContextSignature, type ReadContextSignatureOptions } from './signature.js';

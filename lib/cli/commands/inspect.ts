@@ -23,6 +23,7 @@ interface InspectOptions {
   backend?: string;
   system?: string;
   logLevel?: string;
+  systemOnly?: boolean;
 }
 
 export function renderSignature(sig: ContextSignature): string {
@@ -50,12 +51,13 @@ export function registerInspect(program: Command, ctx: CommandContext): void {
     .argument('[context]', 'context binary (.bin)')
     .option('--json', 'print the signature file (ContextSignature) the mock backend consumes')
     .option('-o, --output <file>', 'write the JSON signature to a file instead of stdout (implies --json)')
-    .option('-g, --graph <name>', 'only this graph (repeatable)', collect);
+    .option('-g, --graph <name>', 'only this graph (repeatable)', collect)
+    .option('--system-only', 'read the binary with the QnnSystem library alone (no backend, no context; --backend is ignored), like qnn-context-binary-utility');
   addLibraryOptions(cmd).action(async (file: string | undefined, opts: InspectOptions) => {
     const runtime = await ctx.runtime();
     const binary = file !== undefined ? ctx.resolve(file) : await runtime.exampleBinary();
     requireFile(binary, 'context binary');
-    const sig = selectGraphs(normalizeSignature(await runtime.inspect(binary, librarySelection(opts)), binary), opts.graph);
+    const sig = selectGraphs(normalizeSignature(await runtime.inspect(binary, librarySelection(opts), opts.systemOnly ? { systemOnly: true } : undefined), binary), opts.graph);
     if (opts.output !== undefined) {
       const target = ctx.resolve(opts.output);
       fs.mkdirSync(path.dirname(target), { recursive: true });
