@@ -143,6 +143,18 @@ Napi::Object TensorToJs(Napi::Env env, const TensorMeta& t) {
   return o;
 }
 
+// A graph's name and tensor metadata as JS (the context's graphs and readBinaryInfo).
+Napi::Object GraphToJs(Napi::Env env, const GraphMeta& m) {
+  Napi::Object g = Napi::Object::New(env);
+  g.Set("name", m.name);
+  Napi::Array in = Napi::Array::New(env, m.inputs.size()), out = Napi::Array::New(env, m.outputs.size());
+  for (size_t j = 0; j < m.inputs.size(); ++j) in.Set(static_cast<uint32_t>(j), TensorToJs(env, m.inputs[j]));
+  for (size_t j = 0; j < m.outputs.size(); ++j) out.Set(static_cast<uint32_t>(j), TensorToJs(env, m.outputs[j]));
+  g.Set("inputs", in);
+  g.Set("outputs", out);
+  return g;
+}
+
 class ContextLoadWorker : public PromiseWorker {
  public:
   ContextLoadWorker(Napi::Env env, Napi::Object owner, AddonContext* wrap, std::shared_ptr<ContextState> state)
@@ -194,15 +206,7 @@ class BinaryInfoWorker : public PromiseWorker {
     result.Set("binaryBytes", Napi::Number::New(env, static_cast<double>(binaryBytes_)));
     Napi::Array arr = Napi::Array::New(env, graphs_.size());
     for (size_t i = 0; i < graphs_.size(); ++i) {
-      const GraphMeta& m = graphs_[i];
-      Napi::Object g = Napi::Object::New(env);
-      g.Set("name", m.name);
-      Napi::Array in = Napi::Array::New(env, m.inputs.size()), out = Napi::Array::New(env, m.outputs.size());
-      for (size_t j = 0; j < m.inputs.size(); ++j) in.Set(static_cast<uint32_t>(j), TensorToJs(env, m.inputs[j]));
-      for (size_t j = 0; j < m.outputs.size(); ++j) out.Set(static_cast<uint32_t>(j), TensorToJs(env, m.outputs[j]));
-      g.Set("inputs", in);
-      g.Set("outputs", out);
-      arr.Set(static_cast<uint32_t>(i), g);
+      arr.Set(static_cast<uint32_t>(i), GraphToJs(env, graphs_[i]));
     }
     result.Set("graphs", arr);
     return result;
@@ -407,14 +411,7 @@ Napi::Value AddonContext::Loaded(Napi::Env env) {
   auto& graphs = state_->graphs();
   Napi::Array arr = Napi::Array::New(env, graphs.size());
   for (size_t i = 0; i < graphs.size(); ++i) {
-    const GraphMeta& m = graphs[i]->meta;
-    Napi::Object g = Napi::Object::New(env);
-    g.Set("name", m.name);
-    Napi::Array in = Napi::Array::New(env, m.inputs.size()), out = Napi::Array::New(env, m.outputs.size());
-    for (size_t j = 0; j < m.inputs.size(); ++j) in.Set(static_cast<uint32_t>(j), TensorToJs(env, m.inputs[j]));
-    for (size_t j = 0; j < m.outputs.size(); ++j) out.Set(static_cast<uint32_t>(j), TensorToJs(env, m.outputs[j]));
-    g.Set("inputs", in);
-    g.Set("outputs", out);
+    Napi::Object g = GraphToJs(env, graphs[i]->meta);
     g.Set("handle", data->graphCtor.New({Value(), Napi::Number::New(env, static_cast<double>(i))}));
     arr.Set(static_cast<uint32_t>(i), g);
   }

@@ -169,30 +169,24 @@ Qnn_ErrorHandle_t getInfo(const char* fn, QnnSystemContext_Handle_t handle, cons
     Qnn_Version_t backend{e.backend.major, e.backend.minor, e.backend.patch};
     const char* buildId = a.str(std::string("qnn-node reference ") + kReferenceVersion + (m.description.empty() ? "" : ": " + m.description));
     auto* graphInfo = reinterpret_cast<QnnSystemContext_GraphInfo_t*>(graphs);
+    // V3 has other offsets but the same field names: one filler for both layouts.
+    auto fill = [&](auto& v) {
+      v.backendId = kBackendId;
+      v.buildId = buildId;
+      v.coreApiVersion = core;
+      v.backendApiVersion = backend;
+      v.socVersion = a.str("reference");
+      v.contextBlobVersion = Qnn_Version_t{kFormatVersion, 0, 0};
+      v.contextBlobSize = m.fileSize;
+      v.numGraphs = uint32_t(m.graphs.size());
+      v.graphs = graphInfo;
+    };
     if (infoVersion == 3) {
       bi->version = QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_3;
-      auto& v = bi->contextBinaryInfoV3;
-      v.backendId = kBackendId;
-      v.buildId = buildId;
-      v.coreApiVersion = core;
-      v.backendApiVersion = backend;
-      v.socVersion = a.str("reference");
-      v.contextBlobVersion = Qnn_Version_t{kFormatVersion, 0, 0};
-      v.contextBlobSize = m.fileSize;
-      v.numGraphs = uint32_t(m.graphs.size());
-      v.graphs = graphInfo;
+      fill(bi->contextBinaryInfoV3);
     } else {
       bi->version = infoVersion == 1 ? QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_1 : QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_2;
-      auto& v = bi->contextBinaryInfoV2;  // V1 is a prefix of V2
-      v.backendId = kBackendId;
-      v.buildId = buildId;
-      v.coreApiVersion = core;
-      v.backendApiVersion = backend;
-      v.socVersion = a.str("reference");
-      v.contextBlobVersion = Qnn_Version_t{kFormatVersion, 0, 0};
-      v.contextBlobSize = m.fileSize;
-      v.numGraphs = uint32_t(m.graphs.size());
-      v.graphs = graphInfo;
+      fill(bi->contextBinaryInfoV2);  // V1 is a prefix of V2
     }
     *info = bi;
     if (infoSize) *infoSize = sizeof(QnnSystemContext_BinaryInfo_t);
