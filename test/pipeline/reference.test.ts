@@ -11,32 +11,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { Qnn } from '../../lib/backend/qnn/index.js';
 import { Prng } from '../../lib/random.js';
-import { loadAddon, referenceBackendPaths } from '../../lib/native/binding.js';
 import { Pipeline } from '../../lib/pipeline/runner.js';
 import { preprocessImage } from '../../lib/pipeline/ops/image.js';
 import { encodeReferenceBinary, type ReferenceBinaryDesc } from '../../lib/reference/writer.js';
 import { halfToNumber, numberToHalf } from '../../lib/tensor/fp16.js';
 import { Tensor } from '../../lib/tensor/Tensor.js';
+import { describeNative } from '../native/helpers.js';
 import { pngBytes, tempDir, writeEmbeddingTable, writeTokenizer } from './fixtures.js';
-
-const nativeError: unknown = (() => {
-  try {
-    loadAddon();
-    referenceBackendPaths();
-    return undefined;
-  } catch (e) {
-    return e;
-  }
-})();
-
-function describeNative(name: string, fn: () => void): void {
-  if (nativeError === undefined) describe(name, fn);
-  else if (process.env.CI) describe(name, () => it('has the native addon and the reference backend', () => Promise.reject(nativeError)));
-  else describe.skip(name, fn);
-}
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
