@@ -15,11 +15,14 @@
         "native/addon/AddonGraph.cc",
         "native/addon/AddonMappedFile.cc",
         "native/addon/AddonRuntime.cc",
+        "native/addon/BinaryInfo.cc",
+        "native/addon/ContextState.cc",
         "native/addon/Errors.cc",
         "native/addon/Loader.cc",
         "native/addon/LogBridge.cc",
         "native/addon/Mapping.cc",
-        "native/addon/QnnCore.cc"
+        "native/addon/RuntimeState.cc",
+        "native/addon/TensorMeta.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

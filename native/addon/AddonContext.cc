@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "AddonRuntime.h"
+#include "BinaryInfo.h"
 #include "Worker.h"
 
 namespace qnn_node {

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "AddonData.h"
-#include "QnnCore.h"
+#include "ContextState.h"
 
 namespace qnn_node {
 

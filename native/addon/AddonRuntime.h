@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "AddonData.h"
-#include "QnnCore.h"
+#include "RuntimeState.h"
 
 namespace qnn_node {
 

@@ -11,6 +11,7 @@
 #include "AddonGraph.h"
 #include "AddonMappedFile.h"
 #include "AddonRuntime.h"
+#include "BinaryInfo.h"
 #include "qnn/qnn_abi_compat.h"
 
 namespace qnn_node {

@@ -169,7 +169,7 @@ int main() {
   QN_SYSTEM_FUNCTIONS(QN_X)
 #undef QN_X
 
-  // Slots native/addon calls (QnnCore.h CoreFns / SystemFns, plus the HTP perf entry).
+  // Slots native/addon calls (RuntimeState.h CoreFns / SystemFns, plus the HTP perf entry).
   QN_FN("core", CoreTable, backendCreate);
   QN_FN("core", CoreTable, backendFree);
   QN_FN("core", CoreTable, backendGetApiVersion);

@@ -1,0 +1,248 @@
+#include "ContextState.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "BinaryInfo.h"
+
+namespace qnn_node {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double MsSince(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// Fills a Qnn_Tensor_t for graphExecute from the metadata (pointers into `meta`).
+void FillTensor(TensorMeta& meta, const IoBuffer& buf, Qnn_Tensor_t* t) {
+  std::memset(t, 0, sizeof *t);
+  t->version = static_cast<Qnn_TensorVersion_t>(meta.version);
+  Qnn_TensorV1_t& v = t->v1;
+  v.id = meta.id;
+  v.name = meta.name.c_str();
+  v.type = static_cast<Qnn_TensorType_t>(meta.type);
+  v.dataFormat = meta.dataFormat;
+  v.dataType = static_cast<Qnn_DataType_t>(meta.dataType);
+  v.rank = static_cast<uint32_t>(meta.dims.size());
+  v.dimensions = meta.dims.empty() ? nullptr : meta.dims.data();
+  v.memType = QNN_TENSORMEMTYPE_RAW;
+  v.clientBuf.data = buf.data;
+  v.clientBuf.dataSize = static_cast<uint32_t>(buf.size);
+  Qnn_QuantizeParams_t& q = v.quantizeParams;
+  q.encodingDefinition = static_cast<Qnn_Definition_t>(meta.quant.definition);
+  q.quantizationEncoding = static_cast<Qnn_QuantizationEncoding_t>(meta.quant.encoding);
+  switch (meta.quant.encoding) {
+    case QNN_QUANTIZATION_ENCODING_SCALE_OFFSET:
+      q.scaleOffsetEncoding.scale = meta.quant.scale;
+      q.scaleOffsetEncoding.offset = meta.quant.offset;
+      break;
+    case QNN_QUANTIZATION_ENCODING_BW_SCALE_OFFSET:
+      q.bwScaleOffsetEncoding.bitwidth = meta.quant.bitwidth;
+      q.bwScaleOffsetEncoding.scale = meta.quant.scale;
+      q.bwScaleOffsetEncoding.offset = meta.quant.offset;
+      break;
+    case QNN_QUANTIZATION_ENCODING_AXIS_SCALE_OFFSET:
+      if (meta.quant.scaleOffsets.size() != meta.quant.scales.size()) {
+        meta.quant.scaleOffsets.resize(meta.quant.scales.size());
+        for (size_t i = 0; i < meta.quant.scales.size(); ++i) {
+          meta.quant.scaleOffsets[i].scale = meta.quant.scales[i];
+          meta.quant.scaleOffsets[i].offset = meta.quant.offsets[i];
+        }
+      }
+      q.axisScaleOffsetEncoding.axis = meta.quant.axis;
+      q.axisScaleOffsetEncoding.numScaleOffsets = static_cast<uint32_t>(meta.quant.scaleOffsets.size());
+      q.axisScaleOffsetEncoding.scaleOffset = meta.quant.scaleOffsets.data();
+      break;
+    case QNN_QUANTIZATION_ENCODING_BW_AXIS_SCALE_OFFSET:
+      q.bwAxisScaleOffsetEncoding.bitwidth = meta.quant.bitwidth;
+      q.bwAxisScaleOffsetEncoding.axis = meta.quant.axis;
+      q.bwAxisScaleOffsetEncoding.numElements = static_cast<uint32_t>(meta.quant.scales.size());
+      q.bwAxisScaleOffsetEncoding.scales = meta.quant.scales.data();
+      q.bwAxisScaleOffsetEncoding.offsets = meta.quant.offsets.data();
+      break;
+    default:
+      break;
+  }
+}
+
+// QNN_CONTEXT_CONFIG_PERSISTENT_BINARY (option 7) is older than every core API this addon
+// accepts: a QnnContext.h that still lacks QnnContext_validateBinary (core 2.13) and
+// createFromBinaryWithSignal (2.15) already defines it with isPersistentBinary. The gate is
+// kept (at that upper bound, 2.12) so that the default follows the reported version
+// rather than an assumption, should the minimum ever move down.
+constexpr uint32_t kPersistentBinarySinceCoreMinor = 12;
+
+// A status with which a backend says it does not take a config (as opposed to a bad
+// binary): QNN_CONTEXT_ERROR_UNSUPPORTED_FEATURE, _INVALID_CONFIG, _INVALID_ARGUMENT.
+bool IsConfigRejection(Qnn_ErrorHandle_t status) {
+  uint32_t code = static_cast<uint32_t>(status) & 0xFFFFu;
+  return code == QNN_CONTEXT_ERROR_UNSUPPORTED_FEATURE || code == QNN_CONTEXT_ERROR_INVALID_CONFIG ||
+         code == QNN_CONTEXT_ERROR_INVALID_ARGUMENT;
+}
+
+}  // namespace
+
+void ContextState::Load() {
+  RuntimeState& rt = *runtime_;
+  auto t0 = Clock::now();
+  const void* data = memory_;
+  size_t size = memorySize_;
+  if (!path_.empty()) {
+    MapBinary(mapping_, path_);
+    data = mapping_.data();
+    size = mapping_.size();
+    wasMapped_ = true;
+  }
+  binarySize_ = size;
+  timings_.mapMs = MsSince(t0);
+
+  // Graph signatures: QnnSystem's binary info, else the caller's.
+  auto t1 = Clock::now();
+  std::string systemFailure;
+  if (rt.hasSystem) {
+    try {
+      for (auto& m : ReadBinaryInfo(rt, data, size)) {
+        auto gs = std::make_unique<GraphState>();
+        gs->meta = std::move(m);
+        graphs_.push_back(std::move(gs));
+      }
+      graphsFromSystem_ = true;
+    } catch (const CoreError& e) {
+      if (callerGraphs_.empty()) throw;
+      graphs_.clear();
+      systemNote_ = e.error().message;
+    }
+  } else {
+    systemNote_ = rt.systemError;
+  }
+  if (!graphsFromSystem_) {
+    if (callerGraphs_.empty()) {
+      throw CoreError("NO_PROVIDER",
+                      "Cannot read the graphs of this context binary: QnnSystem is not available (" + rt.systemError +
+                          "). Load a QnnSystem library or pass the graph signatures in options.graphs.");
+    }
+    for (auto& m : callerGraphs_) {
+      auto gs = std::make_unique<GraphState>();
+      gs->meta = std::move(m);
+      graphs_.push_back(std::move(gs));
+    }
+    callerGraphs_.clear();
+  }
+  double infoMs = MsSince(t1);
+
+  auto t2 = Clock::now();
+  persistent_ = persistence_ == Persistence::kOn ||
+                (persistence_ == Persistence::kAuto && rt.provider.core.major == 2 &&
+                 rt.provider.core.minor >= kPersistentBinarySinceCoreMinor);
+  if (persistence_ == Persistence::kAuto && !persistent_) {
+    persistentNote_ = "core API " + rt.provider.core.str() + " predates QNN_CONTEXT_CONFIG_PERSISTENT_BINARY";
+  }
+  QnnContext_Config_t persistentConfig;
+  std::memset(&persistentConfig, 0, sizeof persistentConfig);
+  persistentConfig.option = QNN_CONTEXT_CONFIG_PERSISTENT_BINARY;
+  persistentConfig.isPersistentBinary = 1;
+  const QnnContext_Config_t* configs[] = {&persistentConfig, nullptr};
+  Qnn_ErrorHandle_t st =
+      rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, persistent_ ? configs : nullptr, data,
+                                     static_cast<Qnn_ContextBinarySize_t>(size), &context_, nullptr);
+  if (st != QNN_SUCCESS && persistent_ && persistence_ == Persistence::kAuto && IsConfigRejection(st)) {
+    // The default asked for the config and the backend refused it as such: create once
+    // more the plain way (the backend copies), as if persistentBinary: false.
+    persistentNote_ = "the backend refused QNN_CONTEXT_CONFIG_PERSISTENT_BINARY (" + rt.StatusError("contextCreateFromBinary", st).message + ")";
+    persistent_ = false;
+    context_ = nullptr;
+    st = rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, nullptr, data,
+                                        static_cast<Qnn_ContextBinarySize_t>(size), &context_, nullptr);
+  }
+  if (st != QNN_SUCCESS) {
+    context_ = nullptr;
+    throw CoreError(rt.StatusError("contextCreateFromBinary", st));
+  }
+  timings_.createMs = MsSince(t2);
+  if (!persistent_) {
+    // The backend has copied what it needs: give the pages back now.
+    mapping_.Close();
+    memory_ = nullptr;
+    memorySize_ = 0;
+  }
+
+  auto t3 = Clock::now();
+  for (auto& g : graphs_) {
+    st = rt.fns.graphRetrieve(context_, g->meta.name.c_str(), &g->handle);
+    if (st != QNN_SUCCESS) {
+      g->handle = nullptr;
+      throw CoreError(rt.StatusError("graphRetrieve", st, "for graph \"" + g->meta.name + "\""));
+    }
+    // Prebuilt graphExecute arguments (a run only sets the buffers).
+    g->inTensors.resize(g->meta.inputs.size());
+    g->outTensors.resize(g->meta.outputs.size());
+    for (size_t i = 0; i < g->meta.inputs.size(); ++i) FillTensor(g->meta.inputs[i], IoBuffer{}, &g->inTensors[i]);
+    for (size_t i = 0; i < g->meta.outputs.size(); ++i) FillTensor(g->meta.outputs[i], IoBuffer{}, &g->outTensors[i]);
+  }
+  timings_.retrieveMs = infoMs + MsSince(t3);
+  timings_.totalMs = MsSince(t0);
+}
+
+void ContextState::Execute(size_t index, const IoBuffer* inputs, size_t numInputs, const IoBuffer* outputs,
+                           size_t numOutputs) {
+  if (freed_ || !context_) throw CoreError("DISPOSED", "the context has been disposed");
+  if (index >= graphs_.size()) throw CoreError("UNKNOWN_GRAPH", "no graph at index " + std::to_string(index));
+  GraphState& g = *graphs_[index];
+  std::lock_guard<std::mutex> lock(g.executeMutex);
+  if (numInputs != g.inTensors.size() || numOutputs != g.outTensors.size()) {
+    throw CoreError("SIZE_MISMATCH", "graph " + g.meta.name + " takes " + std::to_string(g.meta.inputs.size()) +
+                                         " inputs and " + std::to_string(g.meta.outputs.size()) + " outputs");
+  }
+  // V1 and V2 tensors share the V1 head, clientBuf included. Both fields are set on every
+  // run: a backend may have written dataSize back into an output tensor.
+  for (size_t i = 0; i < numInputs; ++i) {
+    g.inTensors[i].v1.clientBuf.data = inputs[i].data;
+    g.inTensors[i].v1.clientBuf.dataSize = static_cast<uint32_t>(inputs[i].size);
+  }
+  for (size_t i = 0; i < numOutputs; ++i) {
+    g.outTensors[i].v1.clientBuf.data = outputs[i].data;
+    g.outTensors[i].v1.clientBuf.dataSize = static_cast<uint32_t>(outputs[i].size);
+  }
+  RuntimeState& rt = *runtime_;
+  Qnn_ErrorHandle_t st = rt.fns.graphExecute(g.handle, g.inTensors.data(), static_cast<uint32_t>(numInputs),
+                                             g.outTensors.data(), static_cast<uint32_t>(numOutputs), nullptr, nullptr);
+  if (st != QNN_SUCCESS) throw CoreError(rt.StatusError("graphExecute", st, "for graph \"" + g.meta.name + "\""));
+}
+
+ContextState::Busy::Busy(ContextState& s) : s_(s) {
+  std::lock_guard<std::mutex> lock(s_.executingMutex);
+  if (s_.closing || s_.freed_) throw CoreError("DISPOSED", "the QNN context has been disposed");
+  s_.executing.fetch_add(1);
+}
+
+ContextState::Busy::~Busy() {
+  {
+    std::lock_guard<std::mutex> lock(s_.executingMutex);
+    s_.executing.fetch_sub(1);
+  }
+  s_.executingDone.notify_all();
+}
+
+void ContextState::WaitIdle() {
+  std::unique_lock<std::mutex> lock(executingMutex);
+  executingDone.wait(lock, [this] { return executing.load() == 0; });
+}
+
+void ContextState::Free() {
+  if (freed_) return;
+  freed_ = true;
+  for (auto& g : graphs_) g->handle = nullptr;  // graphs belong to the context
+  if (context_ && runtime_->fns.contextFree) runtime_->fns.contextFree(context_, nullptr);
+  context_ = nullptr;
+  // A persistent binary must outlive the context; it is unmapped only now.
+  mapping_.Close();
+  memory_ = nullptr;
+  memorySize_ = 0;
+  // A freed context no longer needs the runtime: drop its share so Qnn#dispose() tears
+  // the runtime down now rather than when this object is garbage-collected.
+  runtime_.reset();
+}
+
+ContextState::~ContextState() { Free(); }
+
+}  // namespace qnn_node

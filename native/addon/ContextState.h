@@ -1,0 +1,119 @@
+// ContextState: one QNN context (and the memory its binary lives in) and its graphs,
+// free of Node-API. It throws CoreError.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "Mapping.h"
+#include "RuntimeState.h"
+#include "TensorMeta.h"
+
+namespace qnn_node {
+
+struct GraphState {
+  GraphMeta meta;
+  Qnn_GraphHandle_t handle = nullptr;
+  std::mutex executeMutex;  // one execution per graph at a time
+  // The Qnn_Tensor_t arrays for graphExecute, filled once from `meta` after the graph is
+  // retrieved (pointers into `meta`); a run only sets each tensor's clientBuf, under
+  // executeMutex.
+  std::vector<Qnn_Tensor_t> inTensors, outTensors;
+};
+
+struct LoadTimings {
+  double mapMs = 0, createMs = 0, retrieveMs = 0, totalMs = 0;
+};
+
+// One buffer for graphExecute, converted on the main thread (pointer + size).
+struct IoBuffer {
+  void* data = nullptr;
+  size_t size = 0;
+};
+
+class ContextState {
+ public:
+  explicit ContextState(std::shared_ptr<RuntimeState> runtime) : runtime_(std::move(runtime)) {}
+  ~ContextState();
+
+  // The binary: a file to map, or memory the caller keeps alive until Free().
+  void SetSourcePath(std::string path) { path_ = std::move(path); }
+  void SetSourceMemory(const void* data, size_t size) {
+    memory_ = data;
+    memorySize_ = size;
+  }
+  void SetCallerGraphs(std::vector<GraphMeta> graphs) { callerGraphs_ = std::move(graphs); }
+  // QNN_CONTEXT_CONFIG_PERSISTENT_BINARY: the backend may keep pointers into the binary,
+  // which then stays mapped/pinned until Free(). Otherwise the backend copies what it
+  // needs, and the mapping is closed as soon as contextCreateFromBinary returns.
+  // kAuto: persistent when the provider's core API has the option (see
+  // abi::kPersistentBinarySinceCoreMinor); if the backend refuses the config as
+  // unsupported / invalid, create once more without it (copy path).
+  enum class Persistence { kOff, kOn, kAuto };
+  void SetPersistence(Persistence p) { persistence_ = p; }
+  bool persistent() const { return persistent_; }
+  // Why the persistent config was not used in kAuto mode ("" when it was, or not asked).
+  const std::string& persistentNote() const { return persistentNote_; }
+  // Maps, creates the context, reads the graphs and retrieves them. Worker thread.
+  void Load();
+  // Executes graph `index`; buffers are in the order of the graph's inputs/outputs. No
+  // allocation on success: the graph's prebuilt tensors get the buffers' pointers.
+  void Execute(size_t index, const IoBuffer* inputs, size_t numInputs, const IoBuffer* outputs, size_t numOutputs);
+  // contextFree, then unmap. Idempotent. The caller makes sure nothing executes.
+  void Free();
+
+  bool freed() const { return freed_; }
+  size_t mappedBytes() const { return mapping_.size(); }  // 0 once unmapped
+  bool wasMapped() const { return wasMapped_; }
+  uint64_t binarySize() const { return binarySize_; }
+  const LoadTimings& timings() const { return timings_; }
+  bool graphsFromSystem() const { return graphsFromSystem_; }
+  std::string systemNote() const { return systemNote_; }
+  std::vector<std::unique_ptr<GraphState>>& graphs() { return graphs_; }
+  RuntimeState& runtime() { return *runtime_; }
+
+  // Execution bookkeeping (for dispose and the exit hook).
+  // `executing` counts threads inside Load/Execute; `closing` (exit hook) refuses new ones.
+  std::atomic<int> executing{0};
+  bool closing = false;
+  std::mutex executingMutex;
+  std::condition_variable executingDone;
+  void WaitIdle();
+
+  class Busy {
+   public:
+    explicit Busy(ContextState& s);  // throws DISPOSED when closing or freed
+    ~Busy();
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+
+   private:
+    ContextState& s_;
+  };
+
+ private:
+  std::shared_ptr<RuntimeState> runtime_;
+  std::string path_;
+  const void* memory_ = nullptr;
+  size_t memorySize_ = 0;
+  FileMapping mapping_;
+  std::vector<GraphMeta> callerGraphs_;
+  std::vector<std::unique_ptr<GraphState>> graphs_;
+  Qnn_ContextHandle_t context_ = nullptr;
+  LoadTimings timings_;
+  bool graphsFromSystem_ = false;
+  std::string systemNote_;
+  bool freed_ = false;
+  Persistence persistence_ = Persistence::kOff;
+  bool persistent_ = false;
+  std::string persistentNote_;
+  bool wasMapped_ = false;
+  uint64_t binarySize_ = 0;
+};
+
+}  // namespace qnn_node

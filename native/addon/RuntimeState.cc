@@ -1,0 +1,426 @@
+#include "RuntimeState.h"
+
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "qnn/qnn_abi_compat.h"
+#include "qnn/qnn_status_names.h"
+
+namespace qnn_node {
+namespace {
+
+constexpr uint32_t kMinCoreMinor = abi::kMinSupportedCoreMinor;  // 144-byte tensors, append-only table
+constexpr uint32_t kMinSystemMinor = 1;
+constexpr uint32_t kMaxPlatformDevices = 64;
+constexpr uint32_t kMaxPlatformCores = 256;
+static_assert(offsetof(QnnInterface_t, QNN_INTERFACE_VER_NAME) == 40, "the core table sits at offset 40");
+
+using CoreTable = QNN_INTERFACE_VER_TYPE;
+using SystemTable = QNN_SYSTEM_INTERFACE_VER_TYPE;
+constexpr uint32_t kDeclaredCoreSlots = static_cast<uint32_t>(sizeof(CoreTable) / sizeof(void*));
+
+// Copies the function pointer at `offset` of the table when that slot exists for the
+// reported version; NULL otherwise (and NULL slots stay NULL: "not supported").
+template <typename Fn>
+Fn ReadSlot(const void* table, size_t offset, uint32_t availableSlots) {
+  if (offset / sizeof(void*) >= availableSlots) return nullptr;
+  Fn fn = nullptr;
+  std::memcpy(&fn, static_cast<const char*>(table) + offset, sizeof fn);
+  return fn;
+}
+#define QNN_NODE_CORE_SLOT(iface, member, slots)                                                      \
+  ReadSlot<decltype(CoreTable::member)>(&(iface)->QNN_INTERFACE_VER_NAME, offsetof(CoreTable, member), \
+                                        (slots))
+#define QNN_NODE_SYSTEM_SLOT(iface, member, slots)                  \
+  ReadSlot<decltype(SystemTable::member)>(&(iface)->QNN_SYSTEM_INTERFACE_VER_NAME, \
+                                          offsetof(SystemTable, member), (slots))
+
+std::string FileName(const std::string& path) {
+  size_t slash = path.find_last_of("/\\");
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::string Version::str() const {
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+}
+
+NativeError RuntimeState::StatusError(const char* fn, Qnn_ErrorHandle_t status, const std::string& what) const {
+  NativeError e;
+  e.code = "QNN_ERROR";
+  e.hasStatus = true;
+  e.status = static_cast<uint64_t>(status);
+  e.apiFunction = fn;
+  // Codes are shared between families: prefer the family of the failing function.
+  std::string f(fn);
+  const char* prefix = nullptr;
+  if (f.rfind("graph", 0) == 0) prefix = "QNN_GRAPH_";
+  else if (f.rfind("context", 0) == 0) prefix = "QNN_CONTEXT_";
+  else if (f.rfind("backend", 0) == 0) prefix = "QNN_BACKEND_";
+  else if (f.rfind("device", 0) == 0) prefix = "QNN_DEVICE_";
+  else if (f.rfind("log", 0) == 0) prefix = "QNN_LOG_";
+  else if (f.rfind("system", 0) == 0) prefix = "QNN_SYSTEM_";
+  const char* name = qnn_node_status_name_for(static_cast<uint64_t>(status), prefix);
+  e.statusName = name ? name : "QNN_UNKNOWN_ERROR";
+  if (fns.errorGetMessage) {
+    const char* msg = nullptr;
+    if (fns.errorGetMessage(status, &msg) == QNN_SUCCESS && msg && msg[0]) {
+      e.backendMessage = msg;
+      e.hasBackendMessage = true;
+    }
+  }
+  std::ostringstream m;
+  m << fn << " failed with " << e.statusName << " (" << (status & 0xFFFF) << ")";
+  if (!what.empty()) m << " " << what;
+  if (e.hasBackendMessage) m << ": " << e.backendMessage;
+  e.message = m.str();
+  return e;
+}
+
+void RuntimeState::ThrowStatus(const char* fn, Qnn_ErrorHandle_t status, const std::string& what) const {
+  throw CoreError(StatusError(fn, status, what));
+}
+
+std::shared_ptr<RuntimeState> RuntimeState::Create(const RuntimeOptions& options, std::shared_ptr<LogChannel> log) {
+  std::shared_ptr<RuntimeState> rt(new RuntimeState());
+  rt->log_ = std::move(log);
+  rt->LoadBackend(options);
+  rt->LoadSystem(options);
+  rt->CreateHandles(options);
+  return rt;
+}
+
+std::shared_ptr<RuntimeState> RuntimeState::CreateSystemOnly(const RuntimeOptions& options) {
+  std::shared_ptr<RuntimeState> rt(new RuntimeState());
+  RuntimeOptions o = options;
+  o.systemRequired = true;
+  if (o.systemPath.empty()) {
+    throw CoreError("LIBRARY_LOAD_FAILED", "No QnnSystem library was given").Detail("library", "system");
+  }
+  rt->sdkMinor = options.sdkMinor;
+  rt->LoadSystem(o);
+  return rt;
+}
+
+void RuntimeState::LoadBackend(const RuntimeOptions& options) {
+  std::string err;
+  if (!backendLib_.Open(options.backendPath, &err)) {
+    throw CoreError("LIBRARY_LOAD_FAILED", "Could not load the QNN backend library " + options.backendPath + ": " + err)
+        .Detail("path", options.backendPath)
+        .Detail("loaderError", err)
+        .Detail("library", "backend");
+  }
+  backendPath = backendLib_.ResolvedPath();
+  using GetProvidersFn = Qnn_ErrorHandle_t (*)(const QnnInterface_t***, uint32_t*);
+  auto getProviders = reinterpret_cast<GetProvidersFn>(backendLib_.Symbol("QnnInterface_getProviders", &err));
+  if (!getProviders) {
+    throw CoreError("SYMBOL_NOT_FOUND", backendPath + " does not export QnnInterface_getProviders (" + err +
+                                            "); is it a QNN backend library?")
+        .Detail("path", backendPath)
+        .Detail("symbol", "QnnInterface_getProviders");
+  }
+  const QnnInterface_t** list = nullptr;
+  uint32_t count = 0;
+  Qnn_ErrorHandle_t st = getProviders(&list, &count);
+  if (st != QNN_SUCCESS) ThrowStatus("QnnInterface_getProviders", st);
+  if (!list || count == 0) {
+    throw CoreError("NO_PROVIDER", backendPath + " reports no QNN interface providers").Detail("path", backendPath);
+  }
+  // Only the fixed head of QnnInterface_t (id, name, versions) is read before gating.
+  const QnnInterface_t* chosen = nullptr;
+  for (uint32_t i = 0; i < count && i < 64; ++i) {
+    const QnnInterface_t* p = list[i];
+    if (!p) continue;
+    ProviderInfo info;
+    info.name = p->providerName ? p->providerName : "";
+    info.backendId = p->backendId;
+    info.core = {p->apiVersion.coreApiVersion.major, p->apiVersion.coreApiVersion.minor,
+                 p->apiVersion.coreApiVersion.patch};
+    info.backend = {p->apiVersion.backendApiVersion.major, p->apiVersion.backendApiVersion.minor,
+                    p->apiVersion.backendApiVersion.patch};
+    providers.push_back(info);
+    if (info.core.major != 2 || info.core.minor < kMinCoreMinor) continue;
+    if (!chosen || info.core.minor > provider.core.minor) {
+      chosen = p;
+      provider = info;
+    }
+  }
+  if (!chosen) {
+    std::ostringstream m;
+    m << FileName(backendPath) << " reports ";
+    std::string reported;
+    for (size_t i = 0; i < providers.size(); ++i) {
+      if (i) m << ", ";
+      m << "core API " << providers[i].core.str() << " (backend API " << providers[i].backend.str() << ", provider \""
+        << providers[i].name << "\")";
+      reported += (i ? "," : "") + providers[i].core.str();
+    }
+    m << "; qnn-node needs core API 2.x with x >= " << kMinCoreMinor
+      << " (QNN SDK 2.20 or newer): older backends use a different function table and tensor layout. "
+         "Use libraries from a newer QNN / QAIRT SDK.";
+    throw CoreError("UNSUPPORTED_VERSION", m.str())
+        .Detail("path", backendPath)
+        .Detail("reportedCoreApi", reported)
+        .Detail("minimumCoreApi", "2." + std::to_string(kMinCoreMinor) + ".0");
+  }
+  // Slots present in the reported core minor (append-only from 2.9), capped by what the
+  // declarations here know.
+  uint32_t slots = abi::coreSlotCount(provider.core.minor);
+  coreSlots = slots < kDeclaredCoreSlots ? slots : kDeclaredCoreSlots;
+  fns.backendCreate = QNN_NODE_CORE_SLOT(chosen, backendCreate, coreSlots);
+  fns.backendFree = QNN_NODE_CORE_SLOT(chosen, backendFree, coreSlots);
+  fns.backendGetBuildId = QNN_NODE_CORE_SLOT(chosen, backendGetBuildId, coreSlots);
+  fns.logCreate = QNN_NODE_CORE_SLOT(chosen, logCreate, coreSlots);
+  fns.logFree = QNN_NODE_CORE_SLOT(chosen, logFree, coreSlots);
+  fns.deviceCreate = QNN_NODE_CORE_SLOT(chosen, deviceCreate, coreSlots);
+  fns.deviceFree = QNN_NODE_CORE_SLOT(chosen, deviceFree, coreSlots);
+  fns.contextCreateFromBinary = QNN_NODE_CORE_SLOT(chosen, contextCreateFromBinary, coreSlots);
+  fns.contextFree = QNN_NODE_CORE_SLOT(chosen, contextFree, coreSlots);
+  fns.graphRetrieve = QNN_NODE_CORE_SLOT(chosen, graphRetrieve, coreSlots);
+  fns.graphExecute = QNN_NODE_CORE_SLOT(chosen, graphExecute, coreSlots);
+  fns.errorGetMessage = QNN_NODE_CORE_SLOT(chosen, errorGetMessage, coreSlots);
+  fns.deviceGetPlatformInfo = QNN_NODE_CORE_SLOT(chosen, deviceGetPlatformInfo, coreSlots);
+  fns.deviceFreePlatformInfo = QNN_NODE_CORE_SLOT(chosen, deviceFreePlatformInfo, coreSlots);
+  const char* required[] = {"backendCreate", "backendFree", "contextCreateFromBinary", "contextFree",
+                            "graphRetrieve", "graphExecute"};
+  const void* ptrs[] = {reinterpret_cast<const void*>(fns.backendCreate), reinterpret_cast<const void*>(fns.backendFree),
+                        reinterpret_cast<const void*>(fns.contextCreateFromBinary),
+                        reinterpret_cast<const void*>(fns.contextFree), reinterpret_cast<const void*>(fns.graphRetrieve),
+                        reinterpret_cast<const void*>(fns.graphExecute)};
+  for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); ++i) {
+    if (!ptrs[i]) {
+      throw CoreError("SYMBOL_NOT_FOUND", std::string("The QNN backend ") + FileName(backendPath) + " (core API " +
+                                              provider.core.str() + ") has no " + required[i] +
+                                              " in its function table")
+          .Detail("path", backendPath)
+          .Detail("symbol", required[i]);
+    }
+  }
+  if (fns.backendGetBuildId) {
+    const char* id = nullptr;
+    if (fns.backendGetBuildId(&id) == QNN_SUCCESS && id) buildId = id;
+  }
+}
+
+void RuntimeState::LoadSystem(const RuntimeOptions& options) {
+  if (options.systemPath.empty()) {
+    systemError = "no QnnSystem library was given";
+    return;
+  }
+  auto fail = [&](const CoreError& e) {
+    if (options.systemRequired) throw e;
+    systemError = e.error().message;
+    systemLib_.Close();
+    sys = SystemFns();
+  };
+  std::string err;
+  if (!systemLib_.Open(options.systemPath, &err)) {
+    fail(CoreError("LIBRARY_LOAD_FAILED",
+                   "Could not load the QnnSystem library " + options.systemPath + ": " + err)
+             .Detail("path", options.systemPath)
+             .Detail("loaderError", err)
+             .Detail("library", "system"));
+    return;
+  }
+  systemPath = systemLib_.ResolvedPath();
+  using GetProvidersFn = Qnn_ErrorHandle_t (*)(const QnnSystemInterface_t***, uint32_t*);
+  auto getProviders = reinterpret_cast<GetProvidersFn>(systemLib_.Symbol("QnnSystemInterface_getProviders", &err));
+  if (!getProviders) {
+    fail(CoreError("SYMBOL_NOT_FOUND", systemPath + " does not export QnnSystemInterface_getProviders (" + err + ")")
+             .Detail("path", systemPath)
+             .Detail("symbol", "QnnSystemInterface_getProviders"));
+    return;
+  }
+  const QnnSystemInterface_t** list = nullptr;
+  uint32_t count = 0;
+  Qnn_ErrorHandle_t st = getProviders(&list, &count);
+  if (st != QNN_SUCCESS || !list || count == 0) {
+    fail(CoreError("NO_PROVIDER", systemPath + " reports no QnnSystem interface providers")
+             .Detail("path", systemPath));
+    return;
+  }
+  const QnnSystemInterface_t* chosen = nullptr;
+  std::string reported;
+  for (uint32_t i = 0; i < count && i < 64; ++i) {
+    const QnnSystemInterface_t* p = list[i];
+    if (!p) continue;
+    Version v{p->systemApiVersion.major, p->systemApiVersion.minor, p->systemApiVersion.patch};
+    reported += (reported.empty() ? "" : ", ") + v.str();
+    if (v.major != 1 || v.minor < kMinSystemMinor) continue;
+    if (!chosen || v.minor > systemVersion.minor) {
+      chosen = p;
+      systemVersion = v;
+      systemProviderName = p->providerName ? p->providerName : "";
+    }
+  }
+  if (!chosen) {
+    fail(CoreError("UNSUPPORTED_VERSION", FileName(systemPath) + " reports System API " + reported +
+                                              "; qnn-node needs System API 1.x with x >= " +
+                                              std::to_string(kMinSystemMinor))
+             .Detail("path", systemPath)
+             .Detail("reportedSystemApi", reported)
+             .Detail("minimumSystemApi", "1.1.0"));
+    return;
+  }
+  // System 1.1–1.2 tables start with create, getBinaryInfo, getMetaData, free; later
+  // minors only append.
+  uint32_t slots = abi::kSystemBaseSlotCount;
+  sys.contextCreate = QNN_NODE_SYSTEM_SLOT(chosen, systemContextCreate, slots);
+  sys.getBinaryInfo = QNN_NODE_SYSTEM_SLOT(chosen, systemContextGetBinaryInfo, slots);
+  sys.contextFree = QNN_NODE_SYSTEM_SLOT(chosen, systemContextFree, slots);
+  if (!sys.contextCreate || !sys.getBinaryInfo || !sys.contextFree) {
+    fail(CoreError("SYMBOL_NOT_FOUND", FileName(systemPath) + " (System API " + systemVersion.str() +
+                                           ") lacks systemContextCreate/GetBinaryInfo/Free")
+             .Detail("path", systemPath));
+    return;
+  }
+  hasSystem = true;
+  systemError.clear();
+}
+
+void RuntimeState::CreateHandles(const RuntimeOptions& options) {
+  if (log_ && options.logLevel > 0 && fns.logCreate && fns.logFree) {
+    Qnn_ErrorHandle_t st = fns.logCreate(log_->callback(),
+                                         static_cast<QnnLog_Level_t>(options.logLevel), &logHandle);
+    if (st != QNN_SUCCESS) {
+      logHandle = nullptr;
+      log_->Close();
+      log_.reset();
+    }
+  }
+  Qnn_ErrorHandle_t st = fns.backendCreate(logHandle, nullptr, &backendHandle);
+  if (st != QNN_SUCCESS) {
+    NativeError e = StatusError("backendCreate", st);
+    backendHandle = nullptr;
+    Teardown();
+    throw CoreError(e);
+  }
+  ReadPlatformInfo();
+  if (options.device != 0 && fns.deviceCreate && fns.deviceFree) {
+    st = fns.deviceCreate(logHandle, nullptr, &deviceHandle);
+    if (st == QNN_SUCCESS) {
+      hasDevice = true;
+    } else {
+      deviceHandle = nullptr;
+      NativeError e = StatusError("deviceCreate", st);
+      if (options.device == 1) {
+        Teardown();
+        throw CoreError(e);
+      }
+      deviceError = e.message;
+    }
+  } else if (options.device == 1) {
+    Teardown();
+    throw CoreError("QNN_ERROR", "The QNN backend " + FileName(backendPath) + " has no deviceCreate");
+  }
+}
+
+// Not fatal: a failure status or an unreadable part is recorded in platformError.
+void RuntimeState::ReadPlatformInfo() {
+  if (!fns.deviceGetPlatformInfo) return;
+  const QnnDevice_PlatformInfo_t* info = nullptr;
+  Qnn_ErrorHandle_t st = fns.deviceGetPlatformInfo(logHandle, &info);
+  if (st != QNN_SUCCESS) {
+    platformError = StatusError("deviceGetPlatformInfo", st).message;
+    return;
+  }
+  if (!info) {
+    platformError = "deviceGetPlatformInfo returned no platform info";
+    return;
+  }
+  std::vector<std::string> notes;
+  auto unknown = [&](const char* what, uint32_t v) { notes.push_back(std::string(what) + ": unknown version " + std::to_string(v)); };
+  hasPlatform = true;
+  platform.version = static_cast<uint32_t>(info->version);
+  if (info->version != QNN_DEVICE_PLATFORM_INFO_VERSION_1) {
+    unknown("QnnDevice_PlatformInfo_t", platform.version);
+  } else if (info->v1.numHwDevices > 0 && !info->v1.hwDevices) {
+    notes.push_back("QnnDevice_PlatformInfo_t reports " + std::to_string(info->v1.numHwDevices) + " hardware devices but no array");
+  } else {
+    uint32_t numDevices = info->v1.numHwDevices;
+    if (numDevices > kMaxPlatformDevices) {
+      notes.push_back("QnnDevice_PlatformInfo_t reports " + std::to_string(numDevices) + " hardware devices; read the first " +
+                      std::to_string(kMaxPlatformDevices));
+      numDevices = kMaxPlatformDevices;
+    }
+    for (uint32_t i = 0; i < numDevices; ++i) {
+      const QnnDevice_HardwareDeviceInfo_t& hw = info->v1.hwDevices[i];
+      if (hw.version != QNN_DEVICE_HARDWARE_DEVICE_INFO_VERSION_1) {
+        unknown(("hardware device " + std::to_string(i)).c_str(), static_cast<uint32_t>(hw.version));
+        continue;
+      }
+      PlatformDevice d;
+      d.id = hw.v1.deviceId;
+      d.type = hw.v1.deviceType;
+      d.hasExtension = hw.v1.deviceInfoExtension != nullptr;
+      uint32_t numCores = hw.v1.numCores;
+      if (numCores > 0 && !hw.v1.cores) {
+        notes.push_back("hardware device " + std::to_string(d.id) + " reports " + std::to_string(numCores) + " cores but no array");
+        numCores = 0;
+      } else if (numCores > kMaxPlatformCores) {
+        notes.push_back("hardware device " + std::to_string(d.id) + " reports " + std::to_string(numCores) +
+                        " cores; read the first " + std::to_string(kMaxPlatformCores));
+        numCores = kMaxPlatformCores;
+      }
+      for (uint32_t c = 0; c < numCores; ++c) {
+        const QnnDevice_CoreInfo_t& core = hw.v1.cores[c];
+        if (core.version != QNN_DEVICE_CORE_INFO_VERSION_1) {
+          unknown(("core " + std::to_string(c) + " of hardware device " + std::to_string(d.id)).c_str(),
+                  static_cast<uint32_t>(core.version));
+          continue;
+        }
+        d.cores.push_back({core.v1.coreId, core.v1.coreType});
+      }
+      platform.devices.push_back(std::move(d));
+    }
+  }
+  if (fns.deviceFreePlatformInfo) fns.deviceFreePlatformInfo(logHandle, info);
+  for (size_t i = 0; i < notes.size(); ++i) platformError += (i ? "; " : "") + notes[i];
+}
+
+size_t RuntimeState::GraphInfoStride() const {
+  abi::Version v{systemVersion.major, systemVersion.minor, systemVersion.patch};
+  // The SDK minor: from the build id every QNN backend reports ("v2.25.0.…"), else the
+  // backend API minor (which tracks the SDK minor for libQnnHtp only).
+  // System-only: the SDK minor the caller gave.
+  if (sdkMinor != 0) return abi::graphInfoStride(v, sdkMinor);
+  unsigned sdkMajor = 0, buildMinor = 0;
+  if (std::sscanf(buildId.c_str(), "v%u.%u", &sdkMajor, &buildMinor) == 2 && sdkMajor == 2) return abi::graphInfoStride(v, buildMinor);
+  return abi::graphInfoStride(v, provider.backend.minor);
+}
+
+void RuntimeState::Teardown() {
+  if (deviceHandle && fns.deviceFree) fns.deviceFree(deviceHandle);
+  deviceHandle = nullptr;
+  if (backendHandle && fns.backendFree) fns.backendFree(backendHandle);
+  backendHandle = nullptr;
+  if (logHandle && fns.logFree) fns.logFree(logHandle);
+  logHandle = nullptr;
+  if (log_) log_->Close();  // after logFree: no callback can arrive any more
+  log_.reset();
+}
+
+RuntimeState::~RuntimeState() {
+  Teardown();
+  sys = SystemFns();
+  fns = CoreFns();
+  // QNN libraries are not unloaded: backends start threads, register exit handlers and
+  // keep process-wide state (the DSP session, provider tables) that outlive their handles,
+  // and unloading them is not safe across releases. Loading the same library again later
+  // reuses the loaded image (dlopen / LoadLibrary reference counting), so repeated
+  // load/dispose cycles do not grow. QNN_NODE_UNLOAD_LIBRARIES=1 unloads them anyway.
+  const char* unload = std::getenv("QNN_NODE_UNLOAD_LIBRARIES");
+  if (unload && unload[0] == '1') {
+    systemLib_.Close();
+    backendLib_.Close();
+  } else {
+    systemLib_.Keep();
+    backendLib_.Keep();
+  }
+}
+
+}  // namespace qnn_node
