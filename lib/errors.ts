@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'MISSING_INPUT'
   | 'UNKNOWN_OUTPUT'
   | 'DISPOSED'
+  | 'BUFFER_DETACHED'
   | 'ADDON_NOT_FOUND'
   // pipelines
   | 'MANIFEST_INVALID'

@@ -53,9 +53,19 @@ export interface Graph {
   readonly name: string;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
-  /** Executes on a worker thread; inputs and outputs stay pinned until it settles. */
+  /**
+   * Executes on a worker thread; inputs and outputs stay pinned until it settles. The
+   * result is a null-prototype object of output tensors by name (so an output may be named
+   * `__proto__` or `constructor`). Input names are matched as own properties only.
+   *
+   * Buffer contract: the ArrayBuffers of the input and output tensors belong to the run
+   * until the promise settles. Transferring one before then (a postMessage transfer list,
+   * structuredClone with `transfer`, ArrayBuffer#transfer) is not supported: it can crash
+   * the process (the native backend writes into memory it no longer owns). When the
+   * process survives, the run rejects with `BUFFER_DETACHED` rather than resolving.
+   */
   run(inputs: TensorMap, options?: RunOptions): Promise<TensorMap>;
-  /** Executes on the calling thread. */
+  /** Executes on the calling thread (same result shape as run). */
   runSync(inputs: TensorMap, options?: RunOptions): TensorMap;
 }
 

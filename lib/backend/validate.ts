@@ -3,12 +3,24 @@
  * error codes as the native backend, so wiring bugs fail the same way in CI (mock) and
  * on a device (QNN).
  */
-import { QnnNodeError, describeValue, invalidArg } from '../errors.js';
+import { QnnNodeError, describeValue, invalidArg, outOfRange } from '../errors.js';
 import { Tensor } from '../tensor/Tensor.js';
 import type { GraphSignature, TensorMap, TensorSpec } from './types.js';
-import { elementCount, sameDims } from '../tensor/shape.js';
+import { MAX_DIM, checkedElementCount, sameDims } from '../tensor/shape.js';
 
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
+/**
+ * SIZE_MISMATCH for a spec whose dims have no exact element count (the product overflows
+ * 2^53 - 1): no buffer can match it, so it must never be compared as a wrapped number.
+ */
+export function unsizableSpec(graph: string, role: 'input' | 'output', spec: TensorSpec): QnnNodeError {
+  return new QnnNodeError(
+    'SIZE_MISMATCH',
+    `The ${role} ${JSON.stringify(spec.name)} of graph ${JSON.stringify(graph)} declares dims [${spec.dims.join(', ')}], whose element count overflows`,
+    { details: { graph, tensor: spec.name, role, dims: [...spec.dims] } },
+  );
+}
 
 /** Throws unless `tensor` matches `spec` (dtype, element count and — when strict — dims). */
 export function checkTensor(graph: string, role: 'input' | 'output', spec: TensorSpec, tensor: unknown, strictShapes: boolean): asserts tensor is Tensor {
@@ -19,7 +31,8 @@ export function checkTensor(graph: string, role: 'input' | 'output', spec: Tenso
       details: { graph, tensor: spec.name, role, expected: spec.dtype, received: tensor.dtype },
     });
   }
-  const expected = elementCount(spec.dims);
+  const expected = checkedElementCount(spec.dims);
+  if (expected === undefined) throw unsizableSpec(graph, role, spec);
   if (tensor.size !== expected) {
     throw new QnnNodeError(
       'SIZE_MISMATCH',
@@ -50,7 +63,7 @@ export function checkInputs(signature: GraphSignature, inputs: TensorMap, strict
     }
   }
   for (const spec of signature.inputs) {
-    if (!Object.prototype.hasOwnProperty.call(inputs, spec.name) || inputs[spec.name] === undefined) {
+    if (!hasOwn(inputs, spec.name) || inputs[spec.name] === undefined) {
       throw new QnnNodeError('MISSING_INPUT', `Graph ${JSON.stringify(signature.name)} needs input ${JSON.stringify(spec.name)} (${spec.dtype} [${spec.dims.join(', ')}])`, {
         details: { graph: signature.name, input: spec.name, dtype: spec.dtype, dims: [...spec.dims] },
       });
@@ -99,6 +112,13 @@ export function checkSignature(value: unknown, name: string): GraphSignature {
         !spec.dims.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0)
       ) {
         throw invalidArg(`a tensor spec { name, dtype, dims } (${describeValue(spec)})`, `${name}.${role}[${i}]`, spec);
+      }
+      // QNN dims are uint32 and a tensor's element count must be exact: no wrapped sizes.
+      spec.dims.forEach((d: number, k: number) => {
+        if (d > MAX_DIM) throw outOfRange(`an integer from 0 to ${MAX_DIM}`, `${name}.${role}[${i}].dims[${k}]`, d);
+      });
+      if (checkedElementCount(spec.dims) === undefined) {
+        throw outOfRange('dims whose element count is at most 2^53 - 1', `${name}.${role}[${i}].dims`, spec.dims);
       }
     });
   }

@@ -374,7 +374,7 @@ function plan(desc: ReferenceBinaryDesc): Plan {
   let nodeCount = 0;
   let paramCount = 0;
   const graphNames = new Set<string>();
-  const layoutGraphs: Record<string, Record<string, number>> = {};
+  const layoutGraphs = Object.create(null) as Record<string, Record<string, number>>; // names may be '__proto__'
 
   desc.graphs.forEach((g, gi) => {
     const gw = `desc.graphs[${gi}]`;
@@ -386,7 +386,7 @@ function plan(desc: ReferenceBinaryDesc): Plan {
     if (!Array.isArray(g.outputs) || g.outputs.length === 0) throw invalidArg('a non-empty array', `${gw}.outputs`, g.outputs);
     if (!Array.isArray(g.nodes) || g.nodes.length === 0) throw invalidArg('a non-empty array', `${gw}.nodes`, g.nodes);
     const local = new Map<string, PlannedTensor>();
-    const ids: Record<string, number> = {};
+    const ids = Object.create(null) as Record<string, number>;
     const addLocal = (list: readonly RefTensorDesc[] | undefined, type: number, key: string): PlannedTensor[] =>
       (list ?? []).map((t, i) => {
         const what = `${gw}.${key}[${i}]`;
@@ -556,7 +556,7 @@ function plan(desc: ReferenceBinaryDesc): Plan {
   const checksum = metadataChecksum(metaBytes);
   new DataView(metaBytes.buffer).setUint32(H.checksum, checksum, true);
 
-  const staticLayout: Record<string, { id: number; offset: number; byteLength: number }> = {};
+  const staticLayout = Object.create(null) as Record<string, { id: number; offset: number; byteLength: number }>;
   for (const t of tensors) if (t.type === TENSOR_TYPE.STATIC) staticLayout[t.desc.name] = { id: t.id, offset: t.dataOffset, byteLength: t.byteLength };
 
   return {

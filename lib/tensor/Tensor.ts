@@ -5,7 +5,7 @@
  * memory and never writes into the source. See docs/tensors.md.
  */
 
-import { QnnNodeError, describeValue, invalidArg, outOfRange } from '../errors.js';
+import { QnnNodeError, QnnRangeError, describeValue, invalidArg, outOfRange } from '../errors.js';
 import { DTYPES, byteLengthOf, isDType, type AnyTypedArray, type DType, type QuantParams, type TypedArrayFor } from './dtypes.js';
 import {
   floatToQuantized,
@@ -18,7 +18,7 @@ import {
 import { numberToHalf } from './fp16.js';
 import { describeQuant, intRange, normalizeQuant, pack4, sameQuant, type NormalizedQuant } from './quantize.js';
 import { isResizableBuffer } from './resizable.js';
-import { elementCount } from './shape.js';
+import { checkedElementCount, elementCount } from './shape.js';
 
 export interface TensorOptions {
   /** QNN quantization parameters; only for quantized dtypes (ufixed / sfixed). */
@@ -39,16 +39,31 @@ export type TensorData<T extends DType> = TypedArrayFor<T> | ArrayBuffer | Share
 /** Validates dims: an array of non-negative safe integers whose product is safe. Returns a frozen copy. */
 export function checkDims(dims: unknown, name = 'dims'): readonly number[] {
   if (!Array.isArray(dims)) throw invalidArg('an array of non-negative integers', name, dims);
-  let size = 1;
   for (let i = 0; i < dims.length; i++) {
     const d = dims[i];
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
       throw outOfRange('a non-negative integer', `${name}[${i}]`, d);
     }
-    size *= d;
   }
-  if (!Number.isSafeInteger(size)) throw outOfRange('dims whose product is a safe integer', name, dims);
+  if (checkedElementCount(dims) === undefined) throw outOfRange('dims whose product is a safe integer', name, dims);
   return Object.freeze(dims.slice() as number[]);
+}
+
+/**
+ * New zeroed memory for a tensor. V8 throws a bare RangeError for lengths above its
+ * ArrayBuffer limit or when the allocation fails: report those as ERR_OUT_OF_RANGE.
+ */
+function allocate(dtype: DType, dims: readonly number[], byteLength: number): ArrayBuffer {
+  try {
+    return new ArrayBuffer(byteLength);
+  } catch (cause) {
+    if (!(cause instanceof RangeError)) throw cause;
+    throw new QnnRangeError(
+      'ERR_OUT_OF_RANGE',
+      `Expected dims whose ${dtype} storage can be allocated for dims but received ${fmtDims(dims)} (${byteLength} bytes: ${cause.message})`,
+      { name: 'dims', dtype, dims: [...dims], byteLength },
+    );
+  }
 }
 
 function fmtDims(dims: readonly number[]): string {
@@ -206,7 +221,7 @@ export class Tensor<T extends DType = DType> {
       throw new QnnNodeError('UNSUPPORTED_DTYPE', `Unsupported dtype ${describeValue(dtype)}`, { details: { dtype } });
     }
     const d = checkDims(dims);
-    return new Tensor(dtype, new ArrayBuffer(byteLengthOf(dtype, elementCount(d))), d, options);
+    return new Tensor(dtype, allocate(dtype, d, byteLengthOf(dtype, elementCount(d))), d, options);
   }
 
   /**

@@ -188,7 +188,13 @@ function parseHeader(bytes: Uint8Array): NpyHeader {
     });
   }
   const headerBytes = bytes.subarray(start, dataOffset);
-  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1', { fatal: major === 3 }).decode(headerBytes);
+  let text: string;
+  try {
+    text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1', { fatal: major === 3 }).decode(headerBytes);
+  } catch {
+    // Only v3 headers decode fatally: Node's ERR_ENCODING_INVALID_ENCODED_DATA means bad UTF-8.
+    throw malformed(`version ${major}.${minor} header is not valid UTF-8`, { version: `${major}.${minor}` });
+  }
   const p = new HeaderParser(text);
   const dict = p.value();
   p.ws();

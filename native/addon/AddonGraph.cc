@@ -16,17 +16,66 @@ struct RunBaton {
   std::vector<Napi::ObjectReference> pins;  // every buffer stays alive until the run settles
 };
 
+// True when `v` (a typed array, DataView or ArrayBuffer) sits on a detached ArrayBuffer
+// (transferred or structuredClone'd away). Runs no user JS.
+bool IsDetached(Napi::Env env, napi_value v) {
+  napi_value buffer = nullptr;
+  bool isTypedArray = false, isDataView = false, isArrayBuffer = false;
+  napi_is_typedarray(env, v, &isTypedArray);
+  if (isTypedArray) {
+    if (napi_get_typedarray_info(env, v, nullptr, nullptr, nullptr, &buffer, nullptr) != napi_ok) return false;
+  } else if (napi_is_dataview(env, v, &isDataView) == napi_ok && isDataView) {
+    if (napi_get_dataview_info(env, v, nullptr, nullptr, &buffer, nullptr) != napi_ok) return false;
+  } else if (napi_is_arraybuffer(env, v, &isArrayBuffer) == napi_ok && isArrayBuffer) {
+    buffer = v;
+  } else {
+    return false;
+  }
+  bool detached = false;
+  return napi_is_detached_arraybuffer(env, buffer, &detached) == napi_ok && detached;
+}
+
+std::string DimsToString(const std::vector<uint32_t>& dims) {
+  std::string out = "[";
+  for (size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + std::to_string(dims[i]);
+  return out + "]";
+}
+
+std::string BufferName(const char* side, uint32_t i, const TensorMeta& m) {
+  return std::string(side) + "[" + std::to_string(i) + "] (\"" + m.name + "\")";
+}
+
+NativeError DetachedError(const std::string& name, const std::string& graph, bool duringRun) {
+  NativeError e;
+  e.code = "BUFFER_DETACHED";
+  e.message = "The ArrayBuffer of " + name + " of graph \"" + graph + "\" " +
+              (duringRun ? "was detached (transferred) while the run was in flight: its data is lost. "
+                         : "is detached (transferred). ") +
+              "Do not transfer a run's input or output buffers until run() settles";
+  e.details.emplace_back("graph", graph);
+  e.details.emplace_back("buffer", name);
+  return e;
+}
+
 [[noreturn]] void ThrowBufferError(Napi::Env env, const Napi::Value& v, const TensorMeta& m, const std::string& graph,
                                    const char* side, uint32_t i, bool isBuffer, uint8_t* data, size_t size) {
-  std::string name = std::string(side) + "[" + std::to_string(i) + "] (\"" + m.name + "\")";
+  std::string name = BufferName(side, i, m);
   if (!isBuffer) ThrowInvalidArg(env, "a typed array", name, v);
-  if (m.byteSize > 0xFFFFFFFFull) {
-    ThrowCode(env, "SIZE_MISMATCH", "Tensor \"" + m.name + "\" is larger than QNN's 4 GiB buffer limit");
-  }
-  if (m.byteSize == 0 && m.dataType != QNN_DATATYPE_UNDEFINED && TensorByteSize(m.dataType, {1}) == 0) {
+  ByteSize expected = ComputeByteSize(m.dataType, m.dims);
+  if (expected.status == SizeStatus::kUnknownDtype) {
     ThrowCode(env, "UNSUPPORTED_DTYPE", "Tensor \"" + m.name + "\" has QNN data type " + std::to_string(m.dataType) +
                                             ", which qnn-node cannot size");
   }
+  if (expected.status == SizeStatus::kOverflow || expected.bytes > 0xFFFFFFFFull) {
+    NativeError e;
+    e.code = "SIZE_MISMATCH";
+    e.message = "Tensor \"" + m.name + "\" of graph \"" + graph + "\" has dims " + DimsToString(m.dims) + ", " +
+                (expected.status == SizeStatus::kOverflow ? "whose byte size overflows 64 bits"
+                                                          : "larger than QNN's 4 GiB buffer limit");
+    e.details.emplace_back("tensor", m.name);
+    throw ToJsError(env, e);
+  }
+  if (!data && size == 0 && IsDetached(env, v)) throw ToJsError(env, DetachedError(name, graph, false));
   NativeError e;
   e.code = "SIZE_MISMATCH";
   e.message = "Expected " + std::to_string(m.byteSize) + " bytes for " + name + " of graph \"" + graph +
@@ -64,12 +113,12 @@ void PinBuffers(Napi::Env env, const napi_value* vals, const std::vector<TensorM
     uint8_t* data = nullptr;
     size_t size = 0;
     bool isBuffer = BufferBytes(env, v, &data, &size);
-    if (!isBuffer || m.byteSize > 0xFFFFFFFFull || size != m.byteSize || (size > 0 && !data) ||
-        (m.byteSize == 0 && m.dataType != QNN_DATATYPE_UNDEFINED && TensorByteSize(m.dataType, {1}) == 0)) {
+    // kUnsizedBytes (unknown dtype, overflowing dims) is above the limit and matches no buffer.
+    if (!isBuffer || m.byteSize > 0xFFFFFFFFull || size != m.byteSize || (size > 0 && !data)) {
       ThrowBufferError(env, v, m, graph, side, i, isBuffer, data, size);
     }
     if (IsResizableBuffer(env, v)) {
-      ThrowInvalidArg(env, "a fixed-length ArrayBuffer", std::string(side) + "[" + std::to_string(i) + "] (\"" + m.name + "\")", v);
+      ThrowInvalidArg(env, "a fixed-length ArrayBuffer", BufferName(side, i, m), v);
     }
     out[i] = IoBuffer{data, size};
     if (pins) pins->push_back(Napi::Persistent(v.As<Napi::Object>()));
@@ -115,6 +164,22 @@ void ExecuteRun(napi_env, void* data) {
   }
 }
 
+// Transferring a buffer of a run in flight is outside the contract (the backend may have
+// written into memory that now belongs to someone else; it can crash the process). What
+// can be done is to never report such a run as a success: the first detached buffer, if any.
+NativeError FindDetached(Napi::Env env, const RunBaton& baton) {
+  const GraphMeta& meta = baton.state->graphs()[baton.index]->meta;
+  size_t n = meta.inputs.size() + meta.outputs.size();
+  for (size_t k = 0; k < n && k < baton.pins.size(); ++k) {
+    if (!IsDetached(env, baton.pins[k].Value())) continue;
+    bool input = k < meta.inputs.size();
+    uint32_t i = static_cast<uint32_t>(input ? k : k - meta.inputs.size());
+    const TensorMeta& m = input ? meta.inputs[i] : meta.outputs[i];
+    return DetachedError(BufferName(input ? "inputs" : "outputs", i, m), meta.name, true);
+  }
+  return NativeError();
+}
+
 void CompleteRun(napi_env rawEnv, napi_status status, void* data) {
   std::unique_ptr<RunWork> w(static_cast<RunWork*>(data));
   Napi::Env env(rawEnv);
@@ -122,9 +187,12 @@ void CompleteRun(napi_env rawEnv, napi_status status, void* data) {
   napi_value settleWith = nullptr;
   bool reject = true;
   try {
+    NativeError detached = status == napi_cancelled ? NativeError() : FindDetached(env, *w->baton);
     w->baton->pins.clear();  // the buffers and the graph wrap may go now
     w->ctx->EndRun(env);     // may complete a deferred dispose
-    if (status == napi_cancelled) {
+    if (!detached.code.empty()) {
+      settleWith = ToJsError(env, detached).Value();
+    } else if (status == napi_cancelled) {
       NativeError e;
       e.code = "QNN_ERROR";
       e.message = "the run was cancelled";

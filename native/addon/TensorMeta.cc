@@ -27,15 +27,26 @@ uint32_t DtypeBits(uint32_t dataType) {
 
 }  // namespace
 
-uint64_t TensorByteSize(uint32_t dataType, const std::vector<uint32_t>& dims) {
+ByteSize ComputeByteSize(uint32_t dataType, const std::vector<uint32_t>& dims) {
   uint32_t bits = DtypeBits(dataType);
-  if (bits == 0) return 0;
+  if (bits == 0) return {SizeStatus::kUnknownDtype, 0};
   uint64_t n = 1;
+  bool overflow = false;
   for (uint32_t d : dims) {
-    if (d != 0 && n > (UINT64_MAX / 64) / d) return 0;  // absurd: treat as unknown
-    n *= d;
+    if (d == 0) return {SizeStatus::kOk, 0};  // a 0 dim makes the product 0, whatever the others
+    if (n > UINT64_MAX / d) overflow = true;
+    else n *= d;
   }
-  return bits == 4 ? (n + 1) / 2 : n * (bits / 8);
+  if (overflow) return {SizeStatus::kOverflow, 0};
+  if (bits == 4) return {SizeStatus::kOk, n / 2 + (n & 1)};
+  uint64_t bytesPerElement = bits / 8;
+  if (n > UINT64_MAX / bytesPerElement) return {SizeStatus::kOverflow, 0};
+  return {SizeStatus::kOk, n * bytesPerElement};
+}
+
+uint64_t TensorByteSize(uint32_t dataType, const std::vector<uint32_t>& dims) {
+  ByteSize size = ComputeByteSize(dataType, dims);
+  return size.status == SizeStatus::kOk ? size.bytes : kUnsizedBytes;
 }
 
 }  // namespace qnn_node

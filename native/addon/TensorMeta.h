@@ -31,7 +31,7 @@ struct TensorMeta {
   uint32_t dataType = QNN_DATATYPE_UNDEFINED;
   std::vector<uint32_t> dims;
   QuantMeta quant;
-  uint64_t byteSize = 0;  // 0 when the dtype is unknown
+  uint64_t byteSize = 0;  // kUnsizedBytes when the dtype is unknown or the size overflows
 };
 
 struct GraphMeta {
@@ -39,7 +39,23 @@ struct GraphMeta {
   std::vector<TensorMeta> inputs, outputs;
 };
 
-// Bytes of one element array: dtype bits × elements (4-bit packed: rounded up), 0 if unknown.
+// Why a tensor has no byte size. Never a size of 0: a tensor with a 0 dim really is 0 bytes.
+enum class SizeStatus { kOk, kUnknownDtype, kOverflow };
+
+struct ByteSize {
+  SizeStatus status = SizeStatus::kOk;
+  uint64_t bytes = 0;  // valid when status == kOk
+};
+
+// Bytes of one element array: dtype bits × elements (4-bit packed: rounded up), computed in
+// 64 bits with every multiplication checked.
+ByteSize ComputeByteSize(uint32_t dataType, const std::vector<uint32_t>& dims);
+
+// No buffer has this many bytes, so a run can never match it: what TensorByteSize returns
+// for a tensor that cannot be sized (ComputeByteSize says why).
+constexpr uint64_t kUnsizedBytes = UINT64_MAX;
+
+// ComputeByteSize's bytes, or kUnsizedBytes.
 uint64_t TensorByteSize(uint32_t dataType, const std::vector<uint32_t>& dims);
 
 }  // namespace qnn_node

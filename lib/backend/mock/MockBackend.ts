@@ -97,6 +97,18 @@ function fillDefault(tensor: Tensor, rng: Prng): void {
   }
 }
 
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+
+/**
+ * A name-keyed map of tensors with a null prototype, so that names like "__proto__" or
+ * "constructor" are ordinary own entries. Copies the own enumerable entries of `from`.
+ */
+function tensorMap(from?: TensorMap): TensorMap {
+  const map = Object.create(null) as TensorMap;
+  if (from) for (const key of Object.keys(from)) map[key] = from[key];
+  return map;
+}
+
 function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
@@ -164,7 +176,7 @@ class MockGraph implements Graph {
 /** One graph execution: validation, output allocation, computing, copying back. */
 class MockCallState {
   /** The output tensors this call writes and returns: the caller's, or allocated here. */
-  #targets: TensorMap = {};
+  #targets: TensorMap = tensorMap();
 
   constructor(
     private readonly graph: MockGraph,
@@ -177,17 +189,19 @@ class MockCallState {
     const strict = this.backend.strictShapes;
     checkInputs(sig, inputs, strict);
     checkOutputBuffers(sig, this.options.outputs, strict);
-    const outputs: TensorMap = {};
+    const given = this.options.outputs;
+    const outputs = tensorMap();
     for (const spec of sig.outputs) {
-      outputs[spec.name] = this.options.outputs?.[spec.name] ?? Tensor.zeros(spec.dtype, spec.dims, spec.quant ? { quant: spec.quant } : {});
+      const caller = given !== undefined && hasOwn(given, spec.name) ? given[spec.name] : undefined;
+      outputs[spec.name] = caller ?? Tensor.zeros(spec.dtype, spec.dims, spec.quant ? { quant: spec.quant } : {});
     }
-    this.#targets = { ...outputs };
+    this.#targets = tensorMap(outputs);
     const index = this.backend.nextCallIndex(sig.name);
     const rng = new Prng(hashString(`${sig.name}#${index}`, this.backend.seed));
     const call: MockCall = { graph: sig, index, rng, signal: this.options.signal };
     const fn = this.backend.implementation(sig.name);
     // Inputs are handed over as a frozen shallow copy: the implementation cannot rebind the caller's map.
-    const inputView = Object.freeze({ ...inputs });
+    const inputView = Object.freeze(tensorMap(inputs));
     if (fn) return { outputs, returned: fn(inputView, outputs, call) };
     const replay = this.backend.replayer;
     if (replay?.has(sig.name)) return { outputs, returned: replay.take(sig.name, inputView) };
@@ -362,7 +376,8 @@ export class MockBackend implements Backend {
 
   /** @internal */
   latencyFor(graph: string): number {
-    return typeof this.latency === 'number' ? this.latency : (this.latency[graph] ?? 0);
+    if (typeof this.latency === 'number') return this.latency;
+    return hasOwn(this.latency, graph) ? this.latency[graph] : 0;
   }
 
   /** @internal */

@@ -104,11 +104,11 @@ export class RecordingReplayer {
     }
     this.next.set(graph, index + 1);
     for (const [name, rec] of Object.entries(call.inputs)) {
-      const actual = inputs[name];
+      const actual = Object.prototype.hasOwnProperty.call(inputs, name) ? inputs[name] : undefined;
       if (actual === undefined) continue; // the signature check reports missing inputs
       compareTensor(this.load(rec), actual, { graph, call: index, tensor: name, file: rec.file }, this.tolerance);
     }
-    const outputs: Record<string, Tensor> = {};
+    const outputs = Object.create(null) as Record<string, Tensor>; // a name may be '__proto__'
     for (const [name, rec] of Object.entries(call.outputs)) outputs[name] = this.load(rec);
     return outputs;
   }

@@ -2,7 +2,8 @@
 import { DisposedError, QnnNodeError, invalidArg } from '../../errors.js';
 import { DTYPES, dtypeFromQnnCode, type DType, type QuantParams } from '../../tensor/dtypes.js';
 import { Tensor } from '../../tensor/Tensor.js';
-import { checkInputs, checkOutputBuffers } from '../validate.js';
+import { checkInputs, checkOutputBuffers, unsizableSpec } from '../validate.js';
+import { checkedElementCount } from '../../tensor/shape.js';
 import type { NativeGraph, NativeGraphInfo, NativeQuant, NativeTensorInfo } from '../../native/AddonTypes.js';
 import type { Graph, RunOptions, TensorMap, TensorRole, TensorSpec } from '../types.js';
 import { fromNative } from './errors.js';
@@ -75,7 +76,9 @@ function planOf(specs: readonly TensorSpec[]): Plan {
     names: specs.map((s) => s.name),
     index: new Map(specs.map((s, i) => [s.name, i])),
     dtypes: specs.map((s) => s.dtype as DType),
-    sizes: specs.map((s) => s.dims.reduce((a, b) => a * b, 1)),
+    // NaN (equal to no tensor's size) when the dims overflow: those calls take the slow path,
+    // which throws SIZE_MISMATCH naming the tensor.
+    sizes: specs.map((s) => checkedElementCount(s.dims) ?? Number.NaN),
   };
 }
 
@@ -178,11 +181,13 @@ export class QnnGraph implements Graph {
     const plan = this.#out;
     const n = plan.names.length;
     const outs = new Array<ArrayBufferView>(n);
-    const result: TensorMap = {};
+    // Null prototype: an output named "__proto__" or "constructor" is an own entry like any other.
+    const result: TensorMap = Object.create(null) as TensorMap;
     for (let i = 0; i < n; i++) {
       let t = tensors?.[i];
       if (t === undefined) {
         const spec = this.outputs[i];
+        if (Number.isNaN(plan.sizes[i])) throw unsizableSpec(this.name, 'output', spec);
         t = Tensor.zeros(spec.dtype as DType, spec.dims, spec.quant ? { quant: spec.quant } : {});
       }
       result[plan.names[i]] = t;
@@ -191,6 +196,14 @@ export class QnnGraph implements Graph {
     return { ins, outs, result };
   }
 
+  /**
+   * Runs the graph on the native worker pool. The result maps output names to tensors (a
+   * null-prototype object). Buffer contract: the inputs' and outputs' ArrayBuffers belong
+   * to the run until the promise settles; do not transfer them (postMessage transfer lists,
+   * structuredClone with transfer, ArrayBuffer#transfer) before then. Doing so can crash the
+   * process; when the process survives, the run rejects with BUFFER_DETACHED instead of
+   * returning what it wrote into memory it no longer owns.
+   */
   run(inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
     let prepared: Prepared;
     try {

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "budget.h"
 #include "common.h"
 #include "kernels.h"
 #include "model.h"
@@ -657,6 +658,15 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
     if (Qnn_ErrorHandle_t e = check(reinterpret_cast<const uint8_t*>(inputs), i, true, &ct)) return e;
   for (uint32_t i = 0; i < numOutputs; ++i)
     if (Qnn_ErrorHandle_t e = check(reinterpret_cast<const uint8_t*>(outputs), i, false, &ct)) return e;
+
+  // A binary may declare far more than it could ever be worth computing: refuse before
+  // allocating anything (budget.h).
+  {
+    bool memory = false;
+    std::string over = checkBudget(gr, graphCost(m, gr), graphBudget(m, gr), &memory);
+    if (!over.empty())
+      return fail(log, memory ? Qnn_ErrorHandle_t(QNN_GRAPH_ERROR_MEM_ALLOC) : Qnn_ErrorHandle_t(QNN_COMMON_ERROR_RESOURCE_UNAVAILABLE), "graphExecute: " + over);
+  }
 
   // Outputs and intermediates are computed into scratch memory (the client's output
   // buffers may alias its inputs), then copied out.

@@ -70,7 +70,8 @@ float toFloat(double v) {
 double readRaw(uint32_t t, const uint8_t* p, uint64_t i) {
   switch (t) {
     case 0x0008: case 0x0308: { int8_t v; std::memcpy(&v, p + i, 1); return v; }
-    case 0x0108: case 0x0408: case 0x0508: return p[i];
+    case 0x0108: case 0x0408: return p[i];
+    case 0x0508: return p[i] != 0 ? 1 : 0;  // QnnTypes.h: 0 = false, any non-zero value = true
     case 0x0016: case 0x0316: { int16_t v; std::memcpy(&v, p + 2 * i, 2); return v; }
     case 0x0116: case 0x0416: { uint16_t v; std::memcpy(&v, p + 2 * i, 2); return v; }
     case 0x0216: { uint16_t v; std::memcpy(&v, p + 2 * i, 2); return halfToFloat(v); }
@@ -164,7 +165,7 @@ void writeValue(const TensorInfo& t, uint8_t* p, uint64_t i, double v) {
   intRangeOf(dt, &lo, &hi);
   double q;
   if (dt == 0x0508) {
-    q = (v != 0 && !std::isnan(v)) ? 1 : 0;
+    q = v != 0 ? 1 : 0;  // NaN is true (C's and NumPy's bool(), and qnn-node's Tensor#to)
   } else if (dtypeIsQuantized(dt)) {
     Scale s = quantAt(t, i);
     q = std::isnan(v) ? -double(s.offset) : std::nearbyint(v / s.scale) - s.offset;
@@ -214,6 +215,14 @@ uint64_t prod(const std::vector<uint32_t>& d, size_t from, size_t to) {
   uint64_t n = 1;
   for (size_t i = from; i < to && i < d.size(); ++i) n *= d[i];
   return n;
+}
+
+// The stored integer of an index element, printed exactly (a uint64 index may not fit int64
+// or a double, so it is never converted through either).
+std::string storedIndex(uint32_t t, const uint8_t* p, uint64_t i) {
+  if (t == 0x0064) { int64_t v; std::memcpy(&v, p + 8 * i, 8); return std::to_string(v); }
+  if (t == 0x0164) { uint64_t v; std::memcpy(&v, p + 8 * i, 8); return std::to_string(v); }
+  return std::to_string(int64_t(readRaw(t, p, i)));  // at most 32 bits: exact in a double
 }
 
 float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
@@ -319,7 +328,7 @@ bool runNode(const Model& m, const Node& n, const std::vector<uint8_t*>& bufs, s
         double v = readRaw(ti.dataType, ip, j);
         if (v < 0) v += double(axisLen);
         if (!(v >= 0 && v < double(axisLen))) {
-          *error = "Gather '" + n.name + "': index " + std::to_string(int64_t(readRaw(ti.dataType, ip, j))) + " (element " +
+          *error = "Gather '" + n.name + "': index " + storedIndex(ti.dataType, ip, j) + " (element " +
                    std::to_string(j) + " of '" + ti.name + "') out of range [0, " + std::to_string(axisLen) + ")";
           return false;
         }
