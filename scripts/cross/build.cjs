@@ -160,7 +160,7 @@ function importLibrary(t, dir) {
 
 async function buildReference(t, work, dest) {
   const flags = [...commonFlags(t), `-I${native}`, `-I${refSrc}`];
-  const core = await compile(t, ['common.cc', 'model.cc', 'kernels.cc'].map((f) => path.join(refSrc, f)), path.join(work, 'ref'), flags);
+  const core = await compile(t, ['common.cc', 'model.cc', 'kernels.cc', 'budget.cc'].map((f) => path.join(refSrc, f)), path.join(work, 'ref'), flags);
   const outputs = [];
   for (const [base, src] of [['QnnReference', 'backend.cc'], ['QnnReferenceSystem', 'system.cc']]) {
     const [obj] = await compile(t, [path.join(refSrc, src)], path.join(work, 'ref'), flags);
