@@ -45,12 +45,11 @@ std::string BufferName(const char* side, uint32_t i, const TensorMeta& m) {
   return std::string(side) + "[" + std::to_string(i) + "] (\"" + m.name + "\")";
 }
 
-NativeError DetachedError(const std::string& name, const std::string& graph, bool duringRun) {
+NativeError DetachedError(const std::string& name, const std::string& graph) {
   NativeError e;
   e.code = "BUFFER_DETACHED";
-  e.message = "The ArrayBuffer of " + name + " of graph \"" + graph + "\" " +
-              (duringRun ? "was detached (transferred) while the run was in flight: its data is lost. "
-                         : "is detached (transferred). ") +
+  e.message = "The ArrayBuffer of " + name + " of graph \"" + graph +
+              "\" was detached (transferred) while the run was in flight: its data is lost. "
               "Do not transfer a run's input or output buffers until run() settles";
   e.details.emplace_back("graph", graph);
   e.details.emplace_back("buffer", name);
@@ -75,11 +74,11 @@ NativeError DetachedError(const std::string& name, const std::string& graph, boo
     e.details.emplace_back("tensor", m.name);
     throw ToJsError(env, e);
   }
-  if (!data && size == 0 && IsDetached(env, v)) throw ToJsError(env, DetachedError(name, graph, false));
   NativeError e;
   e.code = "SIZE_MISMATCH";
   e.message = "Expected " + std::to_string(m.byteSize) + " bytes for " + name + " of graph \"" + graph +
-              "\" but received " + std::to_string(size) + (data || size ? "" : " (detached or empty buffer)");
+              "\" but received " + std::to_string(size) +
+              (data || size ? "" : IsDetached(env, v) ? " (a detached ArrayBuffer)" : " (an empty buffer)");
   e.details.emplace_back("tensor", m.name);
   e.details.emplace_back("expectedBytes", std::to_string(m.byteSize));
   e.details.emplace_back("actualBytes", std::to_string(size));
@@ -175,7 +174,7 @@ NativeError FindDetached(Napi::Env env, const RunBaton& baton) {
     bool input = k < meta.inputs.size();
     uint32_t i = static_cast<uint32_t>(input ? k : k - meta.inputs.size());
     const TensorMeta& m = input ? meta.inputs[i] : meta.outputs[i];
-    return DetachedError(BufferName(input ? "inputs" : "outputs", i, m), meta.name, true);
+    return DetachedError(BufferName(input ? "inputs" : "outputs", i, m), meta.name);
   }
   return NativeError();
 }
