@@ -194,7 +194,7 @@ export function parseReferenceBinary(bytes: Uint8Array, fileSize: number = bytes
       const firstParam = u32(no + N.firstParam);
       const numParams = u32(no + N.numParams);
       if (firstParam + numParams > params.count) throw invalid('node params out of range');
-      const ps: Record<string, number | boolean | readonly number[]> = {};
+      const ps = Object.create(null) as Record<string, number | boolean | readonly number[]>; // names come from the file
       for (let p = 0; p < numParams; p++) {
         const po = params.off + (firstParam + p) * PARAM_RECORD_SIZE;
         const kind = u32(po + P.kind);
