@@ -113,7 +113,17 @@ export function failedLibraries(error: unknown, sel: LibrarySelection, platform:
   const failure = { code: String(e?.code ?? 'LIBRARY_LOAD_FAILED'), message: String(e?.message ?? error) };
   if (e?.code !== 'LIBRARY_LOAD_FAILED' && typeof details.path === 'string') {
     const reference = given === 'reference';
-    return [{ role, requested, path: details.path, source: sourceOf(given, details.path, reference, role === 'backend' ? 'QnnHtp' : 'QnnSystem'), error: failure, reported: reportedFacts(details) }];
+    const reported = reportedFacts(details);
+    return [
+      {
+        role,
+        requested,
+        path: details.path,
+        source: sourceOf(given, details.path, reference, role === 'backend' ? 'QnnHtp' : 'QnnSystem'),
+        error: failure,
+        ...(Object.keys(reported).length > 0 ? { reported } : {}),
+      },
+    ];
   }
   const attempts: Tried[] = Array.isArray(details.tried) ? (details.tried as Tried[]) : [];
   const tried = attempts.map((t) => (typeof t === 'string' ? t : `${t.path} [${t.origin}]: ${t.reason}`));

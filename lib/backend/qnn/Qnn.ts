@@ -13,7 +13,7 @@ import { loadAddon, referenceBackendPaths } from '../../native/binding.js';
 import type { NativeAddon, NativeLogLevel, NativePlatformInfo, NativeRuntime, NativeRuntimeInfo } from '../../native/AddonTypes.js';
 import { registerBackend } from '../registry.js';
 import type { Backend } from '../types.js';
-import { checkDeadline, withDeadline, type DeadlineOptions } from './deadline.js';
+import { checkDeadline, DEVICE_HANG_HINT, withDeadline, type DeadlineOptions } from './deadline.js';
 import { withCallerStack } from './errors.js';
 import { existing, libraryCandidates, libraryLoadError, type Attempt, type Candidate } from './libraries.js';
 import { QnnContext, type QnnLoadContextOptions } from './QnnContext.js';
@@ -182,11 +182,13 @@ export class Qnn implements Backend {
     // Set when the deadline gives up: stop trying candidates, drop the one loading.
     let abandoned = false;
     let loadingRuntime: NativeRuntime | undefined;
+    let loadingPath: string | undefined;
     const work = (async (): Promise<Qnn> => {
       for (const candidate of existing(backends, attempts)) {
         if (abandoned) break;
         const runtime = new addon.Runtime();
         loadingRuntime = runtime;
+        loadingPath = candidate.path;
         try {
           const info = await withCallerStack(
             () => runtime.load({
@@ -224,6 +226,9 @@ export class Qnn implements Backend {
         loadingRuntime?.dispose();
       },
       onLate: (qnn) => void qnn.dispose(),
+      // The library that was loading when the limit passed.
+      details: () => (loadingPath ? { library: 'backend', path: loadingPath } : {}),
+      hint: DEVICE_HANG_HINT,
     });
   }
 

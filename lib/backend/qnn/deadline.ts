@@ -8,6 +8,7 @@
  * CLI exits explicitly when such a call is still out (`abandonedNativeCalls()`).
  */
 import { QnnNodeError, invalidArg } from '../../errors.js';
+import { loadAddon } from '../../native/binding.js';
 
 export interface DeadlineOptions {
   /** Rejects with ABORTED when this signal aborts (also when it already has). */
@@ -23,6 +24,16 @@ export function abandonedNativeCalls(): number {
   return abandoned;
 }
 
+/**
+ * Ends the process with `code` even while an abandoned native call still runs: exit() would
+ * wait for it (libuv joins its worker threads at exit), so this skips exit-time work.
+ * Flush what must be written first.
+ */
+export function exitDespiteAbandonedCalls(code: number): never {
+  if (abandoned === 0) process.exit(code);
+  return loadAddon().Runtime.exitProcess(code);
+}
+
 /** Validates `signal` / `timeoutMs` of an options object (names as in `options.<key>`). */
 export function checkDeadline(o: Record<string, unknown>, prefix = 'options'): void {
   const t = o.timeoutMs;
@@ -33,8 +44,10 @@ export function checkDeadline(o: Record<string, unknown>, prefix = 'options'): v
   if (s !== undefined && !(s instanceof AbortSignal)) throw invalidArg('an AbortSignal', `${prefix}.signal`, s);
 }
 
-const HANG_HINT =
-  'The backend call is still running in a worker thread and cannot be interrupted; what it creates is freed when it returns. ' +
+const HANG_HINT = 'The backend call is still running in a worker thread and cannot be interrupted; what it creates is freed when it returns.';
+
+/** Qnn.load's extra hint: the call that hangs in practice. */
+export const DEVICE_HANG_HINT =
   'A backend whose deviceCreate hangs (libQnnHtpQemu, an HTP without a reachable DSP) loads with device: false (--no-device).';
 
 /**
@@ -46,9 +59,10 @@ export function withDeadline<T>(
   work: Promise<T>,
   options: DeadlineOptions,
   what: string,
-  hooks: { onAbandon?: () => void; onLate?: (value: T) => void } = {},
+  hooks: { onAbandon?: () => void; onLate?: (value: T) => void; details?: () => Record<string, unknown>; hint?: string } = {},
 ): Promise<T> {
   const { signal, timeoutMs } = options;
+  const hint = hooks.hint ? `${HANG_HINT} ${hooks.hint}` : HANG_HINT;
   if (!signal && timeoutMs === undefined) return work;
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -76,17 +90,17 @@ export function withDeadline<T>(
     };
     const onAbort = (): void =>
       giveUp(
-        new QnnNodeError('ABORTED', `${what} was aborted. ${HANG_HINT}`, {
+        new QnnNodeError('ABORTED', `${what} was aborted. ${hint}`, {
           cause: signal?.reason,
-          details: { operation: what },
+          details: { operation: what, ...hooks.details?.() },
         }),
       );
     if (timeoutMs !== undefined) {
       timer = setTimeout(
         () =>
           giveUp(
-            new QnnNodeError('TIMEOUT', `${what} did not finish within ${timeoutMs} ms. ${HANG_HINT}`, {
-              details: { operation: what, timeoutMs },
+            new QnnNodeError('TIMEOUT', `${what} did not finish within ${timeoutMs} ms. ${hint}`, {
+              details: { operation: what, timeoutMs, ...hooks.details?.() },
             }),
           ),
         timeoutMs,
