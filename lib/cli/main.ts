@@ -11,6 +11,7 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { abandonedNativeCalls, exitDespiteAbandonedCalls } from '../backend/qnn/deadline.js';
+import { endAbandonedChildren } from './abandoned-children.js';
 import { createContext } from './context.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { processIO, type CliIO } from './io.js';
@@ -121,6 +122,7 @@ function isEntryPoint(): boolean {
 
 /** Exits with `code` once stdout and stderr have written what they hold. */
 function exitWhenFlushed(code: number): void {
+  endAbandonedChildren();
   const pending = [process.stdout, process.stderr].filter((s) => s.writableNeedDrain);
   if (pending.length === 0) exitDespiteAbandonedCalls(code);
   let left = pending.length;
