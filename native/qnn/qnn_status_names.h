@@ -237,6 +237,7 @@ QNN_NODE_STATUS_INLINE const QnnNode_StatusRange_t* qnn_node_status_ranges(uint3
     {12000u, 12999u, "profile"},
     {13000u, 13999u, "performance infrastructure"},
     {14000u, 14999u, "device"},
+    {15000u, 15999u, "global config"},
     {30000u, 30999u, "system context"},
     {30000u, 49999u, "system"},
     {60000u, 60999u, "interface"},

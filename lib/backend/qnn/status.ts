@@ -25,6 +25,7 @@ const RANGES: readonly QnnStatusRange[] = [
   { min: 12000, max: 12999, component: 'profile' },
   { min: 13000, max: 13999, component: 'performance infrastructure' },
   { min: 14000, max: 14999, component: 'device' },
+  { min: 15000, max: 15999, component: 'global config' },
   { min: 30000, max: 30999, component: 'system context' },
   { min: 30000, max: 49999, component: 'system' },
   { min: 60000, max: 60999, component: 'interface' },
