@@ -19,6 +19,7 @@
         "native/addon/ContextState.cc",
         "native/addon/Errors.cc",
         "native/addon/Loader.cc",
+        "native/addon/LoadDiagnostics.cc",
         "native/addon/LogBridge.cc",
         "native/addon/Mapping.cc",
         "native/addon/RuntimeState.cc",

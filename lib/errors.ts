@@ -44,6 +44,7 @@ export type ErrorCode =
   | 'UNKNOWN_HOST_OP'
   | 'RECORDING_MISMATCH'
   | 'ABORTED'
+  | 'TIMEOUT'
   // CLI
   | 'CLI_USAGE';
 

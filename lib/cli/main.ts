@@ -10,6 +10,8 @@ import fs from 'node:fs';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { abandonedNativeCalls, exitDespiteAbandonedCalls } from '../backend/qnn/deadline.js';
+import { endAbandonedChildren } from './abandoned-children.js';
 import { createContext } from './context.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { processIO, type CliIO } from './io.js';
@@ -118,10 +120,22 @@ function isEntryPoint(): boolean {
   }
 }
 
+/** Exits with `code` once stdout and stderr have written what they hold. */
+function exitWhenFlushed(code: number): void {
+  endAbandonedChildren();
+  const pending = [process.stdout, process.stderr].filter((s) => s.writableNeedDrain);
+  if (pending.length === 0) exitDespiteAbandonedCalls(code);
+  let left = pending.length;
+  for (const s of pending) s.once('drain', () => --left === 0 && exitDespiteAbandonedCalls(code));
+}
+
 if (isEntryPoint()) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
+      // A timed-out / aborted backend call keeps its worker thread (and the event loop)
+      // until it returns, which may be never: leave once the output is flushed.
+      if (abandonedNativeCalls() > 0) exitWhenFlushed(code);
     },
     (error: unknown) => {
       process.stderr.write(`qnn-node: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -1,25 +1,30 @@
 /** Option declarations and parsers shared by several commands. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { defaultLibraryName } from '../backend/qnn/libraries.js';
 import type { LibrarySelection } from './runtime.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'verbose', 'debug'] as const;
 
-/** Adds --backend, --system and --log-level. */
-export function addLibraryOptions(cmd: Command): Command {
+/** Adds --backend, --system, --log-level, --no-device and --timeout. */
+export function addLibraryOptions(cmd: Command, platform: string = process.platform): Command {
   return cmd
     .option(
       '--backend <lib>',
-      "QNN backend library: a path, a name looked up in $QNN_SDK_ROOT/lib/<platform> and the library search path, or 'reference' (default: the bundled reference backend for reference binaries such as the bundled example, else libQnnHtp)",
+      `QNN backend library: a path, a name looked up in $QNN_SDK_ROOT/lib/<platform> and the library search path, or 'reference' (default: the bundled reference backend for reference binaries such as the bundled example, else ${defaultLibraryName('backend', platform)})`,
     )
-    .option('--system <lib>', 'QnnSystem library: a path or a name (default: libQnnSystem found like the backend; libQnnReferenceSystem with the reference backend)')
-    .addOption(new Option('--log-level <level>', 'QNN log level').choices([...LOG_LEVELS]));
+    .option('--system <lib>', `QnnSystem library: a path or a name (default: ${defaultLibraryName('system', platform)} found like the backend; the reference system library with the reference backend)`)
+    .addOption(new Option('--log-level <level>', 'QNN log level').choices([...LOG_LEVELS]))
+    .option('--no-device', 'load the backend without creating a QNN device (a backend whose deviceCreate hangs or fails, e.g. libQnnHtpQemu)')
+    .option('--timeout <duration>', 'give up on loading the libraries, and on each context, after this long (e.g. 30s); the process then exits', durationMs);
 }
 
-export function librarySelection(opts: { backend?: string; system?: string; logLevel?: string }): LibrarySelection {
+export function librarySelection(opts: { backend?: string; system?: string; logLevel?: string; device?: boolean; timeout?: number }): LibrarySelection {
   return {
     ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
     ...(opts.system !== undefined ? { system: opts.system } : {}),
     ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
+    ...(opts.device === false ? { device: false as const } : {}),
+    ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
   };
 }
 

@@ -15,6 +15,16 @@ export interface LibrarySelection {
   readonly system?: string;
   /** `--log-level`: the QNN log level handed to the backend. */
   readonly logLevel?: string;
+  /** `--no-device`: load without creating a QNN device (Qnn.load's device: false). */
+  readonly device?: false;
+  /** `--timeout`: give up on loading the libraries and each context after this many ms. */
+  readonly timeoutMs?: number;
+}
+
+/** `qnn-node info` options beyond the library selection. */
+export interface ReportOptions {
+  /** `--allow-reference`: a default library that was found but not used is not an error. */
+  readonly allowReference?: boolean;
 }
 
 /** What the user selected: the native runtime with libraries, or the mock backend with a signature. */
@@ -39,6 +49,10 @@ export interface LibraryReport {
   readonly source: LibrarySource;
   /** Candidates tried, in order, when resolution had to search. */
   readonly tried?: readonly string[];
+  /** Found but not used: why (the load error). */
+  readonly error?: { readonly code: string; readonly message: string };
+  /** What the library reported before it was refused (provider, API versions, build id…). */
+  readonly reported?: Readonly<Record<string, string>>;
 }
 
 /** `backend.platform` in the report: the hardware devices deviceGetPlatformInfo reports. */
@@ -90,7 +104,7 @@ export interface CliRuntime {
    */
   inspect(path: string, libraries: LibrarySelection, options?: { readonly systemOnly?: boolean }): Promise<ContextSignature>;
   /** Which libraries are found and what they report (`qnn-node info`). */
-  report(libraries: LibrarySelection): Promise<RuntimeReport>;
+  report(libraries: LibrarySelection, options?: ReportOptions): Promise<RuntimeReport>;
   /** The bundled reference example binary (default of inspect / run / bench). */
   exampleBinary(): Promise<string>;
   /** Runs a pipeline manifest (`qnn-node run manifest.json`). */

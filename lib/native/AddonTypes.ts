@@ -198,7 +198,13 @@ export interface NativeMappedFile {
 }
 
 export interface NativeAddon {
-  Runtime: new () => NativeRuntime;
+  Runtime: (new () => NativeRuntime) & {
+    /**
+     * Ends the process now with `code`, skipping exit-time destructors: libuv joins its
+     * worker threads at exit, so a backend call that never returns would hold exit forever.
+     */
+    exitProcess(code: number): never;
+  };
   Context: new (runtime: NativeRuntime) => NativeContext;
   Graph: (new (context: NativeContext, index: number) => NativeGraph) & {
     /** A promise settled by a no-op napi_async_work: the pool round trip of `run` without QNN (benchmarks only). */

@@ -17,6 +17,12 @@ export const packageRoot: string = path.resolve(path.dirname(fileURLToPath(impor
 
 const ADDON_NAME = 'qnn_node.node';
 let cached: NativeAddon | undefined;
+let cachedPath: string | undefined;
+
+/** The file the addon was loaded from (after loadAddon() succeeded), else undefined. */
+export function loadedAddonPath(): string | undefined {
+  return cachedPath;
+}
 
 function prebuildDir(root: string): string {
   return path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
@@ -49,6 +55,7 @@ export function loadAddon(): NativeAddon {
   if (override) {
     try {
       cached = require(path.resolve(override)) as NativeAddon;
+      cachedPath = path.resolve(override);
       return cached;
     } catch (e) {
       tried.push(`${override} (QNN_NODE_ADDON): ${(e as Error).message.split('\n')[0]}`);
@@ -56,8 +63,10 @@ export function loadAddon(): NativeAddon {
     }
   } else {
     try {
-      const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-      cached = nodeGypBuild(packageRoot) as NativeAddon;
+      const nodeGypBuild = require('node-gyp-build') as ((dir: string) => unknown) & { resolve(dir: string): string };
+      const file = nodeGypBuild.resolve(packageRoot);
+      cached = require(file) as NativeAddon;
+      cachedPath = file;
       return cached;
     } catch (e) {
       cause = e;

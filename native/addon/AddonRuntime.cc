@@ -1,5 +1,8 @@
 #include "AddonRuntime.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "Worker.h"
 
 namespace qnn_node {
@@ -48,7 +51,9 @@ std::string OptionalString(Napi::Env env, Napi::Object opts, const char* key, bo
 
 Napi::Function AddonRuntime::Init(Napi::Env env) {
   Napi::Function ctor = DefineClass(
-      env, "Runtime", {InstanceMethod<&AddonRuntime::Load>("load"), InstanceMethod<&AddonRuntime::Dispose>("dispose")});
+      env, "Runtime",
+      {InstanceMethod<&AddonRuntime::Load>("load"), InstanceMethod<&AddonRuntime::Dispose>("dispose"),
+       StaticMethod<&AddonRuntime::ExitProcess>("exitProcess")});
   // A plain accessor that checks its receiver (see AddonContext::Init).
   ctor.Get("prototype").As<Napi::Object>().DefineProperty(
       Napi::PropertyDescriptor::Accessor<&AddonRuntime::GetDisposed>("disposed"));
@@ -141,6 +146,17 @@ Napi::Value AddonRuntime::Load(const Napi::CallbackInfo& info) {
 Napi::Value AddonRuntime::Dispose(const Napi::CallbackInfo& info) {
   Release();
   return info.Env().Undefined();
+}
+
+// A backend call that never returns (deviceCreate of an HTP that cannot reach its DSP)
+// blocks its libuv worker thread, and exit() would wait for it: libuv joins its threads in
+// an exit-time destructor. The CLI leaves through here once such a call was given up on.
+Napi::Value AddonRuntime::ExitProcess(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) ThrowInvalidArg(env, "an integer exit code", "code", info.Length() ? info[0] : env.Undefined());
+  int code = info[0].As<Napi::Number>().Int32Value();
+  std::fflush(nullptr);
+  std::_Exit(code);
 }
 
 Napi::Value AddonRuntime::GetDisposed(const Napi::CallbackInfo& info) {

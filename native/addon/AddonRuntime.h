@@ -31,6 +31,7 @@ class AddonRuntime : public Napi::ObjectWrap<AddonRuntime> {
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   static Napi::Value GetDisposed(const Napi::CallbackInfo& info);
+  static Napi::Value ExitProcess(const Napi::CallbackInfo& info);
 
   std::shared_ptr<RuntimeState> state_;
   std::shared_ptr<WrapRegistry> registry_;

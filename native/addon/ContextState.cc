@@ -156,7 +156,7 @@ void ContextState::Load() {
   }
   if (st != QNN_SUCCESS) {
     context_ = nullptr;
-    throw CoreError(rt.StatusError("contextCreateFromBinary", st));
+    throw CoreError(rt.WithDeviceContext(rt.StatusError("contextCreateFromBinary", st)));
   }
   timings_.createMs = MsSince(t2);
   if (!persistent_) {

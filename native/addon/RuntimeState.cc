@@ -66,6 +66,17 @@ NativeError RuntimeState::StatusError(const char* fn, Qnn_ErrorHandle_t status, 
   else if (f.rfind("system", 0) == 0) prefix = "QNN_SYSTEM_";
   const char* name = qnn_node_status_name_for(static_cast<uint64_t>(status), prefix);
   e.statusName = name ? name : "QNN_UNKNOWN_ERROR";
+  const bool unknown = e.statusName == "QNN_UNKNOWN_ERROR";
+  std::string rangeText;
+  if (unknown) {
+    const QnnNode_StatusRange_t* range = qnn_node_status_range(static_cast<uint64_t>(status));
+    rangeText = range ? std::string("the QNN ") + range->component + " range " + std::to_string(range->min) + "-" +
+                            std::to_string(range->max)
+                      : std::string("no range the QNN headers reserve");
+    e.details.emplace_back("statusRange", range ? std::string(range->component) + " " + std::to_string(range->min) +
+                                                      "-" + std::to_string(range->max)
+                                                : std::string("none"));
+  }
   if (fns.errorGetMessage) {
     const char* msg = nullptr;
     if (fns.errorGetMessage(status, &msg) == QNN_SUCCESS && msg && msg[0]) {
@@ -74,7 +85,11 @@ NativeError RuntimeState::StatusError(const char* fn, Qnn_ErrorHandle_t status, 
     }
   }
   std::ostringstream m;
-  m << fn << " failed with " << e.statusName << " (" << (status & 0xFFFF) << ")";
+  if (unknown) {
+    m << fn << " failed with unknown status " << (status & 0xFFFF) << " (in " << rangeText << ")";
+  } else {
+    m << fn << " failed with " << e.statusName << " (" << (status & 0xFFFF) << ")";
+  }
   if (!what.empty()) m << " " << what;
   if (e.hasBackendMessage) m << ": " << e.backendMessage;
   e.message = m.str();
@@ -107,6 +122,7 @@ std::shared_ptr<RuntimeState> RuntimeState::CreateSystemOnly(const RuntimeOption
 }
 
 void RuntimeState::LoadBackend(const RuntimeOptions& options) {
+  requestedBackendPath_ = options.backendPath;
   std::string err;
   if (!backendLib_.Open(options.backendPath, &err)) {
     throw CoreError("LIBRARY_LOAD_FAILED", "Could not load the QNN backend library " + options.backendPath + ": " + err)
@@ -118,20 +134,23 @@ void RuntimeState::LoadBackend(const RuntimeOptions& options) {
   using GetProvidersFn = Qnn_ErrorHandle_t (*)(const QnnInterface_t***, uint32_t*);
   auto getProviders = reinterpret_cast<GetProvidersFn>(backendLib_.Symbol("QnnInterface_getProviders", &err));
   if (!getProviders) {
-    throw CoreError("SYMBOL_NOT_FOUND", backendPath + " does not export QnnInterface_getProviders (" + err +
-                                            "); is it a QNN backend library?")
-        .Detail("path", backendPath)
-        .Detail("symbol", "QnnInterface_getProviders");
+    throw LoadError(CoreError("SYMBOL_NOT_FOUND", backendPath + " does not export QnnInterface_getProviders (" + err +
+                                                      "); is it a QNN backend library?")
+                        .Detail("path", backendPath)
+                        .Detail("symbol", "QnnInterface_getProviders"),
+                    "getProviders");
   }
   const QnnInterface_t** list = nullptr;
   uint32_t count = 0;
   Qnn_ErrorHandle_t st = getProviders(&list, &count);
-  if (st != QNN_SUCCESS) ThrowStatus("QnnInterface_getProviders", st);
+  if (st != QNN_SUCCESS) throw LoadError(StatusError("QnnInterface_getProviders", st), "getProviders");
   if (!list || count == 0) {
-    throw CoreError("NO_PROVIDER", backendPath + " reports no QNN interface providers").Detail("path", backendPath);
+    throw LoadError(CoreError("NO_PROVIDER", backendPath + " reports no QNN interface providers").Detail("path", backendPath),
+                    "getProviders");
   }
   // Only the fixed head of QnnInterface_t (id, name, versions) is read before gating.
   const QnnInterface_t* chosen = nullptr;
+  const QnnInterface_t* refused = nullptr;  // the newest refused provider with a 2.9+ table
   for (uint32_t i = 0; i < count && i < 64; ++i) {
     const QnnInterface_t* p = list[i];
     if (!p) continue;
@@ -143,11 +162,24 @@ void RuntimeState::LoadBackend(const RuntimeOptions& options) {
     info.backend = {p->apiVersion.backendApiVersion.major, p->apiVersion.backendApiVersion.minor,
                     p->apiVersion.backendApiVersion.patch};
     providers.push_back(info);
-    if (info.core.major != 2 || info.core.minor < kMinCoreMinor) continue;
+    if (info.core.major != 2 || info.core.minor < kMinCoreMinor) {
+      if (info.core.major == 2 && info.core.minor >= abi::kAppendOnlySinceMinor &&
+          (!refused || info.core.minor > refused->apiVersion.coreApiVersion.minor)) {
+        refused = p;
+      }
+      continue;
+    }
     if (!chosen || info.core.minor > provider.core.minor) {
       chosen = p;
       provider = info;
     }
+  }
+  if (!chosen && refused) {
+    // Only to report it: the build id slot sits at the same place in every 2.9+ table.
+    auto getBuildId = QNN_NODE_CORE_SLOT(refused, backendGetBuildId,
+                                         abi::coreSlotCount(refused->apiVersion.coreApiVersion.minor));
+    const char* id = nullptr;
+    if (getBuildId && getBuildId(&id) == QNN_SUCCESS && id) refusedBuildId_ = id;
   }
   if (!chosen) {
     std::ostringstream m;
@@ -162,11 +194,13 @@ void RuntimeState::LoadBackend(const RuntimeOptions& options) {
     m << "; qnn-node needs core API 2.x with x >= " << kMinCoreMinor
       << " (QNN SDK 2.20 or newer): older backends use a different function table and tensor layout. "
          "Use libraries from a newer QNN / QAIRT SDK.";
-    throw CoreError("UNSUPPORTED_VERSION", m.str())
-        .Detail("path", backendPath)
-        .Detail("reportedCoreApi", reported)
-        .Detail("minimumCoreApi", "2." + std::to_string(kMinCoreMinor) + ".0");
+    throw LoadError(CoreError("UNSUPPORTED_VERSION", m.str())
+                        .Detail("path", backendPath)
+                        .Detail("reportedCoreApi", reported)
+                        .Detail("minimumCoreApi", "2." + std::to_string(kMinCoreMinor) + ".0"),
+                    "version");
   }
+  hasProvider_ = true;
   // Slots present in the reported core minor (append-only from 2.9), capped by what the
   // declarations here know.
   uint32_t slots = abi::coreSlotCount(provider.core.minor);
@@ -193,11 +227,12 @@ void RuntimeState::LoadBackend(const RuntimeOptions& options) {
                         reinterpret_cast<const void*>(fns.graphExecute)};
   for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); ++i) {
     if (!ptrs[i]) {
-      throw CoreError("SYMBOL_NOT_FOUND", std::string("The QNN backend ") + FileName(backendPath) + " (core API " +
-                                              provider.core.str() + ") has no " + required[i] +
-                                              " in its function table")
-          .Detail("path", backendPath)
-          .Detail("symbol", required[i]);
+      throw LoadError(CoreError("SYMBOL_NOT_FOUND", std::string("The QNN backend ") + FileName(backendPath) +
+                                                        " (core API " + provider.core.str() + ") has no " + required[i] +
+                                                        " in its function table")
+                          .Detail("path", backendPath)
+                          .Detail("symbol", required[i]),
+                      "functionTable");
     }
   }
   if (fns.backendGetBuildId) {
@@ -212,7 +247,16 @@ void RuntimeState::LoadSystem(const RuntimeOptions& options) {
     return;
   }
   auto fail = [&](const CoreError& e) {
-    if (options.systemRequired) throw e;
+    if (options.systemRequired) {
+      if (!hasProvider_) throw e;  // system-only: there is no backend to describe
+      NativeError withBackend = e.error();
+      withBackend.details.emplace_back("backendPath", backendPath);
+      withBackend.details.emplace_back("providerName", provider.name);
+      withBackend.details.emplace_back("coreApiVersion", provider.core.str());
+      withBackend.details.emplace_back("backendApiVersion", provider.backend.str());
+      if (!buildId.empty()) withBackend.details.emplace_back("buildId", buildId);
+      throw CoreError(std::move(withBackend));
+    }
     systemError = e.error().message;
     systemLib_.Close();
     sys = SystemFns();
@@ -294,10 +338,10 @@ void RuntimeState::CreateHandles(const RuntimeOptions& options) {
   }
   Qnn_ErrorHandle_t st = fns.backendCreate(logHandle, nullptr, &backendHandle);
   if (st != QNN_SUCCESS) {
-    NativeError e = StatusError("backendCreate", st);
+    CoreError e = LoadError(StatusError("backendCreate", st), "backendCreate");
     backendHandle = nullptr;
     Teardown();
-    throw CoreError(e);
+    throw e;
   }
   ReadPlatformInfo();
   if (options.device != 0 && fns.deviceCreate && fns.deviceFree) {
@@ -308,14 +352,21 @@ void RuntimeState::CreateHandles(const RuntimeOptions& options) {
       deviceHandle = nullptr;
       NativeError e = StatusError("deviceCreate", st);
       if (options.device == 1) {
+        CoreError full = LoadError(e, "deviceCreate");
         Teardown();
-        throw CoreError(e);
+        throw full;
       }
       deviceError = e.message;
+      deviceFailure = e;
+      hasDeviceFailure = true;
     }
   } else if (options.device == 1) {
+    CoreError full = LoadError(CoreError("QNN_ERROR", "The QNN backend " + FileName(backendPath) + " has no deviceCreate"),
+                               "deviceCreate");
     Teardown();
-    throw CoreError("QNN_ERROR", "The QNN backend " + FileName(backendPath) + " has no deviceCreate");
+    throw full;
+  } else if (options.device == 0) {
+    deviceSkipped = true;
   }
 }
 

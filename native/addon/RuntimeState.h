@@ -92,6 +92,13 @@ class RuntimeState {
   // Throws a QNN_ERROR CoreError for `status` returned by `fn`.
   [[noreturn]] void ThrowStatus(const char* fn, Qnn_ErrorHandle_t status, const std::string& what = "") const;
   NativeError StatusError(const char* fn, Qnn_ErrorHandle_t status, const std::string& what = "") const;
+  // A load-stage error with everything known so far about the backend library: path,
+  // provider, API versions, build id, the providers it reported (error.details).
+  CoreError LoadError(NativeError e, const char* stage) const;
+  CoreError LoadError(const CoreError& e, const char* stage) const { return LoadError(e.error(), stage); }
+  // A context-create failure of a runtime that has no device (deviceCreate failed at load,
+  // or device: false): says so, with the device failure and what the HTP needs (a DSP).
+  NativeError WithDeviceContext(NativeError e) const;
 
   // What was loaded.
   std::string backendPath, systemPath, buildId;
@@ -102,7 +109,10 @@ class RuntimeState {
   std::string systemProviderName;
   std::string systemError;  // why QnnSystem is not in use (when it is not)
   bool hasDevice = false;
+  bool deviceSkipped = false;  // device: false
   std::string deviceError;
+  bool hasDeviceFailure = false;  // deviceCreate failed and loading went on without a device
+  NativeError deviceFailure;
   uint32_t coreSlots = 0;  // slots of the core table this addon may read
   bool hasPlatform = false;   // deviceGetPlatformInfo answered (platform holds the copy)
   PlatformInfo platform;
@@ -126,6 +136,9 @@ class RuntimeState {
   void ReadPlatformInfo();
   void Teardown();
 
+  std::string requestedBackendPath_;
+  bool hasProvider_ = false;          // `provider` was chosen
+  std::string refusedBuildId_;        // the build id of a library whose providers were all refused
   Library backendLib_, systemLib_;
   std::shared_ptr<LogChannel> log_;
 };

@@ -75,6 +75,12 @@ QNN_NODE_CHECK_SIZE(QnnGraph_Config_t, 16);
 QNN_NODE_CHECK_SIZE(QnnDevice_Config_t, 16);
 QNN_NODE_CHECK_OFFSET(QnnContext_Config_t, enableGraphs, 8);
 
+/* backendGetSupportedOperations' entries: three strings (SDK 2.13 - 2.48) */
+QNN_NODE_CHECK_SIZE(QnnBackend_OperationName_t, 24);
+QNN_NODE_CHECK_OFFSET(QnnBackend_OperationName_t, packageName, 0);
+QNN_NODE_CHECK_OFFSET(QnnBackend_OperationName_t, name, 8);
+QNN_NODE_CHECK_OFFSET(QnnBackend_OperationName_t, target, 16);
+
 /* Core interface: header 40 bytes, then one pointer per slot */
 QNN_NODE_CHECK_OFFSET(QnnInterface_t, backendId, 0);
 QNN_NODE_CHECK_OFFSET(QnnInterface_t, providerName, 8);

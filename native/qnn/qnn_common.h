@@ -67,6 +67,8 @@ typedef struct {
 #define QNN_MAX_ERROR_OP_PACKAGE 3999
 #define QNN_MIN_ERROR_BACKEND 4000
 #define QNN_MAX_ERROR_BACKEND 4999
+#define QNN_MIN_ERROR_BACKEND_SAVER 4950 /* libQnnSaver's codes, inside the backend range */
+#define QNN_MAX_ERROR_BACKEND_SAVER 4998
 #define QNN_MIN_ERROR_CONTEXT 5000
 #define QNN_MAX_ERROR_CONTEXT 5999
 #define QNN_MIN_ERROR_GRAPH 6000
@@ -95,6 +97,12 @@ typedef struct {
 #define QNN_MAX_ERROR_INTERFACE 60999
 
 /* ---- status codes by family (values as the QNN headers define them) ----------------- */
+/* libQnnSaver returns these from calls it only records. */
+typedef enum {
+  QNN_SAVER_ERROR_DUMMY_RETVALUE = 4950,
+  QNN_SAVER_ERROR_ALREADY_INSTANTIATED = 4951
+} QnnSaver_Error_t;
+
 typedef enum {
   QNN_COMMON_ERROR_NOT_SUPPORTED = 1000,
   QNN_COMMON_ERROR_MEM_ALLOC = 1002,

@@ -52,7 +52,13 @@ typedef struct {
   };
 } QnnBackend_Config_t;
 
-typedef const char* QnnBackend_OperationName_t;
+/* One entry of backendGetSupportedOperations: a struct of three strings in every SDK from
+ * 2.13 on (24 bytes on 64-bit), not a bare name. target may be NULL. */
+typedef struct {
+  const char* packageName;
+  const char* name;
+  const char* target;
+} QnnBackend_OperationName_t;
 
 /* ---- context -------------------------------------------------------------------------- */
 typedef void* QnnContext_CustomConfig_t;

@@ -100,6 +100,8 @@ QNN_NODE_STATUS_INLINE const QnnNode_StatusName_t* qnn_node_status_table(uint32_
     {4010u, "QNN_BACKEND_ERROR_INCONSISTENT_CONFIG"},
     {4011u, "QNN_BACKEND_ERROR_INVALID_HANDLE"},
     {4012u, "QNN_BACKEND_ERROR_INVALID_CONFIG"},
+    {4950u, "QNN_SAVER_ERROR_DUMMY_RETVALUE"},
+    {4951u, "QNN_SAVER_ERROR_ALREADY_INSTANTIATED"},
     {5000u, "QNN_CONTEXT_ERROR_INVALID_ARGUMENT"},
     {5001u, "QNN_CONTEXT_ERROR_CTX_DOES_NOT_EXIST"},
     {5002u, "QNN_CONTEXT_ERROR_INVALID_HANDLE"},
@@ -208,6 +210,51 @@ QNN_NODE_STATUS_INLINE const char* qnn_node_status_name_for(uint64_t status, con
 
 QNN_NODE_STATUS_INLINE const char* qnn_node_status_name(uint64_t status) {
   return qnn_node_status_name_for(status, 0);
+}
+
+/* The component ranges QnnCommon.h (and QnnSystemCommon.h) reserve for error codes, so an
+ * unknown code can still say whose it is. A sub-range (Saver inside backend) comes before
+ * the range that holds it. */
+typedef struct {
+  uint32_t min, max;
+  const char* component;
+} QnnNode_StatusRange_t;
+
+QNN_NODE_STATUS_INLINE const QnnNode_StatusRange_t* qnn_node_status_ranges(uint32_t* count) {
+  static const QnnNode_StatusRange_t kRanges[] = {
+    {1000u, 1999u, "common"},
+    {2000u, 2999u, "property"},
+    {3000u, 3999u, "op package"},
+    {4950u, 4998u, "backend (Saver)"},
+    {4000u, 4999u, "backend"},
+    {5000u, 5999u, "context"},
+    {6000u, 6999u, "graph"},
+    {7000u, 7999u, "tensor"},
+    {8000u, 8999u, "memory"},
+    {9000u, 9999u, "signal"},
+    {10000u, 10999u, "error"},
+    {11000u, 11999u, "log"},
+    {12000u, 12999u, "profile"},
+    {13000u, 13999u, "performance infrastructure"},
+    {14000u, 14999u, "device"},
+    {15000u, 15999u, "global config"},
+    {30000u, 30999u, "system context"},
+    {30000u, 49999u, "system"},
+    {60000u, 60999u, "interface"},
+  };
+  if (count) *count = (uint32_t)(sizeof(kRanges) / sizeof(kRanges[0]));
+  return kRanges;
+}
+
+/* The most specific range holding a status' code (low 16 bits), or NULL. */
+QNN_NODE_STATUS_INLINE const QnnNode_StatusRange_t* qnn_node_status_range(uint64_t status) {
+  uint32_t code = (uint32_t)(status & 0xFFFFu);
+  uint32_t count = 0, i;
+  const QnnNode_StatusRange_t* ranges = qnn_node_status_ranges(&count);
+  for (i = 0; i < count; ++i) {
+    if (code >= ranges[i].min && code <= ranges[i].max) return &ranges[i];
+  }
+  return 0;
 }
 
 #endif /* QNN_NODE_QNN_STATUS_NAMES_H */

@@ -94,6 +94,7 @@ const STABLE_SIZES = [
   'QnnContext_Config_t',
   'QnnBackend_Config_t',
   'QnnDevice_Config_t',
+  'QnnBackend_OperationName_t',
 ];
 
 /** Types that grew between releases, with every size a release has had. */

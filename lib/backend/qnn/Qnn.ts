@@ -13,6 +13,7 @@ import { loadAddon, referenceBackendPaths } from '../../native/binding.js';
 import type { NativeAddon, NativeLogLevel, NativePlatformInfo, NativeRuntime, NativeRuntimeInfo } from '../../native/AddonTypes.js';
 import { registerBackend } from '../registry.js';
 import type { Backend } from '../types.js';
+import { checkDeadline, DEVICE_HANG_HINT, withDeadline, type DeadlineOptions } from './deadline.js';
 import { withCallerStack } from './errors.js';
 import { existing, libraryCandidates, libraryLoadError, type Attempt, type Candidate } from './libraries.js';
 import { QnnContext, type QnnLoadContextOptions } from './QnnContext.js';
@@ -44,7 +45,19 @@ export interface QnnLoadOptions {
   readonly adspLibraryPath?: string;
   /** true: a QNN device must be created; false: never; default: when the backend offers one. */
   readonly device?: boolean;
+  /**
+   * Gives up on the load after this many milliseconds (TIMEOUT). The backend call cannot be
+   * interrupted: it finishes in its worker thread and what it created is freed then.
+   */
+  readonly timeoutMs?: number;
+  /** Gives up on the load when this signal aborts (ABORTED), like timeoutMs. */
+  readonly signal?: AbortSignal;
+  /** The default timeoutMs of this backend's loadContext calls (each call may give its own). */
+  readonly contextTimeoutMs?: number;
 }
+
+/** Qnn#loadContext options: the context's own, plus a time limit / abort signal. */
+export type QnnLoadContextCallOptions = QnnLoadContextOptions & DeadlineOptions;
 
 /** deviceGetPlatformInfo as copied at load (Qnn#info.platform). */
 export interface QnnPlatformInfo {
@@ -102,6 +115,11 @@ function checkOptions(options: unknown): QnnLoadOptions {
   }
   if (o.onLog !== undefined && typeof o.onLog !== 'function') throw invalidArg('a function', 'options.onLog', o.onLog);
   if (o.device !== undefined && typeof o.device !== 'boolean') throw invalidArg('a boolean', 'options.device', o.device);
+  checkDeadline(o);
+  const c = o.contextTimeoutMs;
+  if (c !== undefined && (typeof c !== 'number' || !Number.isFinite(c) || c <= 0)) {
+    throw invalidArg('a positive number of milliseconds', 'options.contextTimeoutMs', c);
+  }
   return o as QnnLoadOptions;
 }
 
@@ -112,12 +130,14 @@ export class Qnn implements Backend {
   readonly #runtime: NativeRuntime;
   readonly #contexts = new Set<QnnContext>();
   readonly #loading = new Set<Promise<unknown>>();
+  readonly #contextTimeoutMs: number | undefined;
   #disposing: Promise<void> | undefined;
 
-  private constructor(addon: NativeAddon, runtime: NativeRuntime, info: QnnInfo) {
+  private constructor(addon: NativeAddon, runtime: NativeRuntime, info: QnnInfo, contextTimeoutMs: number | undefined) {
     this.#addon = addon;
     this.#runtime = runtime;
     this.info = info;
+    this.#contextTimeoutMs = contextTimeoutMs;
   }
 
   /** Loads the QNN libraries and creates the log, backend and (optional) device. */
@@ -159,35 +179,57 @@ export class Qnn implements Backend {
       : undefined;
 
     const attempts: Attempt[] = [];
-    for (const candidate of existing(backends, attempts)) {
-      const runtime = new addon.Runtime();
-      try {
-        const info = await withCallerStack(
-          () => runtime.load({
-            backendPath: candidate.path,
-            ...(systemPath ? { systemPath } : {}),
-            systemRequired,
-            logLevel: LOG_LEVELS.indexOf(level) as NativeLogLevel,
-            ...(logSink ? { onLog: logSink } : {}),
-            ...(opts.device !== undefined ? { device: opts.device } : {}),
-            ...(opts.adspLibraryPath ? { adspLibraryPath: opts.adspLibraryPath } : {}),
-          }),
-          callSite,
-          'QNN runtime',
-        );
-        return new Qnn(addon, runtime, toInfo(info, reference, addon.sdkHeaders));
-      } catch (error) {
-        runtime.dispose();
-        const e = error as QnnNodeError;
-        const isBackendLoad = e.code === 'LIBRARY_LOAD_FAILED' && e.details?.library === 'backend';
-        if (!isBackendLoad) throw error;
-        attempts.push({ candidate, reason: String(e.details?.loaderError ?? e.message) });
+    // Set when the deadline gives up: stop trying candidates, drop the one loading.
+    let abandoned = false;
+    let loadingRuntime: NativeRuntime | undefined;
+    let loadingPath: string | undefined;
+    const work = (async (): Promise<Qnn> => {
+      for (const candidate of existing(backends, attempts)) {
+        if (abandoned) break;
+        const runtime = new addon.Runtime();
+        loadingRuntime = runtime;
+        loadingPath = candidate.path;
+        try {
+          const info = await withCallerStack(
+            () => runtime.load({
+              backendPath: candidate.path,
+              ...(systemPath ? { systemPath } : {}),
+              systemRequired,
+              logLevel: LOG_LEVELS.indexOf(level) as NativeLogLevel,
+              ...(logSink ? { onLog: logSink } : {}),
+              ...(opts.device !== undefined ? { device: opts.device } : {}),
+              ...(opts.adspLibraryPath ? { adspLibraryPath: opts.adspLibraryPath } : {}),
+            }),
+            callSite,
+            'QNN runtime',
+          );
+          return new Qnn(addon, runtime, toInfo(info, reference, addon.sdkHeaders), opts.contextTimeoutMs);
+        } catch (error) {
+          runtime.dispose();
+          const e = error as QnnNodeError;
+          const isBackendLoad = e.code === 'LIBRARY_LOAD_FAILED' && e.details?.library === 'backend';
+          if (!isBackendLoad) throw error;
+          attempts.push({ candidate, reason: String(e.details?.loaderError ?? e.message) });
+        } finally {
+          loadingRuntime = undefined;
+        }
       }
-    }
-    const err = libraryLoadError('backend', attempts);
-    const frames = (callSite.stack ?? '').split('\n').slice(1).join('\n');
-    if (frames) err.stack = `${err.name}: ${err.message}\n${frames}`;
-    throw err;
+      const err = libraryLoadError('backend', attempts);
+      const frames = (callSite.stack ?? '').split('\n').slice(1).join('\n');
+      if (frames) err.stack = `${err.name}: ${err.message}\n${frames}`;
+      throw err;
+    })();
+    return withDeadline(work, opts, 'Qnn.load', {
+      onAbandon: () => {
+        abandoned = true;
+        // A disposed Runtime frees what its load creates as soon as the load returns.
+        loadingRuntime?.dispose();
+      },
+      onLate: (qnn) => void qnn.dispose(),
+      // The library that was loading when the limit passed.
+      details: () => (loadingPath ? { library: 'backend', path: loadingPath } : {}),
+      hint: DEVICE_HANG_HINT,
+    });
   }
 
   get disposed(): boolean {
@@ -195,13 +237,24 @@ export class Qnn implements Backend {
   }
 
   /** A context from a binary: a path (memory-mapped) or bytes (used in place, pinned). */
-  async loadContext(source: string | Uint8Array, options?: QnnLoadContextOptions): Promise<QnnContext> {
+  async loadContext(source: string | Uint8Array, options?: QnnLoadContextCallOptions): Promise<QnnContext> {
     if (this.disposed) throw new DisposedError('QNN backend');
-    const pending = QnnContext.create(this.#addon, this.#runtime, source, options, () => this.#contexts.delete(ctx!));
+    // signal / timeoutMs are this method's; the rest (or a non-object, which create() rejects) goes on.
+    const isObject = typeof options === 'object' && options !== null;
+    const { signal, timeoutMs, ...rest } = isObject ? options : ({} as QnnLoadContextCallOptions);
+    if (isObject) checkDeadline({ signal, timeoutMs });
+    const limit = timeoutMs ?? this.#contextTimeoutMs;
+    const deadline: DeadlineOptions = { ...(signal ? { signal } : {}), ...(limit !== undefined ? { timeoutMs: limit } : {}) };
+    const contextOptions = isObject ? (rest as QnnLoadContextOptions) : options;
+    const pending = QnnContext.create(this.#addon, this.#runtime, source, contextOptions, () => this.#contexts.delete(ctx!));
     let ctx: QnnContext | undefined;
     this.#loading.add(pending);
     try {
-      ctx = await pending;
+      ctx = await withDeadline(pending, deadline, 'Qnn#loadContext', {
+        // The late context is freed on arrival; Qnn#dispose() does not wait for it.
+        onAbandon: () => this.#loading.delete(pending),
+        onLate: (late) => void late.dispose(),
+      });
     } finally {
       this.#loading.delete(pending);
     }

@@ -1,6 +1,7 @@
 /** Native errors (plain Errors with a `code`) → the classes of lib/errors.ts. */
 import { DisposedError, QnnNodeError, QnnRangeError, QnnStatusError, QnnTypeError, type ErrorCode } from '../../errors.js';
 import type { NativeError } from '../../native/AddonTypes.js';
+import { describeQnnStatus } from './status.js';
 
 export function fromNative(error: unknown, what = 'QNN object'): Error {
   if (error instanceof QnnNodeError || error instanceof QnnTypeError || error instanceof QnnRangeError) return error;
@@ -9,13 +10,16 @@ export function fromNative(error: unknown, what = 'QNN object'): Error {
   const code = (typeof e.code === 'string' ? e.code : 'QNN_ERROR') as ErrorCode;
   const details: Record<string, unknown> = { ...(e.details ?? {}) };
   if (code === 'QNN_ERROR' && typeof e.status === 'bigint') {
+    const statusName = e.statusName ?? 'QNN_UNKNOWN_ERROR';
+    const apiFunction = e.apiFunction ?? 'unknown';
     return new QnnStatusError(
       {
         status: e.status,
-        statusName: e.statusName ?? 'QNN_UNKNOWN_ERROR',
-        apiFunction: e.apiFunction ?? 'unknown',
+        statusName,
+        apiFunction,
         backendMessage: e.backendMessage,
-        message: e.message,
+        // An unknown code still names its number and component range.
+        message: e.message || `${apiFunction} failed with ${describeQnnStatus(Number(e.status & 0xffffn), statusName)}`,
       },
       { details },
     );

@@ -1,4 +1,6 @@
-export { Qnn, type QnnInfo, type QnnLoadOptions, type QnnLogLevel, type QnnPlatformInfo } from './Qnn.js';
+export { Qnn, type QnnInfo, type QnnLoadContextCallOptions, type QnnLoadOptions, type QnnLogLevel, type QnnPlatformInfo } from './Qnn.js';
+export { type DeadlineOptions } from './deadline.js';
+export { describeQnnStatus, qnnStatusRange, type QnnStatusRange } from './status.js';
 export { QnnContext, type QnnContextInfo, type QnnLoadContextOptions } from './QnnContext.js';
 export { QnnGraph } from './QnnGraph.js';
 export { sdkLibFolders } from './libraries.js';

@@ -26,6 +26,11 @@ export function libraryFileName(base: 'QnnHtp' | 'QnnSystem' | string, platform:
   return `lib${base}.so`;
 }
 
+/** The default library of a role on `platform`: libQnnHtp.so / QnnHtp.dll, libQnnSystem.so / QnnSystem.dll. */
+export function defaultLibraryName(role: 'backend' | 'system', platform: string = process.platform): string {
+  return libraryFileName(role === 'backend' ? 'QnnHtp' : 'QnnSystem', platform);
+}
+
 export interface Candidate {
   /** What goes to the loader: an absolute path, or a bare name for the platform search. */
   readonly path: string;
@@ -44,16 +49,22 @@ function hasSeparator(p: string): boolean {
  * (the SDK folder first, then the platform search), else `$QNN_SDK_ROOT/lib/<folder>/<default>`
  * followed by the default name on the platform search path.
  */
-export function libraryCandidates(given: string | undefined, defaultBase: string, sdkRoot: string | undefined): Candidate[] {
+export function libraryCandidates(
+  given: string | undefined,
+  defaultBase: string,
+  sdkRoot: string | undefined,
+  platform: string = process.platform,
+  arch: string = process.arch,
+): Candidate[] {
   if (given !== undefined && hasSeparator(given)) return [{ path: path.resolve(given), origin: 'the path given', bare: false }];
-  const fileName = given ?? libraryFileName(defaultBase);
+  const fileName = given ?? libraryFileName(defaultBase, platform);
   const list: Candidate[] = [];
   if (sdkRoot) {
-    for (const folder of sdkLibFolders()) {
+    for (const folder of sdkLibFolders(platform, arch)) {
       list.push({ path: path.join(sdkRoot, 'lib', folder, fileName), origin: `QNN_SDK_ROOT (lib/${folder})`, bare: false });
     }
   }
-  list.push({ path: fileName, origin: process.platform === 'win32' ? 'the DLL search path (PATH)' : 'the library search path', bare: true });
+  list.push({ path: fileName, origin: platform === 'win32' ? 'the DLL search path (PATH)' : 'the library search path', bare: true });
   return list;
 }
 
@@ -72,10 +83,16 @@ export function existing(candidates: readonly Candidate[], attempts: Attempt[]):
 }
 
 /** The sharp-style loader error: what was tried, then the fixes. */
-export function libraryLoadError(kind: 'backend' | 'system', attempts: readonly Attempt[], cause?: unknown): QnnNodeError {
-  const name = libraryFileName(kind === 'backend' ? 'QnnHtp' : 'QnnSystem');
-  const envVar = process.platform === 'win32' ? 'PATH' : process.platform === 'darwin' ? 'DYLD_LIBRARY_PATH' : 'LD_LIBRARY_PATH';
-  const folder = sdkLibFolders()[0] ?? '<platform folder>';
+export function libraryLoadError(
+  kind: 'backend' | 'system',
+  attempts: readonly Attempt[],
+  cause?: unknown,
+  platform: string = process.platform,
+  arch: string = process.arch,
+): QnnNodeError {
+  const name = defaultLibraryName(kind, platform);
+  const envVar = platform === 'win32' ? 'PATH' : platform === 'darwin' ? 'DYLD_LIBRARY_PATH' : 'LD_LIBRARY_PATH';
+  const folder = sdkLibFolders(platform, arch)[0] ?? '<platform folder>';
   const option = kind === 'backend' ? 'backend' : 'system';
   const lines = [
     `Could not load the QNN ${kind === 'backend' ? 'backend' : 'System'} library (${name}).`,
@@ -86,7 +103,7 @@ export function libraryLoadError(kind: 'backend' | 'system', attempts: readonly 
     `  - set QNN_SDK_ROOT to your QNN / QAIRT SDK folder (libraries in $QNN_SDK_ROOT/lib/${folder})`,
     `  - add the folder that holds ${name} to ${envVar}`,
   ];
-  if (process.platform === 'linux' || process.platform === 'android') {
+  if (platform === 'linux' || platform === 'android') {
     lines.push('  - on Android also pass adspLibraryPath (the folder of the libQnnHtpV??Skel.so files)');
   }
   lines.push("  - no Qualcomm libraries? Qnn.load({ backend: 'reference' }) runs the project's CPU reference backend");

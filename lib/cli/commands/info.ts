@@ -15,6 +15,9 @@ interface InfoOptions {
   backend?: string;
   system?: string;
   logLevel?: string;
+  device?: boolean;
+  timeout?: number;
+  allowReference?: boolean;
 }
 
 const SOURCE_TEXT: Record<string, string> = {
@@ -69,6 +72,10 @@ export function renderInfo(report: RuntimeReport): string {
   );
   for (const l of report.libraries) {
     if (l.source === 'not-found' && l.tried && l.tried.length > 0) out += `  ${l.role} candidates tried:\n${l.tried.map((t) => `    ${t}\n`).join('')}`;
+    if (l.error) {
+      out += `  ${l.role} ${l.path ?? l.requested} was found but not used [${l.error.code}]\n`;
+      if (l.reported && Object.keys(l.reported).length > 0) out += `  it reports:\n${renderFacts(l.reported, '    ')}`;
+    }
   }
   if (report.backend) {
     const { platform, platformError, ...facts } = report.backend;
@@ -83,10 +90,11 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command('info')
     .description('show which QNN libraries are found and how, their versions, build ids, backend id and device info')
-    .option('--json', 'print the report as JSON');
+    .option('--json', 'print the report as JSON')
+    .option('--allow-reference', 'without --backend: accept the bundled reference backend when the default QNN library is found but cannot be used (exit 0)');
   addLibraryOptions(cmd).action(async (opts: InfoOptions) => {
     const runtime = await ctx.runtime();
-    const report = await runtime.report(librarySelection(opts));
+    const report = await runtime.report(librarySelection(opts), opts.allowReference ? { allowReference: true } : {});
     ctx.io.stdout.write(opts.json ? toJson(report) : renderInfo(report));
     ctx.setExitCode(report.error ? exitCodeFor(report.error) : EXIT_OK);
   });

@@ -146,6 +146,7 @@ Qnn_ErrorHandle_t backendCreate(Qnn_LogHandle_t logger, const QnnBackend_Config_
       log = it->second;
     }
   }
+  injectedDelay("backendCreate");
   QNNREF_INJECT("backendCreate", log.get());
   if (!backend) return fail(log.get(), QNN_BACKEND_ERROR_INVALID_ARGUMENT, "backendCreate: backend out-pointer is NULL");
   auto* b = new BackendImpl();
@@ -206,8 +207,13 @@ Qnn_ErrorHandle_t backendGetBuildId(const char** id) {
 Qnn_ErrorHandle_t backendGetSupportedOperations(Qnn_BackendHandle_t backend, uint32_t* num, const QnnBackend_OperationName_t** ops) {
   if (!lookup<BackendImpl>(backend, Kind::Backend)) return fail(anyLogger(), QNN_BACKEND_ERROR_INVALID_HANDLE, "backendGetSupportedOperations: invalid backend handle");
   if (!num || !ops) return fail(anyLogger(), QNN_BACKEND_ERROR_INVALID_ARGUMENT, "backendGetSupportedOperations: NULL out-pointer");
-  *num = uint32_t(kOpCount);
-  *ops = kOpNames;
+  static const std::vector<QnnBackend_OperationName_t> kOps = [] {
+    std::vector<QnnBackend_OperationName_t> v;
+    for (size_t i = 0; i < kOpCount; ++i) v.push_back({"qnn_node.reference", kOpNames[i], nullptr});
+    return v;
+  }();
+  *num = uint32_t(kOps.size());
+  *ops = kOps.data();
   return QNN_SUCCESS;
 }
 
@@ -362,7 +368,10 @@ Qnn_ErrorHandle_t deviceCreate(Qnn_LogHandle_t logger, const QnnDevice_Config_t*
     auto it = g_loggers.find(logger);
     if (it != g_loggers.end()) log = it->second;
   }
+  injectedDelay("deviceCreate");
   QNNREF_INJECT("deviceCreate", log.get());
+  if (noDspEmulated())
+    return fail(log.get(), QNN_DEVICE_ERROR_INVALID_CONFIG, "deviceCreate: no DSP reachable (emulated by QNN_REFERENCE_NO_DSP)");
   if (!device) return fail(log.get(), QNN_DEVICE_ERROR_INVALID_ARGUMENT, "deviceCreate: device out-pointer is NULL");
   auto* d = new DeviceImpl();
   d->logger = log;
@@ -493,8 +502,12 @@ Qnn_ErrorHandle_t loadContext(const char* fn, Qnn_BackendHandle_t backend, const
   return QNN_SUCCESS;
 }
 
-Qnn_ErrorHandle_t contextCreateFromBinary(Qnn_BackendHandle_t backend, Qnn_DeviceHandle_t, const QnnContext_Config_t** config, const void* buffer,
+Qnn_ErrorHandle_t contextCreateFromBinary(Qnn_BackendHandle_t backend, Qnn_DeviceHandle_t device, const QnnContext_Config_t** config, const void* buffer,
                                           Qnn_ContextBinarySize_t size, Qnn_ContextHandle_t* context, Qnn_ProfileHandle_t profile) {
+  injectedDelay("contextCreateFromBinary");
+  // What the real libQnnHtp answers when it was created without a device on a machine
+  // whose DSP it cannot reach: the device family's "invalid config" and nothing more.
+  if (noDspEmulated() && !device) return fail(anyLogger(), QNN_DEVICE_ERROR_INVALID_CONFIG, "Invalid config values");
   return loadContext("contextCreateFromBinary", backend, config, buffer, size, context, profile, false);
 }
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <thread>
 #include <utility>
 
 #if defined(_WIN32)
@@ -16,6 +17,7 @@
 #endif
 #include <windows.h>
 #else
+#include <dlfcn.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #endif
@@ -54,9 +56,32 @@ bool parseVersion(const std::string& s, Version* v) {
 
 }  // namespace
 
+std::string ownLibraryPath() {
+#if defined(_WIN32)
+  HMODULE module = nullptr;
+  if (!GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                          reinterpret_cast<LPCSTR>(&ownLibraryPath), &module)) {
+    return std::string();
+  }
+  char buf[MAX_PATH];
+  DWORD n = GetModuleFileNameA(module, buf, MAX_PATH);
+  return std::string(buf, n);
+#else
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&ownLibraryPath), &info) && info.dli_fname) return info.dli_fname;
+  return std::string();
+#endif
+}
+
+bool knobsApply() {
+  const char* only = std::getenv("QNN_REFERENCE_KNOBS_FOR");
+  if (!only || !*only) return true;
+  return ownLibraryPath().find(only) != std::string::npos;
+}
+
 bool readEmulation(Emulation* out, std::string* error) {
   Emulation e;
-  const char* env = std::getenv("QNN_REFERENCE_API_VERSION");
+  const char* env = knobsApply() ? std::getenv("QNN_REFERENCE_API_VERSION") : nullptr;
   std::string s = env ? env : "";
   size_t pos = 0;
   while (pos < s.size()) {
@@ -218,8 +243,11 @@ bool findErrorMessage(Qnn_ErrorHandle_t handle, std::string* message) {
   return false;
 }
 
-bool injectedFailure(const char* function, uint32_t* code) {
-  const char* env = std::getenv("QNN_REFERENCE_FAIL");
+namespace {
+// The value of `function=<n>` in a comma-separated knob (QNN_REFERENCE_FAIL, _DELAY_MS).
+bool knobValue(const char* envName, const char* function, unsigned long* value) {
+  if (!knobsApply()) return false;
+  const char* env = std::getenv(envName);
   if (!env || !*env) return false;
   std::string s = env;
   std::string key = std::string(function) + "=";
@@ -229,12 +257,33 @@ bool injectedFailure(const char* function, uint32_t* code) {
     if (end == std::string::npos) end = s.size();
     std::string item = s.substr(pos, end - pos);
     if (item.compare(0, key.size(), key) == 0) {
-      *code = uint32_t(std::strtoul(item.c_str() + key.size(), nullptr, 10));
-      return *code != 0;
+      *value = std::strtoul(item.c_str() + key.size(), nullptr, 10);
+      return true;
     }
     pos = end + 1;
   }
   return false;
+}
+}  // namespace
+
+bool injectedFailure(const char* function, uint32_t* code) {
+  unsigned long v = 0;
+  if (!knobValue("QNN_REFERENCE_FAIL", function, &v)) return false;
+  *code = uint32_t(v);
+  return *code != 0;
+}
+
+void injectedDelay(const char* function) {
+  unsigned long ms = 0;
+  if (knobValue("QNN_REFERENCE_DELAY_MS", function, &ms) && ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+}
+
+bool noDspEmulated() {
+  if (!knobsApply()) return false;
+  const char* env = std::getenv("QNN_REFERENCE_NO_DSP");
+  return env && env[0] == '1';
 }
 
 }  // namespace qnnref

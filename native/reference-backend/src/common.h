@@ -31,6 +31,13 @@ struct Emulation {
   int binaryInfoVersion = 0;  // 0 = by system version
 };
 
+// The path this library was loaded from (dladdr / GetModuleFileName), "" if unknown.
+std::string ownLibraryPath();
+// QNN_REFERENCE_KNOBS_FOR=<text>: the knobs (API_VERSION, FAIL, DELAY_MS, NO_DSP) apply
+// only to a copy of the library whose path contains <text>, so one process can load a
+// misbehaving "libQnnHtp.so" copy and a well-behaved reference backend side by side.
+bool knobsApply();
+
 // Parses QNN_REFERENCE_API_VERSION (unset/empty = defaults). False + message if invalid
 // or unsupported.
 bool readEmulation(Emulation* out, std::string* error);
@@ -67,6 +74,12 @@ bool findErrorMessage(Qnn_ErrorHandle_t handle, std::string* message);
 
 // QNN_REFERENCE_FAIL injection: true (and *code) if `function` must fail.
 bool injectedFailure(const char* function, uint32_t* code);
+// QNN_REFERENCE_DELAY_MS=<function>=<ms>[,...]: sleeps that long when `function` is called
+// (backendCreate, deviceCreate, contextCreateFromBinary): a vendor call that stalls.
+void injectedDelay(const char* function);
+// QNN_REFERENCE_NO_DSP=1: the HTP on a machine without a reachable DSP (deviceCreate and
+// device-less contextCreateFromBinary fail with QNN_DEVICE_ERROR_INVALID_CONFIG, 14001).
+bool noDspEmulated();
 
 std::string formatString(const char* fmt, ...)
 #if defined(__GNUC__)

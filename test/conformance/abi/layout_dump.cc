@@ -195,6 +195,12 @@ int main() {
   QN_SIZE(QnnBackend_Config_t);
   QN_SIZE(QnnDevice_Config_t);
 
+  // ---- backendGetSupportedOperations' entries
+  QN_SIZE(QnnBackend_OperationName_t);
+  QN_OFF(QnnBackend_OperationName_t, packageName);
+  QN_OFF(QnnBackend_OperationName_t, name);
+  QN_OFF(QnnBackend_OperationName_t, target);
+
   // ---- quantization
   QN_SIZE(Qnn_ScaleOffset_t);
   QN_SIZE(Qnn_QuantizeParams_t);
