@@ -21,7 +21,9 @@
         "native/addon/Loader.cc",
         "native/addon/LogBridge.cc",
         "native/addon/Mapping.cc",
+        "native/addon/ProcessLimits.cc",
         "native/addon/RuntimeState.cc",
+        "native/addon/SafeRead.cc",
         "native/addon/TensorMeta.cc"
       ],
       "include_dirs": [

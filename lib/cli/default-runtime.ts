@@ -15,7 +15,7 @@ import type { Backend, ContextSignature } from '../backend/types.js';
 import { QnnNodeError } from '../errors.js';
 import { addonCandidates, loadAddon, referenceBackendPaths } from '../native/binding.js';
 import { exampleBinaryPath } from './example.js';
-import type { BackendSelection, CliRuntime, LibraryReport, LibrarySelection, ManifestRunOptions, ManifestRunResult, RuntimeReport } from './runtime.js';
+import type { BackendSelection, CliRuntime, InspectOptions, LibraryReport, LibrarySelection, ManifestRunOptions, ManifestRunResult, RuntimeReport } from './runtime.js';
 import { packageVersion } from './version.js';
 
 const REFERENCE_MAGIC = 'QNNREF01';
@@ -187,21 +187,26 @@ async function openBackend(selection: BackendSelection, binary?: string): Promis
   return Qnn.load(loadOptions(selection, binary));
 }
 
-async function inspect(file: string, sel: LibrarySelection, options?: { readonly systemOnly?: boolean }): Promise<ContextSignature> {
+async function inspect(file: string, sel: LibrarySelection, options?: InspectOptions): Promise<ContextSignature> {
   if (options?.systemOnly) {
     // QnnSystem alone: --system, else the reference system library for reference binaries,
-    // else libQnnSystem found like Qnn.load finds it.
+    // else libQnnSystem found like Qnn.load finds it. Isolated unless --in-process.
     const system = sel.system ?? (isReferenceBinary(file) ? 'reference' : undefined);
-    return readContextSignature(file, system !== undefined ? { system } : {});
+    return readContextSignature(file, {
+      ...(system !== undefined ? { system } : {}),
+      ...(options.sdkMinor !== undefined ? { sdkMinor: options.sdkMinor } : {}),
+      isolate: !options.inProcess,
+    });
   }
   const qnn = await Qnn.load(loadOptions(sel, file));
   try {
-    const ctx = await qnn.loadContext(file);
+    const ctx = await qnn.loadContext(file, { validate: options?.inProcess ? 'none' : 'isolated' });
     try {
       return {
         format: 'qnn-node-signature',
         version: 1,
         source: file,
+        ...(ctx.info.producer ? { producer: ctx.info.producer } : {}),
         graphs: ctx.graphs.map((g) => ({ name: g.name, inputs: g.inputs, outputs: g.outputs })),
       };
     } finally {

@@ -197,7 +197,7 @@ export class Qnn implements Backend {
   /** A context from a binary: a path (memory-mapped) or bytes (used in place, pinned). */
   async loadContext(source: string | Uint8Array, options?: QnnLoadContextOptions): Promise<QnnContext> {
     if (this.disposed) throw new DisposedError('QNN backend');
-    const pending = QnnContext.create(this.#addon, this.#runtime, source, options, () => this.#contexts.delete(ctx!));
+    const pending = QnnContext.create(this.#addon, this.#runtime, source, options, () => this.#contexts.delete(ctx!), this.info);
     let ctx: QnnContext | undefined;
     this.#loading.add(pending);
     try {
