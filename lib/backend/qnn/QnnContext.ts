@@ -6,7 +6,7 @@ import type { NativeAddon, NativeContext, NativeGraphSignature, NativeRuntime, N
 import { checkSignature } from '../validate.js';
 import type { BinaryProducer, Context, GraphSignature, LoadContextOptions, LoadTimings, TensorSpec } from '../types.js';
 import { checkBinaryStructure, readBinaryHead } from './binary-header.js';
-import { explainVersionMismatch, producerFrom, sdkMinorOfBuildId } from './binary-producer.js';
+import { explainVersionMismatch, producerFrom, sdkMinorOfBuildId, systemReader } from './binary-producer.js';
 import { fromNative, withCallerStack } from './errors.js';
 import { isolationOption, readBinaryInfoIsolated, type IsolationLimits } from './isolated-reader.js';
 import type { QnnInfo } from './Qnn.js';
@@ -67,17 +67,30 @@ async function checkBeforeLoad(
       // QnnSystem refused it: a caller's graph signatures may still make the load work
       // (as in-process); a crash or timeout is final.
       const e = error as QnnNodeError;
-      if (e.details?.isolated === true || options?.graphs === undefined) throw error;
+      if (e.details?.isolated === true || options?.graphs === undefined) {
+        explainRefusal(error, producer, runtimeInfo);
+        throw error;
+      }
     }
     return { ...(producer ? { producer } : {}), validated: true };
   }, callSite, 'QNN context');
 }
 
-/** contextCreateFromBinary refused the binary (5000 family): name the SDK versions when they may be why. */
-function explainBackendRefusal(error: unknown, producer: BinaryProducer | undefined, info: QnnInfo | undefined): void {
-  if (!(error instanceof QnnStatusError) || error.apiFunction !== 'contextCreateFromBinary' || !info) return;
-  if (error.statusCode < 5000 || error.statusCode > 5999) return;
+/**
+ * QnnSystem (getBinaryInfo) or the backend (contextCreateFromBinary, 5000 family) refused
+ * the binary: name the SDK versions when they may be why. The libraries of one runtime are
+ * taken to come from the backend's SDK (its build id).
+ */
+function explainRefusal(error: unknown, producer: BinaryProducer | undefined, info: QnnInfo | undefined): void {
+  if (!info) return;
   const sdkMinor = sdkMinorOfBuildId(info.buildId);
+  const system = systemReader(error, sdkMinor, info.systemPath ?? undefined);
+  if (system) {
+    explainVersionMismatch(error as QnnNodeError, producer, system);
+    return;
+  }
+  if (!(error instanceof QnnStatusError) || error.apiFunction !== 'contextCreateFromBinary') return;
+  if (error.statusCode < 5000 || error.statusCode > 5999) return;
   explainVersionMismatch(error, producer, {
     description: `backend ${info.backendPath} (build ${info.buildId}, core API ${info.coreApiVersion}, backend API ${info.backendApiVersion})`,
     ...(sdkMinor !== undefined ? { sdkMinor } : {}),
@@ -180,7 +193,7 @@ export class QnnContext implements Context, GraphOwner {
       throw fromNative(e, 'QNN backend');
     }
     const result = await withCallerStack(() => native.load(source, graphs, persistent), callSite, 'QNN context').catch((error: unknown) => {
-      explainBackendRefusal(error, check.producer, runtimeInfo);
+      explainRefusal(error, check.producer, runtimeInfo);
       throw error;
     });
     let ctx: QnnContext;

@@ -68,3 +68,19 @@ export function explainVersionMismatch(error: QnnNodeError, producer: BinaryProd
   Object.assign(error.details, { producer, reader: reader.description, ...(reader.sdkMinor !== undefined ? { readerSdkMinor: reader.sdkMinor } : {}) });
   return true;
 }
+
+/**
+ * The QnnSystem library described by the details of its refusal (systemPath, systemApi),
+ * or undefined when `error` is not QnnSystem refusing to read a binary.
+ */
+export function systemReader(error: unknown, sdkMinor: number | undefined, fallbackPath?: string): BinaryReader | undefined {
+  const details = (error as { code?: unknown; details?: Record<string, unknown> } | null)?.details;
+  if ((error as { code?: unknown } | null)?.code !== 'BINARY_INVALID' || details?.apiFunction !== 'systemContextGetBinaryInfo') return undefined;
+  const api = String(details.systemApi ?? '');
+  return {
+    description: `QnnSystem library ${String(details.systemPath ?? fallbackPath ?? '')}${api ? ` (System API ${api})` : ''}`,
+    ...(sdkMinor !== undefined ? { sdkMinor } : {}),
+    // System API 1.1 shipped with SDK 2.13 to 2.27 (docs/qnn-abi.md).
+    ...(api.startsWith('1.1.') ? { maxSdkMinor: 27 } : {}),
+  };
+}

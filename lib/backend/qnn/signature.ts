@@ -13,7 +13,7 @@ import type { NativeBinaryInfo } from '../../native/AddonTypes.js';
 import { isResizableBuffer } from '../../tensor/resizable.js';
 import type { ContextSignature } from '../types.js';
 import { checkBinaryStructure, readBinaryHead } from './binary-header.js';
-import { explainVersionMismatch, producerFrom } from './binary-producer.js';
+import { explainVersionMismatch, producerFrom, systemReader } from './binary-producer.js';
 import { withCallerStack } from './errors.js';
 import { isolationOption, readBinaryInfoIsolated, type IsolationLimits } from './isolated-reader.js';
 import { existing, libraryCandidates, libraryLoadError, type Attempt } from './libraries.js';
@@ -93,15 +93,8 @@ export async function readContextSignature(source: string | Uint8Array, options?
         attempts.push({ candidate, reason: String(e.details?.loaderError ?? e.message) });
         continue;
       }
-      if (e.code === 'BINARY_INVALID' && e.details?.apiFunction === 'systemContextGetBinaryInfo') {
-        const api = String(e.details.systemApi ?? '');
-        explainVersionMismatch(e, textProducer, {
-          description: `QnnSystem library ${String(e.details.systemPath ?? candidate.path)}${api ? ` (System API ${api})` : ''}`,
-          ...(opts.sdkMinor !== undefined ? { sdkMinor: opts.sdkMinor } : {}),
-          // System API 1.1 shipped with SDK 2.13 to 2.27 (docs/qnn-abi.md).
-          ...(api.startsWith('1.1.') ? { maxSdkMinor: 27 } : {}),
-        });
-      }
+      const reader = systemReader(e, opts.sdkMinor, candidate.path);
+      if (reader) explainVersionMismatch(e, textProducer, reader);
       throw error;
     }
     const producer = producerFrom(info.buildId, 'binary-info') ?? textProducer;
