@@ -160,6 +160,8 @@ class Decoder {
     m.type = bounded(static_cast<uint32_t>(v.type), kMaxTensorType, "type", "a tensor type");
     m.dataFormat = bounded(static_cast<uint32_t>(v.dataFormat), kMaxDataFormat, "dataFormat", "a tensor data format");
     m.dataType = bounded(static_cast<uint32_t>(v.dataType), kMaxDataType, "dataType", "a QNN data type");
+    // Every tensor read here is a graph input or output: it is fed or read, so it has a type.
+    if (m.dataType == kUndefined) throw Invalid{graph, tensor, "dataType", "is QNN_DATATYPE_UNDEFINED (graph inputs and outputs have a data type)"};
     if (v.rank > kMaxRank) throw Invalid{graph, tensor, "rank", Value(v.rank) + " exceeds " + std::to_string(kMaxRank)};
     if (v.rank > 0) {
       if (!v.dimensions) throw Invalid{graph, tensor, "dimensions", "is NULL for rank " + std::to_string(v.rank)};

@@ -102,6 +102,7 @@ describe.skipIf(!ready)('conformance: real context binaries through the real lib
     let maxMs = 0;
     const failures: string[] = [];
     const fields = new Set<string>();
+    const vendorFailures: string[] = [];
     let next = 0;
     const worker = async () => {
       while (next < cases.length) {
@@ -118,8 +119,13 @@ describe.skipIf(!ready)('conformance: real context binaries through the real lib
             counts.other++;
             failures.push(`@${pos}=${value}: ${err.code} ${err.message}`);
           } else if (err.details?.check === 'structure') counts.structure++;
-          else if (err.details?.outcome === 'crash') counts.crashed++;
-          else if (err.details?.outcome === 'timeout') counts.timedOut++;
+          else if (err.details?.outcome === 'crash') {
+            counts.crashed++;
+            vendorFailures.push(`@${pos}=${value}: ${String(err.details.signal ?? err.details.exitCode)}`);
+          } else if (err.details?.outcome === 'timeout') {
+            counts.timedOut++;
+            vendorFailures.push(`@${pos}=${value}: timeout`);
+          }
           else if (err.details?.field !== undefined) {
             counts.malformedAnswer++;
             fields.add(String(err.details.field));
@@ -130,7 +136,7 @@ describe.skipIf(!ready)('conformance: real context binaries through the real lib
       }
     };
     await Promise.all([worker(), worker()]);
-    console.log(`[conformance] ${cases.length} mutations of ${SIMPLE}: ${JSON.stringify(counts)}; slowest ${maxMs} ms (timeout ${timeoutMs} ms); malformed answers caught in: ${[...fields].join(', ')}`);
+    console.log(`[conformance] ${cases.length} mutations of ${SIMPLE}: ${JSON.stringify(counts)}; slowest ${maxMs} ms (timeout ${timeoutMs} ms); malformed answers caught in: ${[...fields].join(', ')}; vendor failures: ${vendorFailures.join(', ')}`);
     expect(failures).toEqual([]);
     expect(counts.crashed + counts.timedOut).toBeGreaterThan(0); // the vendor library did fail on some: isolation was exercised
     expect(maxMs).toBeLessThan(timeoutMs + 10_000);

@@ -21,6 +21,7 @@ describeNative("QnnSystem's answer is validated, not trusted", () => {
     ['tensor-type', 'type', /0xBEBEBEBE\) is not a tensor type/, 'inputs[0] "a"'],
     ['data-format', 'dataFormat', /0xBEBEBEBE\) is not a tensor data format/, 'inputs[0] "a"'],
     ['data-type', 'dataType', /0xBEBEBEBE\) is not a QNN data type/, 'inputs[0] "a"'],
+    ['undefined-type', 'dataType', /is QNN_DATATYPE_UNDEFINED/, 'inputs[0] "a"'],
     ['rank', 'rank', /0xBEBEBEBE\) exceeds 64/, 'inputs[0] "a"'],
     ['wild-name', 'name', /points to unreadable memory/, 'inputs[0]'],
     ['long-name', 'name', /is not a string of at most 16384 bytes/, 'inputs[0]'],

@@ -82,7 +82,7 @@ Qnn_ErrorHandle_t systemContextFree(QnnSystemContext_Handle_t handle) {
 // tensor modes): see kAnswerFaults.
 enum class Fault {
   kNone, kCrash, kAbort, kHang, kHog,
-  kTensorVersion, kTensorType, kDataFormat, kDataType, kRank, kWildName, kLongName, kWildDims,
+  kTensorVersion, kTensorType, kDataFormat, kDataType, kUndefinedType, kRank, kWildName, kLongName, kWildDims,
   kQuantDefinition, kQuantEncoding, kAxisCount, kNumInputs, kWildInputs, kGraphVersion, kWildGraphName, kNumGraphs,
 };
 
@@ -97,6 +97,7 @@ constexpr FaultName kFaults[] = {
     {"tensor-type", Fault::kTensorType},           // type 0xBEBEBEBE
     {"data-format", Fault::kDataFormat},           // dataFormat 0xBEBEBEBE
     {"data-type", Fault::kDataType},               // dataType 0xBEBEBEBE
+    {"undefined-type", Fault::kUndefinedType},     // dataType QNN_DATATYPE_UNDEFINED
     {"rank", Fault::kRank},                        // rank 0xBEBEBEBE
     {"wild-name", Fault::kWildName},               // name points into an inaccessible page
     {"long-name", Fault::kLongName},               // a 100000-byte name
@@ -172,6 +173,7 @@ void corrupt(Fault f, InfoArena& a, uint8_t* entry, uint8_t* tensor, size_t tens
     case Fault::kTensorType: put32(tensorField(offsetof(Qnn_TensorV1_t, type)), kBad); break;
     case Fault::kDataFormat: put32(tensorField(offsetof(Qnn_TensorV1_t, dataFormat)), kBad); break;
     case Fault::kDataType: put32(tensorField(offsetof(Qnn_TensorV1_t, dataType)), kBad); break;
+    case Fault::kUndefinedType: put32(tensorField(offsetof(Qnn_TensorV1_t, dataType)), QNN_DATATYPE_UNDEFINED); break;
     case Fault::kRank: put32(tensorField(offsetof(Qnn_TensorV1_t, rank)), kBad); break;
     case Fault::kWildName: putPtr(tensorField(offsetof(Qnn_TensorV1_t, name)), wild); break;
     case Fault::kLongName: putPtr(tensorField(offsetof(Qnn_TensorV1_t, name)), a.str(std::string(100000, 'n'))); break;
