@@ -113,7 +113,12 @@ export function readBinaryInfoIsolated(
   };
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], windowsHide: true });
+    // ELECTRON_RUN_AS_NODE: inside Electron, execPath is the app; this makes it plain Node.
+    const child = spawn(process.execPath, [script], {
+      stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      windowsHide: true,
+    });
     let stderr = '';
     let answer = '';
     let timedOut = false;
