@@ -56,6 +56,7 @@ Napi::Value LimitProcess(const Napi::CallbackInfo& info) {
   applied.Set("addressSpaceBytes", env.Null());
   applied.Set("cpuSeconds", env.Null());
   applied.Set("dieWithParent", Napi::Boolean::New(env, false));
+  (void)memory;  // applied on Linux only
 #if defined(__linux__)
   if (memory > 0) {
     uint64_t base = CurrentAddressSpace();
