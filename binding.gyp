@@ -22,7 +22,9 @@
         "native/addon/LoadDiagnostics.cc",
         "native/addon/LogBridge.cc",
         "native/addon/Mapping.cc",
+        "native/addon/ProcessLimits.cc",
         "native/addon/RuntimeState.cc",
+        "native/addon/SafeRead.cc",
         "native/addon/TensorMeta.cc"
       ],
       "include_dirs": [

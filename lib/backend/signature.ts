@@ -1,17 +1,25 @@
 /**
- * The signature file: `{ "format": "qnn-node-signature", "version": 1, "graphs": [...] }`,
+ * The signature file: `{ "format": "qnn-node-signature", "version": 1, "producer"?, "graphs": [...] }`,
  * written by `qnn-node inspect --json`, read by the mock backend and by manifests.
  */
 import { readFileSync } from 'node:fs';
 import { QnnNodeError } from '../errors.js';
-import type { ContextSignature } from './types.js';
+import type { BinaryProducer, ContextSignature } from './types.js';
 import { checkSignature } from './validate.js';
 
 export function isSignatureFile(value: unknown): value is ContextSignature {
   return typeof value === 'object' && value !== null && (value as ContextSignature).format === 'qnn-node-signature' && Array.isArray((value as ContextSignature).graphs);
 }
 
-/** Reads `{ format: "qnn-node-signature", version: 1, graphs }` from a file path or bytes. */
+/** The optional `producer` of a signature file (the SDK build that made the binary, best effort). */
+function isProducer(value: unknown): value is BinaryProducer {
+  const p = value as BinaryProducer;
+  return (
+    typeof value === 'object' && value !== null && typeof p.buildId === 'string' && typeof p.sdkVersion === 'string' && p.bestEffort === true && (p.source === 'binary-info' || p.source === 'text')
+  );
+}
+
+/** Reads `{ format: "qnn-node-signature", version: 1, producer?, graphs }` from a file path or bytes. */
 export function readSignatureFile(source: string | Uint8Array): ContextSignature {
   const label = typeof source === 'string' ? source : 'the given bytes';
   let parsed: unknown;
@@ -25,6 +33,12 @@ export function readSignatureFile(source: string | Uint8Array): ContextSignature
   }
   if (!isSignatureFile(parsed) || parsed.version !== 1) {
     throw new QnnNodeError('BINARY_INVALID', `${label} is not a signature JSON ({ "format": "qnn-node-signature", "version": 1, "graphs": [...] })`, {
+      details: { path: label },
+    });
+  }
+  const producer = (parsed as { producer?: unknown }).producer;
+  if (producer !== undefined && !isProducer(producer)) {
+    throw new QnnNodeError('BINARY_INVALID', `${label}: "producer" must be { "buildId": string, "sdkVersion": string, "bestEffort": true, "source": "binary-info" | "text" }`, {
       details: { path: label },
     });
   }

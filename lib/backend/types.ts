@@ -30,11 +30,29 @@ export interface GraphSignature {
  * The signature file (`qnn-node inspect --json`, consumed by the mock backend):
  * `{ "format": "qnn-node-signature", "version": 1, "graphs": [...] }`.
  */
+/**
+ * The QNN SDK build that made a context binary, best effort: real binaries record it as
+ * text and QnnSystem returns it as the binary info's buildId, but neither is documented as
+ * the producer.
+ */
+export interface BinaryProducer {
+  /** The build id as found, e.g. `v2.25.0.240728104910_97711`. */
+  readonly buildId: string;
+  /** The SDK version it names, e.g. `2.25.0`. */
+  readonly sdkVersion: string;
+  /** Always true: a label, not a guarantee. */
+  readonly bestEffort: true;
+  /** 'binary-info': QnnSystem's buildId for the binary; 'text': the first build id in the file's first MiB. */
+  readonly source: 'binary-info' | 'text';
+}
+
 export interface ContextSignature {
   readonly format: 'qnn-node-signature';
   readonly version: 1;
   /** Where the signature came from (a binary's path, a manifest), for messages only. */
   readonly source?: string;
+  /** The SDK build that made the binary, when known (best effort). */
+  readonly producer?: BinaryProducer;
   readonly graphs: readonly GraphSignature[];
 }
 

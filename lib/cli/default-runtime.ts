@@ -12,7 +12,7 @@ import { Qnn, readContextSignature, type QnnLoadOptions, type QnnLogLevel } from
 import type { Backend, ContextSignature } from '../backend/types.js';
 import { exampleBinaryPath } from './example.js';
 import { buildReport } from './info-report.js';
-import type { BackendSelection, CliRuntime, LibrarySelection, ManifestRunOptions, ManifestRunResult, ReportOptions, RuntimeReport } from './runtime.js';
+import type { BackendSelection, CliRuntime, InspectOptions, LibrarySelection, ManifestRunOptions, ManifestRunResult, ReportOptions, RuntimeReport } from './runtime.js';
 
 const REFERENCE_MAGIC = 'QNNREF01';
 
@@ -50,21 +50,26 @@ async function openBackend(selection: BackendSelection, binary?: string): Promis
   return Qnn.load(loadOptions(selection, binary));
 }
 
-async function inspect(file: string, sel: LibrarySelection, options?: { readonly systemOnly?: boolean }): Promise<ContextSignature> {
+async function inspect(file: string, sel: LibrarySelection, options?: InspectOptions): Promise<ContextSignature> {
   if (options?.systemOnly) {
     // QnnSystem alone: --system, else the reference system library for reference binaries,
-    // else libQnnSystem found like Qnn.load finds it.
+    // else libQnnSystem found like Qnn.load finds it. Isolated unless --in-process.
     const system = sel.system ?? (isReferenceBinary(file) ? 'reference' : undefined);
-    return readContextSignature(file, system !== undefined ? { system } : {});
+    return readContextSignature(file, {
+      ...(system !== undefined ? { system } : {}),
+      ...(options.sdkMinor !== undefined ? { sdkMinor: options.sdkMinor } : {}),
+      isolate: !options.inProcess,
+    });
   }
   const qnn = await Qnn.load(loadOptions(sel, file));
   try {
-    const ctx = await qnn.loadContext(file);
+    const ctx = await qnn.loadContext(file, { validate: options?.inProcess ? 'none' : 'isolated' });
     try {
       return {
         format: 'qnn-node-signature',
         version: 1,
         source: file,
+        ...(ctx.info.producer ? { producer: ctx.info.producer } : {}),
         graphs: ctx.graphs.map((g) => ({ name: g.name, inputs: g.inputs, outputs: g.outputs })),
       };
     } finally {

@@ -91,6 +91,16 @@ export interface ManifestRunOptions {
   readonly onText?: (text: string) => void;
 }
 
+/** How `inspect` reads a binary. */
+export interface InspectOptions {
+  /** Read by QnnSystem alone (no backend, no context). */
+  readonly systemOnly?: boolean;
+  /** `--sdk-version 2.<minor>`: the SDK the QnnSystem library comes from. */
+  readonly sdkMinor?: number;
+  /** `--in-process`: let the vendor library read the binary in this process (no isolation). */
+  readonly inProcess?: boolean;
+}
+
 export interface CliRuntime {
   /**
    * A backend of the selected kind; the caller disposes it. `binary` is the file it will
@@ -102,7 +112,7 @@ export interface CliRuntime {
    * Graph and tensor signatures of a context binary (without executing anything).
    * `systemOnly`: read by QnnSystem alone (no backend, no context; `libraries.backend` unused).
    */
-  inspect(path: string, libraries: LibrarySelection, options?: { readonly systemOnly?: boolean }): Promise<ContextSignature>;
+  inspect(path: string, libraries: LibrarySelection, options?: InspectOptions): Promise<ContextSignature>;
   /** Which libraries are found and what they report (`qnn-node info`). */
   report(libraries: LibrarySelection, options?: ReportOptions): Promise<RuntimeReport>;
   /** The bundled reference example binary (default of inspect / run / bench). */

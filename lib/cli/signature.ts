@@ -56,6 +56,7 @@ export function normalizeSignature(sig: ContextSignature, source?: string): Cont
     format: 'qnn-node-signature',
     version: 1,
     ...(source ?? sig.source ? { source: source ?? sig.source } : {}),
+    ...(sig.producer ? { producer: { ...sig.producer } } : {}),
     graphs: sig.graphs.map((g) => ({ name: g.name, inputs: g.inputs.map(tensor), outputs: g.outputs.map(tensor) })),
   };
 }

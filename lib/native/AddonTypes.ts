@@ -178,7 +178,12 @@ export interface NativeGraph {
 export interface NativeBinaryInfo {
   systemPath: string;
   systemApiVersion: string;
-  graphInfoStride: number;
+  /** The GraphInfo stride read with (88 / 64 / 48); null for one graph at System 1.1 without an SDK version (not needed). */
+  graphInfoStride: number | null;
+  /** How the stride was decided: 'system-api', 'single-graph', 'data', 'sdk-version' or 'agree'. */
+  graphInfoStrideSource: string;
+  /** The binary info's buildId (for real binaries: the SDK build that made it), or null. */
+  buildId: string | null;
   binaryBytes: number;
   graphs: { name: string; inputs: NativeTensorInfo[]; outputs: NativeTensorInfo[] }[];
 }
@@ -226,6 +231,17 @@ export interface NativeAddon {
    * BINARY_INVALID. Absent from builds older than this function.
    */
   readBinaryInfo?: (systemPath: string, source: string | ArrayBufferView | ArrayBuffer, sdkMinor?: number) => Promise<NativeBinaryInfo>;
+  /**
+   * Resource limits a process puts on itself (the isolated binary reader's child):
+   * `memoryBytes` more address space than it uses now (Linux), `cpuSeconds` of CPU time
+   * (POSIX), death with `parentPid` (Linux). Returns what was applied (null / false: not
+   * on this platform). Absent from builds older than this function.
+   */
+  limitProcess?: (options: { memoryBytes?: number; cpuSeconds?: number; parentPid?: number }) => {
+    addressSpaceBytes: number | null;
+    cpuSeconds: number | null;
+    dieWithParent: boolean;
+  };
   napiVersion: number;
   /** Compiled against the real QNN SDK headers (QNN_SDK_ROOT) rather than the project's. */
   sdkHeaders: boolean;

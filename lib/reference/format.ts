@@ -40,8 +40,13 @@ export const H = Object.freeze({
   dataOffset: 88,
   dataSize: 96,
   descriptionStr: 104,
-  // 108..127 reserved, zero
+  /** String ref of the QNN SDK build id the binary claims as its producer (0 = none). */
+  producerStr: 108,
+  // 112..127 reserved, zero
 });
+
+/** A QNN SDK build id as context binaries record their producer: `v2.25.0.240728104910_97711`. */
+export const PRODUCER_PATTERN = /^v\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,20}_\d{1,12}$/;
 
 /** Byte offsets inside a tensor record. */
 export const T = Object.freeze({

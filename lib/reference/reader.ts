@@ -51,6 +51,8 @@ export interface ReferenceGraphInfo extends GraphSignature {
 export interface ReferenceBinaryInfo {
   readonly formatVersion: number;
   readonly description: string;
+  /** The QNN SDK build id stored as the binary's producer, if any. */
+  readonly producer?: string;
   readonly fileSize: number;
   readonly metaSize: number;
   readonly dataOffset: number;
@@ -230,6 +232,7 @@ export function parseReferenceBinary(bytes: Uint8Array, fileSize: number = bytes
   return Object.freeze({
     formatVersion,
     description: str(u32(H.descriptionStr)),
+    ...(u32(H.producerStr) !== 0 ? { producer: str(u32(H.producerStr)) } : {}),
     fileSize: declaredSize,
     metaSize,
     dataOffset,

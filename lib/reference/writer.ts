@@ -38,6 +38,7 @@ import {
   P,
   PARAM_KIND,
   PARAM_RECORD_SIZE,
+  PRODUCER_PATTERN,
   QUANT_ENCODING,
   T,
   TENSOR_RECORD_SIZE,
@@ -112,6 +113,13 @@ export interface ReferenceBinaryDesc {
   readonly statics?: readonly RefStaticDesc[];
   /** Free text stored in the binary (reported as the context's build id / description). */
   readonly description?: string;
+  /**
+   * A QNN SDK build id (`v2.33.0.250220031845_105259`) stored as the binary's producer, as
+   * real context binaries record the SDK that made them. The reference libraries report
+   * it as the binary's build id and refuse a binary whose producer SDK minor is newer than
+   * the SDK they emulate (backend API 5.<minor>), as real QNN libraries do.
+   */
+  readonly producer?: string;
   /** First tensor id to assign (default 1000). Ids are assigned with gaps, never 0..n. */
   readonly firstTensorId?: number;
 }
@@ -326,6 +334,9 @@ function plan(desc: ReferenceBinaryDesc): Plan {
   const statics = desc.statics ?? [];
   if (!Array.isArray(statics)) throw invalidArg('an array', 'desc.statics', statics);
 
+  if (desc.producer !== undefined && (typeof desc.producer !== 'string' || !PRODUCER_PATTERN.test(desc.producer))) {
+    throw invalidArg('a QNN SDK build id such as "v2.33.0.250220031845_105259"', 'desc.producer', desc.producer);
+  }
   let nextId = desc.firstTensorId ?? 1000;
   if (!Number.isInteger(nextId) || nextId < 1 || nextId > 0xf0000000) throw outOfRange('an integer in [1, 0xF0000000]', 'desc.firstTensorId', nextId);
   let allocated = 0;
@@ -507,6 +518,7 @@ function plan(desc: ReferenceBinaryDesc): Plan {
     tensorRecords.u64(t.type === TENSOR_TYPE.STATIC ? t.byteLength : 0);
   }
   const descriptionStr = strings.ref(desc.description ?? '');
+  const producerStr = desc.producer === undefined ? 0 : strings.ref(desc.producer);
   const stringBytes = strings.take();
 
   // Assemble: header, tensors, graphs, nodes, params, words, strings.
@@ -545,6 +557,7 @@ function plan(desc: ReferenceBinaryDesc): Plan {
   meta.u64(dataOffset);
   meta.u64(dataSize);
   meta.u32(descriptionStr);
+  meta.u32(producerStr);
   meta.pad(HEADER_SIZE);
   meta.bytes(tensorRecords.take());
   meta.bytes(graphRecords.take());

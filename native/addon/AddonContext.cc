@@ -196,18 +196,19 @@ class BinaryInfoWorker : public PromiseWorker {
       size = mapping.size();
     }
     binaryBytes_ = size;
-    stride_ = rt->GraphInfoStride();
-    graphs_ = ReadBinaryInfo(*rt, data, size);
+    info_ = ReadBinaryInfoDetailed(*rt, data, size);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
     result.Set("systemPath", systemPath_);
     result.Set("systemApiVersion", systemVersion_);
-    result.Set("graphInfoStride", Napi::Number::New(env, static_cast<double>(stride_)));
+    result.Set("graphInfoStride", info_.graphInfoStride ? Napi::Value(Napi::Number::New(env, static_cast<double>(info_.graphInfoStride))) : env.Null());
+    result.Set("graphInfoStrideSource", info_.strideSource);
+    result.Set("buildId", info_.buildId.empty() ? env.Null() : Napi::Value(Napi::String::New(env, info_.buildId)));
     result.Set("binaryBytes", Napi::Number::New(env, static_cast<double>(binaryBytes_)));
-    Napi::Array arr = Napi::Array::New(env, graphs_.size());
-    for (size_t i = 0; i < graphs_.size(); ++i) {
-      arr.Set(static_cast<uint32_t>(i), GraphToJs(env, graphs_[i]));
+    Napi::Array arr = Napi::Array::New(env, info_.graphs.size());
+    for (size_t i = 0; i < info_.graphs.size(); ++i) {
+      arr.Set(static_cast<uint32_t>(i), GraphToJs(env, info_.graphs[i]));
     }
     result.Set("graphs", arr);
     return result;
@@ -219,9 +220,8 @@ class BinaryInfoWorker : public PromiseWorker {
   const void* data_;
   size_t size_;
   std::string systemPath_, systemVersion_;
-  size_t stride_ = 0;
   uint64_t binaryBytes_ = 0;
-  std::vector<GraphMeta> graphs_;
+  BinaryInfoResult info_;
 };
 
 }  // namespace

@@ -1,5 +1,10 @@
 // BinaryInfo: what QnnSystem says a context binary holds (graphs and their tensors),
-// deep-copied out of the library's memory.
+// validated and deep-copied out of the library's memory.
+//
+// Nothing QnnSystem returns is trusted: every pointer is read through SafeReader, every
+// enum, count, rank and string is checked against sane bounds, and a violation becomes
+// BINARY_INVALID naming the graph, tensor and field (a malformed binary can make the
+// vendor library return uninitialised entries).
 #pragma once
 
 #include <cstddef>
@@ -14,11 +19,22 @@ namespace qnn_node {
 
 // Maps a context binary file (FILE_NOT_FOUND / BINARY_INVALID when it cannot).
 void MapBinary(FileMapping& mapping, const std::string& path);
-// QnnSystem's binary info for a context binary, deep-copied (QnnSystem's memory is freed
-// before returning). Needs rt.hasSystem.
-std::vector<GraphMeta> ReadBinaryInfo(const RuntimeState& rt, const void* data, size_t size);
 
-// Bytes of one element array: dtype bits × elements (4-bit packed: rounded up), 0 if unknown.
-uint64_t TensorByteSize(uint32_t dataType, const std::vector<uint32_t>& dims);
+struct BinaryInfoResult {
+  std::vector<GraphMeta> graphs;
+  // Stride of the GraphInfo array as read (88 / 64 / 48); with one graph at System 1.1 the
+  // stride is irrelevant and this is the runtime's estimate (0 if it has none).
+  size_t graphInfoStride = 0;
+  // How the stride was decided: "system-api" (System >= 1.2), "single-graph", "data" (the
+  // only layout consistent with the answer), "sdk-version" (both consistent, the SDK
+  // version chose) or "agree" (both consistent and identical).
+  std::string strideSource;
+  std::string buildId;  // the binary info's buildId ("" when absent or unreadable)
+};
+
+// QnnSystem's binary info for a context binary, validated and deep-copied (QnnSystem's
+// memory is freed before returning). Needs rt.hasSystem.
+BinaryInfoResult ReadBinaryInfoDetailed(const RuntimeState& rt, const void* data, size_t size);
+std::vector<GraphMeta> ReadBinaryInfo(const RuntimeState& rt, const void* data, size_t size);
 
 }  // namespace qnn_node

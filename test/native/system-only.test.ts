@@ -64,20 +64,56 @@ describeNative('readContextSignature (QnnSystem only)', () => {
     await expect(readContextSignature(binaries[0], { sdkMinor: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
   });
 
-  it('System 1.1: refuses without sdkMinor (UNSUPPORTED_VERSION), reads the right GraphInfo layout with it', async () => {
+  it('System 1.1: decides the 48/64-byte GraphInfo layout from the data, without sdkMinor', async () => {
     const expected = await readContextSignature(binaries[1], { system: 'reference' });
-    for (const [backend, minor, stride] of [['5.23.0', 23, 48], ['5.25.0', 25, 64]] as const) {
+    expect(expected.graphs.length).toBeGreaterThan(1);
+    const system = referenceBackendPaths().system;
+    for (const [backend, stride, wrongMinor] of [['5.23.0', 48, 25], ['5.25.0', 64, 23]] as const) {
       await withEnv({ QNN_REFERENCE_API_VERSION: `core=2.18.0,system=1.1.0,backend=${backend}` }, async () => {
-        const err = await readContextSignature(binaries[1], { system: 'reference' }).catch((e: unknown) => e);
-        expect(err).toMatchObject({ code: 'UNSUPPORTED_VERSION' });
-        expect((err as Error).message).toContain('sdkMinor');
-        const sig = await readContextSignature(binaries[1], { system: 'reference', sdkMinor: minor });
-        expect(sig.graphs).toEqual(expected.graphs);
-        const info = await loadAddon().readBinaryInfo!(referenceBackendPaths().system, binaries[1], minor);
-        expect(info.graphInfoStride).toBe(stride);
-        expect(info.systemApiVersion).toBe('1.1.0');
+        for (const isolate of [true, false]) {
+          const sig = await readContextSignature(binaries[1], { system: 'reference', isolate });
+          expect(sig.graphs, `${backend} isolate=${isolate}`).toEqual(expected.graphs);
+        }
+        const info = await loadAddon().readBinaryInfo!(system, binaries[1]);
+        expect(info).toMatchObject({ graphInfoStride: stride, graphInfoStrideSource: 'data', systemApiVersion: '1.1.0' });
+        // a wrong SDK version does not override what the data says
+        const wrong = await readContextSignature(binaries[1], { system: 'reference', sdkMinor: wrongMinor, isolate: false });
+        expect(wrong.graphs).toEqual(expected.graphs);
+        expect((await loadAddon().readBinaryInfo!(system, binaries[1], wrongMinor)).graphInfoStride).toBe(stride);
+        // one graph: the stride does not matter
+        const one = await loadAddon().readBinaryInfo!(system, binaries[0]);
+        expect(one).toMatchObject({ graphInfoStrideSource: 'single-graph', graphInfoStride: null });
+        expect(one.graphs.map((g) => g.name)).toEqual(['add']);
       });
     }
+  });
+
+  it('reports the binary\'s producer (best effort) from QnnSystem\'s buildId, else from the text', async () => {
+    const producer = 'v2.25.0.240728104910_97711';
+    const file = writeBinary(dir, 'produced.bin', { ...ADD, producer });
+    for (const isolate of [true, false]) {
+      const sig = await readContextSignature(file, { system: 'reference', isolate });
+      expect(sig.producer).toEqual({ buildId: producer, sdkVersion: '2.25.0', bestEffort: true, source: 'binary-info' });
+    }
+    expect((await readContextSignature(binaries[0], { system: 'reference' })).producer).toBeUndefined();
+  });
+
+  it('a binary made by a newer SDK: the error names the producer SDK, the library that read it and the fix', async () => {
+    const file = writeBinary(dir, 'newer.bin', { ...ADD, producer: 'v2.48.0.251020123456_123456' });
+    // the reference system emulates SDK 2.25 (backend API 5.25) and System API 1.1
+    await withEnv({ QNN_REFERENCE_API_VERSION: 'core=2.18.0,system=1.1.0,backend=5.25.0' }, async () => {
+      const err = (await readContextSignature(file, { system: 'reference' }).catch((e: unknown) => e)) as QnnNodeError;
+      expect(err).toMatchObject({ code: 'BINARY_INVALID', details: { statusName: 'QNN_SYSTEM_CONTEXT_ERROR_MALFORMED_BINARY' } });
+      expect(err.message).toContain('QNN SDK 2.48.0');
+      expect(err.message).toContain('v2.48.0.251020123456_123456');
+      expect(err.message).toContain('System API 1.1.0');
+      expect(err.message).toContain('QNN SDK 2.27 or older');
+      expect(err.message).toMatch(/Fix: use the libraries of QNN SDK 2\.48 or newer/);
+      expect(err.details.producer).toMatchObject({ sdkVersion: '2.48.0', bestEffort: true, source: 'text' });
+      // the library's SDK given: stated as such
+      const withSdk = (await readContextSignature(file, { system: 'reference', sdkMinor: 25 }).catch((e: unknown) => e)) as QnnNodeError;
+      expect(withSdk.message).toContain('which is from QNN SDK 2.25');
+    });
   });
 
   it('is usable as a mock signature', async () => {

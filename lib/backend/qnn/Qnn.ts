@@ -246,7 +246,7 @@ export class Qnn implements Backend {
     const limit = timeoutMs ?? this.#contextTimeoutMs;
     const deadline: DeadlineOptions = { ...(signal ? { signal } : {}), ...(limit !== undefined ? { timeoutMs: limit } : {}) };
     const contextOptions = isObject ? (rest as QnnLoadContextOptions) : options;
-    const pending = QnnContext.create(this.#addon, this.#runtime, source, contextOptions, () => this.#contexts.delete(ctx!));
+    const pending = QnnContext.create(this.#addon, this.#runtime, source, contextOptions, () => this.#contexts.delete(ctx!), this.info);
     let ctx: QnnContext | undefined;
     this.#loading.add(pending);
     try {

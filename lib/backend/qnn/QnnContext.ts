@@ -1,11 +1,15 @@
 /** A QNN context created from a context binary, with its retrieved graphs. */
-import { DisposedError, QnnNodeError, invalidArg } from '../../errors.js';
+import { DisposedError, QnnNodeError, QnnStatusError, invalidArg } from '../../errors.js';
 import { DTYPES } from '../../tensor/dtypes.js';
 import { isResizableBuffer } from '../../tensor/resizable.js';
 import type { NativeAddon, NativeContext, NativeGraphSignature, NativeRuntime, NativeTensorSignature } from '../../native/AddonTypes.js';
 import { checkSignature } from '../validate.js';
-import type { Context, GraphSignature, LoadContextOptions, LoadTimings, TensorSpec } from '../types.js';
+import type { BinaryProducer, Context, GraphSignature, LoadContextOptions, LoadTimings, TensorSpec } from '../types.js';
+import { checkBinaryStructure, readBinaryHead } from './binary-header.js';
+import { explainVersionMismatch, producerFrom, sdkMinorOfBuildId, systemReader } from './binary-producer.js';
 import { fromNative, withCallerStack } from './errors.js';
+import { isolationOption, readBinaryInfoIsolated, type IsolationLimits } from './isolated-reader.js';
+import type { QnnInfo } from './Qnn.js';
 import { QnnGraph, type GraphOwner } from './QnnGraph.js';
 
 function tensorSignature(spec: TensorSpec, where: string): NativeTensorSignature {
@@ -36,6 +40,63 @@ function graphSignatures(graphs: readonly GraphSignature[] | undefined): NativeG
   });
 }
 
+/**
+ * Before any vendor call: the structural checks, the producer, and with validate:
+ * 'isolated' a QnnSystem read in a child process.
+ */
+async function checkBeforeLoad(
+  source: string | Uint8Array,
+  options: QnnLoadContextOptions | undefined,
+  runtimeInfo: QnnInfo | undefined,
+  callSite: Error,
+): Promise<{ producer?: BinaryProducer; validated: boolean }> {
+  const validate = options?.validate ?? 'none';
+  if (validate !== 'none' && validate !== 'isolated') throw invalidArg("'none' or 'isolated'", 'options.validate', validate);
+  const limits = isolationOption(options?.isolation, 'options.isolation');
+  return withCallerStack(async () => {
+    const head = await readBinaryHead(source);
+    checkBinaryStructure(head);
+    const producer = producerFrom(head.head, 'text');
+    const systemPath = runtimeInfo?.systemPath;
+    // Without QnnSystem the load never calls it: there is nothing to isolate.
+    if (validate !== 'isolated' || !systemPath || limits === false) return { ...(producer ? { producer } : {}), validated: false };
+    const sdkMinor = sdkMinorOfBuildId(runtimeInfo?.buildId);
+    try {
+      await readBinaryInfoIsolated(systemPath, source, sdkMinor, head.size, limits);
+    } catch (error) {
+      // QnnSystem refused it: a caller's graph signatures may still make the load work
+      // (as in-process); a crash or timeout is final.
+      const e = error as QnnNodeError;
+      if (e.details?.isolated === true || options?.graphs === undefined) {
+        explainRefusal(error, producer, runtimeInfo);
+        throw error;
+      }
+    }
+    return { ...(producer ? { producer } : {}), validated: true };
+  }, callSite, 'QNN context');
+}
+
+/**
+ * QnnSystem (getBinaryInfo) or the backend (contextCreateFromBinary, 5000 family) refused
+ * the binary: name the SDK versions when they may be why. The libraries of one runtime are
+ * taken to come from the backend's SDK (its build id).
+ */
+function explainRefusal(error: unknown, producer: BinaryProducer | undefined, info: QnnInfo | undefined): void {
+  if (!info) return;
+  const sdkMinor = sdkMinorOfBuildId(info.buildId);
+  const system = systemReader(error, sdkMinor, info.systemPath ?? undefined);
+  if (system) {
+    explainVersionMismatch(error as QnnNodeError, producer, system);
+    return;
+  }
+  if (!(error instanceof QnnStatusError) || error.apiFunction !== 'contextCreateFromBinary') return;
+  if (error.statusCode < 5000 || error.statusCode > 5999) return;
+  explainVersionMismatch(error, producer, {
+    description: `backend ${info.backendPath} (build ${info.buildId}, core API ${info.coreApiVersion}, backend API ${info.backendApiVersion})`,
+    ...(sdkMinor !== undefined ? { sdkMinor } : {}),
+  });
+}
+
 /** LoadContextOptions plus what only the QNN backend understands. */
 export interface QnnLoadContextOptions extends LoadContextOptions {
   /**
@@ -49,6 +110,18 @@ export interface QnnLoadContextOptions extends LoadContextOptions {
    * (bytes must then not be transferred until the context is disposed).
    */
   readonly persistentBinary?: boolean;
+  /**
+   * 'isolated': before loading, QnnSystem reads the binary in an isolated child process
+   * (bounded by `isolation`, as readContextSignature does), so a binary that crashes or
+   * hangs QnnSystem fails with BINARY_INVALID instead of taking this process down.
+   * Default 'none': QnnSystem and the backend read the binary in this process, and a
+   * malformed binary can crash it inside the vendor libraries (docs/native-runtime.md).
+   * Either way the cheap structural checks run first. The backend's own parse
+   * (contextCreateFromBinary) always runs in this process.
+   */
+  readonly validate?: 'none' | 'isolated';
+  /** Limits of the isolated validation (default { timeoutMs: 15000, memoryBytes: 1 GiB }). */
+  readonly isolation?: IsolationLimits;
 }
 
 /** How a context came to be: which source, and where its graph signatures came from. */
@@ -66,6 +139,10 @@ export interface QnnContextInfo {
   readonly graphSource: 'system' | 'caller';
   /** Why QnnSystem's info was not used, when it was not. */
   readonly systemNote?: string;
+  /** The SDK build that made the binary, best effort (text found in the binary). */
+  readonly producer?: BinaryProducer;
+  /** validate: 'isolated' ran (QnnSystem read the binary in a child process first). */
+  readonly validated?: 'isolated';
 }
 
 export class QnnContext implements Context, GraphOwner {
@@ -93,6 +170,7 @@ export class QnnContext implements Context, GraphOwner {
     source: string | Uint8Array,
     options: QnnLoadContextOptions | undefined,
     onDispose: () => void,
+    runtimeInfo?: QnnInfo,
   ): Promise<QnnContext> {
     const callSite = new Error();
     if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidArg('a file path or a Uint8Array', 'source', source);
@@ -107,13 +185,17 @@ export class QnnContext implements Context, GraphOwner {
     // In-memory bytes default to a copy: they then only need to live during the call (a
     // persistent pin would forbid transferring them until the context is disposed).
     const persistent = persistentOption ?? (typeof source === 'string' ? undefined : false);
+    const check = await checkBeforeLoad(source, options, runtimeInfo, callSite);
     let native: NativeContext;
     try {
       native = new addon.Context(runtime);
     } catch (e) {
       throw fromNative(e, 'QNN backend');
     }
-    const result = await withCallerStack(() => native.load(source, graphs, persistent), callSite, 'QNN context');
+    const result = await withCallerStack(() => native.load(source, graphs, persistent), callSite, 'QNN context').catch((error: unknown) => {
+      explainRefusal(error, check.producer, runtimeInfo);
+      throw error;
+    });
     let ctx: QnnContext;
     try {
       ctx = new QnnContext(
@@ -128,6 +210,8 @@ export class QnnContext implements Context, GraphOwner {
           binaryBytes: result.binaryBytes,
           graphSource: result.graphsFromSystem ? 'system' : 'caller',
           ...(result.systemNote ? { systemNote: result.systemNote } : {}),
+          ...(check.producer ? { producer: check.producer } : {}),
+          ...(check.validated ? { validated: 'isolated' as const } : {}),
         },
       );
     } catch (e) {

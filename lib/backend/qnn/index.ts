@@ -6,3 +6,4 @@ export { QnnGraph } from './QnnGraph.js';
 export { sdkLibFolders } from './libraries.js';
 export { addonAvailable, referenceBackendPaths, type ReferenceBackendPaths } from '../../native/binding.js';
 export { readContextSignature, type ReadContextSignatureOptions } from './signature.js';
+export type { IsolationLimits } from './isolated-reader.js';

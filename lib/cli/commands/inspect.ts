@@ -6,7 +6,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { describeProducer } from '../../backend/qnn/binary-producer.js';
 import type { ContextSignature } from '../../backend/types.js';
 import type { CommandContext } from '../context.js';
 import { requireFile } from '../files.js';
@@ -24,10 +25,21 @@ interface InspectOptions {
   system?: string;
   logLevel?: string;
   systemOnly?: boolean;
+  sdkVersion?: number;
+  inProcess?: boolean;
+}
+
+/** commander argParser for --sdk-version: "2.25", "2.25.0" or a build id "v2.25.0.…" → 25. */
+export function sdkMinorArg(value: string): number {
+  const m = /^v?2\.(\d{1,3})(?:\.\d+)*(?:[._]\w*)*$/.exec(value.trim());
+  const minor = m ? Number(m[1]) : NaN;
+  if (!(minor >= 1 && minor <= 1000)) throw new InvalidArgumentError('expected a QNN SDK version such as 2.25 or 2.25.0');
+  return minor;
 }
 
 export function renderSignature(sig: ContextSignature): string {
   let out = sig.source ? `${sig.source}\n` : '';
+  if (sig.producer) out += `producer: ${describeProducer(sig.producer)}\n`;
   out += `${sig.graphs.length} graph${sig.graphs.length === 1 ? '' : 's'}\n`;
   for (const g of sig.graphs) {
     out += `\nGraph ${g.name} (${g.inputs.length} input${g.inputs.length === 1 ? '' : 's'}, ${g.outputs.length} output${g.outputs.length === 1 ? '' : 's'})\n`;
@@ -52,12 +64,19 @@ export function registerInspect(program: Command, ctx: CommandContext): void {
     .option('--json', 'print the signature file (ContextSignature) the mock backend consumes')
     .option('-o, --output <file>', 'write the JSON signature to a file instead of stdout (implies --json)')
     .option('-g, --graph <name>', 'only this graph (repeatable)', collect)
-    .option('--system-only', 'read the binary with the QnnSystem library alone (no backend, no context; --backend is ignored), like qnn-context-binary-utility');
+    .option('--system-only', 'read the binary with the QnnSystem library alone (no backend, no context; --backend is ignored), like qnn-context-binary-utility')
+    .option('--sdk-version <version>', 'the QNN SDK version (2.<minor>) the QnnSystem library comes from; only needed if its GraphInfo layout cannot be told from the data', sdkMinorArg)
+    .option('--in-process', 'let QnnSystem read the binary in this process (faster; by default it reads in an isolated child process, so a malformed binary cannot crash qnn-node)');
   addLibraryOptions(cmd).action(async (file: string | undefined, opts: InspectOptions) => {
     const runtime = await ctx.runtime();
     const binary = file !== undefined ? ctx.resolve(file) : await runtime.exampleBinary();
     requireFile(binary, 'context binary');
-    const sig = selectGraphs(normalizeSignature(await runtime.inspect(binary, librarySelection(opts), opts.systemOnly ? { systemOnly: true } : undefined), binary), opts.graph);
+    const inspectOptions = {
+      ...(opts.systemOnly ? { systemOnly: true } : {}),
+      ...(opts.sdkVersion !== undefined ? { sdkMinor: opts.sdkVersion } : {}),
+      ...(opts.inProcess ? { inProcess: true } : {}),
+    };
+    const sig = selectGraphs(normalizeSignature(await runtime.inspect(binary, librarySelection(opts), Object.keys(inspectOptions).length ? inspectOptions : undefined), binary), opts.graph);
     if (opts.output !== undefined) {
       const target = ctx.resolve(opts.output);
       fs.mkdirSync(path.dirname(target), { recursive: true });

@@ -461,6 +461,14 @@ Qnn_ErrorHandle_t loadContext(const char* fn, Qnn_BackendHandle_t backend, const
   ParseStatus st = parseModel(bytes, size, &ctx->model, &error);
   if (st == ParseStatus::kBadVersion) return fail(log, QNN_CONTEXT_ERROR_BINARY_VERSION, std::string(fn) + ": " + error);
   if (st != ParseStatus::kOk) return fail(log, QNN_CONTEXT_ERROR_CREATE_FROM_BINARY, std::string(fn) + ": invalid binary: " + error);
+  // Like a real backend, refuse a binary whose producer SDK is newer than the emulated one
+  // (the backend API minor is the SDK minor, as for libQnnHtp).
+  uint32_t producerMinor = producerSdkMinor(ctx->model.producer);
+  if (producerMinor > b->emu.backend.minor) {
+    return fail(log, QNN_CONTEXT_ERROR_CREATE_FROM_BINARY,
+                std::string(fn) + ": the binary was made by " + ctx->model.producer + ", newer than this backend (SDK 2." +
+                    std::to_string(b->emu.backend.minor) + ")");
+  }
   if (validateOnly) return QNN_SUCCESS;
   Model& m = ctx->model;
   ctx->logger = b->logger;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <unordered_set>
 
@@ -415,6 +416,7 @@ ParseStatus parseModel(const uint8_t* data, uint64_t size, Model* model, std::st
   c.wordsOffset = wordsOffset;
   c.wordCount = wordCount;
   if (!c.str(r.u32(104), &m.description, "description")) return ParseStatus::kMalformed;
+  if (!c.str(r.u32(108), &m.producer, "producer")) return ParseStatus::kMalformed;
 
   // ---- tensors
   m.tensors.resize(tensorCount);
@@ -603,6 +605,12 @@ ParseStatus parseModel(const uint8_t* data, uint64_t size, Model* model, std::st
       if (state[idx] != 1) return malformed(where + ": output '" + m.tensors[idx].name + "' is never produced");
   }
   return ParseStatus::kOk;
+}
+
+uint32_t producerSdkMinor(const std::string& producer) {
+  unsigned major = 0, minor = 0;
+  if (std::sscanf(producer.c_str(), "v%u.%u.", &major, &minor) != 2 || major != 2) return 0;
+  return minor;
 }
 
 }  // namespace qnnref

@@ -123,6 +123,7 @@ struct Model {
   uint64_t dataOffset = 0;
   uint64_t dataSize = 0;
   std::string description;
+  std::string producer;  // a QNN SDK build id ("v2.33.0.…"), "" if the writer stored none
   std::vector<TensorInfo> tensors;
   std::unordered_map<uint32_t, uint32_t> indexById;
   std::vector<Graph> graphs;
@@ -135,6 +136,9 @@ enum class ParseStatus { kOk, kBadVersion, kMalformed };
 ParseStatus parseModel(const uint8_t* data, uint64_t size, Model* model, std::string* error);
 
 uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc = 0);
+
+// The SDK minor of a producer build id "v2.<minor>.<patch>.…", 0 if it is not one.
+uint32_t producerSdkMinor(const std::string& producer);
 
 // Element size in bits of a Qnn_DataType_t the format supports, or 0.
 uint32_t dtypeBits(uint32_t dataType);

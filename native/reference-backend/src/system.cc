@@ -1,11 +1,14 @@
 // libQnnReferenceSystem: the QNN System interface for reference binaries
 // (docs/reference-backend.md). A TEST DOUBLE, not Qualcomm's libQnnSystem.
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -68,6 +71,140 @@ Qnn_ErrorHandle_t systemContextFree(QnnSystemContext_Handle_t handle) {
   if (!g_contexts.erase(handle)) return QNN_SYSTEM_CONTEXT_ERROR_INVALID_HANDLE;
   delete static_cast<SystemContext*>(handle);
   return QNN_SUCCESS;
+}
+
+// ---- QNN_REFERENCE_SYSTEM_FAULT ------------------------------------------------------------
+// A test knob (this library is a test double): QNN_REFERENCE_SYSTEM_FAULT=<mode>:<graph>
+// makes getBinaryInfo misbehave, on binaries holding a graph named <graph> only, the way
+// a vendor library fed a malformed binary does. Process faults: crash (SIGSEGV), abort,
+// hang (spins), hog (allocates and touches memory until allocation fails, then spins).
+// Answer faults corrupt what is returned for that graph (its first input tensor for the
+// tensor modes): see kAnswerFaults.
+enum class Fault {
+  kNone, kCrash, kAbort, kHang, kHog,
+  kTensorVersion, kTensorType, kDataFormat, kDataType, kUndefinedType, kRank, kWildName, kLongName, kWildDims,
+  kQuantDefinition, kQuantEncoding, kAxisCount, kNumInputs, kWildInputs, kGraphVersion, kWildGraphName, kNumGraphs,
+};
+
+struct FaultName {
+  const char* name;
+  Fault fault;
+};
+constexpr FaultName kFaults[] = {
+    {"crash", Fault::kCrash}, {"abort", Fault::kAbort}, {"hang", Fault::kHang}, {"hog", Fault::kHog},
+    // answer faults
+    {"tensor-version", Fault::kTensorVersion},     // the whole tensor entry is 0xBE (uninitialised)
+    {"tensor-type", Fault::kTensorType},           // type 0xBEBEBEBE
+    {"data-format", Fault::kDataFormat},           // dataFormat 0xBEBEBEBE
+    {"data-type", Fault::kDataType},               // dataType 0xBEBEBEBE
+    {"undefined-type", Fault::kUndefinedType},     // dataType QNN_DATATYPE_UNDEFINED
+    {"rank", Fault::kRank},                        // rank 0xBEBEBEBE
+    {"wild-name", Fault::kWildName},               // name points into an inaccessible page
+    {"long-name", Fault::kLongName},               // a 100000-byte name
+    {"wild-dims", Fault::kWildDims},               // dimensions point into an inaccessible page
+    {"quant-definition", Fault::kQuantDefinition}, // encodingDefinition 0xBEBEBEBE
+    {"quant-encoding", Fault::kQuantEncoding},     // DEFINED with encoding 0xBEBEBEBE
+    {"axis-count", Fault::kAxisCount},             // axis-scale-offset: 1000 values at an inaccessible page
+    {"num-inputs", Fault::kNumInputs},             // numGraphInputs 0xBEBEBEBE
+    {"wild-inputs", Fault::kWildInputs},           // graphInputs points into an inaccessible page
+    {"graph-version", Fault::kGraphVersion},       // GraphInfo version 0xBEBEBEBE
+    {"wild-graph-name", Fault::kWildGraphName},    // graphName points into an inaccessible page
+    {"num-graphs", Fault::kNumGraphs},             // BinaryInfo numGraphs 0xBEBEBEBE
+};
+
+// The fault for a binary whose graphs are `m.graphs` (index of the marked graph in *graph).
+Fault faultFor(const Model& m, size_t* graph) {
+  const char* env = std::getenv("QNN_REFERENCE_SYSTEM_FAULT");
+  if (!env || !*env) return Fault::kNone;
+  std::string s = env;
+  size_t colon = s.find(':');
+  if (colon == std::string::npos) return Fault::kNone;
+  std::string mode = s.substr(0, colon), name = s.substr(colon + 1);
+  for (size_t gi = 0; gi < m.graphs.size(); ++gi) {
+    if (m.graphs[gi].name != name) continue;
+    for (const FaultName& f : kFaults) {
+      if (mode == f.name) {
+        *graph = gi;
+        return f.fault;
+      }
+    }
+  }
+  return Fault::kNone;
+}
+
+[[noreturn]] void misbehave(Fault f) {
+  if (f == Fault::kCrash) {
+    volatile std::uintptr_t address = 16;  // opaque to the compiler
+    *reinterpret_cast<volatile int*>(address) = 1;  // a real invalid write, like a strlen/memcpy on a bad pointer
+  }
+  if (f == Fault::kHog) {
+    // Grows until the allocator gives up, then never returns (as observed: 4 GB RSS after
+    // 15 s). The pages are written so that they count against RSS.
+    std::vector<void*> held;
+    while (void* p = std::malloc(64u << 20)) {
+      std::memset(p, 0xAB, 64u << 20);
+      held.push_back(p);
+    }
+  }
+  if (f == Fault::kAbort) std::abort();
+  volatile bool forever = true;
+  while (forever) {
+  }
+  std::abort();
+}
+
+void put32(uint8_t* at, uint32_t v) { std::memcpy(at, &v, 4); }
+void putPtr(uint8_t* at, const void* p) { std::memcpy(at, &p, sizeof p); }
+
+// Corrupts the answer for graph `gi` (GraphInfo entry at `entry`; first input tensor at `t`).
+void corrupt(Fault f, InfoArena& a, uint8_t* entry, uint8_t* tensor, size_t tensorStride, QnnSystemContext_BinaryInfo_t* bi) {
+  const uint8_t* wild = a.allocGuarded(16) + 16;  // the first byte of an inaccessible page
+  uint8_t* g = entry + 8;                           // GraphInfo V1 fields
+  uint8_t* v = tensor ? tensor + abi::kTensorUnionOffset : nullptr;  // Qnn_TensorV1_t fields
+  auto tensorField = [&](size_t offset) {
+    if (!v) throw std::runtime_error("QNN_REFERENCE_SYSTEM_FAULT: the marked graph has no input tensor");
+    return v + offset;
+  };
+  constexpr uint32_t kBad = 0xBEBEBEBE;
+  switch (f) {
+    case Fault::kTensorVersion:
+      std::memset(tensorField(0) - abi::kTensorUnionOffset, 0xBE, tensorStride);
+      break;
+    case Fault::kTensorType: put32(tensorField(offsetof(Qnn_TensorV1_t, type)), kBad); break;
+    case Fault::kDataFormat: put32(tensorField(offsetof(Qnn_TensorV1_t, dataFormat)), kBad); break;
+    case Fault::kDataType: put32(tensorField(offsetof(Qnn_TensorV1_t, dataType)), kBad); break;
+    case Fault::kUndefinedType: put32(tensorField(offsetof(Qnn_TensorV1_t, dataType)), QNN_DATATYPE_UNDEFINED); break;
+    case Fault::kRank: put32(tensorField(offsetof(Qnn_TensorV1_t, rank)), kBad); break;
+    case Fault::kWildName: putPtr(tensorField(offsetof(Qnn_TensorV1_t, name)), wild); break;
+    case Fault::kLongName: putPtr(tensorField(offsetof(Qnn_TensorV1_t, name)), a.str(std::string(100000, 'n'))); break;
+    case Fault::kWildDims: putPtr(tensorField(offsetof(Qnn_TensorV1_t, dimensions)), wild); break;
+    case Fault::kQuantDefinition:
+      put32(tensorField(offsetof(Qnn_TensorV1_t, quantizeParams)), kBad);
+      break;
+    case Fault::kQuantEncoding:
+      put32(tensorField(offsetof(Qnn_TensorV1_t, quantizeParams)), QNN_DEFINITION_DEFINED);
+      put32(tensorField(offsetof(Qnn_TensorV1_t, quantizeParams) + 4), kBad);
+      break;
+    case Fault::kAxisCount: {
+      uint8_t* q = tensorField(offsetof(Qnn_TensorV1_t, quantizeParams));
+      put32(q, QNN_DEFINITION_DEFINED);
+      put32(q + 4, QNN_QUANTIZATION_ENCODING_AXIS_SCALE_OFFSET);
+      put32(q + 8 + offsetof(Qnn_AxisScaleOffset_t, axis), 0);
+      put32(q + 8 + offsetof(Qnn_AxisScaleOffset_t, numScaleOffsets), 1000);
+      putPtr(q + 8 + offsetof(Qnn_AxisScaleOffset_t, scaleOffset), wild);
+      break;
+    }
+    case Fault::kNumInputs: put32(g + offsetof(QnnSystemContext_GraphInfoV1_t, numGraphInputs), kBad); break;
+    case Fault::kWildInputs: putPtr(g + offsetof(QnnSystemContext_GraphInfoV1_t, graphInputs), wild); break;
+    case Fault::kGraphVersion: put32(entry, kBad); break;
+    case Fault::kWildGraphName: putPtr(g + offsetof(QnnSystemContext_GraphInfoV1_t, graphName), wild); break;
+    case Fault::kNumGraphs:
+      if (bi->version == QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_3) bi->contextBinaryInfoV3.numGraphs = kBad;
+      else bi->contextBinaryInfoV2.numGraphs = kBad;
+      break;
+    default:
+      break;
+  }
 }
 
 // Writes one Qnn_Tensor_t (stride 120 -> V1, 144 -> V2) describing `t`.
@@ -138,6 +275,12 @@ Qnn_ErrorHandle_t getInfo(const char* fn, QnnSystemContext_Handle_t handle, cons
   if (parseModel(static_cast<const uint8_t*>(buffer), size, &m, &error) != ParseStatus::kOk) return QNN_SYSTEM_CONTEXT_ERROR_MALFORMED_BINARY;
 
   const Emulation& e = c->emu;
+  // Like a real QnnSystem, refuse a binary made by a newer SDK than the emulated one (the
+  // backend API minor is the SDK minor): SDK 2.25's libQnnSystem answers 30010 for 2.33's.
+  if (producerSdkMinor(m.producer) > e.backend.minor) return QNN_SYSTEM_CONTEXT_ERROR_MALFORMED_BINARY;
+  size_t faultGraph = 0;
+  Fault fault = faultFor(m, &faultGraph);
+  if (fault == Fault::kCrash || fault == Fault::kAbort || fault == Fault::kHang || fault == Fault::kHog) misbehave(fault);
   const size_t tensorStride = abi::tensorStride(e.core);
   size_t graphStride = abi::graphInfoStride(e.system, e.backend.minor);
   if (graphStride == 0) graphStride = abi::kGraphInfoStrideV2;
@@ -167,7 +310,10 @@ Qnn_ErrorHandle_t getInfo(const char* fn, QnnSystemContext_Handle_t handle, cons
     auto* bi = reinterpret_cast<QnnSystemContext_BinaryInfo_t*>(a.alloc(sizeof(QnnSystemContext_BinaryInfo_t)));
     Qnn_Version_t core{e.core.major, e.core.minor, e.core.patch};
     Qnn_Version_t backend{e.backend.major, e.backend.minor, e.backend.patch};
-    const char* buildId = a.str(std::string("qnn-node reference ") + kReferenceVersion + (m.description.empty() ? "" : ": " + m.description));
+    // A real binary's info names the SDK build that made it; a reference binary may carry one.
+    const char* buildId = a.str(!m.producer.empty() ? m.producer
+                                                    : std::string("qnn-node reference ") + kReferenceVersion +
+                                                          (m.description.empty() ? "" : ": " + m.description));
     auto* graphInfo = reinterpret_cast<QnnSystemContext_GraphInfo_t*>(graphs);
     // V3 has other offsets but the same field names: one filler for both layouts.
     auto fill = [&](auto& v) {
@@ -188,10 +334,24 @@ Qnn_ErrorHandle_t getInfo(const char* fn, QnnSystemContext_Handle_t handle, cons
       bi->version = infoVersion == 1 ? QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_1 : QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_2;
       fill(bi->contextBinaryInfoV2);  // V1 is a prefix of V2
     }
+    if (fault != Fault::kNone) {
+      uint8_t* entry = graphs + faultGraph * graphStride;
+      const Graph& g = m.graphs[faultGraph];
+      uint8_t* firstInput = nullptr;
+      if (!g.inputs.empty()) {
+        QnnSystemContext_GraphInfoV1_t v1;
+        std::memcpy(&v1, entry + 8, sizeof v1);
+        firstInput = reinterpret_cast<uint8_t*>(v1.graphInputs);
+      }
+      corrupt(fault, a, entry, firstInput, tensorStride, bi);
+    }
     *info = bi;
     if (infoSize) *infoSize = sizeof(QnnSystemContext_BinaryInfo_t);
   } catch (const std::bad_alloc&) {
     return QNN_COMMON_ERROR_MEM_ALLOC;
+  } catch (const std::runtime_error& err) {
+    std::fprintf(stderr, "libQnnReferenceSystem: %s\n", err.what());
+    return QNN_SYSTEM_CONTEXT_ERROR_INVALID_ARGUMENT;
   }
   std::lock_guard<std::mutex> lock(g_mu);
   if (!g_contexts.count(handle)) return QNN_SYSTEM_CONTEXT_ERROR_INVALID_HANDLE;
