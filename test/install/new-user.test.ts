@@ -67,7 +67,7 @@ describe.skipIf(!installSuitesSupported)('npm install <tarball> without prebuild
     const r = run(node, [nodeGyp, 'install'], { cwd: work, env: probeEnv, timeoutMs: 60_000 });
     expect(r.status, r.output).not.toBe(0);
     expect(r.output).toMatch(/ECONNREFUSED|127\.0\.0\.1/);
-  });
+  }, minutes(2));
 
   it('builds the addon and the reference backend from source with the node-api-headers package', () => {
     expect(install.status, install.output).toBe(0);
@@ -76,27 +76,27 @@ describe.skipIf(!installSuitesSupported)('npm install <tarball> without prebuild
     expect(releaseFiles(app)).toEqual(expect.arrayContaining(['qnn_node.node', ...LIBS]));
     // Nothing was downloaded into node-gyp's header cache.
     expect(fs.existsSync(path.join(env.HOME!, '.cache', 'node-gyp'))).toBe(false);
-  });
+  }, minutes(2));
 
   it('npx qnn-node run (the bundled example) exits 0', () => {
     const r = npx(node, app, env, ['run']);
     expect(r.status, r.output).toBe(0);
     expect(r.stdout).toMatch(/Graph \w+/);
-  });
+  }, minutes(2));
 
   it('npx qnn-node inspect exits 0 and lists the bundled example graphs', () => {
     const r = npx(node, app, env, ['inspect', '--json']);
     expect(r.status, r.output).toBe(0);
     const sig = JSON.parse(r.stdout) as { graphs: { name: string }[] };
     expect(sig.graphs.map((g) => g.name)).toEqual(['add', 'embed_head', 'dequantize']);
-  });
+  }, minutes(2));
 
   it('npx qnn-node info exits 0 and reports the reference backend built in build/Release', () => {
     const r = npx(node, app, env, ['info']);
     expect(r.status, r.output).toBe(0);
     expect(r.stdout).toContain(path.join(installedPackage(app), 'build', 'Release', 'qnn_node.node'));
     expect(r.stdout).toContain(path.join(installedPackage(app), 'build', 'Release', 'libQnnReference.so'));
-  });
+  }, minutes(2));
 
   it(`an ES module and a CommonJS consumer both work on the oldest Node "engines" admits`, () => {
     const esm = path.join(app, 'consumer.mjs');
@@ -127,7 +127,7 @@ const file = path.join(os.tmpdir(), 'qnn-node-consumer-' + process.pid + '.bin')
       expect(r.status, `${path.basename(file)} on Node ${floor}:\n${r.output}`).toBe(0);
       expect(r.stdout.trim()).toBe('[2,4,6,8]');
     }
-  });
+  }, minutes(2));
 
   it('a missing reference backend or addon names a fix that works in an installed package', () => {
     const release = path.join(installedPackage(app), 'build', 'Release');
@@ -147,7 +147,7 @@ const file = path.join(os.tmpdir(), 'qnn-node-consumer-' + process.pid + '.bin')
     };
     check(LIBS, 'LIBRARY_LOAD_FAILED');
     check(['qnn_node.node'], 'ADDON_NOT_FOUND');
-  });
+  }, minutes(2));
 
   describe('every code snippet of README.md and docs/*.md', () => {
     const snippets = documentationSnippets(repoRoot);

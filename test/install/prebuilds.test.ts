@@ -91,7 +91,7 @@ describe.skipIf(!installSuitesSupported)('npm install <tarball> with prebuilds (
 
     it('is used without compiling anything', () => {
       expect(releaseFiles(app)).toEqual([]);
-    });
+    }, minutes(2));
 
     it('npx qnn-node run, inspect and info exit 0 with the prebuilt addon and reference backend', () => {
       for (const args of [['run'], ['inspect'], ['info']]) {
@@ -101,7 +101,7 @@ describe.skipIf(!installSuitesSupported)('npm install <tarball> with prebuilds (
       const info = npx(node, app, env, ['info']).stdout;
       expect(info).toContain(path.join(installedPackage(app), PREBUILD_DIR, PREBUILD));
       expect(info).toContain(path.join(installedPackage(app), PREBUILD_DIR, LIBS[0]));
-    });
+    }, minutes(2));
 
     it('without its reference backend, run names npm rebuild qnn-node, which repairs the install', () => {
       for (const lib of LIBS) fs.rmSync(path.join(installedPackage(app), PREBUILD_DIR, lib));
@@ -135,7 +135,7 @@ describe.skipIf(!installSuitesSupported)('npm install <tarball> with prebuilds (
       expect(output).toMatch(/prebuilds\/linux-x64\/qnn-node\.node does not load here: .*libqnn_node_test_absent\.so/);
       expect(output).toContain('building the addon and the reference backend from source with node-gyp');
       expect(releaseFiles(app)).toEqual(expect.arrayContaining(['qnn_node.node', ...LIBS]));
-    });
+    }, minutes(2));
 
     it('npx qnn-node run, inspect and info exit 0 with the source build', () => {
       for (const args of [['run'], ['inspect'], ['info']]) {
@@ -143,6 +143,6 @@ describe.skipIf(!installSuitesSupported)('npm install <tarball> with prebuilds (
         expect(r.status, `qnn-node ${args.join(' ')}\n${r.output}`).toBe(0);
       }
       expect(npx(node, app, env, ['info']).stdout).toContain(path.join(installedPackage(app), 'build', 'Release', 'qnn_node.node'));
-    });
+    }, minutes(2));
   });
 });
