@@ -1,10 +1,31 @@
-# node-gyp build of the addon alone (the end-user fallback when no prebuild matches:
-# node-gyp-build runs `node-gyp rebuild`). Developers build with cmake-js
-# (`npm run build:native`), which also builds the reference backend.
+# node-gyp build: the end-user source build (scripts/install.cjs runs `node-gyp rebuild` when
+# no prebuild loads). It builds the same three files as the cmake-js build of a clone
+# (CMakeLists.txt), all into build/Release:
+#   qnn_node.node                                    the addon
+#   libQnnReference.so / .dylib / QnnReference.dll   the reference backend (core API)
+#   libQnnReferenceSystem.* / QnnReferenceSystem.dll  the reference backend (System API)
 # Real SDK headers: QNN_SDK_ROOT=<sdk> npx node-gyp rebuild  (or --qnn_sdk_root=<sdk>).
 {
   "variables": {
     "qnn_sdk_root%": "<!(node -p \"process.env.QNN_SDK_ROOT || ''\")"
+  },
+  "target_defaults": {
+    "cflags!": ["-fno-exceptions"],
+    "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++14", "-std=gnu++17"],
+    "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-fvisibility=hidden", "-fvisibility-inlines-hidden"],
+    "xcode_settings": {
+      "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+      "GCC_ENABLE_CPP_RTTI": "YES",
+      "GCC_SYMBOLS_PRIVATE_EXTERN": "YES",
+      "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+      "MACOSX_DEPLOYMENT_TARGET": "11.0"
+    },
+    "msvs_settings": {
+      "VCCLCompilerTool": { "ExceptionHandling": 1, "RuntimeTypeInfo": "true", "AdditionalOptions": ["/std:c++17"] }
+    },
+    "conditions": [
+      ["OS=='win'", { "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "UNICODE", "_UNICODE"] }]
+    ]
   },
   "targets": [
     {
@@ -32,24 +53,63 @@
         "native"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++14"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-fvisibility=hidden"],
-      "xcode_settings": {
-        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
-        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
-        "MACOSX_DEPLOYMENT_TARGET": "11.0"
-      },
-      "msvs_settings": {
-        "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"] }
-      },
       "conditions": [
-        ["OS=='win'", { "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "UNICODE", "_UNICODE"] }],
         ["OS=='linux' or OS=='android'", { "libraries": ["-ldl", "-lpthread"] }],
         ["qnn_sdk_root!=''", {
           "defines": ["QNN_NODE_USE_SDK_HEADERS"],
           "include_dirs": ["<(qnn_sdk_root)/include/QNN", "<(qnn_sdk_root)/include/QNN/System"]
         }]
+      ]
+    },
+    {
+      # The reference backend's shared code (native/reference-backend/CMakeLists.txt: qnnref_core).
+      "target_name": "qnnref_core",
+      "type": "static_library",
+      "win_delay_load_hook": "false",
+      "sources": [
+        "native/reference-backend/src/common.cc",
+        "native/reference-backend/src/model.cc",
+        "native/reference-backend/src/kernels.cc",
+        "native/reference-backend/src/budget.cc"
+      ],
+      "include_dirs": ["native", "native/reference-backend/src"],
+      "cflags": ["-fPIC"],
+      "direct_dependent_settings": {
+        "include_dirs": ["native", "native/reference-backend/src"]
+      },
+      "link_settings": {
+        "conditions": [["OS=='linux' or OS=='android'", { "libraries": ["-ldl"] }]]
+      }
+    },
+    {
+      "target_name": "QnnReference",
+      "type": "shared_library",
+      "win_delay_load_hook": "false",
+      "product_dir": "<(PRODUCT_DIR)",
+      "sources": ["native/reference-backend/src/backend.cc"],
+      "dependencies": ["qnnref_core"],
+      "conditions": [
+        ["OS!='win'", { "product_prefix": "lib" }],
+        ["OS=='linux'", {
+          # Export exactly the getProviders symbol (as the CMake build does).
+          "ldflags": ["-Wl,--version-script=<(module_root_dir)/native/reference-backend/exports/QnnReference.map", "-Wl,--no-undefined"]
+        }],
+        ["OS=='mac'", { "xcode_settings": { "DYLIB_INSTALL_NAME_BASE": "@rpath" } }]
+      ]
+    },
+    {
+      "target_name": "QnnReferenceSystem",
+      "type": "shared_library",
+      "win_delay_load_hook": "false",
+      "product_dir": "<(PRODUCT_DIR)",
+      "sources": ["native/reference-backend/src/system.cc"],
+      "dependencies": ["qnnref_core"],
+      "conditions": [
+        ["OS!='win'", { "product_prefix": "lib" }],
+        ["OS=='linux'", {
+          "ldflags": ["-Wl,--version-script=<(module_root_dir)/native/reference-backend/exports/QnnReferenceSystem.map", "-Wl,--no-undefined"]
+        }],
+        ["OS=='mac'", { "xcode_settings": { "DYLIB_INSTALL_NAME_BASE": "@rpath" } }]
       ]
     }
   ]

@@ -5,8 +5,12 @@
  *  - In a clone of the repository (`npm install` / `npm ci` at its root, devDependencies
  *    present): build the addon AND the reference backend with cmake-js into build/Release.
  *    (TypeScript is compiled by the "prepare" script.)
- *  - Installed from the registry: use a prebuild from prebuilds/<platform>-<arch>/ when one
- *    loads (node-gyp-build); otherwise build the addon from source with node-gyp.
+ *  - Installed as a package: check, in a child process, that the native code node-gyp-build
+ *    would load (a prebuild from prebuilds/<platform>-<arch>/, or an earlier build/Release)
+ *    loads here together with the reference backend (scripts/check-native.mjs). When it does
+ *    not (no prebuild for this platform, or one made for a newer glibc/libstdc++, or for
+ *    glibc on musl), build the addon and the reference backend from source with node-gyp
+ *    (binding.gyp), against local headers (scripts/nodedir.cjs), and check the result.
  *
  * QNN_SDK_ROOT=<sdk> compiles against the real QNN SDK headers in both builds.
  * QNN_NODE_SKIP_BUILD=1 skips the native build (e.g. a TypeScript-only checkout).
@@ -17,8 +21,10 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { nodedirArgs } = require('./nodedir.cjs');
 
 const root = path.resolve(__dirname, '..');
+const CHECK_TIMEOUT_MS = 60_000;
 
 function log(msg) {
   process.stdout.write(`qnn-node: ${msg}\n`);
@@ -39,6 +45,11 @@ function resolveFrom(id) {
   }
 }
 
+function parallelism() {
+  const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return String(Math.max(1, Math.min(cpus, 4)));
+}
+
 function isRepositoryCheckout() {
   // npm sets INIT_CWD to where it was invoked: equal to the package root only when the
   // package itself is being installed (not when it is someone's dependency).
@@ -54,26 +65,52 @@ function isRepositoryCheckout() {
 function buildWithCmakeJs() {
   const pkg = resolveFrom('cmake-js/package.json');
   const bin = path.join(path.dirname(pkg), 'bin', 'cmake-js');
-  const parallel = process.env.CMAKE_BUILD_PARALLEL_LEVEL || String(Math.max(1, Math.min(os.cpus().length, 4)));
-  return run(process.execPath, [bin, 'compile', '--out', 'build'], { CMAKE_BUILD_PARALLEL_LEVEL: parallel });
+  return run(process.execPath, [bin, 'compile', '--out', 'build'], { CMAKE_BUILD_PARALLEL_LEVEL: process.env.CMAKE_BUILD_PARALLEL_LEVEL || parallelism() });
 }
 
-function prebuildLoads() {
+/** The addon node-gyp-build would load here, or undefined. */
+function addonToLoad() {
   const ngb = resolveFrom('node-gyp-build');
-  if (!ngb) return false;
+  if (!ngb) return undefined;
   try {
-    const found = require(ngb).path(root);
-    log(`using ${path.relative(root, found)}`);
-    return true;
+    return require(ngb).path(root);
   } catch {
-    return false;
+    return undefined;
+  }
+}
+
+/**
+ * Loads the addon and the reference backend in a child process (a library that cannot be
+ * loaded, or crashes while loading, must not take the install down with it).
+ */
+function nativeCodeLoads() {
+  const env = { ...process.env };
+  // The package's own files are checked, not a user's override.
+  delete env.QNN_NODE_ADDON;
+  delete env.QNN_NODE_REFERENCE_DIR;
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'check-native.mjs'), root], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+    timeout: CHECK_TIMEOUT_MS,
+  });
+  if (r.error) return { ok: false, error: r.error.message };
+  const line = (r.stdout || '').trim().split('\n').pop() || '';
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { ok: false, error: `the load check exited with ${r.status ?? r.signal}: ${(r.stderr || r.stdout || '').trim().split('\n')[0]}` };
   }
 }
 
 function buildWithNodeGyp() {
+  const headers = nodedirArgs(root);
+  log(`Node headers: ${headers.source}`);
+  const jobs = process.env.JOBS || process.env.npm_config_jobs ? [] : [`--jobs=${parallelism()}`];
+  const args = ['rebuild', ...headers.args, ...jobs];
   const gyp = process.env.npm_config_node_gyp;
-  if (gyp && fs.existsSync(gyp)) return run(process.execPath, [gyp, 'rebuild'], {});
-  return run(process.platform === 'win32' ? 'node-gyp.cmd' : 'node-gyp', ['rebuild'], {});
+  if (gyp && fs.existsSync(gyp)) return run(process.execPath, [gyp, ...args], {});
+  return run(process.platform === 'win32' ? 'node-gyp.cmd' : 'node-gyp', args, {});
 }
 
 function main() {
@@ -85,9 +122,33 @@ function main() {
     log('repository checkout: building the addon and the reference backend with cmake-js');
     return buildWithCmakeJs() ? 0 : 1;
   }
-  if (prebuildLoads()) return 0;
-  log(`no prebuild for ${process.platform}-${process.arch}: building the addon with node-gyp`);
-  return buildWithNodeGyp() ? 0 : 1;
+  const target = `${process.platform}-${process.arch}`;
+  const existing = addonToLoad();
+  if (existing) {
+    const check = nativeCodeLoads();
+    if (check.ok) {
+      log(`using ${path.relative(root, existing)} (loads here, with the reference backend ${path.relative(root, check.backend)})`);
+      return 0;
+    }
+    log(`${path.relative(root, existing)} does not load here: ${check.error}`);
+    log(`building the addon and the reference backend from source with node-gyp instead`);
+  } else {
+    log(`no prebuild for ${target}: building the addon and the reference backend from source with node-gyp`);
+  }
+  if (!buildWithNodeGyp()) {
+    process.stderr.write(
+      'qnn-node: the source build failed. It needs Python 3, make and a C++17 compiler (g++ or clang++;\n' +
+        '  Termux: pkg install clang make python; Debian/Ubuntu: apt-get install python3 make g++).\n',
+    );
+    return 1;
+  }
+  const built = nativeCodeLoads();
+  if (!built.ok) {
+    process.stderr.write(`qnn-node: the source build finished but does not load: ${built.error}\n${built.detail ?? ''}\n`);
+    return 1;
+  }
+  log(`built ${path.relative(root, addonToLoad() ?? 'build/Release')} and ${path.relative(root, built.backend)}`);
+  return 0;
 }
 
 try {

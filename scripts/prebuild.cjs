@@ -2,10 +2,13 @@
 /*
  * Maintainers: make prebuilds/<platform>-<arch>/ for the registry package
  * (`npm run make-prebuilds`).
- *   1. prebuildify --napi --strip   → prebuilds/<platform>-<arch>/qnn-node.node (node-gyp)
- *   2. cmake-js compile             → build/Release (addon + reference backend)
- *   3. copy libQnnReference + libQnnReferenceSystem next to the prebuilt addon, so that
- *      Qnn.load({ backend: 'reference' }) works for users installing from the registry.
+ *   1. prebuildify --napi --strip   → prebuilds/<platform>-<arch>/qnn-node.node; its node-gyp
+ *      build (binding.gyp) also builds the reference backend into build/Release
+ *   2. copy libQnnReference + libQnnReferenceSystem from that build next to the prebuilt
+ *      addon, so that Qnn.load({ backend: 'reference' }) works for users installing from
+ *      the registry (scripts/install.cjs checks that both load before using them)
+ *   3. cmake-js compile             → build/Release again: the clone's everyday build
+ * Headers: as in the end-user source build (scripts/nodedir.cjs), never downloaded.
  * QNN_SDK_ROOT is honoured by both builds.
  */
 'use strict';
@@ -14,19 +17,22 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
+const { nodedirArgs } = require('./nodedir.cjs');
+
 const root = path.resolve(__dirname, '..');
 const target = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
 
-function run(args) {
+function run(args, env = {}) {
   process.stdout.write(`qnn-node: node ${args.map((a) => path.relative(root, a) || a).join(' ')}\n`);
-  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-// Run through npm (`npm run make-prebuilds`), which puts node-gyp on PATH and passes
-// nodedir; the target is this Node (Node-API: one build serves every later version).
-run([require.resolve('prebuildify/bin.js', { paths: [root] }), '--napi', '--strip', '-t', `node@${process.versions.node}`]);
-run([path.join(path.dirname(require.resolve('cmake-js/package.json', { paths: [root] })), 'bin', 'cmake-js'), 'compile', '--out', 'build']);
+// Run through npm (`npm run make-prebuilds`), which puts node-gyp on PATH. prebuildify passes
+// no nodedir of its own: node-gyp reads it from npm_config_nodedir. The target is this Node
+// (Node-API: one build serves every later version).
+const nodedir = nodedirArgs(root).args.find((a) => a.startsWith('--nodedir='));
+run([require.resolve('prebuildify/bin.js', { paths: [root] }), '--napi', '--strip', '-t', `node@${process.versions.node}`], nodedir ? { npm_config_nodedir: nodedir.slice('--nodedir='.length) } : {});
 const names =
   process.platform === 'win32'
     ? ['QnnReference.dll', 'QnnReferenceSystem.dll']
@@ -41,3 +47,4 @@ for (const name of names) {
   if (process.platform === 'linux') spawnSync('strip', ['--strip-unneeded', dest], { stdio: 'inherit' });
   process.stdout.write(`qnn-node: ${path.relative(root, path.join(target, name))}\n`);
 }
+run([path.join(path.dirname(require.resolve('cmake-js/package.json', { paths: [root] })), 'bin', 'cmake-js'), 'compile', '--out', 'build']);

@@ -28,6 +28,30 @@ function prebuildDir(root: string): string {
   return path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
 }
 
+/**
+ * True in a development clone (its own node_modules holds the devDependency cmake-js);
+ * false in an installed package, whose dependencies sit beside it.
+ */
+export function isDevelopmentClone(root = packageRoot): boolean {
+  return existsSync(path.join(root, 'node_modules', 'cmake-js', 'package.json'));
+}
+
+/**
+ * The build commands that work where this package is: an installed package has no
+ * devDependencies (cmake-js), so there the fix is npm's own rebuild, which runs
+ * scripts/install.cjs (a prebuild when it loads here, else a node-gyp source build of the
+ * addon and the reference backend).
+ */
+export function buildFixes(root = packageRoot): string[] {
+  if (isDevelopmentClone(root)) {
+    return ['  - in this clone: npm run build:native (cmake-js builds the addon and the reference backend into build/Release)'];
+  }
+  return [
+    '  - npm rebuild qnn-node (in your project\'s folder): uses the prebuild when it loads here, else builds the addon and the reference backend from source (needs Python 3, make and a C++17 compiler)',
+    '  - if npm skipped qnn-node\'s install script (--ignore-scripts, or install scripts not allowed), allow it, then run npm rebuild qnn-node',
+  ];
+}
+
 /** Where the addon may be, in the order node-gyp-build looks. */
 export function addonCandidates(root = packageRoot): string[] {
   const list = [path.join(root, 'build', 'Release', ADDON_NAME), path.join(root, 'build', 'Debug', ADDON_NAME)];
@@ -79,8 +103,7 @@ export function loadAddon(): NativeAddon {
     'Tried:',
     ...tried.map((t) => `  - ${t}`),
     'Possible fixes:',
-    '  - in a clone of the repository: npm ci (builds the addon with cmake-js), or npm run build:native',
-    '  - from the registry: npm rebuild qnn-node (needs a C++17 compiler and Python for node-gyp)',
+    ...buildFixes(),
     '  - set QNN_NODE_ADDON=/path/to/qnn_node.node to use a specific build',
   ].join('\n');
   throw new QnnNodeError('ADDON_NOT_FOUND', message, { cause, details: { tried, platform: process.platform, arch: process.arch } });
@@ -117,7 +140,8 @@ export function referenceBackendDirs(root = packageRoot): string[] {
 
 /**
  * libQnnReference + libQnnReferenceSystem (the project's CPU implementation of the QNN C
- * API; a test double and demo backend), from build/Release (cmake-js), build/Debug or
+ * API; a test double and demo backend), from build/Release (cmake-js in a clone, node-gyp
+ * in an installed package: binding.gyp builds them too), build/Debug or
  * prebuilds/<platform>-<arch>/. `QNN_NODE_REFERENCE_DIR` puts another folder first.
  * Throws LIBRARY_LOAD_FAILED listing the folders searched.
  */
@@ -137,7 +161,7 @@ export function referenceBackendPaths(root = packageRoot): ReferenceBackendPaths
       'Tried:',
       ...dirs.map((d) => `  - ${d}`),
       'Possible fixes:',
-      '  - build it: npm run build:native (cmake-js builds the addon and the reference backend into build/Release)',
+      ...buildFixes(root),
       '  - set QNN_NODE_REFERENCE_DIR to the folder that holds both libraries',
     ].join('\n'),
     { details: { tried: dirs, library: 'reference' } },

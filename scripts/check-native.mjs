@@ -1,0 +1,26 @@
+// Load check run by scripts/install.cjs in a child process: does the addon that the package
+// would load here (node-gyp-build: build/Release, then prebuilds/<platform>-<arch>/) load,
+// and does the reference backend next to it load through it? Prints one JSON line; exit 0
+// when both work. A prebuild made for a newer glibc/libstdc++ (or for glibc on musl) fails
+// here, at install time, instead of at run time.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = path.resolve(process.argv[2] ?? '.');
+const out = {};
+try {
+  const { Qnn } = await import(pathToFileURL(path.join(root, 'dist', 'backend', 'qnn', 'index.js')).href);
+  const qnn = await Qnn.load({ backend: 'reference', device: false });
+  out.backend = qnn.info.backendPath;
+  out.system = qnn.info.systemPath;
+  await qnn.dispose();
+  out.ok = true;
+} catch (e) {
+  out.ok = false;
+  const first = (x) => String(x?.message ?? x).split('\n')[0];
+  // The loader's own reason (e.g. dlopen's "version `GLIBCXX_3.4.32' not found") is the cause.
+  out.error = `${e?.code ? `${e.code}: ` : ''}${first(e)}${e?.cause ? ` (${first(e.cause)})` : ''}`;
+  out.detail = String(e?.message ?? e);
+}
+process.stdout.write(`${JSON.stringify(out)}\n`);
+process.exitCode = out.ok ? 0 : 1;
