@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'UNKNOWN_HOST_OP'
   | 'RECORDING_MISMATCH'
   | 'ABORTED'
+  | 'LIMIT_EXCEEDED'
+  | 'PATH_NOT_ALLOWED'
   // CLI
   | 'CLI_USAGE';
 

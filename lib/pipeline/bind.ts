@@ -2,40 +2,77 @@
  * What the caller passes to a run, checked against the manifest: param overrides (same
  * type as the default) and inputs (declared names, the declared type, defaults).
  */
-import { QnnNodeError, invalidArg } from '../errors.js';
+import { resolve } from 'node:path';
+import { QnnNodeError, invalidArg, outOfRange } from '../errors.js';
 import { Tensor } from '../tensor/Tensor.js';
 import { sameDims } from '../tensor/shape.js';
 import type { PipelineValue } from './hostops.js';
+import { loopLimitError, type PipelineLimits } from './limits.js';
 import type { PipelineManifest } from './manifest.js';
+import type { PathPolicy } from './paths.js';
 
 /** Inputs by manifest input name. */
 export type PipelineInputs = Readonly<Record<string, PipelineValue>>;
 
-/** The manifest's params with the caller's overrides applied. */
-export function resolveParams(manifest: PipelineManifest, overrides: Readonly<Record<string, unknown>> | undefined): Map<string, unknown> {
+/**
+ * The manifest's params with the caller's overrides applied. Params used as loop counts
+ * (`countParams`: name -> the loop's pointer) must be whole numbers within the loop limit.
+ */
+export function resolveParams(
+  manifest: PipelineManifest,
+  overrides: Readonly<Record<string, unknown>> | undefined,
+  countParams: ReadonlyMap<string, string> = new Map(),
+  limits?: Required<PipelineLimits>,
+): Map<string, unknown> {
   const defaults = manifest.params ?? {};
   const params = new Map<string, unknown>(Object.entries(defaults));
-  if (overrides === undefined) return params;
-  if (typeof overrides !== 'object' || overrides === null) throw invalidArg('an object of params', 'options.params', overrides);
-  for (const [k, v] of Object.entries(overrides)) {
-    if (!params.has(k)) throw invalidArg(`a param of the manifest (${Object.keys(defaults).join(', ') || 'none'})`, `options.params.${k}`, v);
-    const d = params.get(k);
-    if (Array.isArray(d) ? !Array.isArray(v) : typeof d !== typeof v) throw invalidArg(`a ${Array.isArray(d) ? 'list' : typeof d} like the default`, `options.params.${k}`, v);
-    params.set(k, v);
+  const overridden = new Set<string>();
+  if (overrides !== undefined) {
+    if (typeof overrides !== 'object' || overrides === null) throw invalidArg('an object of params', 'options.params', overrides);
+    for (const [k, v] of Object.entries(overrides)) {
+      if (!params.has(k)) throw invalidArg(`a param of the manifest (${Object.keys(defaults).join(', ') || 'none'})`, `options.params.${k}`, v);
+      const d = params.get(k);
+      if (Array.isArray(d) ? !Array.isArray(v) : typeof d !== typeof v) throw invalidArg(`a ${Array.isArray(d) ? 'list' : typeof d} like the default`, `options.params.${k}`, v);
+      params.set(k, v);
+      overridden.add(k);
+    }
+  }
+  for (const [name, pointer] of countParams) {
+    const v = params.get(name);
+    const label = `${overridden.has(name) ? 'options.params' : 'params'}.${name}`;
+    if (!Number.isSafeInteger(v) || (v as number) < 0) throw outOfRange(`a whole number >= 0 (the loop bound at ${pointer})`, label, v);
+    if (limits && (v as number) > limits.maxLoopIterations) throw loopLimitError(pointer, `${label} = ${v as number}`, v as number, limits.maxLoopIterations);
   }
   return params;
 }
 
-/** The run's initial values: every declared input, from the caller or its default. */
-export function bindInputs(manifest: PipelineManifest, inputs: PipelineInputs): Map<string, PipelineValue> {
+export interface BoundInputs {
+  readonly values: Map<string, PipelineValue>;
+  /** Absolute paths of the image files the caller passed (ops may read them wherever they are). */
+  readonly callerPaths: Set<string>;
+}
+
+/**
+ * The run's initial values: every declared input, from the caller or its default (own
+ * properties only: an input may be named "constructor"). An image default is a path
+ * relative to the manifest and confined like every file it names; a path the caller
+ * passes is the caller's (relative to the working directory).
+ */
+export function bindInputs(manifest: PipelineManifest, inputs: PipelineInputs, files?: PathPolicy): BoundInputs {
   if (typeof inputs !== 'object' || inputs === null) throw invalidArg('an object of inputs by name', 'inputs', inputs);
   const declared = manifest.inputs ?? {};
   const values = new Map<string, PipelineValue>();
+  const callerPaths = new Set<string>();
   for (const key of Object.keys(inputs)) {
-    if (!(key in declared)) throw invalidArg(`one of the manifest's inputs (${Object.keys(declared).join(', ') || 'none'})`, `inputs.${key}`, inputs[key]);
+    if (!Object.hasOwn(declared, key)) throw invalidArg(`one of the manifest's inputs (${Object.keys(declared).join(', ') || 'none'})`, `inputs.${key}`, inputs[key]);
   }
   for (const [name, spec] of Object.entries(declared)) {
-    const v = inputs[name] ?? spec.default;
+    const given = Object.hasOwn(inputs, name) ? inputs[name] : undefined;
+    let v = given ?? spec.default;
+    if (spec.type === 'image' && typeof v === 'string') {
+      if (given === undefined) v = files ? files.resolve(v, `/inputs/${name}/default`) : v;
+      else callerPaths.add(resolve(v));
+    }
     const label = `inputs.${name}`;
     if (v === undefined) throw invalidArg(`a ${spec.type} input`, label, v);
     switch (spec.type) {
@@ -65,5 +102,5 @@ export function bindInputs(manifest: PipelineManifest, inputs: PipelineInputs): 
     }
     values.set(name, v);
   }
-  return values;
+  return { values, callerPaths };
 }

@@ -10,6 +10,7 @@ import type { Context, Graph, TensorSpec } from '../backend/types.js';
 import type { HostOpDefinition } from './hostops.js';
 import { OP_STEP_KEYS, isBreakStep, isGraphStep, isLoopStep, type Condition, type OpStep, type PipelineManifest, type Step } from './manifest.js';
 import { BUILTIN_HOST_OPS } from './ops/builtin.js';
+import { allocationError, loopLimitError, tensorBytes, type PipelineLimits } from './limits.js';
 import { manifestError, type ManifestIssue } from './validate.js';
 
 type AjvClass = typeof AjvModule.default;
@@ -100,14 +101,16 @@ function findGraph(contexts: ReadonlyMap<string, Context>, step: { graph: string
   throw manifestError([{ path: `${path}/graph`, expected: `"context/graph" or a context field: ${candidates.map(([n]) => JSON.stringify(`${n}/${graphName}`)).join(' and ')} both exist`, received: JSON.stringify(step.graph) }], source);
 }
 
-export function compile(
-  steps: readonly Step[],
-  base: string,
-  contexts: ReadonlyMap<string, Context>,
-  ops: ReadonlyMap<string, HostOpDefinition>,
-  source: string,
-  counter: { n: number },
-): Node[] {
+/** What compiling needs: the loaded contexts, the host ops, the manifest's name for messages and the limits. */
+export interface CompileEnv {
+  readonly contexts: ReadonlyMap<string, Context>;
+  readonly ops: ReadonlyMap<string, HostOpDefinition>;
+  readonly source: string;
+  readonly limits: Required<PipelineLimits>;
+}
+
+export function compile(steps: readonly Step[], base: string, env: CompileEnv, counter: { n: number }): Node[] {
+  const { contexts, ops, source, limits } = env;
   return steps.map((step, i): Node => {
     const path = `${base}/${i}`;
     const id = counter.n++;
@@ -120,12 +123,17 @@ export function compile(
         if (!inNames.includes(key)) issues.push({ path: `${path}/inputs/${key}`, expected: `an input of graph ${ctxName}/${graph.name} (${inNames.map((n) => JSON.stringify(n)).join(', ')})`, received: JSON.stringify(key) });
       }
       for (const spec of graph.inputs) {
-        if (!(spec.name in step.inputs)) issues.push({ path: `${path}/inputs`, expected: `a binding for input ${JSON.stringify(spec.name)} (${spec.dtype} [${spec.dims.join(', ')}]) of graph ${ctxName}/${graph.name}`, received: describeValue(step.inputs) });
+        if (!Object.hasOwn(step.inputs, spec.name)) issues.push({ path: `${path}/inputs`, expected: `a binding for input ${JSON.stringify(spec.name)} (${spec.dtype} [${spec.dims.join(', ')}]) of graph ${ctxName}/${graph.name}`, received: describeValue(step.inputs) });
       }
       for (const key of Object.keys(step.outputs ?? {})) {
         if (!outNames.includes(key)) issues.push({ path: `${path}/outputs/${key}`, expected: `an output of graph ${ctxName}/${graph.name} (${outNames.map((n) => JSON.stringify(n)).join(', ')})`, received: JSON.stringify(key) });
       }
       if (issues.length) throw manifestError(issues, source);
+      // The backend allocates the outputs the signature declares (inline signatures come from the manifest).
+      for (const spec of graph.outputs) {
+        const bytes = tensorBytes(spec.dtype, spec.dims);
+        if (bytes > limits.maxAllocationBytes) throw allocationError(`${path}/graph`, `output ${JSON.stringify(spec.name)} of graph ${ctxName}/${graph.name} (${spec.dtype} [${spec.dims.join(', ')}])`, bytes, limits.maxAllocationBytes);
+      }
       return {
         kind: 'graph',
         id,
@@ -139,7 +147,11 @@ export function compile(
       };
     }
     if (isLoopStep(step)) {
-      const body = compile(step.steps, `${path}/steps`, contexts, ops, source, counter);
+      for (const key of ['count', 'max'] as const) {
+        const n = step.loop[key];
+        if (typeof n === 'number' && n > limits.maxLoopIterations) throw loopLimitError(`${path}/loop/${key}`, `${key} ${n}`, n, limits.maxLoopIterations);
+      }
+      const body = compile(step.steps, `${path}/steps`, env, counter);
       return { kind: 'loop', id, path, count: step.loop.count, max: step.loop.max, until: step.loop.until, index: step.loop.index, body };
     }
     if (isBreakStep(step)) return { kind: 'break', id, path, cond: step.break };
@@ -149,8 +161,21 @@ export function compile(
     const roles: (readonly [string, string | number])[] = list
       ? (op.inputs as readonly string[]).map((r, k) => [String(k), r] as const)
       : Object.entries((op.inputs ?? {}) as Record<string, string | number>);
-    const params: Record<string, unknown> = {};
+    const params = Object.create(null) as Record<string, unknown>;
     for (const [k, v] of Object.entries(op)) if (!OP_STEP_KEYS.has(k)) params[k] = v;
     return { kind: 'host', id, path, name: op.op, def, step: op, roles, list, params };
   });
+}
+
+/** Params used as a loop's `count` or `max`, with the pointer of the first loop that uses each. */
+export function loopCountParams(nodes: readonly Node[], out = new Map<string, string>()): Map<string, string> {
+  for (const node of nodes) {
+    if (node.kind !== 'loop') continue;
+    for (const key of ['count', 'max'] as const) {
+      const ref = node[key];
+      if (typeof ref === 'string' && !out.has(ref.slice(1))) out.set(ref.slice(1), `${node.path}/loop/${key}`);
+    }
+    loopCountParams(node.body, out);
+  }
+  return out;
 }

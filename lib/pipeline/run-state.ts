@@ -3,8 +3,9 @@
  * (never written to), per-step PRNGs and state, the HostOpContext each op sees, loops and
  * conditions, timings and events.
  */
-import { QnnNodeError, QnnRangeError, QnnTypeError, describeValue, invalidArg } from '../errors.js';
-import { DTYPES } from '../tensor/dtypes.js';
+import { resolve } from 'node:path';
+import { QnnNodeError, QnnRangeError, QnnTypeError, describeValue, invalidArg, outOfRange } from '../errors.js';
+import { DTYPES, type DType, type QuantParams } from '../tensor/dtypes.js';
 import { Tensor } from '../tensor/Tensor.js';
 import { sameDims } from '../tensor/shape.js';
 import { Prng, hashString } from '../random.js';
@@ -13,10 +14,39 @@ import type { PipelineAssets } from './assets.js';
 import type { Node, GraphNode, LoopNode, OpNode } from './compile.js';
 import type { PipelineEvent, PipelineTimings, StepTiming, TokenEvent } from './events.js';
 import type { HostOpContext, PipelineValue, RawImage } from './hostops.js';
+import { allocationError, loopLimitError, tensorBytes, type PipelineLimits } from './limits.js';
 import type { Condition } from './manifest.js';
+import type { PathPolicy } from './paths.js';
 import { Recorder } from './recorder.js';
 
 const BREAK = 1;
+
+/** obj[key] when it is obj's own property (names from files may be "constructor" or "__proto__"). */
+function own<T>(obj: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return obj !== undefined && Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/** Lets timers, I/O and abort signals run: setImmediate comes after the timers phase. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+export interface RunInit {
+  readonly assets: PipelineAssets;
+  readonly files: PathPolicy;
+  readonly limits: Required<PipelineLimits>;
+  /** The bound values (caller inputs first); the run adds to it. */
+  readonly values: Map<string, PipelineValue>;
+  /** Absolute paths of image files the caller passed. */
+  readonly callerPaths: ReadonlySet<string>;
+  readonly params: Map<string, unknown>;
+  readonly seed: number;
+  readonly signal: AbortSignal;
+  readonly listener: ((e: PipelineEvent) => void) | undefined;
+  readonly stepEvents: boolean;
+  readonly nodeCount: number;
+  readonly record: string | undefined;
+}
 
 function isPlainRecord(v: unknown): v is Record<string, PipelineValue> {
   if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Tensor || ArrayBuffer.isView(v)) return false;
@@ -56,18 +86,36 @@ export class RunState {
   private graphMs = 0;
   private hostMs = 0;
   private readonly started = performance.now();
+  /** Loop iterations so far (every loop of the run). */
+  private iterations = 0;
+  /** When the runner next yields to the event loop. */
+  private yieldAt: number;
+  private readonly assets: PipelineAssets;
+  private readonly files: PathPolicy;
+  private readonly limits: Required<PipelineLimits>;
+  private readonly values: Map<string, PipelineValue>;
+  private readonly callerPaths: ReadonlySet<string>;
+  private readonly params: Map<string, unknown>;
+  private readonly seed: number;
+  private readonly signal: AbortSignal;
+  private readonly listener: ((e: PipelineEvent) => void) | undefined;
+  private readonly stepEvents: boolean;
 
-  constructor(
-    private readonly assets: PipelineAssets,
-    private readonly values: Map<string, PipelineValue>,
-    private readonly params: Map<string, unknown>,
-    private readonly seed: number,
-    private readonly signal: AbortSignal,
-    private readonly listener: ((e: PipelineEvent) => void) | undefined,
-    private readonly stepEvents: boolean,
-    nodeCount: number,
-    record: string | undefined,
-  ) {
+  constructor(init: RunInit) {
+    ({
+      assets: this.assets,
+      files: this.files,
+      limits: this.limits,
+      values: this.values,
+      callerPaths: this.callerPaths,
+      params: this.params,
+      seed: this.seed,
+      signal: this.signal,
+      listener: this.listener,
+      stepEvents: this.stepEvents,
+    } = init);
+    const { values, nodeCount, record } = init;
+    this.yieldAt = this.started + this.limits.maxBlockingMs;
     for (const v of values.values()) {
       if (v instanceof Tensor) this.foreign.add(v.data.buffer);
       else if (v instanceof Uint8Array) this.foreign.add(v.buffer);
@@ -94,7 +142,12 @@ export class RunState {
       return this.params.get(name);
     }
     if (Array.isArray(node)) return node.map((v) => this.resolveDeep(v));
-    if (typeof node === 'object' && node !== null) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, this.resolveDeep(v)]));
+    if (typeof node === 'object' && node !== null) {
+      // Null prototype: parameter names come from the manifest.
+      const out = Object.create(null) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(node)) out[k] = this.resolveDeep(v);
+      return out;
+    }
     return node;
   }
 
@@ -106,6 +159,11 @@ export class RunState {
 
   async execNodes(nodes: readonly Node[], iteration: number[]): Promise<number> {
     for (const node of nodes) {
+      // Bounded time between yields, so abort signals and timers fire during long loops.
+      if (performance.now() >= this.yieldAt) {
+        await yieldToEventLoop();
+        this.yieldAt = performance.now() + this.limits.maxBlockingMs;
+      }
       if (this.signal.aborted) throw abortError(this.signal);
       switch (node.kind) {
         case 'graph':
@@ -143,13 +201,17 @@ export class RunState {
   }
 
   private async execLoop(node: LoopNode, iteration: number[]): Promise<void> {
-    const count = this.param(node.count, `${node.path}/loop/count`);
-    const max = this.param(node.max, `${node.path}/loop/max`);
-    const n = count ?? max ?? 0;
+    const key = node.count !== undefined ? 'count' : 'max';
+    const pointer = `${node.path}/loop/${key}`;
+    const n = this.param(node[key], pointer) ?? 0;
+    const limit = this.limits.maxLoopIterations;
+    if (!Number.isSafeInteger(n) || n < 0) throw outOfRange('a whole number >= 0', `${pointer}${typeof node[key] === 'string' ? ` (${String(node[key])})` : ''}`, n);
+    if (n > limit) throw loopLimitError(pointer, `${key} ${n}`, n, limit);
     const depth = iteration.length;
     iteration.push(0);
     try {
       for (let i = 0; i < n; i++) {
+        if (++this.iterations > limit) throw loopLimitError(node.path, 'this iteration, counting every loop of the run,', this.iterations, limit);
         iteration[depth] = i;
         if (node.index) this.values.set(node.index, i);
         if (node.until && this.holds(node.until, `${node.path}/loop/until`)) break;
@@ -161,7 +223,8 @@ export class RunState {
   }
 
   private async execGraph(node: GraphNode, iteration: readonly number[]): Promise<void> {
-    const inputs: TensorMap = {};
+    // Null prototype: graph tensor names come from the binary or the manifest.
+    const inputs = Object.create(null) as TensorMap;
     // By memory, not by object: a reshape view of a value shares its buffer.
     const inputBuffers = new Set<ArrayBufferLike>();
     for (const [spec, ref] of node.inputs) {
@@ -183,7 +246,7 @@ export class RunState {
           existing.dtype === spec.dtype &&
           sameDims(existing.dims, spec.dims)
         ) {
-          (buffers ??= {})[spec.name] = existing;
+          (buffers ??= Object.create(null) as TensorMap)[spec.name] = existing;
         }
       }
     }
@@ -213,7 +276,7 @@ export class RunState {
   }
 
   private async execOp(node: OpNode, iteration: readonly number[]): Promise<void> {
-    const inputs: Record<string, PipelineValue> = {};
+    const inputs = Object.create(null) as Record<string, PipelineValue>;
     const inputList: PipelineValue[] = [];
     for (const [role, ref] of node.roles) {
       let v: PipelineValue | undefined;
@@ -244,7 +307,7 @@ export class RunState {
     if (result !== undefined) {
       if (isPlainRecord(result)) {
         for (const [role, value] of Object.entries(result)) {
-          const name = step.outputs?.[role] ?? (role === 'output' ? step.output : undefined);
+          const name = own(step.outputs, role) ?? (role === 'output' ? step.output : undefined);
           if (name !== undefined) this.values.set(name, value);
         }
       } else if (step.output !== undefined) {
@@ -267,6 +330,11 @@ export class RunState {
       return new QnnNodeError('HOST_OP_FAILED', `${node.path} (${node.name}): ${message}`, { cause, details: { step: node.path, op: node.name, ...rest } });
     };
     const params = this.opParams(node);
+    const allocate = (dtype: DType, dims: readonly number[], quant?: QuantParams): Tensor => {
+      const bytes = tensorBytes(dtype, dims);
+      if (bytes > run.limits.maxAllocationBytes) throw allocationError(node.path, `${node.name}: a ${dtype} tensor [${dims.join(', ')}]`, bytes, run.limits.maxAllocationBytes);
+      return Tensor.zeros(dtype, dims, quant ? { quant } : {});
+    };
     return {
       params,
       inputs,
@@ -290,7 +358,7 @@ export class RunState {
         return r;
       },
       outputTensor(dtype, dims, role, quant): Tensor {
-        const name = role === undefined || role === 'output' ? step.output : step.outputs?.[role];
+        const name = role === undefined || role === 'output' ? step.output : own(step.outputs, role);
         const existing = name === undefined ? undefined : run.values.get(name);
         if (
           existing instanceof Tensor &&
@@ -301,7 +369,18 @@ export class RunState {
         ) {
           return existing;
         }
-        return Tensor.zeros(dtype, dims, quant ? { quant } : {});
+        return allocate(dtype, dims, quant);
+      },
+      allocate,
+      checkAllocation(bytes, what): void {
+        if (!(bytes <= run.limits.maxAllocationBytes)) throw allocationError(node.path, `${node.name}: ${what}`, bytes, run.limits.maxAllocationBytes);
+      },
+      filePath(p): string {
+        if (typeof p !== 'string' || p.length === 0) throw fail(`expected a file path but received ${describeValue(p)}`);
+        // A path the caller passed is the caller's; any other comes from the manifest and stays inside the allowed roots.
+        const absolute = resolve(p);
+        if (run.callerPaths.has(absolute)) return absolute;
+        return run.files.resolve(p, node.path);
       },
       writableInput(role): Tensor {
         const v = inputs[role];

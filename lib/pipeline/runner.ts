@@ -14,18 +14,32 @@ import { readFileSync } from 'node:fs';
 import { DisposedError, QnnNodeError, invalidArg } from '../errors.js';
 import { readSignatureFile } from '../backend/signature.js';
 import type { Backend, Context, ContextSignature, GraphSignature } from '../backend/types.js';
-import { PipelineAssets, checkFiles, manifestFiles, resolvePath } from './assets.js';
+import { PipelineAssets, checkFiles, manifestFiles, withoutFileContent } from './assets.js';
 import { bindInputs, resolveParams, type PipelineInputs } from './bind.js';
-import { checkCustomOpSchemas, compile, type Node } from './compile.js';
+import { checkCustomOpSchemas, compile, loopCountParams, type Node } from './compile.js';
 import type { PipelineEvent, PipelineResult } from './events.js';
 import { resolveHostOps, type HostOpDefinition, type HostOpFn, type PipelineValue } from './hostops.js';
 import type { PipelineManifest } from './manifest.js';
+import { resolveLimits, type PipelineLimits } from './limits.js';
 import { BUILTIN_HOST_OPS } from './ops/builtin.js';
+import { PathPolicy } from './paths.js';
 import { RunState, abortError } from './run-state.js';
 import { eventStream } from './stream.js';
 import { manifestError, parseManifestText, validateManifest } from './validate.js';
 
 export type { PipelineInputs } from './bind.js';
+
+/** A signature file's graphs; a parse failure names the file, never its content. */
+function readSignature(path: string, pointer: string): readonly GraphSignature[] {
+  try {
+    return readSignatureFile(path).graphs;
+  } catch (cause) {
+    const code = cause instanceof QnnNodeError ? cause.code : 'ASSET_INVALID';
+    throw new QnnNodeError(code, `Signature file ${path} (${pointer}) is not a signature JSON ({ "format": "qnn-node-signature", "version": 1, "graphs": [...] }): ${withoutFileContent(cause)}`, {
+      details: { path, pointer },
+    });
+  }
+}
 
 export interface PipelineOptions {
   /** Where graphs run (a Qnn instance, a MockBackend, anything implementing Backend). */
@@ -34,6 +48,13 @@ export interface PipelineOptions {
   readonly baseDir?: string;
   /** Host ops for this pipeline (on top of the built-ins and registerHostOp). */
   readonly hostOps?: Readonly<Record<string, HostOpFn | HostOpDefinition>>;
+  /**
+   * Folders the files a manifest names may come from (symlinks followed); default: only
+   * `baseDir` (the manifest's folder). Anything else is PATH_NOT_ALLOWED at load.
+   */
+  readonly allowedRoots?: readonly string[];
+  /** Bounds on loop iterations, allocations and event-loop blocking (see PipelineLimits). */
+  readonly limits?: PipelineLimits;
 }
 
 export interface PipelineRunOptions {
@@ -56,6 +77,11 @@ export class Pipeline implements AsyncDisposable {
   readonly loadMs: number;
   private readonly contexts: ReadonlyMap<string, Context>;
   private readonly assets: PipelineAssets;
+  private readonly files: PathPolicy;
+  /** Params used as loop counts: overrides must be whole numbers. */
+  private readonly countParams: ReadonlyMap<string, string>;
+  /** The limits in force (the caller's over the defaults). */
+  readonly limits: Required<PipelineLimits>;
   private readonly nodes: readonly Node[];
   private readonly nodeCount: number;
   private readonly active = new Set<AbortController>();
@@ -67,10 +93,15 @@ export class Pipeline implements AsyncDisposable {
     backend: Backend;
     contexts: Map<string, Context>;
     assets: PipelineAssets;
+    files: PathPolicy;
+    limits: Required<PipelineLimits>;
     nodes: Node[];
     nodeCount: number;
     loadMs: number;
   }) {
+    this.files = init.files;
+    this.countParams = loopCountParams(init.nodes);
+    this.limits = init.limits;
     this.manifest = init.manifest;
     this.baseDir = init.baseDir;
     this.backend = init.backend;
@@ -111,20 +142,22 @@ export class Pipeline implements AsyncDisposable {
     } else {
       throw invalidArg('a manifest path or object', 'manifest', manifest);
     }
+    const limits = resolveLimits(options.limits);
+    const files = new PathPolicy(baseDir, options.allowedRoots);
     const ops = resolveHostOps(BUILTIN_HOST_OPS, options.hostOps);
     const valid = validateManifest(raw, { source, hostOps: new Set(ops.keys()) });
     checkCustomOpSchemas(valid, ops, source);
-    checkFiles(manifestFiles(valid, baseDir));
-    const assets = new PipelineAssets(valid.assets ?? {}, baseDir);
+    checkFiles(manifestFiles(valid, files));
+    const assets = new PipelineAssets(valid.assets ?? {}, files);
     assets.open();
     const contexts = new Map<string, Context>();
     try {
       for (const [name, entry] of Object.entries(valid.contexts)) {
         let graphs: readonly GraphSignature[] | undefined;
-        if (typeof entry.signature === 'string') graphs = readSignatureFile(resolvePath(baseDir, entry.signature)).graphs;
+        if (typeof entry.signature === 'string') graphs = readSignature(files.resolve(entry.signature, `/contexts/${name}/signature`), `/contexts/${name}/signature`);
         else if (Array.isArray(entry.signature)) graphs = entry.signature;
         else graphs = (entry.signature as ContextSignature | undefined)?.graphs;
-        const ctx = await backend.loadContext(resolvePath(baseDir, entry.binary), graphs ? { graphs } : {});
+        const ctx = await backend.loadContext(files.resolve(entry.binary, `/contexts/${name}/binary`), graphs ? { graphs } : {});
         contexts.set(name, ctx);
         entry.graphs?.forEach((g, i) => {
           if (!ctx.graphs.some((x) => x.name === g)) {
@@ -133,8 +166,8 @@ export class Pipeline implements AsyncDisposable {
         });
       }
       const counter = { n: 0 };
-      const nodes = compile(valid.steps, '/steps', contexts, ops, source, counter);
-      return new Pipeline({ manifest: valid, baseDir, backend, contexts, assets, nodes, nodeCount: counter.n, loadMs: performance.now() - start });
+      const nodes = compile(valid.steps, '/steps', { contexts, ops, source, limits }, counter);
+      return new Pipeline({ manifest: valid, baseDir, backend, contexts, assets, files, limits, nodes, nodeCount: counter.n, loadMs: performance.now() - start });
     } catch (error) {
       await Promise.allSettled([...contexts.values()].map((c) => c.dispose()));
       assets.close();
@@ -163,6 +196,7 @@ export class Pipeline implements AsyncDisposable {
   stream(inputs: PipelineInputs = {}, options: PipelineRunOptions = {}): AsyncIterableIterator<PipelineEvent> {
     return eventStream((signal, push) => this.execute(inputs, { ...options, signal }, push, true), options);
   }
+
   private async execute(
     inputs: PipelineInputs,
     options: PipelineRunOptions,
@@ -173,16 +207,30 @@ export class Pipeline implements AsyncDisposable {
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
-    const params = resolveParams(this.manifest, options.params);
-    const values = bindInputs(this.manifest, inputs);
+    const params = resolveParams(this.manifest, options.params, this.countParams, this.limits);
+    const { values, callerPaths } = bindInputs(this.manifest, inputs, this.files);
     const controller = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
     if (signal.aborted) throw abortError(signal);
-    const run = new RunState(this.assets, values, params, seed, signal, listener, stepEvents, this.nodeCount, options.record);
+    const run = new RunState({
+      assets: this.assets,
+      files: this.files,
+      limits: this.limits,
+      values,
+      callerPaths,
+      params,
+      seed,
+      signal,
+      listener,
+      stepEvents,
+      nodeCount: this.nodeCount,
+      record: options.record,
+    });
     this.active.add(controller);
     try {
       await run.execNodes(this.nodes, []);
-      const outputs: Record<string, PipelineValue> = {};
+      // Null prototype: an output may be named "__proto__" or "constructor".
+      const outputs: Record<string, PipelineValue> = Object.create(null) as Record<string, PipelineValue>;
       for (const [name, ref] of Object.entries(this.manifest.outputs ?? {})) outputs[name] = values.get(ref)!;
       const result: PipelineResult = { outputs, tokens: run.tokens, text: run.text, timings: run.timings(this.nodes) };
       listener?.({ type: 'done', result });
