@@ -18,6 +18,7 @@ import { readRawSync } from '../tensor/raw.js';
 import type { PipelineValue } from '../pipeline/hostops.js';
 import { loadOptions } from './default-runtime.js';
 import type { ManifestRunOptions, ManifestRunResult } from './runtime.js';
+import { nameRecord } from '../pipeline/records.js';
 
 /** Own properties only: input names come from the file and may be "constructor". */
 function ownEntry<T>(obj: Readonly<Record<string, T>>, key: string): T | undefined {
@@ -70,7 +71,7 @@ export function manifestInput(name: string, value: string, spec: InputEntry | un
 export async function runManifestFile(file: string, options: ManifestRunOptions): Promise<ManifestRunResult> {
   const allowedRoots = [path.dirname(file), ...(options.allowedRoots ?? [])];
   const { inputs: declared, binaries } = declaredInputs(file, new PathPolicy(path.dirname(file), allowedRoots));
-  const inputs = Object.create(null) as Record<string, PipelineValue>;
+  const inputs = nameRecord<PipelineValue>();
   for (const [name, value] of Object.entries(options.inputs)) inputs[name] = manifestInput(name, value, ownEntry(declared, name), options.resolve);
   const sel = options.backend;
   const backend: Backend =

@@ -12,6 +12,7 @@ import { OP_STEP_KEYS, isBreakStep, isGraphStep, isLoopStep, type Condition, typ
 import { BUILTIN_HOST_OPS } from './ops/builtin.js';
 import { allocationError, loopLimitError, tensorBytes, type PipelineLimits } from './limits.js';
 import { manifestError, type ManifestIssue } from './validate.js';
+import { nameRecord } from './records.js';
 
 type AjvClass = typeof AjvModule.default;
 const Ajv: AjvClass = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
@@ -161,7 +162,7 @@ export function compile(steps: readonly Step[], base: string, env: CompileEnv, c
     const roles: (readonly [string, string | number])[] = list
       ? (op.inputs as readonly string[]).map((r, k) => [String(k), r] as const)
       : Object.entries((op.inputs ?? {}) as Record<string, string | number>);
-    const params = Object.create(null) as Record<string, unknown>;
+    const params = nameRecord<unknown>();
     for (const [k, v] of Object.entries(op)) if (!OP_STEP_KEYS.has(k)) params[k] = v;
     return { kind: 'host', id, path, name: op.op, def, step: op, roles, list, params };
   });

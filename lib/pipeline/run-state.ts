@@ -18,6 +18,7 @@ import { allocationError, loopLimitError, tensorBytes, type PipelineLimits } fro
 import type { Condition } from './manifest.js';
 import type { PathPolicy } from './paths.js';
 import { Recorder } from './recorder.js';
+import { nameRecord } from './records.js';
 
 const BREAK = 1;
 
@@ -144,7 +145,7 @@ export class RunState {
     if (Array.isArray(node)) return node.map((v) => this.resolveDeep(v));
     if (typeof node === 'object' && node !== null) {
       // Null prototype: parameter names come from the manifest.
-      const out = Object.create(null) as Record<string, unknown>;
+      const out = nameRecord<unknown>();
       for (const [k, v] of Object.entries(node)) out[k] = this.resolveDeep(v);
       return out;
     }
@@ -224,7 +225,7 @@ export class RunState {
 
   private async execGraph(node: GraphNode, iteration: readonly number[]): Promise<void> {
     // Null prototype: graph tensor names come from the binary or the manifest.
-    const inputs = Object.create(null) as TensorMap;
+    const inputs = nameRecord<Tensor>() as TensorMap;
     // By memory, not by object: a reshape view of a value shares its buffer.
     const inputBuffers = new Set<ArrayBufferLike>();
     for (const [spec, ref] of node.inputs) {
@@ -246,7 +247,7 @@ export class RunState {
           existing.dtype === spec.dtype &&
           sameDims(existing.dims, spec.dims)
         ) {
-          (buffers ??= Object.create(null) as TensorMap)[spec.name] = existing;
+          (buffers ??= nameRecord<Tensor>() as TensorMap)[spec.name] = existing;
         }
       }
     }
@@ -276,7 +277,7 @@ export class RunState {
   }
 
   private async execOp(node: OpNode, iteration: readonly number[]): Promise<void> {
-    const inputs = Object.create(null) as Record<string, PipelineValue>;
+    const inputs = nameRecord<PipelineValue>();
     const inputList: PipelineValue[] = [];
     for (const [role, ref] of node.roles) {
       let v: PipelineValue | undefined;

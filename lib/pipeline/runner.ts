@@ -26,6 +26,7 @@ import { PathPolicy } from './paths.js';
 import { RunState, abortError } from './run-state.js';
 import { eventStream } from './stream.js';
 import { manifestError, parseManifestText, validateManifest } from './validate.js';
+import { nameRecord } from './records.js';
 
 export type { PipelineInputs } from './bind.js';
 
@@ -230,7 +231,7 @@ export class Pipeline implements AsyncDisposable {
     try {
       await run.execNodes(this.nodes, []);
       // Null prototype: an output may be named "__proto__" or "constructor".
-      const outputs: Record<string, PipelineValue> = Object.create(null) as Record<string, PipelineValue>;
+      const outputs = nameRecord<PipelineValue>();
       for (const [name, ref] of Object.entries(this.manifest.outputs ?? {})) outputs[name] = values.get(ref)!;
       const result: PipelineResult = { outputs, tokens: run.tokens, text: run.text, timings: run.timings(this.nodes) };
       listener?.({ type: 'done', result });

@@ -25,6 +25,7 @@ import { RecordingWriter, safeName } from '../recording.js';
 import type { ManifestRunResult } from '../runtime.js';
 import { normalizeSignature, readSignatureFile, selectGraphs } from '../signature.js';
 import { addTargetOptions, openTarget, resolveBinary, type TargetOptions } from '../target.js';
+import { nameRecord } from '../../pipeline/records.js';
 
 interface RunOptions extends TargetOptions {
   input?: string[];
@@ -163,7 +164,7 @@ function renderManifest(report: ManifestReport, streamed: boolean): string {
 
 async function runManifestCommand(ctx: CommandContext, manifest: string, opts: RunOptions): Promise<void> {
   // Null prototype: `--input __proto__=x` names an input like any other.
-  const inputs = Object.create(null) as Record<string, string>;
+  const inputs = nameRecord<string>();
   for (const spec of opts.input ?? []) {
     const eq = spec.indexOf('=');
     if (eq <= 0) throw usageError(`--input ${JSON.stringify(spec)}: a manifest takes name=value inputs`);
