@@ -262,7 +262,7 @@ export class RunState {
     const ms = performance.now() - t0;
     this.graphMs += ms;
     this.time(node, ms);
-    for (const [spec, ref] of node.outputs) this.values.set(ref, outputs[spec.name]);
+    for (const [spec, ref] of node.outputs) this.values.set(ref, own(outputs, spec.name)!);
     this.recorder?.record({ context: node.context, graph: node.graph.name, step: node.path, iteration, inputs, outputs, ms });
     if (this.stepEvents) this.listener?.({ type: 'step', path: node.path, kind: 'graph', name: node.name, iteration: [...iteration], ms });
   }

@@ -250,7 +250,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       const graphs: GraphRunReport[] = [];
       for (const sig of selected.graphs) {
         const graph = target.context.graph(sig.name);
-        const inputs: TensorMap = {};
+        const inputs = nameRecord<Tensor>() as TensorMap; // input names come from the binary
         const sources: { name: string; source: string }[] = [];
         for (const spec of graph.inputs) {
           const given = assignments.find((a) => a.graph === sig.name && a.input === spec.name);
