@@ -158,13 +158,15 @@ export class RunState {
     if (ms > this.max[node.id]) this.max[node.id] = ms;
   }
 
+  private async yieldNow(): Promise<void> {
+    await yieldToEventLoop();
+    this.yieldAt = performance.now() + this.limits.maxBlockingMs;
+  }
+
   async execNodes(nodes: readonly Node[], iteration: number[]): Promise<number> {
     for (const node of nodes) {
       // Bounded time between yields, so abort signals and timers fire during long loops.
-      if (performance.now() >= this.yieldAt) {
-        await yieldToEventLoop();
-        this.yieldAt = performance.now() + this.limits.maxBlockingMs;
-      }
+      if (performance.now() >= this.yieldAt) await this.yieldNow();
       if (this.signal.aborted) throw abortError(this.signal);
       switch (node.kind) {
         case 'graph':
@@ -213,6 +215,8 @@ export class RunState {
     try {
       for (let i = 0; i < n; i++) {
         if (++this.iterations > limit) throw loopLimitError(node.path, 'this iteration, counting every loop of the run,', this.iterations, limit);
+        if (performance.now() >= this.yieldAt) await this.yieldNow(); // also for empty bodies
+        if (this.signal.aborted) throw abortError(this.signal);
         iteration[depth] = i;
         if (node.index) this.values.set(node.index, i);
         if (node.until && this.holds(node.until, `${node.path}/loop/until`)) break;

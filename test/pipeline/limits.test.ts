@@ -49,6 +49,11 @@ describe('loops yield to the event loop', () => {
     expect(calls).toBeLessThan(400_000);
   });
 
+  it('an AbortSignal timeout stops a loop with an empty body', async () => {
+    await using p = await load(manifest([{ loop: { count: 1_000_000 }, steps: [] }]));
+    await expect(p.run({}, { signal: AbortSignal.timeout(5) })).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
   it('timers set before a run fire while its loop runs', async () => {
     let fired = false;
     let firedAt = -1;
