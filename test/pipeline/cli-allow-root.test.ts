@@ -30,5 +30,8 @@ describe('run --allow-root', () => {
     expect(allowed.code, allowed.stderr).toBe(0);
     const misuse = await cli(env, ['run', 'pipe/m.bin', '--allow-root', 'data']);
     expect(misuse.code).toBe(2);
+    const missing = await cli(env, ['run', 'pipe/manifest.json', '--allow-root', 'nowhere']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--allow-root "nowhere"');
   });
 });

@@ -157,6 +157,11 @@ describe('allocation bounds', () => {
     expect(h.details).toMatchObject({ requested: 2 ** 42, allowed: 2 ** 30 });
   });
 
+  it('counts float32 staging: randn of 300 uint8 needs 1200 bytes of noise', async () => {
+    await using p = await load(manifest([{ op: 'randn', output: 'n', dtype: 'uint8', dims: [300] }]), { limits: { maxAllocationBytes: 1024 } });
+    await expect(p.run()).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED', details: { path: '/steps/0', requested: 1200 } });
+  });
+
   it('bounds tensors that grow in a loop (concat doubling)', async () => {
     const m = manifest(
       [

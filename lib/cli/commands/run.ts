@@ -172,6 +172,9 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
   }
   if (opts.graph !== undefined || opts.fill !== undefined || opts.sync) throw usageError('--graph, --fill and --sync apply to context binaries; a manifest names its own graphs and inputs');
   const allowedRoots = (opts.allowRoot ?? []).map((dir) => ctx.resolve(dir));
+  for (const [i, dir] of allowedRoots.entries()) {
+    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`--allow-root ${JSON.stringify(opts.allowRoot![i])}: not a folder`);
+  }
   const runtime = await ctx.runtime();
   const streamed = !opts.json;
   let wroteText = false;

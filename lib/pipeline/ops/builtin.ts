@@ -205,7 +205,9 @@ const positionIds: HostOpFn = (ctx) => {
   const start = numberIn(ctx, 'start', ctx.params.start ?? 0);
   const length = numberIn(ctx, 'length', ctx.params.length);
   const dims = param<number[]>(ctx, 'dims', [1, length]);
-  return writeRange(ctx.outputTensor(param<DType>(ctx, 'dtype', 'int32'), dims), start);
+  const out = ctx.outputTensor(param<DType>(ctx, 'dtype', 'int32'), dims);
+  ctx.checkAllocation(out.size * 4, `float32 staging for ${out.size} positions`); // narrow dtypes are written through floats
+  return writeRange(out, start);
 };
 
 const attentionMask: HostOpFn = (ctx) => {
@@ -213,6 +215,7 @@ const attentionMask: HostOpFn = (ctx) => {
   const size = param(ctx, 'size', 0);
   const out = ctx.outputTensor(param<DType>(ctx, 'dtype', 'float32'), param<number[]>(ctx, 'dims', [1, size]));
   if (out.dims[out.dims.length - 1] !== size) throw ctx.fail(`expected dims ending in size ${size} but received [${out.dims.join(', ')}]`);
+  ctx.checkAllocation(out.size * 4, `float32 staging for a mask of ${out.size}`); // quantized and 64-bit masks are written through floats
   return writeMask(out, length, param(ctx, 'on', 1), param(ctx, 'off', 0));
 };
 
@@ -226,6 +229,7 @@ const randn: HostOpFn = (ctx) => {
   const out = ctx.outputTensor(param<DType>(ctx, 'dtype', 'float32'), param<number[]>(ctx, 'dims', [1]));
   const rng = ctx.rng();
   const scale = param(ctx, 'scale', 1);
+  ctx.checkAllocation(out.size * 4, `float32 noise for ${out.size} elements`);
   const f = new Float32Array(out.size);
   for (let i = 0; i < f.length; i++) f[i] = rng.normal() * scale;
   return writeFloats(out, f);
