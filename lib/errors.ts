@@ -45,6 +45,8 @@ export type ErrorCode =
   | 'RECORDING_MISMATCH'
   | 'ABORTED'
   | 'TIMEOUT'
+  | 'LIMIT_EXCEEDED'
+  | 'PATH_NOT_ALLOWED'
   // CLI
   | 'CLI_USAGE';
 

@@ -12,13 +12,20 @@ import type { Backend } from '../backend/types.js';
 import { QnnNodeError } from '../errors.js';
 import type { InputEntry } from '../pipeline/manifest.js';
 import { runManifest, type PipelineInputs } from '../pipeline/index.js';
+import { PathPolicy } from '../pipeline/paths.js';
 import { readNpySync } from '../tensor/npy.js';
 import { readRawSync } from '../tensor/raw.js';
 import type { PipelineValue } from '../pipeline/hostops.js';
 import { loadOptions } from './default-runtime.js';
 import type { ManifestRunOptions, ManifestRunResult } from './runtime.js';
+import { nameRecord } from '../pipeline/records.js';
 
-function declaredInputs(file: string): { inputs: Record<string, InputEntry>; binaries: string[] } {
+/** Own properties only: input names come from the file and may be "constructor". */
+function ownEntry<T>(obj: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+function declaredInputs(file: string, roots: PathPolicy): { inputs: Record<string, InputEntry>; binaries: string[] } {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -33,7 +40,9 @@ function declaredInputs(file: string): { inputs: Record<string, InputEntry>; bin
   const binaries = Object.values(m.contexts ?? {})
     .map((c) => c?.binary)
     .filter((b): b is string => typeof b === 'string')
-    .map((b) => path.resolve(path.dirname(file), b));
+    .map((b) => path.resolve(path.dirname(file), b))
+    // Only a binary the runner may open can pick the backend (it reads the file's magic).
+    .filter((b) => roots.allows(b));
   return { inputs: m.inputs ?? {}, binaries };
 }
 
@@ -60,9 +69,10 @@ export function manifestInput(name: string, value: string, spec: InputEntry | un
 }
 
 export async function runManifestFile(file: string, options: ManifestRunOptions): Promise<ManifestRunResult> {
-  const { inputs: declared, binaries } = declaredInputs(file);
-  const inputs: Record<string, PipelineValue> = {};
-  for (const [name, value] of Object.entries(options.inputs)) inputs[name] = manifestInput(name, value, declared[name], options.resolve);
+  const allowedRoots = [path.dirname(file), ...(options.allowedRoots ?? [])];
+  const { inputs: declared, binaries } = declaredInputs(file, new PathPolicy(path.dirname(file), allowedRoots));
+  const inputs = nameRecord<PipelineValue>();
+  for (const [name, value] of Object.entries(options.inputs)) inputs[name] = manifestInput(name, value, ownEntry(declared, name), options.resolve);
   const sel = options.backend;
   const backend: Backend =
     sel.kind === 'mock'
@@ -71,6 +81,7 @@ export async function runManifestFile(file: string, options: ManifestRunOptions)
   try {
     return await runManifest(file, {
       backend,
+      allowedRoots,
       inputs: inputs as PipelineInputs,
       ...(options.record !== undefined ? { record: options.record } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),

@@ -89,6 +89,8 @@ export interface ManifestRunOptions {
     | { readonly kind: 'mock'; readonly signature?: ContextSignature; readonly recording?: string };
   /** Streamed text of emit steps, as it is produced. */
   readonly onText?: (text: string) => void;
+  /** `--allow-root`: folders the manifest's files may come from besides its own folder. */
+  readonly allowedRoots?: readonly string[];
 }
 
 /** How `inspect` reads a binary. */

@@ -11,7 +11,6 @@
  * straight into the output tensor; `memory` = the whole table read once.
  */
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { QnnNodeError, outOfRange } from '../errors.js';
 import { mapFileReadOnly } from '../native/mapped-file.js';
@@ -22,6 +21,7 @@ import { parseRaw } from '../tensor/raw.js';
 import { Tensor } from '../tensor/Tensor.js';
 import type { AssetEntry, PipelineManifest } from './manifest.js';
 import { elementCount } from '../tensor/shape.js';
+import { PathPolicy } from './paths.js';
 
 const LAZY_THRESHOLD = 64 * 1024 * 1024;
 
@@ -35,32 +35,31 @@ export interface FileRef {
   readonly minSize?: number;
 }
 
-export function resolvePath(baseDir: string, p: string): string {
-  return isAbsolute(p) ? p : resolve(baseDir, p);
-}
-
-
-/** Every file the manifest refers to, with the size it must have when known. */
-export function manifestFiles(manifest: PipelineManifest, baseDir: string): FileRef[] {
+/** Every file the manifest refers to (confined to the policy's roots), with the size it must have when known. */
+export function manifestFiles(manifest: PipelineManifest, policy: PathPolicy): FileRef[] {
   const refs: FileRef[] = [];
+  const at = (p: string, pointer: string): { pointer: string; path: string } => ({ pointer, path: policy.resolve(p, pointer) });
   for (const [name, ctx] of Object.entries(manifest.contexts)) {
-    refs.push({ pointer: `/contexts/${name}/binary`, path: resolvePath(baseDir, ctx.binary) });
-    if (typeof ctx.signature === 'string') refs.push({ pointer: `/contexts/${name}/signature`, path: resolvePath(baseDir, ctx.signature) });
+    refs.push(at(ctx.binary, `/contexts/${name}/binary`));
+    if (typeof ctx.signature === 'string') refs.push(at(ctx.signature, `/contexts/${name}/signature`));
   }
   for (const [name, asset] of Object.entries(manifest.assets ?? {})) {
-    const pointer = `/assets/${name}/path`;
-    const path = resolvePath(baseDir, asset.path);
+    const ref = at(asset.path, `/assets/${name}/path`);
     if (asset.type === 'embedding') {
       const bytes = byteLengthOf(asset.dtype, elementCount(asset.shape));
-      refs.push(asset.offset ? { pointer, path, minSize: asset.offset + bytes } : { pointer, path, size: bytes });
+      refs.push(asset.offset ? { ...ref, minSize: asset.offset + bytes } : { ...ref, size: bytes });
     } else if (asset.type === 'tensor' && !asset.path.endsWith('.npy') && asset.dtype && asset.shape) {
-      refs.push({ pointer, path, size: byteLengthOf(asset.dtype, elementCount(asset.shape)) });
+      refs.push({ ...ref, size: byteLengthOf(asset.dtype, elementCount(asset.shape)) });
     } else if (asset.type === 'file' && asset.size !== undefined) {
-      refs.push({ pointer, path, size: asset.size });
+      refs.push({ ...ref, size: asset.size });
     } else {
-      refs.push({ pointer, path });
+      refs.push(ref);
     }
-    if (asset.type === 'tokenizer' && asset.config) refs.push({ pointer: `/assets/${name}/config`, path: resolvePath(baseDir, asset.config) });
+    if (asset.type === 'tokenizer' && asset.config) refs.push(at(asset.config, `/assets/${name}/config`));
+  }
+  // An image input's default is a file the manifest names too (checked for place, not existence: the caller may always pass another).
+  for (const [name, input] of Object.entries(manifest.inputs ?? {})) {
+    if (input.type === 'image' && typeof input.default === 'string') policy.resolve(input.default, `/inputs/${name}/default`);
   }
   return refs;
 }
@@ -201,18 +200,47 @@ export class EmbeddingTable {
   }
 }
 
+/** A JSON file's value; a syntax error says where the file is, never what it holds. */
+export function parseJsonFile(path: string): object {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text) as object;
+  } catch {
+    throw new QnnNodeError('ASSET_INVALID', `${path} is not valid JSON`, { details: { path } });
+  }
+}
+
+const MESSAGES_WITHOUT_CONTENT: ReadonlySet<string> = new Set(['SHAPE_MISMATCH', 'SIZE_MISMATCH', 'FILE_TRUNCATED']);
+
+/** A reason for a failed read that never quotes the file: the message of our numeric checks, else the error's code or class. */
+export function withoutFileContent(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && MESSAGES_WITHOUT_CONTENT.has(code)) return (error as Error).message;
+  if (error instanceof QnnNodeError && error.code === 'ASSET_INVALID') return error.message;
+  // File system errors name the path and the failing call, never the content.
+  if (typeof (error as NodeJS.ErrnoException)?.syscall === 'string') return (error as Error).message;
+  const kind = typeof code === 'string' ? code : error instanceof Error ? error.name : typeof error;
+  return `${kind} (the parser's message is not shown: it may quote the file)`;
+}
+
 /** The opened assets of one pipeline, by manifest name. */
 export class PipelineAssets {
   private readonly tokenizers = new Map<string, Tokenizer>();
   private readonly tables = new Map<string, EmbeddingTable>();
   private readonly tensors = new Map<string, Tensor>();
   private readonly paths = new Map<string, string>();
+  private readonly configs = new Map<string, string>();
 
+  /** `files`: the folder relative paths start from (and the only folder files may come from), or a PathPolicy. */
   constructor(
     private readonly entries: Readonly<Record<string, AssetEntry>>,
-    private readonly baseDir: string,
+    files: string | PathPolicy,
   ) {
-    for (const [name, entry] of Object.entries(entries)) this.paths.set(name, resolvePath(baseDir, entry.path));
+    const policy = typeof files === 'string' ? new PathPolicy(files) : files;
+    for (const [name, entry] of Object.entries(entries)) {
+      this.paths.set(name, policy.resolve(entry.path, `/assets/${name}/path`));
+      if (entry.type === 'tokenizer' && entry.config) this.configs.set(name, policy.resolve(entry.config, `/assets/${name}/config`));
+    }
   }
 
   /** Opens everything (tokenizers parsed, tables opened, tensors read). ASSET_INVALID on unreadable content. */
@@ -221,8 +249,9 @@ export class PipelineAssets {
       const path = this.paths.get(name)!;
       try {
         if (entry.type === 'tokenizer') {
-          const json = JSON.parse(readFileSync(path, 'utf8')) as object;
-          const config = entry.config ? (JSON.parse(readFileSync(resolvePath(this.baseDir, entry.config), 'utf8')) as object) : {};
+          const json = parseJsonFile(path);
+          const configPath = this.configs.get(name);
+          const config = configPath !== undefined ? parseJsonFile(configPath) : {};
           this.tokenizers.set(name, new Tokenizer(json, config));
         } else if (entry.type === 'embedding') {
           const bytes = byteLengthOf(entry.dtype, entry.shape[0] * entry.shape[1]);
@@ -240,9 +269,11 @@ export class PipelineAssets {
         }
       } catch (cause) {
         this.close();
-        throw new QnnNodeError('ASSET_INVALID', `Asset ${JSON.stringify(name)} (${path}, /assets/${name}) cannot be read as a ${entry.type}: ${(cause as Error).message}`, {
-          cause,
-          details: { asset: name, path, pointer: `/assets/${name}` },
+        // Parser messages can quote the file (JSON.parse, .npy headers, tokenizer fields):
+        // only our own size / shape messages, which hold numbers, are passed on.
+        const reason = withoutFileContent(cause);
+        throw new QnnNodeError('ASSET_INVALID', `Asset ${JSON.stringify(name)} (${path}, /assets/${name}) cannot be read as a ${entry.type}: ${reason}`, {
+          details: { asset: name, path, pointer: `/assets/${name}`, reason },
         });
       }
     }

@@ -25,9 +25,9 @@ export interface RawImage {
 export type PipelineValue = Tensor | number | string | boolean | number[] | Uint8Array | RawImage;
 
 export interface HostOpContext {
-  /** The op's parameters (step keys other than op/inputs/output/outputs/name), "$params" resolved. */
+  /** The op's parameters (step keys other than op/inputs/output/outputs/name), "$params" resolved; a null-prototype object. */
   readonly params: Readonly<Record<string, unknown>>;
-  /** Inputs by role (an `inputs` array is exposed as "0", "1", …). Number literals come through as numbers. */
+  /** Inputs by role (an `inputs` array is exposed as "0", "1", …; a null-prototype object). Number literals come through as numbers. */
   readonly inputs: Readonly<Record<string, PipelineValue>>;
   /** Inputs in order when the step gives an array. */
   readonly inputList: readonly PipelineValue[];
@@ -43,9 +43,20 @@ export interface HostOpContext {
   readonly state: Map<string, unknown>;
   /**
    * A tensor to write the output into: the one already bound to the output name when the
-   * pipeline allocated it with this dtype and dims (no allocation in decode loops), else zeros.
+   * pipeline allocated it with this dtype and dims (no allocation in decode loops), else
+   * zeros from `allocate` (bounded by maxAllocationBytes).
    */
   outputTensor(dtype: DType, dims: readonly number[], role?: string, quant?: QuantParams): Tensor;
+  /** A new zero tensor, within the pipeline's maxAllocationBytes (LIMIT_EXCEEDED naming this step otherwise). */
+  allocate(dtype: DType, dims: readonly number[], quant?: QuantParams): Tensor;
+  /** LIMIT_EXCEEDED naming this step when `bytes` (described by `what`) exceed maxAllocationBytes. */
+  checkAllocation(bytes: number, what: string): void;
+  /**
+   * The absolute path to read for a file path value: a path the caller passed as a run
+   * input as is, any other relative to the manifest and inside the allowed roots
+   * (PATH_NOT_ALLOWED otherwise).
+   */
+  filePath(path: string): string;
   /**
    * The input `role` as a tensor the op may write in place: the bound tensor when the
    * pipeline owns it, else a copy that is rebound to the same name (values the caller

@@ -2,6 +2,7 @@
 export * from './manifest.js';
 export { validateManifest, manifestSchema, type ManifestIssue } from './validate.js';
 export { Pipeline, runManifest, type PipelineOptions, type PipelineRunOptions, type PipelineInputs } from './runner.js';
+export { DEFAULT_LIMITS, type PipelineLimits } from './limits.js';
 export * from './events.js';
 export {
   registerHostOp,

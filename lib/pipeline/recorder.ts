@@ -8,6 +8,7 @@ import type { RecordedCall, RecordedTensor, RecordingIndex } from '../backend/mo
 import type { TensorMap } from '../backend/types.js';
 import { writeNpySync } from '../tensor/npy.js';
 import type { Tensor } from '../tensor/Tensor.js';
+import { nameRecord } from './records.js';
 
 function safe(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -28,8 +29,9 @@ export class Recorder {
 
   record(call: { context: string; graph: string; step: string; iteration: readonly number[]; inputs: TensorMap; outputs: TensorMap; ms: number }): void {
     const seq = this.calls.length;
-    const inputs: Record<string, RecordedTensor> = {};
-    const outputs: Record<string, RecordedTensor> = {};
+    // Null prototype: tensor names come from the binary ("__proto__" is a name like any other).
+    const inputs = nameRecord<RecordedTensor>();
+    const outputs = nameRecord<RecordedTensor>();
     for (const [k, t] of Object.entries(call.inputs)) inputs[k] = this.write(seq, call.graph, 'in', k, t);
     for (const [k, t] of Object.entries(call.outputs)) outputs[k] = this.write(seq, call.graph, 'out', k, t);
     this.calls.push({ seq, context: call.context, graph: call.graph, step: call.step, iteration: [...call.iteration], inputs, outputs, ms: call.ms });

@@ -199,12 +199,12 @@ function stepWrites(step: Step): string[] {
   return [...(op.output ? [op.output] : []), ...Object.values(op.outputs ?? {})];
 }
 
-const BUILTIN_ASSET_PARAMS: Readonly<Record<string, [param: string, type: string]>> = {
-  tokenize: ['tokenizer', 'tokenizer'],
-  detokenize: ['tokenizer', 'tokenizer'],
-  emit: ['tokenizer', 'tokenizer'],
-  embed: ['table', 'embedding'],
-};
+const BUILTIN_ASSET_PARAMS: ReadonlyMap<string, [param: string, type: string]> = new Map([
+  ['tokenize', ['tokenizer', 'tokenizer']],
+  ['detokenize', ['tokenizer', 'tokenizer']],
+  ['emit', ['tokenizer', 'tokenizer']],
+  ['embed', ['table', 'embedding']],
+]);
 
 function semanticIssues(manifest: PipelineManifest, hostOps: ReadonlySet<string> | undefined): ManifestIssue[] {
   const issues: ManifestIssue[] = [];
@@ -248,6 +248,13 @@ function semanticIssues(manifest: PipelineManifest, hostOps: ReadonlySet<string>
           issues.push({ path: `${path}/loop`, expected: 'exactly one of "count" or "max"', received: describeJson(step.loop) });
         }
         if (until && count !== undefined) issues.push({ path: `${path}/loop/until`, expected: '"until" only with "max"', received: describeJson(until) });
+        for (const [key, ref] of [['count', count], ['max', max]] as const) {
+          const p = paramName(ref);
+          const d = p !== undefined && Object.hasOwn(manifest.params ?? {}, p) ? manifest.params![p] : undefined;
+          if (d !== undefined && !(Number.isSafeInteger(d) && (d as number) >= 0)) {
+            issues.push({ path: `${path}/loop/${key}`, expected: `a param whose default is a whole number >= 0 ($${p} is a loop bound)`, received: `${JSON.stringify(ref)} = ${describeJson(d)}` });
+          }
+        }
         const inner = new Set(scope);
         if (step.loop.index) inner.add(step.loop.index);
         if (until) checkCondition(until, `${path}/loop/until`, inner);
@@ -263,12 +270,12 @@ function semanticIssues(manifest: PipelineManifest, hostOps: ReadonlySet<string>
         if (hostOps && !hostOps.has(op.op)) {
           issues.push({ path: `${path}/op`, expected: `a built-in or registered host op (${list([...hostOps].sort())})`, received: JSON.stringify(op.op), code: 'UNKNOWN_HOST_OP' });
         }
-        const assetParam = BUILTIN_ASSET_PARAMS[op.op];
+        const assetParam = BUILTIN_ASSET_PARAMS.get(op.op);
         if (assetParam) {
           const [param, type] = assetParam;
           const value = op[param];
           if (typeof value === 'string') {
-            const asset = assets[value];
+            const asset = Object.hasOwn(assets, value) ? assets[value] : undefined;
             if (!asset || asset.type !== type) {
               const ofType = Object.entries(assets).filter(([, a]) => a.type === type).map(([n]) => n);
               issues.push({ path: `${path}/${param}`, expected: `the name of a ${type} asset (${list(ofType)})`, received: JSON.stringify(value) });

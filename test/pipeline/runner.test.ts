@@ -209,8 +209,11 @@ describe('Pipeline runner', () => {
       [Symbol.asyncDispose]: () => backend.dispose(),
     };
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const error = await codeOf(runManifest(toyManifest(), { backend: counting, baseDir: dir, inputs: { first: 1 }, params: { stop_ids: [99] }, signal: controller.signal }));
+    // Abort once a graph step has run (a timer could fire before the first one on a loaded machine).
+    const onEvent = (e: PipelineEvent): void => void (e.type === 'step' && e.kind === 'graph' && controller.abort());
+    const error = await codeOf(
+      runManifest(toyManifest(), { backend: counting, baseDir: dir, inputs: { first: 1 }, params: { stop_ids: [99] }, signal: controller.signal, onEvent }),
+    );
     expect(error.code).toBe('ABORTED');
     expect(disposedContexts).toBe(1);
     expect(backend.callCounts().step).toBeGreaterThan(0);

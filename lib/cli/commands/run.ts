@@ -25,6 +25,7 @@ import { RecordingWriter, safeName } from '../recording.js';
 import type { ManifestRunResult } from '../runtime.js';
 import { normalizeSignature, readSignatureFile, selectGraphs } from '../signature.js';
 import { addTargetOptions, openTarget, resolveBinary, type TargetOptions } from '../target.js';
+import { nameRecord } from '../../pipeline/records.js';
 
 interface RunOptions extends TargetOptions {
   input?: string[];
@@ -37,6 +38,7 @@ interface RunOptions extends TargetOptions {
   sync?: boolean;
   json?: boolean;
   head: number;
+  allowRoot?: string[];
 }
 
 export interface OutputSummary {
@@ -161,13 +163,18 @@ function renderManifest(report: ManifestReport, streamed: boolean): string {
 }
 
 async function runManifestCommand(ctx: CommandContext, manifest: string, opts: RunOptions): Promise<void> {
-  const inputs: Record<string, string> = {};
+  // Null prototype: `--input __proto__=x` names an input like any other.
+  const inputs = nameRecord<string>();
   for (const spec of opts.input ?? []) {
     const eq = spec.indexOf('=');
     if (eq <= 0) throw usageError(`--input ${JSON.stringify(spec)}: a manifest takes name=value inputs`);
     inputs[spec.slice(0, eq)] = spec.slice(eq + 1);
   }
   if (opts.graph !== undefined || opts.fill !== undefined || opts.sync) throw usageError('--graph, --fill and --sync apply to context binaries; a manifest names its own graphs and inputs');
+  const allowedRoots = (opts.allowRoot ?? []).map((dir) => ctx.resolve(dir));
+  for (const [i, dir] of allowedRoots.entries()) {
+    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`--allow-root ${JSON.stringify(opts.allowRoot![i])}: not a folder`);
+  }
   const runtime = await ctx.runtime();
   const streamed = !opts.json;
   let wroteText = false;
@@ -176,6 +183,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     inputs,
     resolve: ctx.resolve,
     seed: opts.seed,
+    ...(allowedRoots.length ? { allowedRoots } : {}),
     ...(record !== undefined ? { record } : {}),
     backend:
       opts.mock !== undefined || opts.replay !== undefined
@@ -221,9 +229,11 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--seed <n>', 'seed of generated inputs (binaries) or of sampling (manifests)', nonNegativeInt, 0)
     .option('--sync', 'execute with runSync on this thread instead of run (worker thread)')
     .option('--head <n>', 'how many leading values of each output to print', nonNegativeInt, 8)
-    .option('--json', 'print the report as JSON');
+    .option('--json', 'print the report as JSON')
+    .option('--allow-root <dir>', "manifests: also allow files under this folder (default: only the manifest's own folder); repeatable", collect);
   addTargetOptions(cmd).action(async (file: string | undefined, opts: RunOptions) => {
     if (file !== undefined && path.extname(file).toLowerCase() === '.json') return runManifestCommand(ctx, ctx.resolve(file), opts);
+    if (opts.allowRoot !== undefined) throw usageError('--allow-root applies to pipeline manifests (.json)');
     if (opts.replay !== undefined && opts.mock === undefined) throw usageError('--replay needs --mock <signature.json>');
     const binary = await resolveBinary(ctx, file);
     const fill: FillMode | undefined = opts.fill ?? (file === undefined ? 'random' : undefined);
@@ -243,7 +253,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       const graphs: GraphRunReport[] = [];
       for (const sig of selected.graphs) {
         const graph = target.context.graph(sig.name);
-        const inputs: TensorMap = {};
+        const inputs = nameRecord<Tensor>() as TensorMap; // input names come from the binary
         const sources: { name: string; source: string }[] = [];
         for (const spec of graph.inputs) {
           const given = assignments.find((a) => a.graph === sig.name && a.input === spec.name);

@@ -32,6 +32,11 @@ function describeKind(v: PipelineValue | undefined): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/** Whether the step binds input `role` (own property: a custom op's role may be named "constructor"). */
+function has(ctx: HostOpContext, role: string): boolean {
+  return Object.hasOwn(ctx.inputs, role);
+}
+
 function tensorIn(ctx: HostOpContext, role: string): Tensor {
   const v = ctx.inputs[role];
   if (!(v instanceof Tensor)) throw ctx.fail(`expected a tensor for inputs.${role} but received ${describeKind(v)}`, { role });
@@ -39,10 +44,10 @@ function tensorIn(ctx: HostOpContext, role: string): Tensor {
 }
 
 function numberIn(ctx: HostOpContext, role: string, fallback?: unknown): number {
-  const v = role in ctx.inputs ? ctx.inputs[role] : fallback;
+  const v = has(ctx, role) ? ctx.inputs[role] : fallback;
   if (typeof v === 'number') return v;
   if (v instanceof Tensor && v.size === 1) return toNumbers(v)[0];
-  throw ctx.fail(`expected a number for ${role in ctx.inputs ? 'inputs.' : ''}${role} but received ${describeKind(v as PipelineValue | undefined)}`, { role });
+  throw ctx.fail(`expected a number for ${has(ctx, role) ? 'inputs.' : ''}${role} but received ${describeKind(v as PipelineValue | undefined)}`, { role });
 }
 
 function param<T>(ctx: HostOpContext, name: string, fallback: T): T {
@@ -69,7 +74,7 @@ function idsTensor(ctx: HostOpContext, ids: readonly number[], dtype: DType): Te
 
 const tokenize: HostOpFn = (ctx) => {
   const tok = ctx.assets.tokenizer(param(ctx, 'tokenizer', ''));
-  const text = 'text' in ctx.inputs ? ctx.inputs.text : param<string | undefined>(ctx, 'text', undefined);
+  const text = has(ctx, 'text') ? ctx.inputs.text : param<string | undefined>(ctx, 'text', undefined);
   if (typeof text !== 'string') throw ctx.fail(`expected text (inputs.text or the text param) but received ${describeKind(text as PipelineValue)}`);
   const template = param<string>(ctx, 'template', '{text}');
   const full = template.split('{text}').join(text);
@@ -128,9 +133,13 @@ const image: HostOpFn = (ctx) => {
   if (!(typeof src === 'string' || src instanceof Uint8Array || (typeof src === 'object' && src !== null && !(src instanceof Tensor) && !Array.isArray(src)))) {
     throw ctx.fail(`expected an image (path, JPEG/PNG bytes or raw pixels) for inputs.image but received ${describeKind(src)}`);
   }
-  return preprocessImage(src as string | Uint8Array | RawImage, {
-    width: param(ctx, 'width', 0),
-    height: param(ctx, 'height', 0),
+  const width = param(ctx, 'width', 0);
+  const height = param(ctx, 'height', 0);
+  // Resizing stages float32 RGB at the output size (twice) before the output itself.
+  if (Number.isSafeInteger(width) && Number.isSafeInteger(height)) ctx.checkAllocation(width * height * 3 * 4, `${width}x${height} RGB float32 pixels`);
+  return preprocessImage(typeof src === 'string' ? ctx.filePath(src) : (src as Uint8Array | RawImage), {
+    width,
+    height,
     resize: param<ResizeMethod>(ctx, 'resize', 'bilinear'),
     rescale: param(ctx, 'rescale', 1 / 255),
     mean: param<number[]>(ctx, 'mean', [0]),
@@ -149,13 +158,13 @@ const concat: HostOpFn = (ctx) => {
   const dims = concatDims(tensors, axis);
   // Never write into one of the inputs (output bound to the same name as an input).
   const out = ctx.outputTensor(tensors[0].dtype, dims, undefined, tensors[0].quant);
-  return concatInto(tensors, axis, tensors.includes(out) ? Tensor.zeros(out.dtype, dims, out.quant ? { quant: out.quant } : {}) : out);
+  return concatInto(tensors, axis, tensors.includes(out) ? ctx.allocate(out.dtype, dims, out.quant) : out);
 };
 
 const slice: HostOpFn = (ctx) => {
   const t = tensorIn(ctx, 'input');
   const axis = normalizeAxis(param(ctx, 'axis', 0), t.dims.length);
-  const start = 'start' in ctx.inputs ? numberIn(ctx, 'start') : param(ctx, 'start', 0);
+  const start = has(ctx, 'start') ? numberIn(ctx, 'start') : param(ctx, 'start', 0);
   const size = t.dims[axis];
   const s = start < 0 ? start + size : start;
   const length = param<number>(ctx, 'length', size - s);
@@ -196,7 +205,9 @@ const positionIds: HostOpFn = (ctx) => {
   const start = numberIn(ctx, 'start', ctx.params.start ?? 0);
   const length = numberIn(ctx, 'length', ctx.params.length);
   const dims = param<number[]>(ctx, 'dims', [1, length]);
-  return writeRange(ctx.outputTensor(param<DType>(ctx, 'dtype', 'int32'), dims), start);
+  const out = ctx.outputTensor(param<DType>(ctx, 'dtype', 'int32'), dims);
+  ctx.checkAllocation(out.size * 4, `float32 staging for ${out.size} positions`); // narrow dtypes are written through floats
+  return writeRange(out, start);
 };
 
 const attentionMask: HostOpFn = (ctx) => {
@@ -204,6 +215,7 @@ const attentionMask: HostOpFn = (ctx) => {
   const size = param(ctx, 'size', 0);
   const out = ctx.outputTensor(param<DType>(ctx, 'dtype', 'float32'), param<number[]>(ctx, 'dims', [1, size]));
   if (out.dims[out.dims.length - 1] !== size) throw ctx.fail(`expected dims ending in size ${size} but received [${out.dims.join(', ')}]`);
+  ctx.checkAllocation(out.size * 4, `float32 staging for a mask of ${out.size}`); // quantized and 64-bit masks are written through floats
   return writeMask(out, length, param(ctx, 'on', 1), param(ctx, 'off', 0));
 };
 
@@ -217,6 +229,7 @@ const randn: HostOpFn = (ctx) => {
   const out = ctx.outputTensor(param<DType>(ctx, 'dtype', 'float32'), param<number[]>(ctx, 'dims', [1]));
   const rng = ctx.rng();
   const scale = param(ctx, 'scale', 1);
+  ctx.checkAllocation(out.size * 4, `float32 noise for ${out.size} elements`);
   const f = new Float32Array(out.size);
   for (let i = 0; i < f.length; i++) f[i] = rng.normal() * scale;
   return writeFloats(out, f);
@@ -231,7 +244,7 @@ const add: HostOpFn = (ctx) => {
   if (!(b instanceof Tensor) && typeof b !== 'number') throw ctx.fail(`expected a tensor or a number for inputs.b but received ${describeKind(b)}`);
   const out = ctx.outputTensor(a.dtype, a.dims, undefined, a.quant);
   // out may be a itself (x ← x + dt·v in place) but never b.
-  return axpy(a, b, alpha, out === b ? Tensor.zeros(a.dtype, a.dims) : out);
+  return axpy(a, b, alpha, out === b ? ctx.allocate(a.dtype, a.dims) : out);
 };
 
 function copyValue(v: PipelineValue): PipelineValue {
@@ -242,7 +255,7 @@ function copyValue(v: PipelineValue): PipelineValue {
 }
 
 const set: HostOpFn = (ctx) => {
-  if ('value' in ctx.inputs) return copyValue(ctx.inputs.value);
+  if (has(ctx, 'value')) return copyValue(ctx.inputs.value);
   const v = ctx.params.value;
   if (v === undefined) throw ctx.fail('expected inputs.value or a value param');
   return Array.isArray(v) ? [...(v as number[])] : (v as PipelineValue);
@@ -278,7 +291,7 @@ const sample: HostOpFn = (ctx) => {
   const logits = tensorIn(ctx, 'logits');
   let sampler = ctx.state.get('sampler') as Sampler | undefined;
   if (!sampler) ctx.state.set('sampler', (sampler = new Sampler()));
-  const history = 'history' in ctx.inputs ? idsIn(ctx, 'history') : undefined;
+  const history = has(ctx, 'history') ? idsIn(ctx, 'history') : undefined;
   try {
     return sampler.sample(
       logits,

@@ -1,0 +1,80 @@
+/**
+ * Path confinement: every file a manifest names (context binaries, signatures, assets,
+ * an image input's default) must resolve — after following symlinks — inside the
+ * pipeline's allowed roots: the manifest's own folder unless the caller passes
+ * `allowedRoots`. Paths are resolved once, at load, and the resolved real path is the one
+ * opened, so a symlink swapped in later cannot redirect a read.
+ */
+import { realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { QnnNodeError, invalidArg } from '../errors.js';
+
+/** The real path of `p`, following symlinks as far as the path exists (the rest is appended as is). */
+function realpathAsFarAsExists(p: string): string {
+  const tail: string[] = [];
+  let head = p;
+  for (;;) {
+    try {
+      const real = realpathSync(head);
+      return tail.length ? join(real, ...tail.reverse()) : real;
+    } catch {
+      const parent = dirname(head);
+      if (parent === head) return p;
+      tail.push(basename(head));
+      head = parent;
+    }
+  }
+}
+
+function inside(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+export class PathPolicy {
+  /** Real paths of the allowed roots. */
+  readonly roots: readonly string[];
+
+  /**
+   * @param baseDir what relative manifest paths are relative to
+   * @param roots folders files may come from (default: baseDir); checked to exist
+   */
+  constructor(
+    readonly baseDir: string,
+    roots?: readonly string[],
+  ) {
+    if (roots !== undefined && (!Array.isArray(roots) || roots.length === 0)) throw invalidArg('a non-empty array of folder paths', 'options.allowedRoots', roots);
+    const list = roots ?? [baseDir];
+    this.roots = list.map((r, i) => {
+      if (typeof r !== 'string' || r.length === 0) throw invalidArg('a folder path', `options.allowedRoots[${i}]`, r);
+      try {
+        return realpathSync(resolve(r));
+      } catch {
+        throw invalidArg('an existing folder', roots === undefined ? 'the manifest folder' : `options.allowedRoots[${i}]`, r);
+      }
+    });
+  }
+
+  /** Whether an absolute path (symlinks followed) lies inside an allowed root. */
+  allows(path: string): boolean {
+    const real = realpathAsFarAsExists(resolve(path));
+    return this.roots.some((r) => inside(real, r));
+  }
+
+  /**
+   * The real path to open for `p` as named at `pointer` in the manifest (relative to the
+   * base folder); PATH_NOT_ALLOWED when it lies outside every allowed root.
+   */
+  resolve(p: string, pointer: string): string {
+    const absolute = isAbsolute(p) ? p : resolve(this.baseDir, p);
+    const real = realpathAsFarAsExists(absolute);
+    if (!this.roots.some((r) => inside(real, r))) {
+      const where = this.roots.length === 1 ? this.roots[0] : `one of ${this.roots.join(', ')}`;
+      throw new QnnNodeError(
+        'PATH_NOT_ALLOWED',
+        `Expected a path inside ${where} for ${pointer} but received ${JSON.stringify(p)}${real !== absolute ? ` (resolves to ${real})` : ''}; pass allowedRoots (CLI: --allow-root) to allow other folders`,
+        { details: { pointer, path: p, resolved: real, allowedRoots: [...this.roots] } },
+      );
+    }
+    return real;
+  }
+}
