@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FINDINGS, OUTCOMES, type CaseResult, type Outcome } from './outcome.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
-import { TARGETS, type TargetName } from './targets/index.js';
+import { TARGETS, type FuzzInput, type TargetName } from './targets/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..');
@@ -177,7 +177,13 @@ function repoRelative(file: string): string {
 /** Saves a finding's input and notes; returns the Finding. */
 function save(options: FuzzOptions, target: TargetName, index: number, result: CaseResult, extra: string): Finding {
   const t = TARGETS[target];
-  const input = t.generate(options.seed, index);
+  let input: FuzzInput;
+  try {
+    input = t.generate(options.seed, index);
+  } catch (error) {
+    // A bug of the fuzzer's own generator: still recorded, with no input to save.
+    input = { bytes: new Uint8Array(0), note: `the generator failed: ${error instanceof Error ? error.stack : String(error)}` };
+  }
   const dir = path.join(options.out, target);
   mkdirSync(dir, { recursive: true });
   const stem = `${result.outcome}-s${options.seed}-c${index}`;

@@ -54,7 +54,14 @@ async function start(): Promise<void> {
       }
       // Self-test of the supervisor (test/fuzz/harness.test.ts): this case dies like a native crash.
       if (m.type === 'case' && process.env.QNN_NODE_FUZZ_CRASH_CASE === String(m.index)) process.kill(process.pid, 'SIGSEGV');
-      const input: FuzzInput = m.type === 'case' ? target.generate(m.seed, m.index) : { bytes: new Uint8Array(readFileSync(m.file)), ...(m.base ? { base: m.base } : {}), note: `replay of ${m.file}` };
+      let input: FuzzInput;
+      try {
+        input = m.type === 'case' ? target.generate(m.seed, m.index) : { bytes: new Uint8Array(readFileSync(m.file)), ...(m.base ? { base: m.base } : {}), note: `replay of ${m.file}` };
+      } catch (error) {
+        const e = error as Error;
+        await send({ type: 'result', result: { outcome: 'untyped', entry: 'the fuzzer (generating the input)', message: `${e?.name}: ${e?.message}`, stack: e?.stack }, ms: 0 });
+        continue;
+      }
       await runOne(runner, input);
     }
     busy = false;

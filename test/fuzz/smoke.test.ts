@@ -28,7 +28,7 @@ async function smoke(target: TargetName, cases: number): Promise<void> {
 }
 
 describeNative('fuzz smoke: reference binaries', () => {
-  it('300 mutated binaries through readBinaryInfo, readContextSignature, loadContext + run/runSync and the CLI inspect', { timeout: 120_000 }, () => smoke('binaries', 300));
+  it('200 mutated binaries through readBinaryInfo, readContextSignature, loadContext + run/runSync and the CLI inspect', { timeout: 120_000 }, () => smoke('binaries', 200));
 });
 
 describe('fuzz smoke: manifests and .npy', () => {

@@ -6,10 +6,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Qnn, readContextSignature } from '../../../lib/backend/qnn/index.js';
+import { Qnn, readContextSignature, type QnnLoadContextOptions, type ReadContextSignatureOptions } from '../../../lib/backend/qnn/index.js';
 import type { TensorSpec } from '../../../lib/backend/types.js';
 import { captureIO } from '../../../lib/cli/io.js';
-import { main } from '../../../lib/cli/main.js';
+import { buildProgram, main } from '../../../lib/cli/main.js';
 import { loadAddon, referenceBackendPaths } from '../../../lib/native/binding.js';
 import { Prng, hashString } from '../../../lib/random.js';
 import { Tensor } from '../../../lib/tensor/Tensor.js';
@@ -18,6 +18,12 @@ import { KNOWN_CODES, judgeError, worse, type CaseResult } from '../outcome.js';
 import { casePrng } from '../mutate.js';
 import { mutateBinary } from './binary-mutations.js';
 import type { CaseRunner, FuzzInput, FuzzTarget, RunnerOptions } from './types.js';
+
+/** One input in this many also goes through the isolated (child process) readers. */
+const ISOLATED_EVERY = 20;
+
+/** `isolate` selects the in-process reader where readContextSignature isolates by default. */
+type SignatureOptions = ReadContextSignatureOptions & { readonly isolate?: boolean };
 
 /** Inputs above this many bytes per graph are not built (that is the fuzzer's memory, not the library's). */
 const MAX_INPUT_BYTES = 16 << 20;
@@ -62,6 +68,11 @@ async function attempt(entry: string, fn: () => Promise<unknown> | unknown, nati
 class BinaryRunner implements CaseRunner {
   readonly #file: string;
   readonly #system = referenceBackendPaths().system;
+  /** Whether this CLI reads binaries in a child process by default and has --in-process. */
+  readonly #cliInProcess = (() => {
+    const program = buildProgram(captureIO(), () => Promise.reject(new Error('not run')), () => {});
+    return program.commands.find((c) => c.name() === 'inspect')?.options.some((o) => o.long === '--in-process') ?? false;
+  })();
   constructor(
     readonly qnn: Qnn,
     workDir: string,
@@ -75,10 +86,14 @@ class BinaryRunner implements CaseRunner {
     const addon = loadAddon();
     const results: CaseResult[] = [];
     results.push(await attempt('readBinaryInfo', () => addon.readBinaryInfo!(this.#system, bytes), true));
-    results.push(await attempt('readContextSignature', () => readContextSignature(bytes, { system: 'reference' })));
+    // The isolated paths (a child process per call) run for one input in ISOLATED_EVERY;
+    // the in-process ones for every input.
+    const isolated = hashString(input.note, bytes.length) % ISOLATED_EVERY === 0;
+    results.push(await attempt('readContextSignature in process', () => readContextSignature(bytes, { system: 'reference', isolate: false } as SignatureOptions)));
+    if (isolated) results.push(await attempt('readContextSignature', () => readContextSignature(bytes, { system: 'reference' })));
     results.push(
-      await attempt('loadContext', async () => {
-        const ctx = await this.qnn.loadContext(bytes);
+      await attempt(isolated ? "loadContext validate: 'isolated'" : 'loadContext', async () => {
+        const ctx = await this.qnn.loadContext(bytes, (isolated ? { validate: 'isolated' } : {}) as QnnLoadContextOptions);
         try {
           for (const graph of ctx.graphs) {
             const inputs: Record<string, Tensor> = {};
@@ -98,9 +113,10 @@ class BinaryRunner implements CaseRunner {
       }),
     );
     writeFileSync(this.#file, bytes);
+    const inProcess = this.#cliInProcess && !isolated ? ['--in-process'] : [];
     for (const [entry, argv] of [
-      ['cli inspect', ['inspect', this.#file, '--backend', 'reference', '--json']],
-      ['cli inspect --system-only', ['inspect', this.#file, '--system-only', '--system', this.#system, '--json']],
+      ['cli inspect', ['inspect', this.#file, '--backend', 'reference', '--json', ...inProcess]],
+      ['cli inspect --system-only', ['inspect', this.#file, '--system-only', '--system', this.#system, '--json', ...inProcess]],
     ] as const) {
       const io = captureIO();
       try {

@@ -32,11 +32,13 @@ const JUNK = ["{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'extra': 
 
 /** Rebuilds a file around a new header text, keeping version, magic and data. */
 function withHeader(seed: Uint8Array, header: string, rng: Prng): Uint8Array {
+  // The input may already be truncated or have a mutated version: keep what can be kept.
+  if (seed.length < 8) seed = SEEDS[0];
   const major = seed[6];
   const lenBytes = major === 1 ? 2 : 4;
   const view = new DataView(seed.buffer, seed.byteOffset, seed.byteLength);
-  const oldLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const data = seed.subarray(8 + lenBytes + oldLen);
+  const oldLen = seed.length < 8 + lenBytes ? 0 : major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const data = seed.subarray(Math.min(seed.length, 8 + lenBytes + oldLen));
   const text = new TextEncoder().encode(`${header}${' '.repeat(randInt(rng, 2) === 0 ? 0 : (64 - ((header.length + 9 + lenBytes) % 64)) % 64)}\n`);
   const out = new Uint8Array(8 + lenBytes + text.length + data.length);
   out.set(seed.subarray(0, 8));
