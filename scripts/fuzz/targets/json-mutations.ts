@@ -11,6 +11,10 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** Stand-ins for numbers JSON.stringify cannot write; replaced in the text afterwards. */
 const SENTINELS: Readonly<Record<string, string>> = { '@@FUZZ_INF@@': '1e400', '@@FUZZ_NEG_INF@@': '-1e400', '@@FUZZ_BIG@@': '1e308' };
 
+/** A file a manifest names (asset, signature, binary), and where else it could point. */
+const FILE_NAME = /\.[a-z0-9]{2,5}$/i;
+const ESCAPES = ['../secret.txt', '../../secret.txt', '/etc/passwd', 'sub/../../secret.txt', '../tiny-llm/../secret.txt'];
+
 const PROTO_KEYS = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'];
 
 function deep(levels: number): Json {
@@ -67,6 +71,11 @@ function mutateOnce(rng: Prng, root: Json): string {
   const current = get(s);
   // Mostly changes a manifest can still pass schema validation with: other numbers,
   // other names from the document; the rest are hostile values and structure changes.
+  if (typeof current === 'string' && FILE_NAME.test(current) && randInt(rng, 2) === 0) {
+    const v = pick(rng, ESCAPES);
+    set(s, v);
+    return `${where}: ${current} → ${v}`;
+  }
   const kind = typeof current === 'number' && randInt(rng, 2) === 0 ? 2 : typeof current === 'string' && randInt(rng, 3) === 0 ? 6 : randInt(rng, 9);
   switch (kind) {
     case 0:

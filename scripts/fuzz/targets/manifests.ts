@@ -17,8 +17,11 @@ import { mutateManifest } from './json-mutations.js';
 import { MANIFEST_SEEDS } from './manifest-seeds.js';
 import type { CaseRunner, FuzzInput, FuzzTarget, RunnerOptions } from './types.js';
 
-const CANARY = 'QNN-NODE-FUZZ-CANARY-7f3a';
-const PASSWD = 'root:x:0:0';
+// Error messages quote a few characters at most (a JSON parse error: the first 10), so
+// the marks are short prefixes: secret.txt's first 8 bytes, /etc/passwd's first line.
+const CANARY = 'QNNFUZZC-secret-outside-the-manifest-folder';
+const CANARY_MARK = CANARY.slice(0, 8);
+const PASSWD = 'root:x:0';
 const IMAGE = pngBytes(8, 8, (x, y) => [x * 30, y * 30, 90]);
 
 /** Pipeline inputs for what the (mutated) manifest declares; what cannot be built is left out. */
@@ -42,13 +45,13 @@ function inputsFor(manifest: unknown): Record<string, unknown> {
 /** True when a canary is anywhere in `value` (strings, tensors, bytes, nested objects). */
 function leaks(value: unknown, seen = new Set<unknown>(), budget = { left: 20000 }): boolean {
   if (budget.left-- <= 0) return false;
-  if (typeof value === 'string') return value.includes(CANARY) || value.includes(PASSWD);
+  if (typeof value === 'string') return value.includes(CANARY_MARK) || value.includes(PASSWD);
   if (value === null || typeof value !== 'object' || seen.has(value)) return false;
   seen.add(value);
   if (value instanceof Tensor) return leaks(value.bytes, seen, budget);
   if (ArrayBuffer.isView(value)) {
     const b = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    return b.includes(CANARY) || b.includes(PASSWD);
+    return b.includes(CANARY_MARK) || b.includes(PASSWD);
   }
   if (value instanceof Map) return [...value.entries()].some((e) => leaks(e, seen, budget));
   for (const k of Reflect.ownKeys(value)) {
