@@ -28,6 +28,21 @@ constexpr size_t kChunk = 4096;
 constexpr size_t kChunk = PIPE_BUF < 4096 ? PIPE_BUF : 4096;
 #endif
 
+// How far one kernel copy of a string may reach. Reading to the end of the page past the
+// NUL is harmless (the kernel checks every byte), but AddressSanitizer reports the bytes
+// beyond the string's allocation as an overflow: under it, strings go a byte at a time.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr size_t kStringStep = 1;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr size_t kStringStep = 1;
+#else
+constexpr size_t kStringStep = kChunk;
+#endif
+#else
+constexpr size_t kStringStep = kChunk;
+#endif
+
 }  // namespace
 
 SafeReader::SafeReader() {
@@ -94,6 +109,7 @@ SafeReader::StringStatus SafeReader::CopyString(const char* src, size_t cap, std
   char buf[kChunk];
   while (true) {
     size_t len = kChunk - static_cast<size_t>(p % kChunk);
+    if (len > kStringStep) len = kStringStep;
     if (!CopyChunk(buf, reinterpret_cast<const void*>(p), len)) return StringStatus::kUnreadable;
     const void* nul = std::memchr(buf, 0, len);
     size_t take = nul ? static_cast<size_t>(static_cast<const char*>(nul) - buf) : len;
