@@ -69,6 +69,8 @@
       "sources": [
         "native/reference-backend/src/common.cc",
         "native/reference-backend/src/model.cc",
+        "native/reference-backend/src/model_parse.cc",
+        "native/reference-backend/src/model_nodes.cc",
         "native/reference-backend/src/kernels.cc",
         "native/reference-backend/src/budget.cc"
       ],
