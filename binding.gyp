@@ -69,6 +69,8 @@
       "sources": [
         "native/reference-backend/src/common.cc",
         "native/reference-backend/src/model.cc",
+        "native/reference-backend/src/model_parse.cc",
+        "native/reference-backend/src/model_nodes.cc",
         "native/reference-backend/src/kernels.cc",
         "native/reference-backend/src/budget.cc"
       ],
@@ -86,7 +88,16 @@
       "type": "shared_library",
       "win_delay_load_hook": "false",
       "product_dir": "<(PRODUCT_DIR)",
-      "sources": ["native/reference-backend/src/backend.cc"],
+      "sources": [
+        "native/reference-backend/src/backend.cc",
+        "native/reference-backend/src/backend_registry.cc",
+        "native/reference-backend/src/backend_lifecycle.cc",
+        "native/reference-backend/src/backend_device.cc",
+        "native/reference-backend/src/backend_profile.cc",
+        "native/reference-backend/src/backend_context.cc",
+        "native/reference-backend/src/backend_execute.cc",
+        "native/reference-backend/src/backend_errors.cc"
+      ],
       "dependencies": ["qnnref_core"],
       "conditions": [
         ["OS!='win'", { "product_prefix": "lib" }],

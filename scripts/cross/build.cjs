@@ -160,10 +160,11 @@ function importLibrary(t, dir) {
 
 async function buildReference(t, work, dest) {
   const flags = [...commonFlags(t), `-I${native}`, `-I${refSrc}`];
-  const core = await compile(t, ['common.cc', 'model.cc', 'kernels.cc', 'budget.cc'].map((f) => path.join(refSrc, f)), path.join(work, 'ref'), flags);
+  const core = await compile(t, ['common.cc', 'model.cc', 'model_parse.cc', 'model_nodes.cc', 'kernels.cc', 'budget.cc'].map((f) => path.join(refSrc, f)), path.join(work, 'ref'), flags);
   const outputs = [];
-  for (const [base, src] of [['QnnReference', 'backend.cc'], ['QnnReferenceSystem', 'system.cc']]) {
-    const [obj] = await compile(t, [path.join(refSrc, src)], path.join(work, 'ref'), flags);
+  const backend = ['backend.cc', 'backend_registry.cc', 'backend_lifecycle.cc', 'backend_device.cc', 'backend_profile.cc', 'backend_context.cc', 'backend_execute.cc', 'backend_errors.cc'];
+  for (const [base, sources] of [['QnnReference', backend], ['QnnReferenceSystem', ['system.cc']]]) {
+    const objects = await compile(t, sources.map((f) => path.join(refSrc, f)), path.join(work, 'ref'), flags);
     const out = path.join(work, t.lib(base));
     const { map, flags: linkFlags } = t.refLink(base);
     const extra = [];
@@ -172,7 +173,7 @@ async function buildReference(t, work, dest) {
       fs.writeFileSync(mapFile, map);
       extra.push(`-Wl,--version-script=${mapFile}`);
     }
-    link(t, [obj, ...core], out, [...extra, ...linkFlags]);
+    link(t, [...objects, ...core], out, [...extra, ...linkFlags]);
     outputs.push(install(t, out, path.join(dest, t.lib(base))));
   }
   return outputs;

@@ -3,7 +3,6 @@
  * found but not used (with what it reported and why), the addon actually loaded, the
  * platform's library names; --no-device, --timeout and --allow-reference.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +13,8 @@ import { captureIO } from '../../lib/cli/io.js';
 import { main } from '../../lib/cli/main.js';
 import type { RuntimeReport } from '../../lib/cli/runtime.js';
 import { loadedAddonPath, referenceBackendPaths } from '../../lib/native/binding.js';
-import { describeNative, repoRoot, withEnv } from '../native/helpers.js';
+import { describeNative, withEnv } from '../native/helpers.js';
+import { cliChild } from './child.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qnn-cli-diag-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -37,29 +37,6 @@ function fakeSdk(name: string): { root: string; htp: string } {
   fs.copyFileSync(ref.backend, path.join(libDir, 'libQnnHtp.so'));
   fs.copyFileSync(ref.system, path.join(libDir, 'libQnnSystem.so'));
   return { root: path.join(dir, name), htp: path.join(libDir, 'libQnnHtp.so') };
-}
-
-const cliEntry = path.join(repoRoot, 'lib', 'cli', 'main.ts');
-
-function cliChild(args: string[], env: Record<string, string>, killAfterMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number; killed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let killed = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, killAfterMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - start, killed });
-    });
-  });
 }
 
 const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
@@ -130,7 +107,7 @@ describeNative('qnn-node info: what was loaded', () => {
     const copy = path.join(dir, 'addon-copy', 'qnn_node.node');
     fs.mkdirSync(path.dirname(copy), { recursive: true });
     fs.copyFileSync(loaded!, copy);
-    const r = await cliChild(['info', '--json', '--backend', 'reference'], { QNN_NODE_ADDON: copy });
+    const r = await cliChild(['info', '--json', '--backend', 'reference'], { env: { QNN_NODE_ADDON: copy }, killAfterMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as RuntimeReport).qnnNode.addon).toBe(copy);
   });
@@ -160,7 +137,7 @@ describeNative('--no-device and --timeout', () => {
   });
 
   it('--timeout gives up on a stalled load with TIMEOUT, and the process exits', async () => {
-    const r = await cliChild(['info', '--backend', 'reference', '--timeout', '300ms'], { QNN_REFERENCE_DELAY_MS: 'deviceCreate=30000' }, 20_000);
+    const r = await cliChild(['info', '--backend', 'reference', '--timeout', '300ms'], { env: { QNN_REFERENCE_DELAY_MS: 'deviceCreate=30000' }, killAfterMs: 20_000 });
     expect(r.killed).toBe(false);
     expect(r.ms).toBeLessThan(15_000);
     expect(r.code).toBe(1);
@@ -170,7 +147,7 @@ describeNative('--no-device and --timeout', () => {
   });
 
   it('--timeout also limits context loads', async () => {
-    const r = await cliChild(['inspect', '--timeout', '300ms'], { QNN_REFERENCE_DELAY_MS: 'contextCreateFromBinary=30000' }, 20_000);
+    const r = await cliChild(['inspect', '--timeout', '300ms'], { env: { QNN_REFERENCE_DELAY_MS: 'contextCreateFromBinary=30000' }, killAfterMs: 20_000 });
     expect(r.killed).toBe(false);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Qnn#loadContext did not finish within 300 ms\. .*cannot be interrupted.* \[TIMEOUT\]/);

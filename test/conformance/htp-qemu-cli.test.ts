@@ -7,38 +7,16 @@
  *     of hanging.
  * Opt-in: skipped unless QNN_SDK_ROOT holds lib/x86_64-linux-clang/libQnnHtpQemu.so.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RuntimeReport } from '../../lib/cli/runtime.js';
 import { addonAvailable } from '../../lib/native/binding.js';
-import { HOST_RUNS_SDK_LIBS, REPO_ROOT, sdkLibrary } from './helpers.js';
+import { cliChild } from '../cli/child.js';
+import { HOST_RUNS_SDK_LIBS, sdkLibrary } from './helpers.js';
 
 const HTP_QEMU = sdkLibrary('libQnnHtpQemu.so');
 const SYSTEM = sdkLibrary('libQnnSystem.so');
 const ready = Boolean(HTP_QEMU) && HOST_RUNS_SDK_LIBS && addonAvailable();
-
-function cli(args: string[], killAfterMs: number): Promise<{ code: number | null; stdout: string; stderr: string; ms: number; killed: boolean; pid: number }> {
-  return new Promise((resolve, reject) => {
-    const start = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'lib', 'cli', 'main.ts'), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let killed = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, killAfterMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - start, killed, pid: child.pid ?? -1 });
-    });
-  });
-}
 
 /** Live processes whose command line contains `marker`. */
 function processesWith(marker: string): number[] {
@@ -56,7 +34,7 @@ function processesWith(marker: string): number[] {
 
 describe.skipIf(!ready)('conformance: libQnnHtpQemu through the CLI (--no-device, --timeout)', () => {
   it('info --no-device loads it and reports its provider, versions and build id', async () => {
-    const r = await cli(['info', '--json', '--backend', HTP_QEMU!, ...(SYSTEM ? ['--system', SYSTEM] : []), '--no-device', '--timeout', '60s'], 90_000);
+    const r = await cliChild(['info', '--json', '--backend', HTP_QEMU!, ...(SYSTEM ? ['--system', SYSTEM] : []), '--no-device', '--timeout', '60s'], { killAfterMs: 90_000 });
     expect(r.killed).toBe(false);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as RuntimeReport;
@@ -70,7 +48,7 @@ describe.skipIf(!ready)('conformance: libQnnHtpQemu through the CLI (--no-device
   it('info --timeout gives up on the hanging deviceCreate with TIMEOUT and exits, leaving no child behind', async () => {
     // A limit no other process uses marks the CLI's command line (and its forked copy's).
     const limit = `${3000 + Math.floor(Math.random() * 997)}ms`;
-    const r = await cli(['info', '--backend', HTP_QEMU!, '--timeout', limit], 60_000);
+    const r = await cliChild(['info', '--backend', HTP_QEMU!, '--timeout', limit], { killAfterMs: 60_000 });
     expect(r.killed, 'the CLI hung after the timeout').toBe(false);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`Error [TIMEOUT]: Qnn.load did not finish within ${limit.replace('ms', ' ms')}`);

@@ -25,7 +25,7 @@ describeNative('Qnn.load', () => {
       expect(qnn.info.graphInfoStride).toBe(88);
       expect(qnn.info.coreTableSlots).toBe(71);
       expect(qnn.info.device).toBe(true);
-      // g_platform in native/reference-backend/src/backend.cc: one device, one core, all ids/types 0.
+      // g_platform in native/reference-backend/src/backend_device.cc: one device, one core, all ids/types 0.
       expect(qnn.info.platform).toEqual({ version: 1, devices: [{ id: 0, type: 0, cores: [{ id: 0, type: 0 }], hasExtension: false }] });
       expect(qnn.info.platformError).toBeNull();
       expect(qnn.info.providers).toHaveLength(1);

@@ -20,6 +20,7 @@ import { encodeReferenceBinary, type ReferenceBinaryDesc } from '../../lib/refer
 import { halfToNumber, numberToHalf } from '../../lib/tensor/fp16.js';
 import { Tensor } from '../../lib/tensor/Tensor.js';
 import { describeNative } from '../native/helpers.js';
+import { decodeSteps } from './decode-steps.js';
 import { pngBytes, tempDir, writeEmbeddingTable, writeTokenizer } from './fixtures.js';
 
 const cleanups: (() => void)[] = [];
@@ -154,33 +155,7 @@ describeNative('example wiring on the reference backend (Qnn)', () => {
         { op: 'position_ids', output: 'prefill_pos', start: 0, length: P, dtype: 'int32' },
         { op: 'attention_mask', inputs: { length: 'n' }, output: 'prefill_mask', size: P, dtype: 'float32' },
         { graph: 'llm/prefill', inputs: { inputs_embeds: 'prefill_emb', position_ids: 'prefill_pos', attention_mask: 'prefill_mask' }, outputs: { hidden_states: 'prefill_hidden', present_kv: 'present_kv' } },
-        { op: 'add', inputs: { a: 'n', b: -1 }, output: 'last' },
-        { op: 'slice', inputs: { input: 'prefill_hidden', start: 'last' }, output: 'hidden', axis: 1, length: 1 },
-        { graph: 'lmhead/lm_head', inputs: { hidden_states: 'hidden' }, outputs: { logits: 'logits' } },
-        { op: 'set', value: [], output: 'generated' },
-        { op: 'sample', inputs: { logits: 'logits', history: 'generated' }, output: 'next' },
-        { op: 'fill', output: 'kv_cache', value: 0, dtype: 'float32', dims: [1, M, H] },
-        { op: 'kv_write', inputs: { cache: 'kv_cache', source: 'present_kv', position: 0 }, axis: 1 },
-        { op: 'set', inputs: { value: 'n' }, output: 'pos' },
-        {
-          loop: { max: '$max_new_tokens', until: { value: 'next', in: '$stop_ids' } },
-          steps: [
-            { op: 'emit', inputs: { token: 'next' }, tokenizer: 'tokenizer' },
-            { op: 'append', inputs: { list: 'generated', value: 'next' } },
-            { op: 'length', inputs: { input: 'generated' }, output: 'count' },
-            { break: { value: 'count', gte: '$max_new_tokens' } },
-            { op: 'embed', inputs: { ids: 'next' }, output: 'step_emb', table: 'embed', dtype: 'float32' },
-            { op: 'position_ids', inputs: { start: 'pos' }, output: 'step_pos', length: 1, dtype: 'int32' },
-            { op: 'add', inputs: { a: 'pos', b: 1 }, output: 'pos_next' },
-            { op: 'attention_mask', inputs: { length: 'pos_next' }, output: 'step_mask', size: M, dtype: 'float32' },
-            { graph: 'llm/decode', inputs: { inputs_embeds: 'step_emb', position_ids: 'step_pos', attention_mask: 'step_mask', past_kv: 'kv_cache' }, outputs: { hidden_states: 'step_hidden', new_kv: 'step_kv' } },
-            { op: 'kv_write', inputs: { cache: 'kv_cache', source: 'step_kv', position: 'pos' }, axis: 1 },
-            { op: 'set', inputs: { value: 'pos_next' }, output: 'pos' },
-            { graph: 'lmhead/lm_head', inputs: { hidden_states: 'step_hidden' }, outputs: { logits: 'logits' } },
-            { op: 'sample', inputs: { logits: 'logits', history: 'generated' }, output: 'next' },
-          ],
-        },
-        { op: 'detokenize', inputs: { tokens: 'generated' }, output: 'text', tokenizer: 'tokenizer' },
+        ...decodeSteps({ prefillHidden: 'prefill_hidden', kv: 'kv_cache', kvDims: [1, M, H], maskSize: M }),
       ],
       outputs: { text: 'text', tokens: 'generated', kv: 'kv_cache' },
     };

@@ -1,5 +1,5 @@
 /** argmax over logits rows: half bits (without converting) and floats; NaN ignored, -0 == +0. */
-import { NEG_INF, POS_INF } from './sample-keys.js';
+import { halfPairs, NEG_INF, POS_INF } from './sample-keys.js';
 
 /**
  * argmax over half bits without converting: each half maps to an integer key with the
@@ -10,10 +10,9 @@ export function argmaxHalf(bits: Uint16Array, start = 0, end = bits.length): num
   let best = start;
   let bestKey = -1;
   let i = start;
-  // Two halves per 32-bit load when aligned (little-endian: low half first).
-  if ((bits.byteOffset + start * 2) % 4 === 0) {
-    const pairs = (end - start) >> 1;
-    const words = new Uint32Array(bits.buffer as ArrayBuffer, bits.byteOffset + start * 2, pairs);
+  const words = halfPairs(bits, start, end - start);
+  if (words !== undefined) {
+    const pairs = words.length;
     for (let p = 0; p < pairs; p++) {
       const u = words[p];
       const lo = u & 0xffff;

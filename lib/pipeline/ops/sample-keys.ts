@@ -13,6 +13,15 @@ export const F32 = new Float32Array(1);
 export const U32 = new Uint32Array(F32.buffer);
 let keyValueTable: Float64Array | undefined;
 
+/**
+ * `count` halves from `start` as `count >> 1` 32-bit words, two halves per load (little-
+ * endian: the low half first), when they are 4-byte aligned; undefined when not.
+ */
+export function halfPairs(bits: Uint16Array, start: number, count: number): Uint32Array | undefined {
+  if ((bits.byteOffset + start * 2) % 4 !== 0) return undefined;
+  return new Uint32Array(bits.buffer as ArrayBuffer, bits.byteOffset + start * 2, count >> 1);
+}
+
 /** The value of every half order key (key = bits ^ 0x8000 for positive halves, bits ^ 0xffff for negative). */
 export function keyValues(): Float64Array {
   if (keyValueTable === undefined) {

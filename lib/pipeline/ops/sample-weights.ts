@@ -5,7 +5,7 @@
  * draw in id order.
  */
 import type { Prng } from '../../random.js';
-import { NEG_INF, POS_INF, keyValues } from './sample-keys.js';
+import { halfPairs, keyValues, NEG_INF, POS_INF } from './sample-keys.js';
 import type { SamplerState } from './sample-state.js';
 
 /**
@@ -154,9 +154,9 @@ export function collectOnly(s: SamplerState, bits: Uint16Array, start: number, v
   const cand = s.cand;
   let n = 0;
   let i = 0;
-  if ((bits.byteOffset + start * 2) % 4 === 0) {
-    const pairs = vocab >> 1;
-    const words = new Uint32Array(bits.buffer as ArrayBuffer, bits.byteOffset + start * 2, pairs);
+  const words = halfPairs(bits, start, vocab);
+  if (words !== undefined) {
+    const pairs = words.length;
     for (let p = 0; p < pairs; p++) {
       const u = words[p];
       const lo = u & 0xffff;

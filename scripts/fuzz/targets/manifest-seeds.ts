@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { decodeSteps } from '../../../test/pipeline/decode-steps.js';
 import { copyExample, EXAMPLES, writeEmbeddingTable, writeTokenizer } from '../../../test/pipeline/fixtures.js';
 
 const f32 = (name: string, dims: number[]) => ({ name, dtype: 'float32', dims });
@@ -32,33 +33,7 @@ const TINY_LLM = {
     { op: 'position_ids', output: 'pos_ids', start: 0, length: 8, dtype: 'int32' },
     { op: 'attention_mask', inputs: { length: 'n' }, output: 'mask', size: 8, dtype: 'float32' },
     { graph: 'llm/prefill', inputs: { inputs_embeds: 'prefill_emb', position_ids: 'pos_ids', attention_mask: 'mask' }, outputs: { hidden_states: 'hidden_all', present_kv: 'present_kv' } },
-    { op: 'add', inputs: { a: 'n', b: -1 }, output: 'last' },
-    { op: 'slice', inputs: { input: 'hidden_all', start: 'last' }, output: 'hidden', axis: 1, length: 1 },
-    { graph: 'lmhead/lm_head', inputs: { hidden_states: 'hidden' }, outputs: { logits: 'logits' } },
-    { op: 'set', value: [], output: 'generated' },
-    { op: 'sample', inputs: { logits: 'logits', history: 'generated' }, output: 'next', temperature: '$temperature' },
-    { op: 'fill', output: 'kv', value: 0, dtype: 'float32', dims: [1, 12, 4] },
-    { op: 'kv_write', inputs: { cache: 'kv', source: 'present_kv', position: 0 }, axis: 1 },
-    { op: 'set', inputs: { value: 'n' }, output: 'pos' },
-    {
-      loop: { max: '$max_new_tokens', until: { value: 'next', in: '$stop_ids' } },
-      steps: [
-        { op: 'emit', inputs: { token: 'next' }, tokenizer: 'tokenizer' },
-        { op: 'append', inputs: { list: 'generated', value: 'next' } },
-        { op: 'length', inputs: { input: 'generated' }, output: 'count' },
-        { break: { value: 'count', gte: '$max_new_tokens' } },
-        { op: 'embed', inputs: { ids: 'next' }, output: 'step_emb', table: 'embed', dtype: 'float32' },
-        { op: 'position_ids', inputs: { start: 'pos' }, output: 'step_pos', length: 1, dtype: 'int32' },
-        { op: 'add', inputs: { a: 'pos', b: 1 }, output: 'pos_next' },
-        { op: 'attention_mask', inputs: { length: 'pos_next' }, output: 'step_mask', size: 12, dtype: 'float32' },
-        { graph: 'llm/decode', inputs: { inputs_embeds: 'step_emb', position_ids: 'step_pos', attention_mask: 'step_mask', past_kv: 'kv' }, outputs: { hidden_states: 'step_hidden', new_kv: 'step_kv' } },
-        { op: 'kv_write', inputs: { cache: 'kv', source: 'step_kv', position: 'pos' }, axis: 1 },
-        { op: 'set', inputs: { value: 'pos_next' }, output: 'pos' },
-        { graph: 'lmhead/lm_head', inputs: { hidden_states: 'step_hidden' }, outputs: { logits: 'logits' } },
-        { op: 'sample', inputs: { logits: 'logits', history: 'generated' }, output: 'next' },
-      ],
-    },
-    { op: 'detokenize', inputs: { tokens: 'generated' }, output: 'text', tokenizer: 'tokenizer' },
+    ...decodeSteps({ prefillHidden: 'hidden_all', kv: 'kv', kvDims: [1, 12, 4], maskSize: 12, temperature: '$temperature' }),
   ],
   outputs: { text: 'text', tokens: 'generated', kv: 'kv' },
 };

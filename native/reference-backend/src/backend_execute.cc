@@ -1,0 +1,160 @@
+// libQnnReference: graphExecute - checks the client's tensors against the graph, prices
+// the graph against its budget, then runs its nodes on the CPU.
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "backend_api.h"
+#include "backend_registry.h"
+#include "budget.h"
+#include "kernels.h"
+#include "qnn/qnn_abi_checks.h"
+
+namespace qnnref {
+namespace {
+
+namespace abi = qnn_node::abi;
+
+struct ClientTensor {
+  uint32_t version;
+  Qnn_TensorV1_t v1;
+};
+
+}  // namespace
+
+Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inputs, uint32_t numInputs, Qnn_Tensor_t* outputs, uint32_t numOutputs,
+                               Qnn_ProfileHandle_t profile, Qnn_SignalHandle_t) {
+  auto t0 = std::chrono::steady_clock::now();
+  GraphImpl* g = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (isHandle(graph, Kind::Graph)) {
+      g = static_cast<GraphImpl*>(graph);
+      ++g->ctx->inflight;
+    }
+  }
+  if (!g) return fail(anyLogger(), QNN_GRAPH_ERROR_INVALID_HANDLE, "graphExecute: invalid graph handle");
+  ContextImpl* c = g->ctx;
+  struct InflightGuard {
+    ContextImpl* c;
+    ~InflightGuard() {
+      std::lock_guard<std::mutex> lock(g_mu);
+      if (--c->inflight == 0) g_idle.notify_all();
+    }
+  } inflightGuard{c};
+  Logger* log = c->logger.get();
+  QNNREF_INJECT("graphExecute", log);
+  if (const char* delay = std::getenv("QNN_REFERENCE_EXECUTE_DELAY_MS")) {
+    long ms = std::strtol(delay, nullptr, 10);
+    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+  std::lock_guard<std::mutex> lock(g->mu);
+  const Model& m = c->model;
+  const Graph& gr = m.graphs[g->index];
+  const std::string gname = "graph '" + gr.name + "'";
+  if (numInputs != gr.inputs.size() || numOutputs != gr.outputs.size())
+    return fail(log, QNN_GRAPH_ERROR_INVALID_ARGUMENT,
+                formatString("graphExecute: %s takes %zu input(s) and %zu output(s), got %u and %u", gname.c_str(), gr.inputs.size(), gr.outputs.size(), numInputs, numOutputs));
+  if ((numInputs && !inputs) || !outputs) return fail(log, QNN_GRAPH_ERROR_INVALID_ARGUMENT, "graphExecute: inputs or outputs array is NULL");
+
+  const bool v2Era = abi::atLeast(c->emu.core, 2, 14);
+  const size_t stride = abi::tensorStride(c->emu.core);
+  std::vector<uint8_t*> bufs(m.tensors.size(), nullptr);
+  std::vector<uint8_t*> clientOut(gr.outputs.size(), nullptr);
+
+  auto check = [&](const uint8_t* base, uint32_t i, bool isInput, ClientTensor* ct) -> Qnn_ErrorHandle_t {
+    const char* role = isInput ? "input" : "output";
+    const uint8_t* elem = base + size_t(i) * stride;
+    std::memcpy(&ct->version, elem, 4);
+    std::memcpy(&ct->v1, elem + abi::kTensorUnionOffset, sizeof(Qnn_TensorV1_t));
+    if (ct->version != QNN_TENSOR_VERSION_1 && !(v2Era && ct->version == QNN_TENSOR_VERSION_2))
+      return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR,
+                  formatString("graphExecute: %s #%u has tensor version tag %u (this backend, core API %s, accepts %s)", role, i, ct->version,
+                               versionString(c->emu.core).c_str(), v2Era ? "1 or 2" : "1"));
+    const Qnn_TensorV1_t& t = ct->v1;
+    const auto& pos = isInput ? g->inputPos : g->outputPos;
+    auto it = pos.find(t.id);
+    if (it == pos.end())
+      return fail(log, QNN_TENSOR_ERROR_DOES_NOT_EXIST, formatString("graphExecute: %s #%u has id %u, which is not an %s of %s", role, i, t.id, role, gname.c_str()));
+    uint32_t tidx = isInput ? gr.inputs[it->second] : gr.outputs[it->second];
+    const TensorInfo& info = m.tensors[tidx];
+    std::string tn = formatString("%s tensor '%s' (id %u)", role, info.name.c_str(), info.id);
+    if (bufs[tidx]) return fail(log, QNN_GRAPH_ERROR_INVALID_ARGUMENT, "graphExecute: " + tn + " is given twice");
+    if (t.memType != QNN_TENSORMEMTYPE_RAW)
+      return fail(log, QNN_TENSOR_ERROR_UNSUPPORTED_TENSOR_PARAM, formatString("graphExecute: %s has memType %u; the reference backend only takes RAW (0)", tn.c_str(), unsigned(t.memType)));
+    if (uint32_t(t.dataType) != info.dataType)
+      return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR,
+                  formatString("graphExecute: %s has dataType 0x%04x (%s), expected 0x%04x (%s)", tn.c_str(), unsigned(t.dataType), dtypeName(t.dataType), info.dataType, dtypeName(info.dataType)));
+    if (t.rank != info.dims.size())
+      return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR, formatString("graphExecute: %s has rank %u, expected %zu", tn.c_str(), t.rank, info.dims.size()));
+    if (t.rank && !t.dimensions) return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR, "graphExecute: " + tn + " has NULL dimensions");
+    for (uint32_t d = 0; d < t.rank; ++d) {
+      if (t.dimensions[d] != info.dims[d]) {
+        std::vector<uint32_t> got(t.dimensions, t.dimensions + t.rank);
+        return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR, "graphExecute: " + tn + " has dims " + dimsToString(got) + ", expected " + dimsToString(info.dims));
+      }
+    }
+    if (!t.clientBuf.data) return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR, "graphExecute: " + tn + " has a NULL data pointer");
+    if (t.clientBuf.dataSize != info.bytes)
+      return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR, formatString("graphExecute: %s has %u bytes, expected %llu", tn.c_str(), t.clientBuf.dataSize, (unsigned long long)info.bytes));
+    bufs[tidx] = static_cast<uint8_t*>(t.clientBuf.data);
+    if (!isInput) clientOut[it->second] = bufs[tidx];
+    return QNN_SUCCESS;
+  };
+
+  ClientTensor ct;
+  for (uint32_t i = 0; i < numInputs; ++i)
+    if (Qnn_ErrorHandle_t e = check(reinterpret_cast<const uint8_t*>(inputs), i, true, &ct)) return e;
+  for (uint32_t i = 0; i < numOutputs; ++i)
+    if (Qnn_ErrorHandle_t e = check(reinterpret_cast<const uint8_t*>(outputs), i, false, &ct)) return e;
+
+  // A binary may declare far more than it could ever be worth computing: refuse before
+  // allocating anything (budget.h).
+  {
+    bool memory = false;
+    std::string over = checkBudget(gr, graphCost(m, gr), graphBudget(m, gr), &memory);
+    if (!over.empty())
+      return fail(log, memory ? Qnn_ErrorHandle_t(QNN_GRAPH_ERROR_MEM_ALLOC) : Qnn_ErrorHandle_t(QNN_COMMON_ERROR_RESOURCE_UNAVAILABLE), "graphExecute: " + over);
+  }
+
+  // Outputs and intermediates are computed into scratch memory (the client's output
+  // buffers may alias its inputs), then copied out.
+  try {
+    if (g->scratch.empty()) {
+      g->scratch.resize(gr.natives.size() + gr.outputs.size());
+      for (size_t k = 0; k < gr.natives.size(); ++k) g->scratch[k].resize(m.tensors[gr.natives[k]].bytes);
+      for (size_t k = 0; k < gr.outputs.size(); ++k) g->scratch[gr.natives.size() + k].resize(m.tensors[gr.outputs[k]].bytes);
+    }
+  } catch (const std::bad_alloc&) {
+    g->scratch.clear();
+    return fail(log, QNN_GRAPH_ERROR_MEM_ALLOC, "graphExecute: out of memory for intermediate tensors");
+  }
+  for (size_t k = 0; k < gr.natives.size(); ++k) bufs[gr.natives[k]] = g->scratch[k].data();
+  for (size_t k = 0; k < gr.outputs.size(); ++k) bufs[gr.outputs[k]] = g->scratch[gr.natives.size() + k].data();
+  for (const Node& n : gr.nodes)
+    for (uint32_t idx : n.inputs)
+      if (m.tensors[idx].type == kTypeStatic) bufs[idx] = const_cast<uint8_t*>(c->data + m.tensors[idx].dataOffset);
+
+  for (const Node& n : gr.nodes) {
+    std::string error;
+    bool ok;
+    try {
+      ok = runNode(m, n, bufs, &error);
+    } catch (const std::bad_alloc&) {
+      return fail(log, QNN_GRAPH_ERROR_MEM_ALLOC, "graphExecute: out of memory in node '" + n.name + "'");
+    }
+    if (!ok) return fail(log, QNN_GRAPH_ERROR_INVALID_ARGUMENT, "graphExecute: " + gname + ": " + error);
+  }
+  for (size_t k = 0; k < gr.outputs.size(); ++k) {
+    const auto& s = g->scratch[gr.natives.size() + k];
+    std::memcpy(clientOut[k], s.data(), s.size());
+  }
+  uint64_t us = microsSince(t0);
+  logf(log, QNN_LOG_LEVEL_DEBUG, "graphExecute %s: %llu us", gname.c_str(), (unsigned long long)us);
+  recordEvent(profile, QNN_PROFILE_EVENTTYPE_EXECUTE, us, "graphExecute");
+  return QNN_SUCCESS;
+}
+
+}  // namespace qnnref

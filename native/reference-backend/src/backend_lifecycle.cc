@@ -1,0 +1,142 @@
+// libQnnReference: capability queries, backend and log handles.
+#include <set>
+#include <string>
+#include <vector>
+
+#include "backend_api.h"
+#include "backend_registry.h"
+
+namespace qnnref {
+namespace {
+
+std::set<std::string> g_buildIds;  // stable storage for returned strings (guarded by g_mu)
+
+const char* buildIdFor(const Emulation& e) {
+  std::string s = std::string("qnn-node reference ") + kReferenceVersion + " (core " + versionString(e.core) + ", backend " +
+                  versionString(e.backend) + ")";
+  std::lock_guard<std::mutex> lock(g_mu);
+  return g_buildIds.insert(s).first->c_str();
+}
+
+}  // namespace
+
+Qnn_ErrorHandle_t propertyHasCapability(QnnProperty_Key_t) { return QNN_PROPERTY_NOT_SUPPORTED; }
+
+Qnn_ErrorHandle_t backendCreate(Qnn_LogHandle_t logger, const QnnBackend_Config_t**, Qnn_BackendHandle_t* backend) {
+  std::shared_ptr<Logger> log;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (logger) {
+      auto it = g_loggers.find(logger);
+      if (it == g_loggers.end()) return makeError(nullptr, QNN_BACKEND_ERROR_INVALID_ARGUMENT, "backendCreate: unknown log handle");
+      log = it->second;
+    }
+  }
+  injectedDelay("backendCreate");
+  QNNREF_INJECT("backendCreate", log.get());
+  if (!backend) return fail(log.get(), QNN_BACKEND_ERROR_INVALID_ARGUMENT, "backendCreate: backend out-pointer is NULL");
+  auto* b = new BackendImpl();
+  b->logger = log;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    b->emu = g_emu;
+    if (log) g_lastLogger = log;
+  }
+  addHandle(b, Kind::Backend);
+  *backend = b;
+  logf(log.get(), QNN_LOG_LEVEL_INFO, "backend created (reference %s, core API %s, backend API %s) - a CPU test double, not HTP",
+       kReferenceVersion, versionString(b->emu.core).c_str(), versionString(b->emu.backend).c_str());
+  return QNN_SUCCESS;
+}
+
+Qnn_ErrorHandle_t backendSetConfig(Qnn_BackendHandle_t backend, const QnnBackend_Config_t**) {
+  if (!lookup<BackendImpl>(backend, Kind::Backend)) return fail(anyLogger(), QNN_BACKEND_ERROR_INVALID_HANDLE, "backendSetConfig: invalid backend handle");
+  return QNN_SUCCESS;
+}
+
+Qnn_ErrorHandle_t backendFree(Qnn_BackendHandle_t backend) {
+  BackendImpl* b = lookup<BackendImpl>(backend, Kind::Backend);
+  if (!b || !removeHandle(b, Kind::Backend)) return fail(anyLogger(), QNN_BACKEND_ERROR_INVALID_HANDLE, "backendFree: invalid backend handle");
+  logf(b->logger.get(), QNN_LOG_LEVEL_INFO, "backend freed");
+  delete b;
+  return QNN_SUCCESS;
+}
+
+Qnn_ErrorHandle_t backendGetApiVersion(Qnn_ApiVersion_t* v) {
+  if (!v) return QNN_BACKEND_ERROR_INVALID_ARGUMENT;
+  std::lock_guard<std::mutex> lock(g_mu);
+  v->coreApiVersion = Qnn_Version_t{g_emu.core.major, g_emu.core.minor, g_emu.core.patch};
+  v->backendApiVersion = Qnn_Version_t{g_emu.backend.major, g_emu.backend.minor, g_emu.backend.patch};
+  return QNN_SUCCESS;
+}
+
+Qnn_ErrorHandle_t backendGetBuildId(const char** id) {
+  if (!id) return QNN_BACKEND_ERROR_INVALID_ARGUMENT;
+  Emulation e;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    e = g_emu;
+  }
+  *id = buildIdFor(e);
+  return QNN_SUCCESS;
+}
+
+Qnn_ErrorHandle_t backendGetSupportedOperations(Qnn_BackendHandle_t backend, uint32_t* num, const QnnBackend_OperationName_t** ops) {
+  if (!lookup<BackendImpl>(backend, Kind::Backend)) return fail(anyLogger(), QNN_BACKEND_ERROR_INVALID_HANDLE, "backendGetSupportedOperations: invalid backend handle");
+  if (!num || !ops) return fail(anyLogger(), QNN_BACKEND_ERROR_INVALID_ARGUMENT, "backendGetSupportedOperations: NULL out-pointer");
+  static const std::vector<QnnBackend_OperationName_t> kOps = [] {
+    std::vector<QnnBackend_OperationName_t> v;
+    for (size_t i = 0; i < kOpCount; ++i) v.push_back({"qnn_node.reference", kOpNames[i], nullptr});
+    return v;
+  }();
+  *num = uint32_t(kOps.size());
+  *ops = kOps.data();
+  return QNN_SUCCESS;
+}
+
+Qnn_ErrorHandle_t backendValidateOpConfig(Qnn_BackendHandle_t backend, Qnn_OpConfig_t op) {
+  BackendImpl* b = lookup<BackendImpl>(backend, Kind::Backend);
+  if (!b) return fail(anyLogger(), QNN_BACKEND_ERROR_INVALID_HANDLE, "backendValidateOpConfig: invalid backend handle");
+  Op kind;
+  if (op.version != QNN_OPCONFIG_VERSION_1 || !op.v1.typeName || !opFromName(op.v1.typeName, &kind))
+    return fail(b->logger.get(), QNN_BACKEND_ERROR_NOT_SUPPORTED,
+                std::string("backendValidateOpConfig: op type '") + (op.v1.typeName ? op.v1.typeName : "(null)") + "' is not supported by the reference backend");
+  return QNN_SUCCESS;
+}
+
+// ---- log ----------------------------------------------------------------------------------
+
+Qnn_ErrorHandle_t logCreate(QnnLog_Callback_t callback, QnnLog_Level_t level, Qnn_LogHandle_t* logger) {
+  if (!logger) return QNN_LOG_ERROR_INVALID_ARGUMENT;
+  auto log = std::make_shared<Logger>();
+  log->callback = callback;
+  log->level = level;
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_loggers[log.get()] = log;
+  g_handles[log.get()] = Kind::Logger;
+  g_lastLogger = log;
+  *logger = log.get();
+  return QNN_SUCCESS;
+}
+
+Qnn_ErrorHandle_t logSetLogLevel(Qnn_LogHandle_t logger, QnnLog_Level_t level) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto it = g_loggers.find(logger);
+  if (it == g_loggers.end()) return QNN_LOG_ERROR_INVALID_HANDLE;
+  it->second->level = level;
+  return QNN_SUCCESS;
+}
+
+Qnn_ErrorHandle_t logFree(Qnn_LogHandle_t logger) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto it = g_loggers.find(logger);
+  if (it == g_loggers.end()) return QNN_LOG_ERROR_INVALID_HANDLE;
+  // Objects created with this logger keep it alive, but it goes quiet.
+  it->second->callback = nullptr;
+  if (g_lastLogger == it->second) g_lastLogger.reset();
+  g_handles.erase(logger);
+  g_loggers.erase(it);
+  return QNN_SUCCESS;
+}
+
+}  // namespace qnnref

@@ -1,0 +1,98 @@
+// libQnnReference's handle objects and the registry that tells a live handle of each kind
+// from a stale or foreign pointer; shared by the files of the core API (backend_*.cc).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common.h"
+#include "model.h"
+
+namespace qnnref {
+
+// ---- objects ------------------------------------------------------------------------------
+
+struct BackendImpl {
+  std::shared_ptr<Logger> logger;
+  Emulation emu;
+};
+
+struct DeviceImpl {
+  std::shared_ptr<Logger> logger;
+};
+
+struct ProfileImpl {
+  std::vector<QnnProfile_EventId_t> events;
+};
+
+struct ContextImpl;
+
+struct GraphImpl {
+  ContextImpl* ctx = nullptr;
+  uint32_t index = 0;
+  std::mutex mu;
+  std::unordered_map<uint32_t, size_t> inputPos, outputPos;  // tensor id -> position
+  std::vector<std::vector<uint8_t>> scratch;                 // per natives + outputs
+};
+
+struct ContextImpl {
+  std::shared_ptr<Logger> logger;
+  Emulation emu;
+  Model model;
+  std::vector<uint8_t> head;   // bytes [0, dataOffset)
+  std::vector<uint8_t> tail;   // bytes [dataOffset + dataSize, fileSize)
+  std::unique_ptr<uint8_t[]> ownedData;
+  const uint8_t* data = nullptr;
+  bool zeroCopy = false;
+  std::vector<std::unique_ptr<GraphImpl>> graphs;
+  int inflight = 0;  // graphExecute calls running (guarded by g_mu)
+};
+
+// ---- handle registry ----------------------------------------------------------------------
+
+enum class Kind { Logger, Backend, Device, Context, Graph, Profile };
+
+extern std::mutex g_mu;  // guards the registry maps below and ContextImpl::inflight
+extern std::condition_variable g_idle;  // signalled when a context's inflight count drops
+extern std::unordered_map<void*, Kind> g_handles;
+extern std::unordered_map<void*, std::shared_ptr<Logger>> g_loggers;
+extern std::map<QnnProfile_EventId_t, QnnProfile_EventData_t> g_events;
+extern QnnProfile_EventId_t g_nextEvent;
+extern Emulation g_emu;           // the emulation of the latest getProviders call
+extern std::shared_ptr<Logger> g_lastLogger;  // for errors without a handle to tell the logger
+
+// Caller holds g_mu.
+bool isHandle(void* h, Kind k);
+
+template <typename T>
+T* lookup(void* h, Kind k) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return isHandle(h, k) ? static_cast<T*>(h) : nullptr;
+}
+
+void addHandle(void* h, Kind k);
+bool removeHandle(void* h, Kind k);
+Logger* anyLogger();
+
+Qnn_ErrorHandle_t fail(const Logger* logger, uint32_t code, const std::string& msg);
+
+#define QNNREF_INJECT(fn, logger)                                                        \
+  do {                                                                                    \
+    uint32_t injected_ = 0;                                                               \
+    if (injectedFailure(fn, &injected_))                                                  \
+      return fail(logger, injected_, std::string(fn) + ": failure injected by QNN_REFERENCE_FAIL"); \
+  } while (0)
+
+// ---- profiling ----------------------------------------------------------------------------
+
+void recordEvent(Qnn_ProfileHandle_t profile, QnnProfile_EventType_t type, uint64_t micros, const char* what);
+uint64_t microsSince(std::chrono::steady_clock::time_point t0);
+
+}  // namespace qnnref
