@@ -77,6 +77,8 @@ const nodeEnv: Record<string, string> = {
   LD_PRELOAD: [runtimeLibrary('libasan.so'), runtimeLibrary('libubsan.so')].join(' '),
   QNN_NODE_ADDON: path.join(release, 'qnn_node.node'),
   QNN_NODE_REFERENCE_DIR: release,
+  // Tests whose outcome ASan itself changes read this (see test/native/isolation.test.ts).
+  QNN_NODE_SANITIZED: '1',
   CI: 'true',
 };
 
