@@ -1,5 +1,6 @@
 /** Option declarations and parsers shared by several commands. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { MAX_TIMEOUT_MS } from '../backend/qnn/deadline.js';
 import { defaultLibraryName } from '../backend/qnn/libraries.js';
 import type { LibrarySelection } from './runtime.js';
 
@@ -49,6 +50,7 @@ export function durationMs(value: string): number {
   const n = Number(m[1]);
   const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
   if (!(ms > 0)) throw new InvalidArgumentError('expected a duration greater than zero');
+  if (ms > MAX_TIMEOUT_MS) throw new InvalidArgumentError(`expected a duration of at most ${MAX_TIMEOUT_MS} ms (about 24 days)`);
   return ms;
 }
 

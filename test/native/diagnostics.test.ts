@@ -179,9 +179,15 @@ describeNative('load time limits and abort signals', () => {
     await expect(Qnn.load({ backend: 'reference', timeoutMs: -1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: 'Expected a positive number of milliseconds for options.timeoutMs but received number -1' });
     await expect(Qnn.load({ backend: 'reference', signal: 'x' as unknown as AbortSignal })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
     await expect(Qnn.load({ backend: 'reference', contextTimeoutMs: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+    // Node fires a timer past 2^31 - 1 ms at once: such a limit would give up immediately.
+    await expect(Qnn.load({ backend: 'reference', timeoutMs: 2 ** 31 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(Qnn.load({ backend: 'reference', contextTimeoutMs: 3e9 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: /options\.contextTimeoutMs/ });
+    // An already-aborted signal starts nothing.
+    await expect(Qnn.load({ backend: 'reference', signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED', message: /Nothing was started/ });
     const qnn = await Qnn.load({ backend: 'reference' });
     try {
       await expect(qnn.loadContext('x.bin', { timeoutMs: Number.NaN })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+      await expect(qnn.loadContext('x.bin', { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
     } finally {
       await qnn.dispose();
     }

@@ -103,6 +103,41 @@ describeNative('isolated binary reading (QnnSystem in a child process)', () => {
     await expect(qnn.loadContext(healthy, { validate: 'strict' as 'isolated' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
   });
 
+  it("validate: 'isolated' with caller graphs: a QnnSystem refusal loads unvalidated; the caller's signatures serve", async () => {
+    await using qnn = await Qnn.load({ backend: 'reference' });
+    const { graphs } = await readContextSignature(healthy, { system: 'reference', isolate: false });
+    await withEnv({ QNN_REFERENCE_FAIL: 'systemContextGetBinaryInfo=30010' }, async () => {
+      await using ctx = await qnn.loadContext(healthy, { validate: 'isolated', graphs });
+      // QnnSystem refused to read it, so nothing was validated: the info must not say it was
+      expect(ctx.info.validated).toBeUndefined();
+      expect(ctx.graphs.map((g) => g.name)).toEqual(['add']);
+    });
+  });
+
+  it('a timeout of loadContext stops the isolated reader at once', async () => {
+    const { childPids } = await import('../../lib/cli/abandoned-children.js');
+    await using qnn = await Qnn.load({ backend: 'reference' });
+    await withEnv({ QNN_REFERENCE_SYSTEM_FAULT: 'hang:victim' }, async () => {
+      const t0 = Date.now();
+      const err = await failure(qnn.loadContext(victim, { validate: 'isolated', isolation: { timeoutMs: 60_000 }, timeoutMs: 300 }));
+      expect(err.code).toBe('TIMEOUT');
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      // the hanging reader was killed with the give-up, not left to its own 60 s limit
+      const deadline = Date.now() + 5000;
+      while (childPids().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(childPids()).toEqual([]);
+    });
+  });
+
+  it.skipIf(process.platform === 'win32')('a FIFO as the binary is refused at once (opening it must not wait for a writer)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const fifo = `${dir}/pipe.bin`;
+    execFileSync('mkfifo', [fifo]);
+    await expect(readContextSignature(fifo, { system: 'reference' })).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', message: /not a regular file/ });
+    await using qnn = await Qnn.load({ backend: 'reference' });
+    await expect(qnn.loadContext(fifo)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+  });
+
   it('ctx.info.producer; a backend refusing a newer binary names both SDKs', async () => {
     await using qnn = await Qnn.load({ backend: 'reference' });
     const produced = writeBinary(dir, 'produced.bin', { ...ADD, producer: 'v2.25.0.240728104910_97711' });

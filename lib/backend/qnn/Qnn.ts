@@ -13,7 +13,7 @@ import { loadAddon, referenceBackendPaths } from '../../native/binding.js';
 import type { NativeAddon, NativeLogLevel, NativePlatformInfo, NativeRuntime, NativeRuntimeInfo } from '../../native/AddonTypes.js';
 import { registerBackend } from '../registry.js';
 import type { Backend } from '../types.js';
-import { checkDeadline, DEVICE_HANG_HINT, withDeadline, type DeadlineOptions } from './deadline.js';
+import { checkDeadline, throwIfAborted, DEVICE_HANG_HINT, withDeadline, type DeadlineOptions } from './deadline.js';
 import { withCallerStack } from './errors.js';
 import { existing, libraryCandidates, libraryLoadError, type Attempt, type Candidate } from './libraries.js';
 import { QnnContext, type QnnLoadContextOptions } from './QnnContext.js';
@@ -116,10 +116,7 @@ function checkOptions(options: unknown): QnnLoadOptions {
   if (o.onLog !== undefined && typeof o.onLog !== 'function') throw invalidArg('a function', 'options.onLog', o.onLog);
   if (o.device !== undefined && typeof o.device !== 'boolean') throw invalidArg('a boolean', 'options.device', o.device);
   checkDeadline(o);
-  const c = o.contextTimeoutMs;
-  if (c !== undefined && (typeof c !== 'number' || !Number.isFinite(c) || c <= 0)) {
-    throw invalidArg('a positive number of milliseconds', 'options.contextTimeoutMs', c);
-  }
+  checkDeadline(o, 'options', 'contextTimeoutMs');
   return o as QnnLoadOptions;
 }
 
@@ -178,6 +175,7 @@ export class Qnn implements Backend {
         }
       : undefined;
 
+    throwIfAborted(opts.signal, 'Qnn.load');
     const attempts: Attempt[] = [];
     // Set when the deadline gives up: stop trying candidates, drop the one loading.
     let abandoned = false;
@@ -246,13 +244,20 @@ export class Qnn implements Backend {
     const limit = timeoutMs ?? this.#contextTimeoutMs;
     const deadline: DeadlineOptions = { ...(signal ? { signal } : {}), ...(limit !== undefined ? { timeoutMs: limit } : {}) };
     const contextOptions = isObject ? (rest as QnnLoadContextOptions) : options;
-    const pending = QnnContext.create(this.#addon, this.#runtime, source, contextOptions, () => this.#contexts.delete(ctx!), this.info);
+    throwIfAborted(signal, 'Qnn#loadContext');
+    // Aborted when the deadline gives up: stops an isolated validation and keeps the
+    // backend from being called at all if it has not been yet.
+    const abandon = new AbortController();
+    const pending = QnnContext.create(this.#addon, this.#runtime, source, contextOptions, () => this.#contexts.delete(ctx!), this.info, abandon.signal);
     let ctx: QnnContext | undefined;
     this.#loading.add(pending);
     try {
       ctx = await withDeadline(pending, deadline, 'Qnn#loadContext', {
         // The late context is freed on arrival; Qnn#dispose() does not wait for it.
-        onAbandon: () => this.#loading.delete(pending),
+        onAbandon: () => {
+          abandon.abort();
+          this.#loading.delete(pending);
+        },
         onLate: (late) => void late.dispose(),
       });
     } finally {

@@ -49,6 +49,7 @@ async function checkBeforeLoad(
   options: QnnLoadContextOptions | undefined,
   runtimeInfo: QnnInfo | undefined,
   callSite: Error,
+  abandon: AbortSignal | undefined,
 ): Promise<{ producer?: BinaryProducer; validated: boolean }> {
   const validate = options?.validate ?? 'none';
   if (validate !== 'none' && validate !== 'isolated') throw invalidArg("'none' or 'isolated'", 'options.validate', validate);
@@ -62,15 +63,18 @@ async function checkBeforeLoad(
     if (validate !== 'isolated' || !systemPath || limits === false) return { ...(producer ? { producer } : {}), validated: false };
     const sdkMinor = sdkMinorOfBuildId(runtimeInfo?.buildId);
     try {
-      await readBinaryInfoIsolated(systemPath, source, sdkMinor, head.size, limits);
+      await readBinaryInfoIsolated(systemPath, source, sdkMinor, head.size, limits, abandon);
     } catch (error) {
-      // QnnSystem refused it: a caller's graph signatures may still make the load work
-      // (as in-process); a crash or timeout is final.
+      // QnnSystem answered that it cannot read the binary: a caller's graph signatures may
+      // still make the load work (as in-process), unvalidated. A crash or timeout of the
+      // reader, or a reader that could not run, is final.
       const e = error as QnnNodeError;
-      if (e.details?.isolated === true || options?.graphs === undefined) {
+      const refused = e.code === 'BINARY_INVALID' && e.details?.isolated !== true;
+      if (!refused || options?.graphs === undefined) {
         explainRefusal(error, producer, runtimeInfo);
         throw error;
       }
+      return { ...(producer ? { producer } : {}), validated: false };
     }
     return { ...(producer ? { producer } : {}), validated: true };
   }, callSite, 'QNN context');
@@ -171,6 +175,7 @@ export class QnnContext implements Context, GraphOwner {
     options: QnnLoadContextOptions | undefined,
     onDispose: () => void,
     runtimeInfo?: QnnInfo,
+    abandon?: AbortSignal,
   ): Promise<QnnContext> {
     const callSite = new Error();
     if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidArg('a file path or a Uint8Array', 'source', source);
@@ -185,7 +190,9 @@ export class QnnContext implements Context, GraphOwner {
     // In-memory bytes default to a copy: they then only need to live during the call (a
     // persistent pin would forbid transferring them until the context is disposed).
     const persistent = persistentOption ?? (typeof source === 'string' ? undefined : false);
-    const check = await checkBeforeLoad(source, options, runtimeInfo, callSite);
+    const check = await checkBeforeLoad(source, options, runtimeInfo, callSite, abandon);
+    // The caller gave up (timeout / abort) while the checks ran: never reach the backend.
+    if (abandon?.aborted) throw new QnnNodeError('ABORTED', 'Qnn#loadContext was given up before the backend was called', { details: { operation: 'Qnn#loadContext' } });
     let native: NativeContext;
     try {
       native = new addon.Context(runtime);

@@ -13,6 +13,7 @@
  * - qnn-node reference binary ("QNNREF01"): the u64 fileSize at +16 is at least the 128-byte
  *   header and at most the file size (docs/reference-backend.md).
  */
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { QnnNodeError } from '../../errors.js';
 
@@ -42,7 +43,9 @@ export async function readBinaryHead(source: string | Uint8Array): Promise<Binar
   }
   let handle;
   try {
-    handle = await open(source, 'r');
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer (the
+    // regular-file check below then refuses it), as the addon's own mapping does.
+    handle = await open(source, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const message = code === 'ENOENT' ? `Context binary not found: ${source}` : `Could not open the context binary ${source}: ${(cause as Error).message}`;

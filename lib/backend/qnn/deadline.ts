@@ -7,7 +7,7 @@
  * it created then is freed (`onLate`). Until then it also keeps the event loop alive: the
  * CLI exits explicitly when such a call is still out (`abandonedNativeCalls()`).
  */
-import { QnnNodeError, invalidArg } from '../../errors.js';
+import { QnnNodeError, invalidArg, outOfRange } from '../../errors.js';
 import { loadAddon } from '../../native/binding.js';
 
 export interface DeadlineOptions {
@@ -16,6 +16,9 @@ export interface DeadlineOptions {
   /** Rejects with TIMEOUT after this many milliseconds (a positive number). */
   readonly timeoutMs?: number;
 }
+
+/** The longest timer Node keeps (larger delays fire after 1 ms). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 let abandoned = 0;
 
@@ -35,11 +38,14 @@ export function exitDespiteAbandonedCalls(code: number): never {
 }
 
 /** Validates `signal` / `timeoutMs` of an options object (names as in `options.<key>`). */
-export function checkDeadline(o: Record<string, unknown>, prefix = 'options'): void {
-  const t = o.timeoutMs;
+export function checkDeadline(o: Record<string, unknown>, prefix = 'options', timeoutKey = 'timeoutMs'): void {
+  const t = o[timeoutKey];
+  const name = `${prefix}.${timeoutKey}`;
   if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)) {
-    throw invalidArg('a positive number of milliseconds', `${prefix}.timeoutMs`, t);
+    throw invalidArg('a positive number of milliseconds', name, t);
   }
+  // setTimeout fires at once past 2^31 - 1 ms (about 24.8 days).
+  if (typeof t === 'number' && t > MAX_TIMEOUT_MS) throw outOfRange(`at most ${MAX_TIMEOUT_MS} milliseconds`, name, t);
   const s = o.signal;
   if (s !== undefined && !(s instanceof AbortSignal)) throw invalidArg('an AbortSignal', `${prefix}.signal`, s);
 }
@@ -49,6 +55,15 @@ const HANG_HINT = 'The backend call is still running in a worker thread and cann
 /** Qnn.load's extra hint: the call that hangs in practice. */
 export const DEVICE_HANG_HINT =
   'A backend whose deviceCreate hangs (libQnnHtpQemu, an HTP without a reachable DSP) loads with device: false (--no-device).';
+
+function abortedError(what: string, signal: AbortSignal | undefined, hint: string, details?: Record<string, unknown>): QnnNodeError {
+  return new QnnNodeError('ABORTED', `${what} was aborted. ${hint}`, { cause: signal?.reason, details: { operation: what, ...details } });
+}
+
+/** ABORTED at once when `signal` has already aborted: call before starting native work. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw abortedError(what, signal, 'Nothing was started.');
+}
 
 /**
  * `work`, or a TIMEOUT / ABORTED rejection when the limit passes first. `onAbandon` runs
@@ -88,13 +103,7 @@ export function withDeadline<T>(
       );
       reject(error);
     };
-    const onAbort = (): void =>
-      giveUp(
-        new QnnNodeError('ABORTED', `${what} was aborted. ${hint}`, {
-          cause: signal?.reason,
-          details: { operation: what, ...hooks.details?.() },
-        }),
-      );
+    const onAbort = (): void => giveUp(abortedError(what, signal, hint, hooks.details?.()));
     if (timeoutMs !== undefined) {
       timer = setTimeout(
         () =>

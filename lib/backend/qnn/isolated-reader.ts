@@ -9,11 +9,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QnnNodeError, QnnRangeError, QnnTypeError } from '../../errors.js';
-import { packageRoot } from '../../native/binding.js';
+import { loadAddon, loadedAddonPath } from '../../native/binding.js';
 import type { NativeBinaryInfo, NativeError } from '../../native/AddonTypes.js';
 import { fromNative } from './errors.js';
 
@@ -52,13 +51,14 @@ function childScript(): string {
   return fileURLToPath(new URL('./binary-info-child.cjs', import.meta.url));
 }
 
-/** The addon file this process loads (the child loads the same build). */
+/** The addon file this process loaded (the child loads the same build). */
 function addonPath(): string {
-  if (process.env.QNN_NODE_ADDON) return path.resolve(process.env.QNN_NODE_ADDON);
-  const require = createRequire(import.meta.url);
-  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
-  return nodeGypBuild.resolve(packageRoot);
+  loadAddon();
+  return loadedAddonPath() as string;
 }
+
+/** limitProcess's largest CPU-time limit, s. */
+const MAX_CPU_SECONDS = 86_400;
 
 const STDERR_KEEP = 4096;
 
@@ -96,6 +96,7 @@ export function readBinaryInfoIsolated(
   sdkMinor: number | undefined,
   binaryBytes: number,
   limits: Required<IsolationLimits>,
+  abort?: AbortSignal,
 ): Promise<NativeBinaryInfo> {
   const script = childScript();
   if (!existsSync(script)) {
@@ -107,11 +108,12 @@ export function readBinaryInfoIsolated(
     ...(typeof source === 'string' ? { path: source } : {}),
     ...(sdkMinor !== undefined ? { sdkMinor } : {}),
     // A path is mapped after the limit is set, so its size is added; bytes are already in.
-    memoryBytes: limits.memoryBytes + (typeof source === 'string' ? binaryBytes : 0),
-    cpuSeconds: Math.ceil(limits.timeoutMs / 1000) + 1,
+    memoryBytes: Math.min(Number.MAX_SAFE_INTEGER, limits.memoryBytes + (typeof source === 'string' ? binaryBytes : 0)),
+    cpuSeconds: Math.min(MAX_CPU_SECONDS, Math.ceil(limits.timeoutMs / 1000) + 1),
     parentPid: process.pid,
   };
   const started = Date.now();
+  if (abort?.aborted) return Promise.reject(new QnnNodeError('ABORTED', 'The isolated QnnSystem read was aborted before it started', { cause: abort.reason, details: { isolated: true } }));
   return new Promise((resolve, reject) => {
     // ELECTRON_RUN_AS_NODE: inside Electron, execPath is the app; this makes it plain Node.
     const child = spawn(process.execPath, [script], {
@@ -122,10 +124,36 @@ export function readBinaryInfoIsolated(
     let stderr = '';
     let answer = '';
     let timedOut = false;
+    let settled = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, limits.timeoutMs);
+    const onAbort = (): void => {
+      child.kill('SIGKILL');
+      settle(() => reject(new QnnNodeError('ABORTED', `The isolated QnnSystem read of ${typeof source === 'string' ? source : 'the given bytes'} was aborted`, { cause: abort?.reason, details: { isolated: true } })));
+    };
+    abort?.addEventListener('abort', onAbort, { once: true });
+    function settle(finish: () => void): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      abort?.removeEventListener('abort', onAbort);
+      finish();
+    }
+    /** The child's complete answer, settled as soon as it is there (true), else false. */
+    const settleWithAnswer = (): boolean => {
+      if (!answer) return false;
+      try {
+        const message = JSON.parse(answer) as { ok: boolean; info?: NativeBinaryInfo; error?: Record<string, unknown> };
+        if (message.ok && message.info) settle(() => resolve(message.info as NativeBinaryInfo));
+        else if (!message.ok && message.error) settle(() => reject(errorFromChild(message.error as Record<string, unknown>)));
+        else return false;
+        return true;
+      } catch {
+        return false; // torn: the exit tells what happened
+      }
+    };
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-STDERR_KEEP);
     });
@@ -134,25 +162,20 @@ export function readBinaryInfoIsolated(
     results?.on('data', (chunk: string) => {
       answer += chunk;
     });
+    // The answer counts once it is complete, even if the child then hangs on its way out
+    // (vendor destructors) or a descendant keeps the pipes open.
+    results?.on('end', () => {
+      if (!timedOut && settleWithAnswer()) child.kill('SIGKILL');
+    });
     // EPIPE when the child dies before reading all the bytes: its exit tells the story.
     child.stdin?.on('error', () => {});
     child.stdin?.end(typeof source === 'string' ? `${JSON.stringify(request)}\n` : Buffer.concat([Buffer.from(`${JSON.stringify(request)}\n`), source]));
     child.on('error', (cause) => {
-      clearTimeout(timer);
-      reject(new QnnNodeError('LIBRARY_LOAD_FAILED', `Could not start the isolated QnnSystem reader (${process.execPath}): ${cause.message}`, { cause, details: { library: 'system' } }));
+      settle(() => reject(new QnnNodeError('LIBRARY_LOAD_FAILED', `Could not start the isolated QnnSystem reader (${process.execPath}): ${cause.message}`, { cause, details: { library: 'system' } })));
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      if (settled || (!timedOut && settleWithAnswer())) return;
       const elapsedMs = Date.now() - started;
-      if (!timedOut && answer) {
-        try {
-          const message = JSON.parse(answer) as { ok: boolean; info?: NativeBinaryInfo; error?: Record<string, unknown> };
-          if (message.ok && message.info) return resolve(message.info);
-          if (!message.ok && message.error) return reject(errorFromChild(message.error));
-        } catch {
-          // fall through: a torn answer is a crash
-        }
-      }
       const library = path.basename(systemPath);
       const outOfMemory = /out of memory|bad_alloc|Cannot allocate memory|allocation failed/i.test(stderr);
       const cpuLimit = signal === 'SIGXCPU';
@@ -162,7 +185,7 @@ export function readBinaryInfoIsolated(
           ? `timed out reading this file (no answer within ${limits.timeoutMs} ms${cpuLimit ? ', CPU time limit reached' : ''}; the reader process was killed)`
           : `crashed reading this file (${describeExit(code, signal)}${outOfMemory ? `; it ran out of its ${Math.round(limits.memoryBytes / 2 ** 20)} MiB memory limit` : ''})`;
       const label = typeof source === 'string' ? source : 'the given bytes';
-      reject(
+      settle(() => reject(
         new QnnNodeError('BINARY_INVALID', `libQnnSystem ${why}: ${label} is malformed or not a context binary this QnnSystem (${library}) can read. The read ran in an isolated process; this process is unaffected.`, {
           details: {
             isolated: true,
@@ -177,7 +200,7 @@ export function readBinaryInfoIsolated(
             ...(stderr ? { stderr } : {}),
           },
         }),
-      );
+      ));
     });
   });
 }
