@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /*
- * npm "install" lifecycle script of qnn-node. No downloads, ever.
+ * npm "install" lifecycle script of qnn-node. It downloads nothing itself (a Windows source
+ * build is the one exception: node-gyp fetches node.lib there, see docs/building.md).
  *
  *  - In a clone of the repository (`npm install` / `npm ci` at its root, devDependencies
  *    present): build the addon AND the reference backend with cmake-js into build/Release.
@@ -30,9 +31,9 @@ function log(msg) {
   process.stdout.write(`qnn-node: ${msg}\n`);
 }
 
-function run(cmd, args, env) {
+function run(cmd, args, env, shell = false) {
   log(`${path.basename(cmd)} ${args.join(' ')}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env }, shell });
   if (r.error) throw r.error;
   return r.status === 0;
 }
@@ -110,7 +111,9 @@ function buildWithNodeGyp() {
   const args = ['rebuild', ...headers.args, ...jobs];
   const gyp = process.env.npm_config_node_gyp;
   if (gyp && fs.existsSync(gyp)) return run(process.execPath, [gyp, ...args], {});
-  return run(process.platform === 'win32' ? 'node-gyp.cmd' : 'node-gyp', args, {});
+  // A .cmd file only runs through a shell (Node refuses to spawn it directly since 20.12.2).
+  if (process.platform === 'win32') return run('node-gyp.cmd', args, {}, true);
+  return run('node-gyp', args, {});
 }
 
 function main() {
