@@ -123,10 +123,10 @@ function isEntryPoint(): boolean {
 /** Exits with `code` once stdout and stderr have written what they hold. */
 function exitWhenFlushed(code: number): void {
   endAbandonedChildren();
-  const pending = [process.stdout, process.stderr].filter((s) => s.writableNeedDrain);
-  if (pending.length === 0) exitDespiteAbandonedCalls(code);
-  let left = pending.length;
-  for (const s of pending) s.once('drain', () => --left === 0 && exitDespiteAbandonedCalls(code));
+  // An empty write's callback runs after everything written before it (pipes are
+  // asynchronous on macOS and Windows, TTYs on Windows).
+  let left = 2;
+  for (const s of [process.stdout, process.stderr]) s.write('', () => --left === 0 && exitDespiteAbandonedCalls(code));
 }
 
 if (isEntryPoint()) {

@@ -186,10 +186,18 @@ void CompleteRun(napi_env rawEnv, napi_status status, void* data) {
   napi_value settleWith = nullptr;
   bool reject = true;
   try {
-    NativeError detached = status == napi_cancelled ? NativeError() : FindDetached(env, *w->baton);
+    NativeError detached;
+    bool detachCheckFailed = false;
+    try {
+      if (status != napi_cancelled) detached = FindDetached(env, *w->baton);
+    } catch (...) {
+      detachCheckFailed = true;  // settled below; the run must still end
+    }
     w->baton->pins.clear();  // the buffers and the graph wrap may go now
     w->ctx->EndRun(env);     // may complete a deferred dispose
-    if (!detached.code.empty()) {
+    if (detachCheckFailed) {
+      settleWith = Napi::Error::New(env, "qnn-node: could not check the run's buffers after the run").Value();
+    } else if (!detached.code.empty()) {
       settleWith = ToJsError(env, detached).Value();
     } else if (status == napi_cancelled) {
       NativeError e;

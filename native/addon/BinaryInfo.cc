@@ -198,7 +198,7 @@ class Decoder {
       return bw;
     };
     auto checkAxis = [&](int32_t axis) {
-      if (axis < 0 || (!m->dims.empty() && static_cast<size_t>(axis) >= m->dims.size())) {
+      if (axis < 0 || static_cast<size_t>(axis) >= m->dims.size()) {
         throw Invalid{graph, tensor, "quantizeParams.axis", std::to_string(axis) + " is not an axis of a rank-" +
                                                                 std::to_string(m->dims.size()) + " tensor"};
       }

@@ -47,6 +47,12 @@ constexpr size_t kStringStep = kChunk;
 
 SafeReader::SafeReader() {
 #if !defined(_WIN32)
+#if defined(__linux__) || defined(__ANDROID__)
+  // Atomically close-on-exec: the main thread may be spawning a child meanwhile.
+  if (pipe2(fds_, O_CLOEXEC | O_NONBLOCK) != 0) {
+    throw CoreError("QNN_ERROR", std::string("Cannot check QnnSystem's answer: pipe2() failed: ") + std::strerror(errno));
+  }
+#else
   if (pipe(fds_) != 0) {
     throw CoreError("QNN_ERROR", std::string("Cannot check QnnSystem's answer: pipe() failed: ") + std::strerror(errno));
   }
@@ -54,6 +60,7 @@ SafeReader::SafeReader() {
     fcntl(fd, F_SETFD, FD_CLOEXEC);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   }
+#endif
 #endif
 }
 
