@@ -68,7 +68,7 @@ class Decoder {
     if (!mem_.Copy(&g, base + static_cast<size_t>(index) * stride, n)) {
       throw Invalid{where, "", "entry", "is unreadable memory (GraphInfo stride " + std::to_string(stride) + ")"};
     }
-    uint32_t version = static_cast<uint32_t>(g.version);
+    uint32_t version = RawEnum(g.version);
     if (version < 1 || version > maxVersion) {
       throw Invalid{where, "", "version", Value(version) + " is not a GraphInfo version (1 to " + std::to_string(maxVersion) + ")"};
     }
@@ -143,7 +143,7 @@ class Decoder {
   }
 
   TensorMeta Tensor(const Qnn_Tensor_t& t, const std::string& graph, const std::string& slot) {
-    uint32_t version = static_cast<uint32_t>(t.version);
+    uint32_t version = RawEnum(t.version);
     if (version != QNN_TENSOR_VERSION_1 && version != QNN_TENSOR_VERSION_2) {
       throw Invalid{graph, slot, "version", Value(version) + " is not a tensor version (1 or 2)"};
     }
@@ -157,9 +157,9 @@ class Decoder {
       if (value > max && value != kUndefined) throw Invalid{graph, tensor, field, Value(value) + " is not " + what};
       return value;
     };
-    m.type = bounded(static_cast<uint32_t>(v.type), kMaxTensorType, "type", "a tensor type");
-    m.dataFormat = bounded(static_cast<uint32_t>(v.dataFormat), kMaxDataFormat, "dataFormat", "a tensor data format");
-    m.dataType = bounded(static_cast<uint32_t>(v.dataType), kMaxDataType, "dataType", "a QNN data type");
+    m.type = bounded(RawEnum(v.type), kMaxTensorType, "type", "a tensor type");
+    m.dataFormat = bounded(RawEnum(v.dataFormat), kMaxDataFormat, "dataFormat", "a tensor data format");
+    m.dataType = bounded(RawEnum(v.dataType), kMaxDataType, "dataType", "a QNN data type");
     // Every tensor read here is a graph input or output: it is fed or read, so it has a type.
     if (m.dataType == kUndefined) throw Invalid{graph, tensor, "dataType", "is QNN_DATATYPE_UNDEFINED (graph inputs and outputs have a data type)"};
     if (v.rank > kMaxRank) throw Invalid{graph, tensor, "rank", Value(v.rank) + " exceeds " + std::to_string(kMaxRank)};
@@ -177,14 +177,14 @@ class Decoder {
 
   void Quant(const Qnn_QuantizeParams_t& q, const std::string& graph, const std::string& tensor, TensorMeta* m) {
     QuantMeta* out = &m->quant;
-    uint32_t definition = static_cast<uint32_t>(q.encodingDefinition);
+    uint32_t definition = RawEnum(q.encodingDefinition);
     if (definition != QNN_DEFINITION_IMPL_GENERATED && definition != QNN_DEFINITION_DEFINED && definition != kUndefined) {
       throw Invalid{graph, tensor, "quantizeParams.encodingDefinition", Value(definition) + " is not a QNN definition"};
     }
     out->definition = definition;
     out->encoding = QNN_QUANTIZATION_ENCODING_UNDEFINED;
     if (definition != QNN_DEFINITION_DEFINED) return;  // the encoding and its union are meaningless
-    uint32_t encoding = static_cast<uint32_t>(q.quantizationEncoding);
+    uint32_t encoding = RawEnum(q.quantizationEncoding);
     if (encoding > kMaxEncoding && encoding != kUndefined) {
       throw Invalid{graph, tensor, "quantizeParams.quantizationEncoding", Value(encoding) + " is not a quantization encoding"};
     }

@@ -9,6 +9,8 @@
 #include "qnn/qnn_abi_compat.h"
 #include "qnn/qnn_status_names.h"
 
+#include "SafeRead.h"
+
 namespace qnn_node {
 namespace {
 
@@ -386,8 +388,8 @@ void RuntimeState::ReadPlatformInfo() {
   std::vector<std::string> notes;
   auto unknown = [&](const char* what, uint32_t v) { notes.push_back(std::string(what) + ": unknown version " + std::to_string(v)); };
   hasPlatform = true;
-  platform.version = static_cast<uint32_t>(info->version);
-  if (info->version != QNN_DEVICE_PLATFORM_INFO_VERSION_1) {
+  platform.version = RawEnum(info->version);
+  if (platform.version != QNN_DEVICE_PLATFORM_INFO_VERSION_1) {
     unknown("QnnDevice_PlatformInfo_t", platform.version);
   } else if (info->v1.numHwDevices > 0 && !info->v1.hwDevices) {
     notes.push_back("QnnDevice_PlatformInfo_t reports " + std::to_string(info->v1.numHwDevices) + " hardware devices but no array");
@@ -400,8 +402,8 @@ void RuntimeState::ReadPlatformInfo() {
     }
     for (uint32_t i = 0; i < numDevices; ++i) {
       const QnnDevice_HardwareDeviceInfo_t& hw = info->v1.hwDevices[i];
-      if (hw.version != QNN_DEVICE_HARDWARE_DEVICE_INFO_VERSION_1) {
-        unknown(("hardware device " + std::to_string(i)).c_str(), static_cast<uint32_t>(hw.version));
+      if (RawEnum(hw.version) != QNN_DEVICE_HARDWARE_DEVICE_INFO_VERSION_1) {
+        unknown(("hardware device " + std::to_string(i)).c_str(), RawEnum(hw.version));
         continue;
       }
       PlatformDevice d;
@@ -419,9 +421,9 @@ void RuntimeState::ReadPlatformInfo() {
       }
       for (uint32_t c = 0; c < numCores; ++c) {
         const QnnDevice_CoreInfo_t& core = hw.v1.cores[c];
-        if (core.version != QNN_DEVICE_CORE_INFO_VERSION_1) {
+        if (RawEnum(core.version) != QNN_DEVICE_CORE_INFO_VERSION_1) {
           unknown(("core " + std::to_string(c) + " of hardware device " + std::to_string(d.id)).c_str(),
-                  static_cast<uint32_t>(core.version));
+                  RawEnum(core.version));
           continue;
         }
         d.cores.push_back({core.v1.coreId, core.v1.coreType});

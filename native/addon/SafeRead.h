@@ -5,9 +5,22 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace qnn_node {
+
+// The 32 bits of an enum field as the library wrote them. Loading the field as its enum
+// type is undefined behaviour when the value is not an enumerator (0xBEBEBEBE from
+// uninitialised memory), so the bytes are copied instead.
+template <typename Enum>
+uint32_t RawEnum(const Enum& field) {
+  static_assert(sizeof(Enum) == sizeof(uint32_t), "QNN enums are 32-bit");
+  uint32_t value;
+  std::memcpy(&value, &field, sizeof value);
+  return value;
+}
 
 class SafeReader {
  public:
