@@ -26,7 +26,7 @@ function deep(levels: number): Json {
 const HOSTILE: readonly Json[] = [
   0, -1, 1, 2, 2.5, -0.5, 1e7, 2 ** 31, 2 ** 32, 2 ** 53 + 2, -(2 ** 31), '@@FUZZ_INF@@', '@@FUZZ_NEG_INF@@', '@@FUZZ_BIG@@',
   '', '__proto__', 'constructor', 'toString', '../secret.txt', '../../secret.txt', '/etc/passwd', '.', '$max_new_tokens', '$nope', '$', '{text}', '\u0000', 'x'.repeat(5000),
-  null, true, false, [], {}, [1e7], [-1], ['__proto__'], deep(300), { __fuzz: 1 },
+  null, true, false, [], {}, [1e7], [-1], ['__proto__'], deep(300), deep(5000), { __fuzz: 1 },
 ];
 
 interface Slot {

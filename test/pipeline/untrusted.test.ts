@@ -1,0 +1,80 @@
+/**
+ * Manifests are untrusted data (docs/pipelines.md "Trust model"): deep nesting, null
+ * inputs, growing lists, widening casts, image bombs and special files all end in typed
+ * errors within the configured limits, never a stack overflow, a hang or an unbounded allocation.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MockBackend, Pipeline, Tensor, validateManifest } from '../../lib/index.js';
+import { EXAMPLES, tempDir } from './fixtures.js';
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+  writeFileSync(join(dir, 'm.bin'), 'placeholder');
+});
+afterEach(() => cleanup());
+
+const ECHO = { name: 'echo', inputs: [{ name: 'x', dtype: 'float32', dims: [1] }], outputs: [{ name: 'y', dtype: 'float32', dims: [1] }] } as const;
+
+function manifest(steps: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { format: 'qnn-node-pipeline', version: 1, contexts: { m: { binary: 'm.bin', signature: [ECHO] } }, steps, ...extra };
+}
+
+async function load(m: Record<string, unknown>, options: Record<string, unknown> = {}): Promise<Pipeline> {
+  return Pipeline.load(m, { backend: new MockBackend(), baseDir: dir, ...options });
+}
+
+async function failure(p: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+function nested(levels: number): unknown {
+  let v: unknown = 1;
+  for (let i = 0; i < levels; i++) v = [v];
+  return v;
+}
+
+describe('deep nesting', () => {
+  it('an op param nested 2,000 arrays deep is MANIFEST_INVALID naming the pointer and the limit', async () => {
+    const e = await failure(load(manifest([{ op: 'set', value: nested(2000), output: 'v' }])));
+    expect(e).not.toBeInstanceOf(RangeError);
+    expect(e.code).toBe('MANIFEST_INVALID');
+    expect(e.message).toMatch(/at most 64 levels/);
+    expect(String(e.details?.path)).toMatch(/^\/steps\/0\/value(\/0)+$/);
+  });
+
+  it('loops nested 1,000 deep are MANIFEST_INVALID, from a file too', async () => {
+    let steps: unknown[] = [];
+    for (let i = 0; i < 1000; i++) steps = [{ loop: { count: 1 }, steps }];
+    const path = join(dir, 'deep.json');
+    writeFileSync(path, JSON.stringify(manifest(steps)));
+    const e = await failure(Pipeline.load(path, { backend: new MockBackend() }));
+    expect(e.code).toBe('MANIFEST_INVALID');
+    expect(String(e.details?.path)).toMatch(/^\/steps\/0\/steps\/0/);
+    expect(() => validateManifest(manifest(steps))).toThrow(expect.objectContaining({ code: 'MANIFEST_INVALID' }));
+  });
+
+  it('64 levels load and run, 65 do not', async () => {
+    // root(1) → steps(2) → step(3) → deep: arrays 4..64 (61 of them).
+    const keep = { keep: (ctx: { params: Record<string, unknown> }) => ctx.params.deep as number[] };
+    await using p = await load(manifest([{ op: 'keep', deep: nested(61), output: 'v' }], { outputs: { v: 'v' } }), { hostOps: keep });
+    await expect(p.run()).resolves.toBeDefined();
+    const e = await failure(load(manifest([{ op: 'keep', deep: nested(62), output: 'v' }]), { hostOps: keep }));
+    expect(e.code).toBe('MANIFEST_INVALID');
+  });
+
+  it('every example manifest is within the depth limit', () => {
+    for (const name of readdirSync(EXAMPLES).filter((n) => existsSync(join(EXAMPLES, n, 'manifest.json')))) {
+      const m = JSON.parse(readFileSync(join(EXAMPLES, name, 'manifest.json'), 'utf8')) as unknown;
+      expect(() => validateManifest(m), name).not.toThrow();
+    }
+  });
+});
