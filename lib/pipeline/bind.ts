@@ -68,13 +68,15 @@ export function bindInputs(manifest: PipelineManifest, inputs: PipelineInputs, f
   }
   for (const [name, spec] of Object.entries(declared)) {
     const given = Object.hasOwn(inputs, name) ? inputs[name] : undefined;
-    let v = given ?? spec.default;
+    // null is "nothing given" too: the default then, and as the manifest's file (confined), never as the caller's path.
+    const absent = given === undefined || given === null;
+    let v: PipelineValue | undefined = absent ? spec.default : given;
     if (spec.type === 'image' && typeof v === 'string') {
-      if (given === undefined) v = files ? files.resolve(v, `/inputs/${name}/default`) : v;
+      if (absent) v = files ? files.resolve(v, `/inputs/${name}/default`) : v;
       else callerPaths.add(resolve(v));
     }
     const label = `inputs.${name}`;
-    if (v === undefined) throw invalidArg(`a ${spec.type} input`, label, v);
+    if (v === undefined) throw invalidArg(`a ${spec.type} input`, label, given);
     switch (spec.type) {
       case 'text':
         if (typeof v !== 'string') throw invalidArg('a string', label, v);
