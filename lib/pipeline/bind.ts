@@ -25,7 +25,8 @@ export function resolveParams(
   limits?: Required<PipelineLimits>,
 ): Map<string, unknown> {
   const defaults = manifest.params ?? {};
-  const params = new Map<string, unknown>(Object.entries(defaults));
+  // Lists are copied: a run may append to one, and neither the manifest's default nor the caller's array may change.
+  const params = new Map<string, unknown>(Object.entries(defaults).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]));
   const overridden = new Set<string>();
   if (overrides !== undefined) {
     if (typeof overrides !== 'object' || overrides === null) throw invalidArg('an object of params', 'options.params', overrides);
@@ -33,7 +34,7 @@ export function resolveParams(
       if (!params.has(k)) throw invalidArg(`a param of the manifest (${Object.keys(defaults).join(', ') || 'none'})`, `options.params.${k}`, v);
       const d = params.get(k);
       if (Array.isArray(d) ? !Array.isArray(v) : typeof d !== typeof v) throw invalidArg(`a ${Array.isArray(d) ? 'list' : typeof d} like the default`, `options.params.${k}`, v);
-      params.set(k, v);
+      params.set(k, Array.isArray(v) ? [...v] : v);
       overridden.add(k);
     }
   }

@@ -78,3 +78,45 @@ describe('deep nesting', () => {
     }
   });
 });
+
+describe('append', () => {
+  it('a list param is fresh on every run: appending never changes the default', async () => {
+    // A host op that appends to the list it is handed, as append does to a list value.
+    const grow = (ctx: { inputs: Record<string, unknown> }) => (ctx.inputs.list as number[]).push(3);
+    const m = manifest([{ op: 'grow', inputs: { list: '$history' }, output: 'n' }], { params: { history: [1, 2] }, outputs: { n: 'n' } });
+    await using p = await load(m, { hostOps: { grow } });
+    expect((await p.run()).outputs.n).toBe(3);
+    expect((await p.run()).outputs.n).toBe(3);
+    expect((m.params as { history: number[] }).history).toEqual([1, 2]);
+    const mine = [7];
+    expect((await p.run({}, { params: { history: mine } })).outputs.n).toBe(2);
+    expect(mine).toEqual([7]);
+  });
+
+  it('a growing list is bounded by maxAllocationBytes (8 bytes a number)', async () => {
+    const m = manifest(
+      [{ op: 'set', value: [], output: 'xs' }, { loop: { count: 20 }, steps: [{ op: 'append', inputs: { list: 'xs', value: 1 } }] }, { op: 'length', inputs: { input: 'xs' }, output: 'n' }],
+      { outputs: { n: 'n' } },
+    );
+    await using p = await load(m, { limits: { maxAllocationBytes: 80 } });
+    const e = await failure(p.run());
+    expect(e.code).toBe('LIMIT_EXCEEDED');
+    expect(e.message).toMatch(/a list of 10 \+ 1 numbers needs 88 bytes/);
+    await using roomy = await load(m, { limits: { maxAllocationBytes: 160 } });
+    expect((await roomy.run()).outputs.n).toBe(20);
+  });
+
+  it('appends a 500,000-element tensor without spreading it into call arguments', async () => {
+    const m = manifest(
+      [
+        { op: 'set', value: [], output: 'xs' },
+        { op: 'fill', value: 2, dims: [500_000], dtype: 'int32', output: 't' },
+        { op: 'append', inputs: { list: 'xs', value: 't' } },
+        { op: 'length', inputs: { input: 'xs' }, output: 'n' },
+      ],
+      { outputs: { n: 'n' } },
+    );
+    await using p = await load(m);
+    expect((await p.run()).outputs.n).toBe(500_000);
+  });
+});

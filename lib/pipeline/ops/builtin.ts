@@ -265,11 +265,18 @@ const append: HostOpFn = (ctx) => {
   const list = ctx.inputs.list;
   if (!Array.isArray(list)) throw ctx.fail(`expected a list for inputs.list but received ${describeKind(list)}`);
   const v = ctx.inputs.value;
+  const n = typeof v === 'number' ? 1 : v instanceof Tensor ? v.size : Array.isArray(v) ? v.length : -1;
+  if (n < 0) throw ctx.fail(`expected a number, list or tensor for inputs.value but received ${describeKind(v)}`);
+  // A list holds numbers (8 bytes each) and grows every iteration: bounded like a tensor.
+  ctx.checkAllocation((list.length + n) * 8, `a list of ${list.length} + ${n} numbers`);
   if (typeof v === 'number') list.push(v);
-  else if (v instanceof Tensor) list.push(...toNumbers(v));
-  else if (Array.isArray(v)) list.push(...v);
-  else throw ctx.fail(`expected a number, list or tensor for inputs.value but received ${describeKind(v)}`);
+  else pushAll(list, v instanceof Tensor ? toNumbers(v) : (v as number[]));
 };
+
+/** Pushes one by one: spreading 100k values as call arguments overflows the stack. */
+function pushAll(list: number[], values: readonly number[]): void {
+  for (let i = 0; i < values.length; i++) list.push(values[i]);
+}
 
 const kvWriteOp: HostOpFn = (ctx) => {
   const source = tensorIn(ctx, 'source');
