@@ -120,3 +120,37 @@ describe('append', () => {
     expect((await p.run()).outputs.n).toBe(500_000);
   });
 });
+
+describe('conversions are bounded by maxAllocationBytes', () => {
+  const limits = { maxAllocationBytes: 500 };
+  const int8 = (): Tensor => new Tensor('int8', new Int8Array(100).fill(3), [100]);
+
+  it('cast int8 → float64 (8x the input) is LIMIT_EXCEEDED before converting', async () => {
+    await using p = await load(manifest([{ op: 'cast', inputs: { input: 'x' }, dtype: 'float64', output: 'y' }], { inputs: { x: { type: 'tensor', dtype: 'int8', shape: [100] } }, outputs: { y: 'y' } }), { limits });
+    const e = await failure(p.run({ x: int8() }));
+    expect(e.code).toBe('LIMIT_EXCEEDED');
+    expect(e.message).toMatch(/float64 tensor \[100\] needs 800 bytes/);
+    await using roomy = await load(manifest([{ op: 'cast', inputs: { input: 'x' }, dtype: 'float64', output: 'y' }], { inputs: { x: { type: 'tensor', dtype: 'int8', shape: [100] } }, outputs: { y: 'y' } }), { limits: { maxAllocationBytes: 800 } });
+    expect(((await roomy.run({ x: int8() })).outputs.y as Tensor).dtype).toBe('float64');
+  });
+
+  it('quantize and dequantize stage float64 within the limit', async () => {
+    const x = new Tensor('float16', new Uint16Array(100), [100]);
+    await using q = await load(manifest([{ op: 'quantize', inputs: { input: 'x' }, dtype: 'ufixed8', scale: 0.1, offset: 0, output: 'y' }], { inputs: { x: { type: 'tensor', dtype: 'float16', shape: [100] } }, outputs: { y: 'y' } }), { limits });
+    expect((await failure(q.run({ x }))).code).toBe('LIMIT_EXCEEDED');
+    const u8 = new Tensor('ufixed8', new Uint8Array(100), [100], { quant: { encoding: 'scale-offset', scale: 0.1, offset: 0 } });
+    await using d = await load(manifest([{ op: 'dequantize', inputs: { input: 'x' }, dtype: 'float32', output: 'y' }], { inputs: { x: { type: 'tensor', dtype: 'ufixed8', shape: [100] } }, outputs: { y: 'y' } }), { limits });
+    expect((await failure(d.run({ x: u8 }))).code).toBe('LIMIT_EXCEEDED');
+  });
+
+  it('token ids read from a tensor count against the limit', async () => {
+    const m = manifest([{ op: 'sample', inputs: { logits: 'l', history: 'h' }, output: 't' }], { inputs: { l: { type: 'tensor', dtype: 'float32', shape: [1, 3] }, h: { type: 'tensor', dtype: 'int32', shape: [100] } }, outputs: { t: 't' } });
+    await using p = await load(m, { limits });
+    const l = new Tensor('float32', new Float32Array([0, 1, 0]), [1, 3]);
+    const e = await failure(p.run({ l, h: new Tensor('int32', new Int32Array(100), [100]) }));
+    expect(e.code).toBe('LIMIT_EXCEEDED');
+    expect(e.message).toMatch(/100 token ids/);
+    await using roomy = await load(m, { limits: { maxAllocationBytes: 800 } });
+    expect((await roomy.run({ l, h: new Tensor('int32', new Int32Array(100), [100]) })).outputs.t).toBe(1);
+  });
+});

@@ -4,6 +4,7 @@
  */
 import { QnnNodeError } from '../../errors.js';
 import { DTYPES, type DType } from '../../tensor/dtypes.js';
+import { tensorBytes } from '../limits.js';
 import { Tensor } from '../../tensor/Tensor.js';
 import type { HostOpContext, HostOpDefinition, HostOpFn, PipelineValue, RawImage } from '../hostops.js';
 import { preprocessImage, type ResizeMethod } from './image.js';
@@ -60,7 +61,10 @@ function idsIn(ctx: HostOpContext, role: string): number[] {
   const v = ctx.inputs[role];
   if (typeof v === 'number') return [v];
   if (Array.isArray(v)) return v;
-  if (v instanceof Tensor && !DTYPES[v.dtype].float) return toNumbers(v);
+  if (v instanceof Tensor && !DTYPES[v.dtype].float) {
+    ctx.checkAllocation(v.size * 8, `a list of ${v.size} token ids`);
+    return toNumbers(v);
+  }
   throw ctx.fail(`expected token ids (a number, a list or an integer tensor) for inputs.${role} but received ${describeKind(v)}`, { role });
 }
 
@@ -182,14 +186,26 @@ function quantOf(ctx: HostOpContext): { quant?: { encoding: 'scale-offset'; scal
   return { quant: { encoding: 'scale-offset', scale: scale as number, offset: param(ctx, 'offset', 0) } };
 }
 
-const cast: HostOpFn = (ctx) => tensorIn(ctx, 'input').to(param<DType>(ctx, 'dtype', 'float32'), quantOf(ctx));
+/**
+ * t.to(dtype) within the allocation limit: the target can be 8x the source (int8 → float64),
+ * and quantized and mixed conversions stage float64 values on the way.
+ */
+function convert(ctx: HostOpContext, t: Tensor, dtype: DType, options: ReturnType<typeof quantOf> = {}): Tensor {
+  if (Object.hasOwn(DTYPES, dtype)) {
+    ctx.checkAllocation(tensorBytes(dtype, t.dims), `a ${dtype} tensor [${t.dims.join(', ')}]`);
+    if (dtype !== t.dtype && t.dtype !== 'float32') ctx.checkAllocation(t.size * 8, `float64 staging for ${t.size} elements`);
+  }
+  return t.to(dtype, options);
+}
+
+const cast: HostOpFn = (ctx) => convert(ctx, tensorIn(ctx, 'input'), param<DType>(ctx, 'dtype', 'float32'), quantOf(ctx));
 const quantize: HostOpFn = (ctx) => {
   const t = tensorIn(ctx, 'input');
   const dtype = param<DType>(ctx, 'dtype', 'ufixed8');
   if (!DTYPES[dtype].quantized) throw ctx.fail(`expected a quantized dtype (ufixed*/sfixed*) but received ${JSON.stringify(dtype)}`);
-  return t.to(dtype, quantOf(ctx));
+  return convert(ctx, t, dtype, quantOf(ctx));
 };
-const dequantize: HostOpFn = (ctx) => tensorIn(ctx, 'input').to(param<DType>(ctx, 'dtype', 'float32'));
+const dequantize: HostOpFn = (ctx) => convert(ctx, tensorIn(ctx, 'input'), param<DType>(ctx, 'dtype', 'float32'));
 
 const pad: HostOpFn = (ctx) => {
   const t = tensorIn(ctx, 'input');
