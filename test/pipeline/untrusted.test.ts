@@ -3,11 +3,13 @@
  * inputs, growing lists, widening casts, image bombs and special files all end in typed
  * errors within the configured limits, never a stack overflow, a hang or an unbounded allocation.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import jpeg from 'jpeg-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MockBackend, Pipeline, Tensor, validateManifest } from '../../lib/index.js';
-import { EXAMPLES, tempDir } from './fixtures.js';
+import { EXAMPLES, pngBytes, tempDir } from './fixtures.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -153,4 +155,72 @@ describe('conversions are bounded by maxAllocationBytes', () => {
     await using roomy = await load(m, { limits: { maxAllocationBytes: 800 } });
     expect((await roomy.run({ l, h: new Tensor('int32', new Int32Array(100), [100]) })).outputs.t).toBe(1);
   });
+});
+
+describe('images are bounded before they are decoded', () => {
+  const imageStep = (extra: Record<string, unknown> = {}) =>
+    manifest([{ op: 'image', inputs: { image: 'img' }, output: 'px', width: 2, height: 2, dtype: 'float32', ...extra }], {
+      inputs: { img: { type: 'image', default: 'photo.png' } },
+      outputs: { px: 'px' },
+    });
+
+  it('a PNG whose decoded pixels exceed the limit is refused from its header, whatever the output size', async () => {
+    writeFileSync(join(dir, 'photo.png'), pngBytes(64, 64, () => [1, 2, 3]));
+    await using p = await load(imageStep(), { limits: { maxAllocationBytes: 10_000 } });
+    const e = await failure(p.run());
+    expect(e.code).toBe('LIMIT_EXCEEDED');
+    expect(e.message).toMatch(/64x64 PNG needs 16448 bytes/);
+  });
+
+  it('a forged IHDR declaring 100000x100000 is LIMIT_EXCEEDED, not decoded', async () => {
+    const png = pngBytes(2, 2, () => [1, 2, 3]);
+    png.writeUInt32BE(100_000, 16);
+    png.writeUInt32BE(100_000, 20);
+    await using p = await load(imageStep());
+    const e = await failure(p.run({ img: png }));
+    expect(e.code).toBe('LIMIT_EXCEEDED');
+    expect(e.message).toMatch(/100000x100000/);
+  });
+
+  it('the resize stage (source height x output width) is checked', async () => {
+    // 1x1000 source → 2x2: decoded 4,000 bytes, output 48, but the stage is 1000 x 2 x 12 = 24,000.
+    writeFileSync(join(dir, 'photo.png'), pngBytes(1, 1000, () => [1, 2, 3]));
+    await using p = await load(imageStep(), { limits: { maxAllocationBytes: 10_000 } });
+    const e = await failure(p.run());
+    expect(e.code).toBe('LIMIT_EXCEEDED');
+    expect(e.message).toMatch(/resize staging .* needs 24000 bytes/);
+  });
+
+  it('a JPEG is checked from its frame header and jpeg-js gets limits from the budget', async () => {
+    const rgba = Buffer.alloc(64 * 64 * 4, 128);
+    const jpg = jpeg.encode({ width: 64, height: 64, data: rgba }, 90).data;
+    await using p = await load(imageStep(), { limits: { maxAllocationBytes: 10_000 } });
+    const e = await failure(p.run({ img: jpg }));
+    expect(e.code).toBe('LIMIT_EXCEEDED');
+    expect(e.message).toMatch(/64x64 decoded JPEG pixels needs 12288 bytes/);
+    await using roomy = await load(imageStep(), { limits: { maxAllocationBytes: 100_000 } });
+    expect(((await roomy.run({ img: jpg })).outputs.px as Tensor).dims).toEqual([1, 3, 2, 2]);
+  });
+
+  it('an image file larger than the limit is not read', async () => {
+    writeFileSync(join(dir, 'photo.png'), Buffer.concat([pngBytes(2, 2, () => [1, 2, 3]), Buffer.alloc(20_000)]));
+    await using p = await load(imageStep(), { limits: { maxAllocationBytes: 10_000 } });
+    const e = await failure(p.run());
+    expect(e.code).toBe('LIMIT_EXCEEDED');
+    expect(e.message).toMatch(/reading .*photo\.png needs 200\d\d bytes/);
+  });
+});
+
+describe('special files are refused without blocking', () => {
+  it('a FIFO named as an image is FILE_NOT_FOUND (not a regular file) instead of blocking the event loop', async () => {
+    execFileSync('mkfifo', [join(dir, 'pipe.png')]);
+    const m = manifest([{ op: 'image', inputs: { image: 'img' }, output: 'px', width: 2, height: 2, dtype: 'float32' }], {
+      inputs: { img: { type: 'image', default: 'pipe.png' } },
+      outputs: { px: 'px' },
+    });
+    await using p = await load(m);
+    const e = await failure(p.run());
+    expect(e.code).toBe('FILE_NOT_FOUND');
+    expect(e.message).toMatch(/not a regular file/);
+  }, 5000);
 });

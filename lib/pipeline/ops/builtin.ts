@@ -139,9 +139,15 @@ const image: HostOpFn = (ctx) => {
   }
   const width = param(ctx, 'width', 0);
   const height = param(ctx, 'height', 0);
-  // Resizing stages float32 RGB at the output size (twice) before the output itself.
+  // Output-size float32 RGB stages (twice) before the output itself; decoding and the
+  // source-height resize stage are checked inside, once the source's size is known.
   if (Number.isSafeInteger(width) && Number.isSafeInteger(height)) ctx.checkAllocation(width * height * 3 * 4, `${width}x${height} RGB float32 pixels`);
+  const dtype = param<DType>(ctx, 'dtype', 'float32');
+  if (Object.hasOwn(DTYPES, dtype) && Number.isSafeInteger(width) && Number.isSafeInteger(height)) {
+    ctx.checkAllocation(tensorBytes(dtype, [1, 3, height, width]), `a ${dtype} image tensor of ${width}x${height}`);
+  }
   return preprocessImage(typeof src === 'string' ? ctx.filePath(src) : (src as Uint8Array | RawImage), {
+    budget: { maxBytes: ctx.maxAllocationBytes, check: (bytes, what) => ctx.checkAllocation(bytes, what) },
     width,
     height,
     resize: param<ResizeMethod>(ctx, 'resize', 'bilinear'),
@@ -149,7 +155,7 @@ const image: HostOpFn = (ctx) => {
     mean: param<number[]>(ctx, 'mean', [0]),
     std: param<number[]>(ctx, 'std', [1]),
     layout: param<'NCHW' | 'NHWC'>(ctx, 'layout', 'NCHW'),
-    dtype: param<DType>(ctx, 'dtype', 'float32'),
+    dtype,
   });
 };
 
