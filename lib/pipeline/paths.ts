@@ -4,7 +4,8 @@
  * pipeline's allowed roots: the manifest's own folder unless the caller passes
  * `allowedRoots`. Paths are resolved once, at load (manifestFiles), and the resolved real
  * path is the one checked and opened, so a symlink swapped in later cannot redirect a read.
- * A path a step computes at run time (the image op) is resolved once, when it runs.
+ * An image input's default is checked at load and resolved again by each run that uses
+ * it, like a path a step computes (the image op): once per use, and that path is opened.
  *
  * Files are read with readRegularFile: opened without blocking and checked on the open
  * descriptor, so a FIFO or device put in the folder cannot hang the event loop and a

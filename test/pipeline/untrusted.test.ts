@@ -7,8 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MockBackend, Pipeline, Tensor, validateManifest } from '../../lib/index.js';
+import { EmbeddingTable, PipelineAssets } from '../../lib/pipeline/assets.js';
+import { PathPolicy } from '../../lib/pipeline/paths.js';
 import { EXAMPLES, pngBytes, tempDir } from './fixtures.js';
 
 let dir: string;
@@ -223,4 +225,48 @@ describe('special files are refused without blocking', () => {
     expect(e.code).toBe('FILE_NOT_FOUND');
     expect(e.message).toMatch(/not a regular file/);
   }, 5000);
+});
+
+describe('files a manifest names are read as regular files within the limit', () => {
+  it('a FIFO swapped in after the load-time check fails to open instead of blocking (tensor asset, lazy table)', () => {
+    execFileSync('mkfifo', [join(dir, 'fifo.bin')]);
+    const assets = new PipelineAssets({ t: { type: 'tensor', path: 'fifo.bin', dtype: 'float32', shape: [1] } }, dir);
+    expect(() => assets.open()).toThrow(expect.objectContaining({ code: 'ASSET_INVALID', message: expect.stringMatching(/not a regular file/) }));
+    expect(() => new EmbeddingTable(join(dir, 'fifo.bin'), 'float32', [1, 1], 0, 'lazy', { map: false })).toThrow(expect.objectContaining({ code: 'FILE_NOT_FOUND' }));
+    expect(() => new EmbeddingTable(join(dir, 'fifo.bin'), 'float32', [1, 1], 0, 'memory', { map: false })).toThrow(expect.objectContaining({ code: 'FILE_NOT_FOUND' }));
+  }, 5000);
+
+  it('a tensor asset or signature file over maxAllocationBytes is refused before it is read', async () => {
+    writeFileSync(join(dir, 't.bin'), Buffer.alloc(4000));
+    const withTensor = manifest([], { assets: { t: { type: 'tensor', path: 't.bin', dtype: 'float32', shape: [1000] } } });
+    const e = await failure(load(withTensor, { limits: { maxAllocationBytes: 1000 } }));
+    expect(e.code).toBe('ASSET_INVALID');
+    expect(e.message).toMatch(/needs 4000 bytes, over the limit of 1000/);
+    writeFileSync(join(dir, 'sig.json'), JSON.stringify({ format: 'qnn-node-signature', version: 1, graphs: [ECHO], pad: 'x'.repeat(2000) }));
+    const withSignature = { format: 'qnn-node-pipeline', version: 1, contexts: { m: { binary: 'm.bin', signature: 'sig.json' } }, steps: [] };
+    expect((await failure(load(withSignature, { limits: { maxAllocationBytes: 1000 } }))).code).toBe('LIMIT_EXCEEDED');
+    await using ok = await load(withSignature);
+    expect(ok.context('m').graphs[0].name).toBe('echo');
+  });
+});
+
+describe('paths are resolved once, at load', () => {
+  it('each file the manifest names is resolved exactly once (the checked path is the opened path)', async () => {
+    writeFileSync(join(dir, 'sig.json'), JSON.stringify({ format: 'qnn-node-signature', version: 1, graphs: [ECHO] }));
+    writeFileSync(join(dir, 't.bin'), Buffer.alloc(8));
+    const spy = vi.spyOn(PathPolicy.prototype, 'resolve');
+    try {
+      await using p = await load({
+        format: 'qnn-node-pipeline',
+        version: 1,
+        contexts: { m: { binary: 'm.bin', signature: 'sig.json' } },
+        assets: { t: { type: 'tensor', path: 't.bin', dtype: 'float32', shape: [2] } },
+        steps: [],
+      });
+      const pointers = spy.mock.calls.map((c) => c[1]).sort();
+      expect(pointers).toEqual(['/assets/t/path', '/contexts/m/binary', '/contexts/m/signature']);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
