@@ -10,7 +10,7 @@
  * `lazy` (the default for large files) = one positional read (pread) per gathered row
  * straight into the output tensor; `memory` = the whole table read once.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { QnnNodeError, outOfRange } from '../errors.js';
 import { mapFileReadOnly } from '../native/mapped-file.js';
@@ -21,7 +21,7 @@ import { parseRaw } from '../tensor/raw.js';
 import { Tensor } from '../tensor/Tensor.js';
 import type { AssetEntry, PipelineManifest } from './manifest.js';
 import { elementCount } from '../tensor/shape.js';
-import { PathPolicy } from './paths.js';
+import { PathPolicy, readRegularFile } from './paths.js';
 
 const LAZY_THRESHOLD = 64 * 1024 * 1024;
 
@@ -105,6 +105,8 @@ export function checkFiles(refs: readonly FileRef[]): void {
 export interface EmbeddingTableOptions {
   /** Memory-map the file when the native addon is available (default true); false = always use `mode`. */
   readonly map?: boolean;
+  /** The most bytes `memory` mode reads into the heap (default unbounded): LIMIT_EXCEEDED over it. */
+  readonly maxBytes?: number;
 }
 
 /**
@@ -144,10 +146,16 @@ export class EmbeddingTable {
       }
       this.memory = mapping.bytes.subarray(offset, end);
     } else if (mode === 'memory') {
-      const file = readFileSync(path);
+      const file = readRegularFile(path, `embedding table ${path}`, options.maxBytes ?? Number.MAX_SAFE_INTEGER);
       this.memory = file.subarray(offset, end);
     } else {
-      this.fd = openSync(path, 'r');
+      // Non-blocking open and a check on the descriptor: a FIFO must not hang the event loop.
+      const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      if (!fstatSync(fd).isFile()) {
+        closeSync(fd);
+        throw new QnnNodeError('FILE_NOT_FOUND', `Cannot read embedding table ${path}: not a regular file`, { details: { path } });
+      }
+      this.fd = fd;
     }
   }
 
@@ -200,9 +208,9 @@ export class EmbeddingTable {
   }
 }
 
-/** A JSON file's value; a syntax error says where the file is, never what it holds. */
-export function parseJsonFile(path: string): object {
-  const text = readFileSync(path, 'utf8');
+/** A JSON file's value (a regular file of at most `maxBytes`); a syntax error says where the file is, never what it holds. */
+export function parseJsonFile(path: string, maxBytes = Number.MAX_SAFE_INTEGER): object {
+  const text = readRegularFile(path, path, maxBytes).toString('utf8');
   try {
     return JSON.parse(text) as object;
   } catch {
@@ -210,7 +218,7 @@ export function parseJsonFile(path: string): object {
   }
 }
 
-const MESSAGES_WITHOUT_CONTENT: ReadonlySet<string> = new Set(['SHAPE_MISMATCH', 'SIZE_MISMATCH', 'FILE_TRUNCATED']);
+const MESSAGES_WITHOUT_CONTENT: ReadonlySet<string> = new Set(['SHAPE_MISMATCH', 'SIZE_MISMATCH', 'FILE_TRUNCATED', 'LIMIT_EXCEEDED', 'FILE_NOT_FOUND']);
 
 /** A reason for a failed read that never quotes the file: the message of our numeric checks, else the error's code or class. */
 export function withoutFileContent(error: unknown): string {
@@ -231,15 +239,25 @@ export class PipelineAssets {
   private readonly paths = new Map<string, string>();
   private readonly configs = new Map<string, string>();
 
-  /** `files`: the folder relative paths start from (and the only folder files may come from), or a PathPolicy. */
+  private readonly maxBytes: number;
+
+  /**
+   * `files`: the folder relative paths start from (and the only folder files may come from),
+   * or a PathPolicy. `options.resolved`: paths already resolved by manifestFiles, by JSON
+   * pointer (used as they are, so the file checked is the file opened);
+   * `options.maxBytes`: the largest file read into memory.
+   */
   constructor(
     private readonly entries: Readonly<Record<string, AssetEntry>>,
     files: string | PathPolicy,
+    options: { readonly resolved?: ReadonlyMap<string, string>; readonly maxBytes?: number } = {},
   ) {
     const policy = typeof files === 'string' ? new PathPolicy(files) : files;
+    const path = (p: string, pointer: string): string => options.resolved?.get(pointer) ?? policy.resolve(p, pointer);
+    this.maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
     for (const [name, entry] of Object.entries(entries)) {
-      this.paths.set(name, policy.resolve(entry.path, `/assets/${name}/path`));
-      if (entry.type === 'tokenizer' && entry.config) this.configs.set(name, policy.resolve(entry.config, `/assets/${name}/config`));
+      this.paths.set(name, path(entry.path, `/assets/${name}/path`));
+      if (entry.type === 'tokenizer' && entry.config) this.configs.set(name, path(entry.config, `/assets/${name}/config`));
     }
   }
 
@@ -249,16 +267,16 @@ export class PipelineAssets {
       const path = this.paths.get(name)!;
       try {
         if (entry.type === 'tokenizer') {
-          const json = parseJsonFile(path);
+          const json = parseJsonFile(path, this.maxBytes);
           const configPath = this.configs.get(name);
-          const config = configPath !== undefined ? parseJsonFile(configPath) : {};
+          const config = configPath !== undefined ? parseJsonFile(configPath, this.maxBytes) : {};
           this.tokenizers.set(name, new Tokenizer(json, config));
         } else if (entry.type === 'embedding') {
           const bytes = byteLengthOf(entry.dtype, entry.shape[0] * entry.shape[1]);
           const mode = entry.load ?? (bytes > LAZY_THRESHOLD ? 'lazy' : 'memory');
-          this.tables.set(name, new EmbeddingTable(path, entry.dtype, entry.shape, entry.offset ?? 0, mode));
+          this.tables.set(name, new EmbeddingTable(path, entry.dtype, entry.shape, entry.offset ?? 0, mode, { maxBytes: this.maxBytes }));
         } else if (entry.type === 'tensor') {
-          const bytes = new Uint8Array(readFileSync(path));
+          const bytes = new Uint8Array(readRegularFile(path, path, this.maxBytes));
           const tensor = path.endsWith('.npy')
             ? parseNpy(bytes, entry.dtype ? { dtype: entry.dtype } : {})
             : parseRaw(bytes, { dtype: entry.dtype ?? 'float32', dims: entry.shape ?? [bytes.byteLength / (DTYPES[entry.dtype ?? 'float32'].bits / 8)] }, path);

@@ -25,7 +25,8 @@ export function resolveParams(
   limits?: Required<PipelineLimits>,
 ): Map<string, unknown> {
   const defaults = manifest.params ?? {};
-  const params = new Map<string, unknown>(Object.entries(defaults));
+  // Lists are copied: a run may append to one, and neither the manifest's default nor the caller's array may change.
+  const params = new Map<string, unknown>(Object.entries(defaults).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]));
   const overridden = new Set<string>();
   if (overrides !== undefined) {
     if (typeof overrides !== 'object' || overrides === null) throw invalidArg('an object of params', 'options.params', overrides);
@@ -33,7 +34,7 @@ export function resolveParams(
       if (!params.has(k)) throw invalidArg(`a param of the manifest (${Object.keys(defaults).join(', ') || 'none'})`, `options.params.${k}`, v);
       const d = params.get(k);
       if (Array.isArray(d) ? !Array.isArray(v) : typeof d !== typeof v) throw invalidArg(`a ${Array.isArray(d) ? 'list' : typeof d} like the default`, `options.params.${k}`, v);
-      params.set(k, v);
+      params.set(k, Array.isArray(v) ? [...v] : v);
       overridden.add(k);
     }
   }
@@ -68,13 +69,15 @@ export function bindInputs(manifest: PipelineManifest, inputs: PipelineInputs, f
   }
   for (const [name, spec] of Object.entries(declared)) {
     const given = Object.hasOwn(inputs, name) ? inputs[name] : undefined;
-    let v = given ?? spec.default;
+    // null is "nothing given" too: the default then, and as the manifest's file (confined), never as the caller's path.
+    const absent = given === undefined || given === null;
+    let v: PipelineValue | undefined = absent ? spec.default : given;
     if (spec.type === 'image' && typeof v === 'string') {
-      if (given === undefined) v = files ? files.resolve(v, `/inputs/${name}/default`) : v;
+      if (absent) v = files ? files.resolve(v, `/inputs/${name}/default`) : v;
       else callerPaths.add(resolve(v));
     }
     const label = `inputs.${name}`;
-    if (v === undefined) throw invalidArg(`a ${spec.type} input`, label, v);
+    if (v === undefined) throw invalidArg(`a ${spec.type} input`, label, given);
     switch (spec.type) {
       case 'text':
         if (typeof v !== 'string') throw invalidArg('a string', label, v);

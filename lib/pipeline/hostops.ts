@@ -51,6 +51,8 @@ export interface HostOpContext {
   allocate(dtype: DType, dims: readonly number[], quant?: QuantParams): Tensor;
   /** LIMIT_EXCEEDED naming this step when `bytes` (described by `what`) exceed maxAllocationBytes. */
   checkAllocation(bytes: number, what: string): void;
+  /** The run's limits.maxAllocationBytes (e.g. to bound a file read or a decoder). */
+  readonly maxAllocationBytes: number;
   /**
    * The absolute path to read for a file path value: a path the caller passed as a run
    * input as is, any other relative to the manifest and inside the allowed roots

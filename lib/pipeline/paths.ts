@@ -2,12 +2,42 @@
  * Path confinement: every file a manifest names (context binaries, signatures, assets,
  * an image input's default) must resolve — after following symlinks — inside the
  * pipeline's allowed roots: the manifest's own folder unless the caller passes
- * `allowedRoots`. Paths are resolved once, at load, and the resolved real path is the one
- * opened, so a symlink swapped in later cannot redirect a read.
+ * `allowedRoots`. Paths are resolved once, at load (manifestFiles), and the resolved real
+ * path is the one checked and opened, so a symlink swapped in later cannot redirect a read.
+ * An image input's default is checked at load and resolved again by each run that uses
+ * it, like a path a step computes (the image op): once per use, and that path is opened.
+ *
+ * Files are read with readRegularFile: opened without blocking and checked on the open
+ * descriptor, so a FIFO or device put in the folder cannot hang the event loop and a
+ * huge file is refused before it is read.
  */
-import { realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { QnnNodeError, invalidArg } from '../errors.js';
+import { allocationError } from './limits.js';
+
+/**
+ * The bytes of a regular file of at most `maxBytes`: FILE_NOT_FOUND when it cannot be
+ * opened or is not a regular file (a FIFO, a device, a folder), LIMIT_EXCEEDED when larger.
+ * `what` names the file in messages (e.g. "image /x/a.png" or "/assets/tok/path").
+ */
+export function readRegularFile(path: string, what: string, maxBytes: number): Buffer {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (cause) {
+    throw new QnnNodeError('FILE_NOT_FOUND', `Cannot read ${what}: ${(cause as Error).message}`, { cause, details: { path } });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new QnnNodeError('FILE_NOT_FOUND', `Cannot read ${what}: ${path} is not a regular file`, { details: { path } });
+    if (st.size > maxBytes) throw allocationError(what, `reading ${path}`, st.size, maxBytes);
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** The real path of `p`, following symlinks as far as the path exists (the rest is appended as is). */
 function realpathAsFarAsExists(p: string): string {

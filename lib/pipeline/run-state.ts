@@ -377,6 +377,7 @@ export class RunState {
         return allocate(dtype, dims, quant);
       },
       allocate,
+      maxAllocationBytes: run.limits.maxAllocationBytes,
       checkAllocation(bytes, what): void {
         if (!(bytes <= run.limits.maxAllocationBytes)) throw allocationError(node.path, `${node.name}: ${what}`, bytes, run.limits.maxAllocationBytes);
       },

@@ -22,7 +22,7 @@ import { resolveHostOps, type HostOpDefinition, type HostOpFn, type PipelineValu
 import type { PipelineManifest } from './manifest.js';
 import { resolveLimits, type PipelineLimits } from './limits.js';
 import { BUILTIN_HOST_OPS } from './ops/builtin.js';
-import { PathPolicy } from './paths.js';
+import { PathPolicy, readRegularFile } from './paths.js';
 import { RunState, abortError } from './run-state.js';
 import { eventStream } from './stream.js';
 import { manifestError, parseManifestText, validateManifest } from './validate.js';
@@ -31,9 +31,9 @@ import { nameRecord } from './records.js';
 export type { PipelineInputs } from './bind.js';
 
 /** A signature file's graphs; a parse failure names the file, never its content. */
-function readSignature(path: string, pointer: string): readonly GraphSignature[] {
+function readSignature(path: string, pointer: string, maxBytes: number): readonly GraphSignature[] {
   try {
-    return readSignatureFile(path).graphs;
+    return readSignatureFile(readRegularFile(path, `${pointer} ${path}`, maxBytes)).graphs;
   } catch (cause) {
     const code = cause instanceof QnnNodeError ? cause.code : 'ASSET_INVALID';
     throw new QnnNodeError(code, `Signature file ${path} (${pointer}) is not a signature JSON ({ "format": "qnn-node-signature", "version": 1, "graphs": [...] }): ${withoutFileContent(cause)}`, {
@@ -148,17 +148,20 @@ export class Pipeline implements AsyncDisposable {
     const ops = resolveHostOps(BUILTIN_HOST_OPS, options.hostOps);
     const valid = validateManifest(raw, { source, hostOps: new Set(ops.keys()) });
     checkCustomOpSchemas(valid, ops, source);
-    checkFiles(manifestFiles(valid, files));
-    const assets = new PipelineAssets(valid.assets ?? {}, files);
+    // Resolved once: the paths checked here are the paths opened below.
+    const refs = manifestFiles(valid, files);
+    checkFiles(refs);
+    const resolved = new Map(refs.map((r) => [r.pointer, r.path]));
+    const assets = new PipelineAssets(valid.assets ?? {}, files, { resolved, maxBytes: limits.maxAllocationBytes });
     assets.open();
     const contexts = new Map<string, Context>();
     try {
       for (const [name, entry] of Object.entries(valid.contexts)) {
         let graphs: readonly GraphSignature[] | undefined;
-        if (typeof entry.signature === 'string') graphs = readSignature(files.resolve(entry.signature, `/contexts/${name}/signature`), `/contexts/${name}/signature`);
+        if (typeof entry.signature === 'string') graphs = readSignature(resolved.get(`/contexts/${name}/signature`)!, `/contexts/${name}/signature`, limits.maxAllocationBytes);
         else if (Array.isArray(entry.signature)) graphs = entry.signature;
         else graphs = (entry.signature as ContextSignature | undefined)?.graphs;
-        const ctx = await backend.loadContext(files.resolve(entry.binary, `/contexts/${name}/binary`), graphs ? { graphs } : {});
+        const ctx = await backend.loadContext(resolved.get(`/contexts/${name}/binary`)!, graphs ? { graphs } : {});
         contexts.set(name, ctx);
         entry.graphs?.forEach((g, i) => {
           if (!ctx.graphs.some((x) => x.name === g)) {

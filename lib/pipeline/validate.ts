@@ -17,6 +17,7 @@ import {
   type PipelineManifest,
   type Step,
 } from './manifest.js';
+import { depthIssue } from './depth.js';
 
 type AjvClass = typeof AjvModule.default;
 const Ajv: AjvClass = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
@@ -161,6 +162,8 @@ export interface SemanticContext {
  */
 export function validateManifest(value: unknown, options: { source?: string; hostOps?: ReadonlySet<string> } = {}): PipelineManifest {
   const source = options.source ?? '(object)';
+  const tooDeep = depthIssue(value);
+  if (tooDeep) throw manifestError([tooDeep], source);
   const validate = validator();
   if (!validate(value)) throw manifestError(issuesFromAjv(validate.errors ?? [], value), source);
   const manifest = value as PipelineManifest;

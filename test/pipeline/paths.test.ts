@@ -163,6 +163,19 @@ describe('image paths', () => {
     expect(Array.from(px.toFloat32().subarray(0, 3))).toEqual([1, 2, 3]);
   });
 
+  it('null for an image input is "not given": the default, resolved in the manifest folder, never a caller path', async () => {
+    writeFileSync(join(dir, 'photo.png'), pngBytes(2, 2, () => [10, 20, 30]));
+    await using p = await load(imageManifest());
+    // The working directory is not the manifest folder: resolving the default as the caller's path would miss it.
+    expect(process.cwd()).not.toBe(dir);
+    const px = (await p.run({ img: null as unknown as string })).outputs.px as Tensor;
+    expect(Array.from(px.toFloat32().subarray(0, 3))).toEqual([10, 20, 30]);
+    await using bare = await load(imageManifest({ inputs: { img: { type: 'image' } } }));
+    const e = await failure(bare.run({ img: null as unknown as string }));
+    expect(e.code).toBe('ERR_INVALID_ARG');
+    expect(e.message).toMatch(/inputs\.img.*null/);
+  });
+
   it('a path a manifest step makes up cannot leave the folder', async () => {
     writeFileSync(join(outside, 'photo.png'), pngBytes(2, 2, () => [1, 2, 3]));
     const m = manifest({

@@ -4,6 +4,7 @@
  */
 import { QnnNodeError } from '../../errors.js';
 import { DTYPES, type DType } from '../../tensor/dtypes.js';
+import { tensorBytes } from '../limits.js';
 import { Tensor } from '../../tensor/Tensor.js';
 import type { HostOpContext, HostOpDefinition, HostOpFn, PipelineValue, RawImage } from '../hostops.js';
 import { preprocessImage, type ResizeMethod } from './image.js';
@@ -60,7 +61,10 @@ function idsIn(ctx: HostOpContext, role: string): number[] {
   const v = ctx.inputs[role];
   if (typeof v === 'number') return [v];
   if (Array.isArray(v)) return v;
-  if (v instanceof Tensor && !DTYPES[v.dtype].float) return toNumbers(v);
+  if (v instanceof Tensor && !DTYPES[v.dtype].float) {
+    ctx.checkAllocation(v.size * 8, `a list of ${v.size} token ids`);
+    return toNumbers(v);
+  }
   throw ctx.fail(`expected token ids (a number, a list or an integer tensor) for inputs.${role} but received ${describeKind(v)}`, { role });
 }
 
@@ -135,9 +139,15 @@ const image: HostOpFn = (ctx) => {
   }
   const width = param(ctx, 'width', 0);
   const height = param(ctx, 'height', 0);
-  // Resizing stages float32 RGB at the output size (twice) before the output itself.
+  // Output-size float32 RGB stages (twice) before the output itself; decoding and the
+  // source-height resize stage are checked inside, once the source's size is known.
   if (Number.isSafeInteger(width) && Number.isSafeInteger(height)) ctx.checkAllocation(width * height * 3 * 4, `${width}x${height} RGB float32 pixels`);
+  const dtype = param<DType>(ctx, 'dtype', 'float32');
+  if (Object.hasOwn(DTYPES, dtype) && Number.isSafeInteger(width) && Number.isSafeInteger(height)) {
+    ctx.checkAllocation(tensorBytes(dtype, [1, 3, height, width]), `a ${dtype} image tensor of ${width}x${height}`);
+  }
   return preprocessImage(typeof src === 'string' ? ctx.filePath(src) : (src as Uint8Array | RawImage), {
+    budget: { maxBytes: ctx.maxAllocationBytes, check: (bytes, what) => ctx.checkAllocation(bytes, what) },
     width,
     height,
     resize: param<ResizeMethod>(ctx, 'resize', 'bilinear'),
@@ -145,7 +155,7 @@ const image: HostOpFn = (ctx) => {
     mean: param<number[]>(ctx, 'mean', [0]),
     std: param<number[]>(ctx, 'std', [1]),
     layout: param<'NCHW' | 'NHWC'>(ctx, 'layout', 'NCHW'),
-    dtype: param<DType>(ctx, 'dtype', 'float32'),
+    dtype,
   });
 };
 
@@ -182,14 +192,26 @@ function quantOf(ctx: HostOpContext): { quant?: { encoding: 'scale-offset'; scal
   return { quant: { encoding: 'scale-offset', scale: scale as number, offset: param(ctx, 'offset', 0) } };
 }
 
-const cast: HostOpFn = (ctx) => tensorIn(ctx, 'input').to(param<DType>(ctx, 'dtype', 'float32'), quantOf(ctx));
+/**
+ * t.to(dtype) within the allocation limit: the target can be 8x the source (int8 → float64),
+ * and quantized and mixed conversions stage float64 values on the way.
+ */
+function convert(ctx: HostOpContext, t: Tensor, dtype: DType, options: ReturnType<typeof quantOf> = {}): Tensor {
+  if (Object.hasOwn(DTYPES, dtype)) {
+    ctx.checkAllocation(tensorBytes(dtype, t.dims), `a ${dtype} tensor [${t.dims.join(', ')}]`);
+    if (dtype !== t.dtype && t.dtype !== 'float32') ctx.checkAllocation(t.size * 8, `float64 staging for ${t.size} elements`);
+  }
+  return t.to(dtype, options);
+}
+
+const cast: HostOpFn = (ctx) => convert(ctx, tensorIn(ctx, 'input'), param<DType>(ctx, 'dtype', 'float32'), quantOf(ctx));
 const quantize: HostOpFn = (ctx) => {
   const t = tensorIn(ctx, 'input');
   const dtype = param<DType>(ctx, 'dtype', 'ufixed8');
   if (!DTYPES[dtype].quantized) throw ctx.fail(`expected a quantized dtype (ufixed*/sfixed*) but received ${JSON.stringify(dtype)}`);
-  return t.to(dtype, quantOf(ctx));
+  return convert(ctx, t, dtype, quantOf(ctx));
 };
-const dequantize: HostOpFn = (ctx) => tensorIn(ctx, 'input').to(param<DType>(ctx, 'dtype', 'float32'));
+const dequantize: HostOpFn = (ctx) => convert(ctx, tensorIn(ctx, 'input'), param<DType>(ctx, 'dtype', 'float32'));
 
 const pad: HostOpFn = (ctx) => {
   const t = tensorIn(ctx, 'input');
@@ -265,11 +287,18 @@ const append: HostOpFn = (ctx) => {
   const list = ctx.inputs.list;
   if (!Array.isArray(list)) throw ctx.fail(`expected a list for inputs.list but received ${describeKind(list)}`);
   const v = ctx.inputs.value;
+  const n = typeof v === 'number' ? 1 : v instanceof Tensor ? v.size : Array.isArray(v) ? v.length : -1;
+  if (n < 0) throw ctx.fail(`expected a number, list or tensor for inputs.value but received ${describeKind(v)}`);
+  // A list holds numbers (8 bytes each) and grows every iteration: bounded like a tensor.
+  ctx.checkAllocation((list.length + n) * 8, `a list of ${list.length} + ${n} numbers`);
   if (typeof v === 'number') list.push(v);
-  else if (v instanceof Tensor) list.push(...toNumbers(v));
-  else if (Array.isArray(v)) list.push(...v);
-  else throw ctx.fail(`expected a number, list or tensor for inputs.value but received ${describeKind(v)}`);
+  else pushAll(list, v instanceof Tensor ? toNumbers(v) : (v as number[]));
 };
+
+/** Pushes one by one: spreading 100k values as call arguments overflows the stack. */
+function pushAll(list: number[], values: readonly number[]): void {
+  for (let i = 0; i < values.length; i++) list.push(values[i]);
+}
 
 const kvWriteOp: HostOpFn = (ctx) => {
   const source = tensorIn(ctx, 'source');

@@ -4,13 +4,13 @@
  * align_corners=False, no antialias), rescale and normalise, lay out as NCHW or NHWC in
  * the graph's dtype.
  */
-import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { QnnNodeError, invalidArg } from '../../errors.js';
 import type { DType } from '../../tensor/dtypes.js';
 import { Tensor } from '../../tensor/Tensor.js';
 import type { RawImage } from '../hostops.js';
+import { readRegularFile } from '../paths.js';
 
 export type ResizeMethod = 'nearest' | 'bilinear' | 'bicubic';
 
@@ -19,8 +19,61 @@ function isRawImage(v: unknown): v is RawImage {
   return typeof r === 'object' && r !== null && !(v instanceof Uint8Array) && typeof r.width === 'number' && typeof r.height === 'number' && r.data instanceof Uint8Array;
 }
 
-/** Decodes a path, encoded bytes (JPEG / PNG) or raw pixels into RGB pixels. */
-export function decodeImage(source: string | Uint8Array | RawImage): RawImage {
+/**
+ * What decoding may allocate: `maxBytes` for any one buffer (a file read, decoded pixels),
+ * `check` called with each buffer's size before it is allocated (throws when over).
+ */
+export interface ImageBudget {
+  readonly maxBytes: number;
+  check(bytes: number, what: string): void;
+}
+
+const UNBOUNDED: ImageBudget = { maxBytes: Number.MAX_SAFE_INTEGER, check: () => undefined };
+
+const PNG_CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * Checks the decoded size a PNG IHDR or JPEG SOF header declares before any decoding, so
+ * a small file that inflates to gigabytes (a decompression bomb) is refused up front.
+ */
+function checkDeclaredSize(buf: Buffer, budget: ImageBudget): void {
+  if (buf.length >= 26 && buf.toString('latin1', 12, 16) === 'IHDR') {
+    const width = buf.readUInt32BE(16);
+    const height = buf.readUInt32BE(20);
+    const bitsPerPixel = (PNG_CHANNELS[buf[25]] ?? 4) * Math.max(8, buf[24]);
+    budget.check(height * (1 + Math.ceil((width * bitsPerPixel) / 8)), `the inflated data of a ${width}x${height} PNG`);
+    budget.check(width * height * 4, `${width}x${height} decoded RGBA pixels`);
+    return;
+  }
+  // JPEG: walk the marker segments to the frame header (SOF0..SOF15 but DHT, JPG, DAC).
+  let i = 2;
+  while (i + 9 < buf.length && buf[i] === 0xff) {
+    const marker = buf[i + 1];
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += 2;
+      continue;
+    }
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      const height = buf.readUInt16BE(i + 5);
+      const width = buf.readUInt16BE(i + 7);
+      const components = buf[i + 9] || 3;
+      budget.check(width * height * Math.max(3, components), `${width}x${height} decoded JPEG pixels`);
+      return;
+    }
+    if (marker === 0xda) return; // scan data before any frame header: jpeg-js refuses it
+    i += 2 + buf.readUInt16BE(i + 2);
+  }
+}
+
+/**
+ * Decodes a path, encoded bytes (JPEG / PNG) or raw pixels into RGB pixels, within
+ * `budget` (the file size, the size its header declares, the RGB copy).
+ */
+export function decodeImage(source: string | Uint8Array | RawImage, budget: ImageBudget = UNBOUNDED): RawImage {
   if (isRawImage(source)) {
     const { width, height, channels, data } = source;
     if (![1, 3, 4].includes(channels) || !Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
@@ -31,28 +84,35 @@ export function decodeImage(source: string | Uint8Array | RawImage): RawImage {
         details: { expected: width * height * channels, actual: data.length },
       });
     }
+    if (channels !== 3) budget.check(width * height * 3, `${width}x${height} RGB pixels`);
     return toRgb(source);
   }
   let bytes: Uint8Array;
   if (typeof source === 'string') {
-    try {
-      bytes = readFileSync(source);
-    } catch (cause) {
-      throw new QnnNodeError('FILE_NOT_FOUND', `Cannot read image ${source}: ${(cause as Error).message}`, { cause, details: { path: source } });
-    }
+    bytes = readRegularFile(source, `image ${source}`, budget.maxBytes);
   } else if (source instanceof Uint8Array) {
     bytes = source;
   } else {
     throw invalidArg('an image path, JPEG/PNG bytes or { width, height, channels, data }', 'image', source);
   }
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const isPng = buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47;
+  const isJpeg = buf[0] === 0xff && buf[1] === 0xd8;
+  if (isPng || isJpeg) checkDeclaredSize(buf, budget);
   try {
-    if (buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47) {
+    if (isPng) {
       const png = PNG.sync.read(buf);
+      budget.check(png.width * png.height * 3, `${png.width}x${png.height} RGB pixels`);
       return toRgb({ width: png.width, height: png.height, channels: 4, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) });
     }
-    if (buf[0] === 0xff && buf[1] === 0xd8) {
-      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: false });
+    if (isJpeg) {
+      // jpeg-js's own guards, from the same budget (it counts its component buffers too).
+      const img = jpeg.decode(buf, {
+        useTArray: true,
+        formatAsRGBA: false,
+        maxResolutionInMP: budget.maxBytes / 3 / 1e6,
+        maxMemoryUsageInMB: Math.max(1, Math.ceil(budget.maxBytes / (1024 * 1024))),
+      });
       return { width: img.width, height: img.height, channels: 3, data: img.data };
     }
   } catch (cause) {
@@ -120,8 +180,11 @@ function axisTaps(outSize: number, inSize: number, method: ResizeMethod): { idx:
 }
 
 /** Resizes RGB pixels to width x height; returns float RGB values (0..255, not clamped for bicubic). */
-export function resizeRgb(img: RawImage, width: number, height: number, method: ResizeMethod = 'bilinear'): Float32Array {
+export function resizeRgb(img: RawImage, width: number, height: number, method: ResizeMethod = 'bilinear', budget: ImageBudget = UNBOUNDED): Float32Array {
   const rgb = toRgb(img);
+  // Separable passes: a source-height x output-width float32 RGB stage, then the output.
+  budget.check(rgb.height * width * 12, `resize staging of ${width}x${rgb.height} float32 RGB pixels`);
+  budget.check(height * width * 12, `${width}x${height} float32 RGB pixels`);
   const xs = axisTaps(width, rgb.width, method);
   const ys = axisTaps(height, rgb.height, method);
   // Separable: horizontal pass into a float buffer, then vertical.
@@ -180,11 +243,13 @@ export interface PreprocessOptions {
   readonly std?: readonly number[];
   readonly layout?: 'NCHW' | 'NHWC';
   readonly dtype: DType;
+  /** Bounds every buffer decoding and resizing allocate (default: unbounded). */
+  readonly budget?: ImageBudget;
 }
 
 /** Decode + resize + (x * rescale - mean) / std → [1,3,H,W] or [1,H,W,3] in `dtype`. */
 export function preprocessImage(source: string | Uint8Array | RawImage, options: PreprocessOptions): Tensor {
-  const { width, height, resize = 'bilinear', rescale = 1 / 255, mean = [0], std = [1], layout = 'NCHW', dtype } = options;
+  const { width, height, resize = 'bilinear', rescale = 1 / 255, mean = [0], std = [1], layout = 'NCHW', dtype, budget = UNBOUNDED } = options;
   for (const [k, v] of [
     ['width', width],
     ['height', height],
@@ -193,7 +258,7 @@ export function preprocessImage(source: string | Uint8Array | RawImage, options:
   }
   if (![1, 3].includes(mean.length)) throw invalidArg('1 or 3 values', 'mean', mean);
   if (![1, 3].includes(std.length) || std.some((s) => s === 0)) throw invalidArg('1 or 3 non-zero values', 'std', std);
-  const pixels = resizeRgb(decodeImage(source), width, height, resize);
+  const pixels = resizeRgb(decodeImage(source, budget), width, height, resize, budget);
   const hw = width * height;
   const f = new Float32Array(hw * 3);
   for (let c = 0; c < 3; c++) {

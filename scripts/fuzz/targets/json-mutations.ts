@@ -8,8 +8,16 @@ import { mutateBytes, pick, randInt } from '../mutate.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** Stand-ins for numbers JSON.stringify cannot write; replaced in the text afterwards. */
-const SENTINELS: Readonly<Record<string, string>> = { '@@FUZZ_INF@@': '1e400', '@@FUZZ_NEG_INF@@': '-1e400', '@@FUZZ_BIG@@': '1e308' };
+/**
+ * Stand-ins for what JSON.stringify cannot write (numbers out of range) or what the
+ * mutator's own recursive walks could not hold (5,000 levels of nesting); replaced in the text afterwards.
+ */
+const SENTINELS: Readonly<Record<string, string>> = {
+  '@@FUZZ_INF@@': '1e400',
+  '@@FUZZ_NEG_INF@@': '-1e400',
+  '@@FUZZ_BIG@@': '1e308',
+  '@@FUZZ_DEEP5000@@': `${'['.repeat(5000)}1${']'.repeat(5000)}`,
+};
 
 /** A file a manifest names (asset, signature, binary), and where else it could point. */
 const FILE_NAME = /\.[a-z0-9]{2,5}$/i;
@@ -26,7 +34,7 @@ function deep(levels: number): Json {
 const HOSTILE: readonly Json[] = [
   0, -1, 1, 2, 2.5, -0.5, 1e7, 2 ** 31, 2 ** 32, 2 ** 53 + 2, -(2 ** 31), '@@FUZZ_INF@@', '@@FUZZ_NEG_INF@@', '@@FUZZ_BIG@@',
   '', '__proto__', 'constructor', 'toString', '../secret.txt', '../../secret.txt', '/etc/passwd', '.', '$max_new_tokens', '$nope', '$', '{text}', '\u0000', 'x'.repeat(5000),
-  null, true, false, [], {}, [1e7], [-1], ['__proto__'], deep(300), { __fuzz: 1 },
+  null, true, false, [], {}, [1e7], [-1], ['__proto__'], deep(300), '@@FUZZ_DEEP5000@@', { __fuzz: 1 },
 ];
 
 interface Slot {
