@@ -57,6 +57,8 @@ Napi::Value LimitProcess(const Napi::CallbackInfo& info) {
   applied.Set("cpuSeconds", env.Null());
   applied.Set("dieWithParent", Napi::Boolean::New(env, false));
   (void)memory;  // applied on Linux only
+  (void)cpu;     // and these two on POSIX only
+  (void)parentPid;
 #if defined(__linux__)
   if (memory > 0) {
     uint64_t base = CurrentAddressSpace();
