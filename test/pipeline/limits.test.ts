@@ -3,38 +3,12 @@
  * signals and timers fire), loop bounds are whole numbers within maxLoopIterations, and no
  * step allocates more than maxAllocationBytes.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MockBackend, Pipeline, Tensor, type HostOpFn } from '../../lib/index.js';
-import { tempDir } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { Tensor, type HostOpFn } from '../../lib/index.js';
+import { failure, manifest, useManifestFolder } from './echo-pipeline.js';
 
-let dir: string;
-let cleanup: () => void;
-beforeEach(() => {
-  ({ dir, cleanup } = tempDir());
-  writeFileSync(join(dir, 'm.bin'), 'placeholder');
-});
-afterEach(() => cleanup());
-
-const ECHO = { name: 'echo', inputs: [{ name: 'x', dtype: 'float32', dims: [1] }], outputs: [{ name: 'y', dtype: 'float32', dims: [1] }] } as const;
-
-function manifest(steps: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { format: 'qnn-node-pipeline', version: 1, contexts: { m: { binary: 'm.bin', signature: [ECHO] } }, steps, ...extra };
-}
-
-async function load(m: Record<string, unknown>, options: Record<string, unknown> = {}): Promise<Pipeline> {
-  return Pipeline.load(m, { backend: new MockBackend(), baseDir: dir, ...options });
-}
-
-async function failure(p: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
-}
+const folder = useManifestFolder();
+const load = folder.load;
 
 describe('loops yield to the event loop', () => {
   it('an AbortSignal timeout stops a long loop of host ops', async () => {

@@ -7,38 +7,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MockBackend, Pipeline, Tensor, validateManifest } from '../../lib/index.js';
 import { EmbeddingTable, PipelineAssets } from '../../lib/pipeline/assets.js';
 import { PathPolicy } from '../../lib/pipeline/paths.js';
-import { EXAMPLES, pngBytes, tempDir } from './fixtures.js';
+import { EXAMPLES, pngBytes } from './fixtures.js';
+import { ECHO, failure, manifest, useManifestFolder } from './echo-pipeline.js';
 
-let dir: string;
-let cleanup: () => void;
-beforeEach(() => {
-  ({ dir, cleanup } = tempDir());
-  writeFileSync(join(dir, 'm.bin'), 'placeholder');
-});
-afterEach(() => cleanup());
-
-const ECHO = { name: 'echo', inputs: [{ name: 'x', dtype: 'float32', dims: [1] }], outputs: [{ name: 'y', dtype: 'float32', dims: [1] }] } as const;
-
-function manifest(steps: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { format: 'qnn-node-pipeline', version: 1, contexts: { m: { binary: 'm.bin', signature: [ECHO] } }, steps, ...extra };
-}
-
-async function load(m: Record<string, unknown>, options: Record<string, unknown> = {}): Promise<Pipeline> {
-  return Pipeline.load(m, { backend: new MockBackend(), baseDir: dir, ...options });
-}
-
-async function failure(p: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
-}
+const folder = useManifestFolder();
+const load = folder.load;
 
 function nested(levels: number): unknown {
   let v: unknown = 1;
@@ -58,7 +35,7 @@ describe('deep nesting', () => {
   it('loops nested 1,000 deep are MANIFEST_INVALID, from a file too', async () => {
     let steps: unknown[] = [];
     for (let i = 0; i < 1000; i++) steps = [{ loop: { count: 1 }, steps }];
-    const path = join(dir, 'deep.json');
+    const path = join(folder.dir, 'deep.json');
     writeFileSync(path, JSON.stringify(manifest(steps)));
     const e = await failure(Pipeline.load(path, { backend: new MockBackend() }));
     expect(e.code).toBe('MANIFEST_INVALID');
@@ -167,7 +144,7 @@ describe('images are bounded before they are decoded', () => {
     });
 
   it('a PNG whose decoded pixels exceed the limit is refused from its header, whatever the output size', async () => {
-    writeFileSync(join(dir, 'photo.png'), pngBytes(64, 64, () => [1, 2, 3]));
+    writeFileSync(join(folder.dir, 'photo.png'), pngBytes(64, 64, () => [1, 2, 3]));
     await using p = await load(imageStep(), { limits: { maxAllocationBytes: 10_000 } });
     const e = await failure(p.run());
     expect(e.code).toBe('LIMIT_EXCEEDED');
@@ -186,7 +163,7 @@ describe('images are bounded before they are decoded', () => {
 
   it('the resize stage (source height x output width) is checked', async () => {
     // 1x1000 source → 2x2: decoded 4,000 bytes, output 48, but the stage is 1000 x 2 x 12 = 24,000.
-    writeFileSync(join(dir, 'photo.png'), pngBytes(1, 1000, () => [1, 2, 3]));
+    writeFileSync(join(folder.dir, 'photo.png'), pngBytes(1, 1000, () => [1, 2, 3]));
     await using p = await load(imageStep(), { limits: { maxAllocationBytes: 10_000 } });
     const e = await failure(p.run());
     expect(e.code).toBe('LIMIT_EXCEEDED');
@@ -205,7 +182,7 @@ describe('images are bounded before they are decoded', () => {
   });
 
   it('an image file larger than the limit is not read', async () => {
-    writeFileSync(join(dir, 'photo.png'), Buffer.concat([pngBytes(2, 2, () => [1, 2, 3]), Buffer.alloc(20_000)]));
+    writeFileSync(join(folder.dir, 'photo.png'), Buffer.concat([pngBytes(2, 2, () => [1, 2, 3]), Buffer.alloc(20_000)]));
     await using p = await load(imageStep(), { limits: { maxAllocationBytes: 10_000 } });
     const e = await failure(p.run());
     expect(e.code).toBe('LIMIT_EXCEEDED');
@@ -215,7 +192,7 @@ describe('images are bounded before they are decoded', () => {
 
 describe('special files are refused without blocking', () => {
   it('a FIFO named as an image is FILE_NOT_FOUND (not a regular file) instead of blocking the event loop', async () => {
-    execFileSync('mkfifo', [join(dir, 'pipe.png')]);
+    execFileSync('mkfifo', [join(folder.dir, 'pipe.png')]);
     const m = manifest([{ op: 'image', inputs: { image: 'img' }, output: 'px', width: 2, height: 2, dtype: 'float32' }], {
       inputs: { img: { type: 'image', default: 'pipe.png' } },
       outputs: { px: 'px' },
@@ -229,20 +206,20 @@ describe('special files are refused without blocking', () => {
 
 describe('files a manifest names are read as regular files within the limit', () => {
   it('a FIFO swapped in after the load-time check fails to open instead of blocking (tensor asset, lazy table)', () => {
-    execFileSync('mkfifo', [join(dir, 'fifo.bin')]);
-    const assets = new PipelineAssets({ t: { type: 'tensor', path: 'fifo.bin', dtype: 'float32', shape: [1] } }, dir);
+    execFileSync('mkfifo', [join(folder.dir, 'fifo.bin')]);
+    const assets = new PipelineAssets({ t: { type: 'tensor', path: 'fifo.bin', dtype: 'float32', shape: [1] } }, folder.dir);
     expect(() => assets.open()).toThrow(expect.objectContaining({ code: 'ASSET_INVALID', message: expect.stringMatching(/not a regular file/) }));
-    expect(() => new EmbeddingTable(join(dir, 'fifo.bin'), 'float32', [1, 1], 0, 'lazy', { map: false })).toThrow(expect.objectContaining({ code: 'FILE_NOT_FOUND' }));
-    expect(() => new EmbeddingTable(join(dir, 'fifo.bin'), 'float32', [1, 1], 0, 'memory', { map: false })).toThrow(expect.objectContaining({ code: 'FILE_NOT_FOUND' }));
+    expect(() => new EmbeddingTable(join(folder.dir, 'fifo.bin'), 'float32', [1, 1], 0, 'lazy', { map: false })).toThrow(expect.objectContaining({ code: 'FILE_NOT_FOUND' }));
+    expect(() => new EmbeddingTable(join(folder.dir, 'fifo.bin'), 'float32', [1, 1], 0, 'memory', { map: false })).toThrow(expect.objectContaining({ code: 'FILE_NOT_FOUND' }));
   }, 5000);
 
   it('a tensor asset or signature file over maxAllocationBytes is refused before it is read', async () => {
-    writeFileSync(join(dir, 't.bin'), Buffer.alloc(4000));
+    writeFileSync(join(folder.dir, 't.bin'), Buffer.alloc(4000));
     const withTensor = manifest([], { assets: { t: { type: 'tensor', path: 't.bin', dtype: 'float32', shape: [1000] } } });
     const e = await failure(load(withTensor, { limits: { maxAllocationBytes: 1000 } }));
     expect(e.code).toBe('ASSET_INVALID');
     expect(e.message).toMatch(/needs 4000 bytes, over the limit of 1000/);
-    writeFileSync(join(dir, 'sig.json'), JSON.stringify({ format: 'qnn-node-signature', version: 1, graphs: [ECHO], pad: 'x'.repeat(2000) }));
+    writeFileSync(join(folder.dir, 'sig.json'), JSON.stringify({ format: 'qnn-node-signature', version: 1, graphs: [ECHO], pad: 'x'.repeat(2000) }));
     const withSignature = { format: 'qnn-node-pipeline', version: 1, contexts: { m: { binary: 'm.bin', signature: 'sig.json' } }, steps: [] };
     expect((await failure(load(withSignature, { limits: { maxAllocationBytes: 1000 } }))).code).toBe('LIMIT_EXCEEDED');
     await using ok = await load(withSignature);
@@ -252,8 +229,8 @@ describe('files a manifest names are read as regular files within the limit', ()
 
 describe('paths are resolved once, at load', () => {
   it('each file the manifest names is resolved exactly once (the checked path is the opened path)', async () => {
-    writeFileSync(join(dir, 'sig.json'), JSON.stringify({ format: 'qnn-node-signature', version: 1, graphs: [ECHO] }));
-    writeFileSync(join(dir, 't.bin'), Buffer.alloc(8));
+    writeFileSync(join(folder.dir, 'sig.json'), JSON.stringify({ format: 'qnn-node-signature', version: 1, graphs: [ECHO] }));
+    writeFileSync(join(folder.dir, 't.bin'), Buffer.alloc(8));
     const spy = vi.spyOn(PathPolicy.prototype, 'resolve');
     try {
       await using p = await load({
