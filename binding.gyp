@@ -72,6 +72,7 @@
         "native/reference-backend/src/model_parse.cc",
         "native/reference-backend/src/model_nodes.cc",
         "native/reference-backend/src/kernels.cc",
+        "native/reference-backend/src/kernels_math.cc",
         "native/reference-backend/src/budget.cc"
       ],
       "include_dirs": ["native", "native/reference-backend/src"],

@@ -141,6 +141,14 @@ export const REFERENCE_OPS = Object.freeze([
   'Sigmoid',
   'Tanh',
   'StridedSlice',
+  'ElementWiseRsqrt',
+  'ElementWiseSquareRoot',
+  'ElementWiseExp',
+  'ElementWiseNeg',
+  'ElementWiseSin',
+  'ElementWiseCos',
+  'ReduceMean',
+  'RmsNorm',
 ] as const);
 
 export type ReferenceOp = (typeof REFERENCE_OPS)[number];

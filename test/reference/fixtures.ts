@@ -45,6 +45,10 @@ export const ops: ReferenceBinaryDesc = {
       data: Int8Array.from([2, 4, -2, 8]),
       quant: { encoding: 'axis-scale-offset', axis: 1, scales: [0.5, 0.25], offsets: [0, 0] },
     },
+    // RmsNorm weights: gamma3 = [1, 2, -1], beta3 = [0.5, 0, -0.25], gamma23[k] = 0.5 + k / 4
+    { name: 'gamma3', dtype: 'float32', dims: [3], data: Float32Array.from([1, 2, -1]) },
+    { name: 'beta3', dtype: 'float32', dims: [3], data: Float32Array.from([0.5, 0, -0.25]) },
+    { name: 'gamma23', dtype: 'float32', dims: [2, 3], data: range(6, (k) => 0.5 + k / 4) },
   ],
   graphs: [
     {
@@ -133,6 +137,43 @@ export const ops: ReferenceBinaryDesc = {
         { op: 'StridedSlice', inputs: ['x'], outputs: ['s'], params: { ranges: [1, 3, 1, 0, -1, 2] } },
         { op: 'Sigmoid', inputs: ['s'], outputs: ['t'] },
         { op: 'Tanh', inputs: ['t'], outputs: ['out'] },
+      ],
+    },
+    {
+      name: 'unary',
+      inputs: [{ name: 'x', dtype: 'float32', dims: [6] }],
+      outputs: ['rsqrt', 'sqrt', 'exp', 'neg', 'sin', 'cos'].map((name) => ({ name, dtype: 'float32' as const, dims: [6] })),
+      nodes: [
+        { op: 'ElementWiseRsqrt', inputs: ['x'], outputs: ['rsqrt'] },
+        { op: 'ElementWiseSquareRoot', inputs: ['x'], outputs: ['sqrt'] },
+        { op: 'ElementWiseExp', inputs: ['x'], outputs: ['exp'] },
+        { op: 'ElementWiseNeg', inputs: ['x'], outputs: ['neg'] },
+        { op: 'ElementWiseSin', inputs: ['x'], outputs: ['sin'] },
+        { op: 'ElementWiseCos', inputs: ['x'], outputs: ['cos'] },
+      ],
+    },
+    {
+      name: 'reduce',
+      inputs: [{ name: 'x', dtype: 'float32', dims: [2, 3, 4] }],
+      outputs: [
+        { name: 'outer', dtype: 'float32', dims: [1, 3, 1] },
+        { name: 'middle', dtype: 'float32', dims: [2, 4] },
+      ],
+      nodes: [
+        { op: 'ReduceMean', inputs: ['x'], outputs: ['outer'], params: { axes: [-1, 0], keep_dims: true } },
+        { op: 'ReduceMean', inputs: ['x'], outputs: ['middle'], params: { axes: [1] } },
+      ],
+    },
+    {
+      name: 'rmsnorm',
+      inputs: [{ name: 'x', dtype: 'float32', dims: [2, 2, 3] }],
+      outputs: [
+        { name: 'last', dtype: 'float32', dims: [2, 2, 3] },
+        { name: 'two', dtype: 'float32', dims: [2, 2, 3] },
+      ],
+      nodes: [
+        { op: 'RmsNorm', inputs: ['x', 'gamma3', 'beta3'], outputs: ['last'] },
+        { op: 'RmsNorm', inputs: ['x', 'gamma23'], outputs: ['two'], params: { axes: [1, 2], epsilon: 0.5 } },
       ],
     },
     {

@@ -53,11 +53,19 @@ GraphCost nodeCost(const Model& m, const Node& n) {
       c.memoryBytes = mul(4, add(inElems, out.elements));  // the non-raw path's float copies
       c.work = add(inElems, out.elements);
       return c;
+    case Op::ReduceMean:  // float copy of the input, double accumulators + float results
+      c.memoryBytes = add(mul(4, inElems), mul(12, out.elements));
+      c.work = add(inElems, out.elements);
+      return c;
+    case Op::RmsNorm:  // float copies of x, gamma, beta and the result; x is read twice
+      c.memoryBytes = mul(4, add(inElems, out.elements));
+      c.work = add(mul(2, inElems), out.elements);
+      return c;
     case Op::Softmax:
       c.memoryBytes = mul(4, add(inElems, out.elements));
       c.work = mul(3, out.elements);
       return c;
-    default:  // elementwise and activations
+    default:  // elementwise, activations and the unary math ops
       c.memoryBytes = mul(4, add(inElems, out.elements));
       c.work = add(inElems, out.elements);
       return c;

@@ -1,5 +1,7 @@
 #include "kernels.h"
 
+#include "kernels_io.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -57,14 +59,13 @@ uint16_t floatToHalf(float f) {  // round to nearest even
   return uint16_t(sign | res);
 }
 
-namespace {
-
-// double -> float without the undefined behaviour of out-of-range conversions.
 float toFloat(double v) {
   if (v > double(std::numeric_limits<float>::max())) return std::numeric_limits<float>::infinity();
   if (v < -double(std::numeric_limits<float>::max())) return -std::numeric_limits<float>::infinity();
   return float(v);
 }
+
+namespace {
 
 // Raw stored value of element i (the integer q for quantized types).
 double readRaw(uint32_t t, const uint8_t* p, uint64_t i) {
@@ -176,6 +177,8 @@ void writeValue(const TensorInfo& t, uint8_t* p, uint64_t i, double v) {
   writeRaw(dt, p, i, q);
 }
 
+}  // namespace
+
 std::vector<float> loadF32(const TensorInfo& t, const uint8_t* p) {
   std::vector<float> out(t.elements);
   if (t.dataType == 0x0232) {
@@ -194,6 +197,8 @@ void storeF32(const TensorInfo& t, const float* v, uint8_t* p) {
   if (dtypeBits(t.dataType) == 4) std::memset(p, 0, t.bytes);
   for (uint64_t i = 0; i < t.elements; ++i) writeValue(t, p, i, v[i]);
 }
+
+namespace {
 
 void copyElems(uint32_t dt, const uint8_t* src, uint64_t si, uint8_t* dst, uint64_t di, uint64_t n) {
   uint32_t bits = dtypeBits(dt);
@@ -453,6 +458,12 @@ bool runNode(const Model& m, const Node& n, const std::vector<uint8_t*>& bufs, s
       }
       return true;
     }
+    case Op::Rsqrt: case Op::SquareRoot: case Op::Exp: case Op::Neg: case Op::Sin: case Op::Cos:
+      return runUnaryMath(m, n, bufs);
+    case Op::ReduceMean:
+      return runReduceMean(m, n, bufs);
+    case Op::RmsNorm:
+      return runRmsNorm(m, n, bufs);
     case Op::Cast: case Op::Quantize: case Op::Dequantize: {
       const TensorInfo& tx = T(n.inputs[0]);
       if (dtypeBits(out.dataType) == 4) std::memset(outBuf, 0, out.bytes);

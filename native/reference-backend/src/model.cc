@@ -11,7 +11,9 @@ const char* const kOpNames[] = {
     "MatMul",         "Gather",              "Softmax",             "Relu",
     "Gelu",           "Concat",              "Reshape",             "Transpose",
     "Cast",           "Quantize",            "Dequantize",          "Sigmoid",
-    "Tanh",           "StridedSlice",
+    "Tanh",           "StridedSlice",        "ElementWiseRsqrt",    "ElementWiseSquareRoot",
+    "ElementWiseExp", "ElementWiseNeg",      "ElementWiseSin",      "ElementWiseCos",
+    "ReduceMean",     "RmsNorm",
 };
 const size_t kOpCount = sizeof(kOpNames) / sizeof(kOpNames[0]);
 

@@ -57,6 +57,14 @@ enum class Op {
   Sigmoid,
   Tanh,
   StridedSlice,
+  Rsqrt,
+  SquareRoot,
+  Exp,
+  Neg,
+  Sin,
+  Cos,
+  ReduceMean,
+  RmsNorm,
 };
 
 // Op names in QNN spelling, in enum order.
@@ -107,6 +115,9 @@ struct Node {
   bool transpose1 = false;
   std::vector<uint32_t> perm;
   std::vector<int64_t> sliceBegin, sliceStride;  // StridedSlice, per dim (normalized)
+  std::vector<uint32_t> axes;  // ReduceMean / RmsNorm: normalized (non-negative), ascending
+  bool keepDims = false;       // ReduceMean
+  float epsilon = 1e-6f;       // RmsNorm
 };
 
 struct Graph {

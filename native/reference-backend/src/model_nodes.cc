@@ -65,6 +65,30 @@ bool validateNode(const Model& m, Node& n, const std::string& where, std::string
     *out = static_cast<int>(v);
     return true;
   };
+  // An int array (or one int) of distinct axes of a rank-`rank` tensor, negative counting
+  // from the end; stored normalized and ascending. `def` is used when the param is absent
+  // (an empty `def` makes the param mandatory).
+  auto axesParam = [&](uint32_t rank, const std::vector<uint32_t>& def, std::vector<uint32_t>* out) {
+    const Param* p = findParam(n, "axes");
+    if (!p) {
+      if (def.empty()) return c.fail(where + ": " + n.opName + " needs an int array param 'axes'");
+      *out = def;
+      return true;
+    }
+    if (p->kind != kParamInt32Array && p->kind != kParamInt32) return c.fail(where + ": " + n.opName + " param 'axes' must be an int array");
+    if (p->ints.empty()) return c.fail(where + ": " + n.opName + " param 'axes' is empty");
+    std::vector<bool> seen(rank, false);
+    out->clear();
+    for (int32_t v : p->ints) {
+      int64_t a = v < 0 ? int64_t(v) + rank : int64_t(v);
+      if (a < 0 || a >= int64_t(rank)) return c.fail(where + ": " + n.opName + " param 'axes' has " + std::to_string(v) + ", out of range for rank " + std::to_string(rank));
+      if (seen[size_t(a)]) return c.fail(where + ": " + n.opName + " param 'axes' names axis " + std::to_string(a) + " twice");
+      seen[size_t(a)] = true;
+    }
+    for (uint32_t a = 0; a < rank; ++a)
+      if (seen[a]) out->push_back(a);
+    return true;
+  };
   const TensorInfo* out0 = n.outputs.empty() ? nullptr : &T(n.outputs[0]);
 
   switch (n.op) {
@@ -136,7 +160,50 @@ bool validateNode(const Model& m, Node& n, const std::string& where, std::string
       return true;
     }
     case Op::Relu: case Op::Gelu: case Op::Cast: case Op::Sigmoid: case Op::Tanh:
+    case Op::Rsqrt: case Op::SquareRoot: case Op::Exp: case Op::Neg: case Op::Sin: case Op::Cos:
       return arity(1, 1, 1) && sameDims(n.inputs[0], n.outputs[0]);
+    case Op::ReduceMean: {
+      if (!arity(1, 1, 1)) return false;
+      const auto& in = T(n.inputs[0]).dims;
+      if (in.empty()) return c.fail(where + ": ReduceMean needs rank >= 1");
+      if (!axesParam(uint32_t(in.size()), {}, &n.axes)) return false;
+      int64_t keep = 0;
+      const Param* pk = findParam(n, "keep_dims");
+      if (pk && !paramInt(pk, &keep)) return c.fail(where + ": ReduceMean param 'keep_dims' must be a bool");
+      n.keepDims = keep != 0;
+      std::vector<uint32_t> dims;
+      for (uint32_t d = 0; d < in.size(); ++d) {
+        bool reduced = std::find(n.axes.begin(), n.axes.end(), d) != n.axes.end();
+        if (!reduced) dims.push_back(in[d]);
+        else if (n.keepDims) dims.push_back(1);
+      }
+      // Every axis reduced without keep_dims: a scalar, stored as rank 0 or as [1].
+      bool scalarOk = dims.empty() && out0->dims == std::vector<uint32_t>{1};
+      if (out0->dims != dims && !scalarOk)
+        return c.fail(where + ": ReduceMean output '" + out0->name + "' has dims " + dimsToString(out0->dims) + ", expected " + dimsToString(dims) +
+                      " (input " + dimsToString(in) + ", keep_dims " + (n.keepDims ? "true" : "false") + ")");
+      return true;
+    }
+    case Op::RmsNorm: {
+      if (!arity(2, 3, 1) || !sameDims(n.inputs[0], n.outputs[0])) return false;
+      const auto& x = T(n.inputs[0]).dims;
+      uint32_t rank = uint32_t(x.size());
+      if (rank == 0) return c.fail(where + ": RmsNorm needs rank >= 1");
+      if (!axesParam(rank, {rank - 1}, &n.axes)) return false;
+      // As QNN's RmsNorm: the normalized axes are the trailing ones.
+      if (n.axes.front() != rank - n.axes.size())
+        return c.fail(where + ": RmsNorm param 'axes' must be the trailing axes of the rank-" + std::to_string(rank) + " input (e.g. [" + std::to_string(rank - 1) + "])");
+      std::vector<uint32_t> normDims(x.end() - n.axes.size(), x.end());
+      for (size_t k = 1; k < n.inputs.size(); ++k) {
+        const TensorInfo& t = T(n.inputs[k]);
+        if (t.dims != normDims)
+          return c.fail(where + ": RmsNorm " + (k == 1 ? "gamma" : "beta") + " '" + t.name + "' has dims " + dimsToString(t.dims) + ", expected the normalized dims " + dimsToString(normDims));
+      }
+      const Param* pe = findParam(n, "epsilon");
+      if (pe && !paramFloat(pe, &n.epsilon)) return c.fail(where + ": RmsNorm param 'epsilon' must be a number");
+      if (!std::isfinite(n.epsilon) || n.epsilon < 0) return c.fail(where + ": RmsNorm param 'epsilon' must be finite and >= 0, got " + std::to_string(n.epsilon));
+      return true;
+    }
     case Op::StridedSlice: {
       if (!arity(1, 1, 1)) return false;
       const TensorInfo& in = T(n.inputs[0]);

@@ -92,7 +92,7 @@ function mutateDesc(rng: Prng, desc: Mutable<ReferenceBinaryDesc>): string {
     case 4: {
       const node = pick(rng, graph.nodes) as Mutable<RefNodeDesc>;
       const params: Record<string, unknown> = { ...(node.params ?? {}) };
-      const key = Object.keys(params).length > 0 && randInt(rng, 2) === 0 ? pick(rng, Object.keys(params)) : pick(rng, ['axis', 'perm', 'ranges', 'beta', 'transpose_in0', 'transpose_in1', 'keep_dims', 'shape']);
+      const key = Object.keys(params).length > 0 && randInt(rng, 2) === 0 ? pick(rng, Object.keys(params)) : pick(rng, ['axis', 'perm', 'ranges', 'beta', 'transpose_in0', 'transpose_in1', 'keep_dims', 'shape', 'axes', 'epsilon']);
       params[key] = paramValue(rng);
       node.params = params as RefNodeDesc['params'];
       return `param ${key} of ${node.op} → ${JSON.stringify(params[key])}`;
