@@ -527,6 +527,54 @@ static void testOps(const std::string& dir) {
       for (int col : {0, 2}) want.push_back(std::tanh(1.f / (1.f + std::exp(-x[r * 4 + col]))));
     expectNear(floats(out["out"]), want, 1e-6f, "strided slice + sigmoid + tanh");
   }
+  {  // the unary math ops, each straight from x (expected values in double)
+    std::vector<float> x = {0.25f, 1.f, 2.f, 4.f, 9.f, 0.5f};
+    auto out = run(sess, graphNamed(info, "unary"), {{"x", bytes(x)}});
+    std::map<std::string, double (*)(double)> fns = {
+        {"rsqrt", [](double v) { return 1.0 / std::sqrt(v); }}, {"sqrt", [](double v) { return std::sqrt(v); }},
+        {"exp", [](double v) { return std::exp(v); }},          {"neg", [](double v) { return -v; }},
+        {"sin", [](double v) { return std::sin(v); }},          {"cos", [](double v) { return std::cos(v); }},
+    };
+    for (const auto& [name, fn] : fns) {
+      std::vector<float> want;
+      for (float v : x) want.push_back(float(fn(double(v))));
+      expectNear(floats(out[name]), want, 2e-7f, name.c_str());
+    }
+  }
+  {  // ReduceMean over axes {0, 2} (keep_dims) and {1} of x[2][3][4], x = flat index * 0.5 - 3.75
+    std::vector<float> x(24);
+    for (int i = 0; i < 24; ++i) x[i] = float(i) * 0.5f - 3.75f;
+    auto out = run(sess, graphNamed(info, "reduce"), {{"x", bytes(x)}});
+    std::vector<float> outer, middle;
+    for (int j = 0; j < 3; ++j) {
+      double sum = 0;
+      for (int i = 0; i < 2; ++i)
+        for (int k = 0; k < 4; ++k) sum += x[i * 12 + j * 4 + k];
+      outer.push_back(float(sum / 8));
+    }
+    for (int i = 0; i < 2; ++i)
+      for (int k = 0; k < 4; ++k) middle.push_back((x[i * 12 + k] + x[i * 12 + 4 + k] + x[i * 12 + 8 + k]) / 3.f);
+    expectNear(floats(out["outer"]), outer, 1e-7f, "reduce mean axes [-1, 0] keep_dims");
+    expectNear(floats(out["middle"]), middle, 1e-7f, "reduce mean axes [1]");
+  }
+  {  // RmsNorm over the last axis (gamma + beta, eps 1e-6) and over the last two (eps 0.5)
+    std::vector<float> x = {1, -2, 3, 0.5f, 0.25f, -4, 10, 0, -10, 1e-3f, 2e-3f, -3e-3f};
+    auto out = run(sess, graphNamed(info, "rmsnorm"), {{"x", bytes(x)}});
+    const double g3[3] = {1, 2, -1}, b3[3] = {0.5, 0, -0.25};
+    std::vector<float> last, two;
+    for (int row = 0; row < 4; ++row) {
+      double ms = 0;
+      for (int k = 0; k < 3; ++k) ms += double(x[row * 3 + k]) * x[row * 3 + k] / 3;
+      for (int k = 0; k < 3; ++k) last.push_back(float(x[row * 3 + k] / std::sqrt(ms + 1e-6) * g3[k] + b3[k]));
+    }
+    for (int b = 0; b < 2; ++b) {
+      double ms = 0;
+      for (int k = 0; k < 6; ++k) ms += double(x[b * 6 + k]) * x[b * 6 + k] / 6;
+      for (int k = 0; k < 6; ++k) two.push_back(float(x[b * 6 + k] / std::sqrt(ms + 0.5) * (0.5 + k / 4.0)));
+    }
+    expectNear(floats(out["last"]), last, 1e-6f, "rmsnorm last axis + beta");
+    expectNear(floats(out["two"]), two, 1e-6f, "rmsnorm axes [1, 2]");
+  }
   {
     auto out = run(sess, graphNamed(info, "qweights"), {{"x", bytes(std::vector<uint16_t>{0x3C00, 0x4000})}});
     expectNear(floats(out["out"]), {-1, 5}, 0, "fp16 x axis-quantized weights");

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "budget.h"
 #include "kernels.h"
 #include "model.h"
 
@@ -64,9 +65,50 @@ static void testParser() {
   CHECK(byteSizeOf(0x0404, 5) == 3 && byteSizeOf(0x0216, 5) == 10, "byte sizes");
 }
 
+static TensorInfo f32Tensor(std::vector<uint32_t> dims) {
+  TensorInfo t;
+  t.dataType = 0x0232;
+  t.type = kTypeNative;
+  t.dims = std::move(dims);
+  for (uint32_t d : t.dims) t.elements *= d;
+  t.bytes = t.elements * 4;
+  return t;
+}
+
+// What one node of the new math ops costs (budget.cc prices what kernels_math.cc allocates).
+static GraphCost singleNodeCost(Op op, std::vector<std::vector<uint32_t>> inputs, std::vector<uint32_t> out) {
+  Model m;
+  Graph g;
+  Node n;
+  n.op = op;
+  for (auto& dims : inputs) {
+    n.inputs.push_back(uint32_t(m.tensors.size()));
+    m.tensors.push_back(f32Tensor(dims));
+  }
+  n.outputs.push_back(uint32_t(m.tensors.size()));
+  g.outputs.push_back(uint32_t(m.tensors.size()));
+  m.tensors.push_back(f32Tensor(out));
+  g.nodes.push_back(n);
+  return graphCost(m, g);
+}
+
+static void testBudget() {
+  // ReduceMean [1000] -> [1]: 4 B output + float copy of x (4000) + double sum and float result (12)
+  GraphCost r = singleNodeCost(Op::ReduceMean, {{1000}}, {1});
+  CHECK(r.memoryBytes == 4 + 4000 + 12, "ReduceMean memory %llu", (unsigned long long)r.memoryBytes);
+  CHECK(r.work == 1000 + 1 + 1, "ReduceMean work %llu", (unsigned long long)r.work);
+  // RmsNorm x [4, 8], gamma [8]: x read twice (2 * 40 input elements) + 32 written + 1 per node
+  GraphCost n = singleNodeCost(Op::RmsNorm, {{4, 8}, {8}}, {4, 8});
+  CHECK(n.memoryBytes == 128 + 4 * (40 + 32), "RmsNorm memory %llu", (unsigned long long)n.memoryBytes);
+  CHECK(n.work == 2 * 40 + 32 + 1, "RmsNorm work %llu", (unsigned long long)n.work);
+  GraphCost e = singleNodeCost(Op::Exp, {{6}}, {6});
+  CHECK(e.memoryBytes == 24 + 4 * 12 && e.work == 13, "Exp cost %llu / %llu", (unsigned long long)e.memoryBytes, (unsigned long long)e.work);
+}
+
 int main() {
   testHalf();
   testParser();
+  testBudget();
   std::printf("unit: %d failures\n", g_failures);
   return g_failures ? 1 : 0;
 }
