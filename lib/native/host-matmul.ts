@@ -37,10 +37,11 @@ export function packedWeightLength(k: number, n: number): number {
 }
 
 /**
- * Packs a row-major [k × n] weight into panels of MATMUL_PANEL columns, each k-major (the
- * last one zero-padded): packed[(p·k + kk)·16 + j] = w[kk·n + p·16 + j].
+ * Packs a [k × n] weight into panels of MATMUL_PANEL columns, each k-major (the last one
+ * zero-padded): packed[(p·k + kk)·16 + j] = W[kk][p·16 + j]. `w` is row-major [k × n], or
+ * with `transposed` row-major [n × k] (PyTorch's layout), read as its transpose.
  */
-export function packMatmulWeight(w: Float32Array, k: number, n: number): Float32Array {
+export function packMatmulWeight(w: Float32Array, k: number, n: number, transposed = false): Float32Array {
   if (!(w instanceof Float32Array)) throw invalidArg('a Float32Array', 'weight', w);
   if (w.length !== k * n) throw new QnnNodeError('SIZE_MISMATCH', `a [${k} x ${n}] weight needs ${k * n} elements but has ${w.length}`, { details: { expected: k * n, actual: w.length } });
   const out = new Float32Array(packedWeightLength(k, n));
@@ -48,10 +49,18 @@ export function packMatmulWeight(w: Float32Array, k: number, n: number): Float32
   for (let p = 0; p < panels; p++) {
     const col0 = p * MATMUL_PANEL;
     const cols = Math.min(MATMUL_PANEL, n - col0);
-    for (let kk = 0; kk < k; kk++) {
-      const dst = (p * k + kk) * MATMUL_PANEL;
-      const src = kk * n + col0;
-      for (let j = 0; j < cols; j++) out[dst + j] = w[src + j];
+    if (transposed) {
+      // Column j of the panel is row col0 + j of the [n × k] source: read it sequentially.
+      for (let j = 0; j < cols; j++) {
+        const src = (col0 + j) * k;
+        for (let kk = 0; kk < k; kk++) out[(p * k + kk) * MATMUL_PANEL + j] = w[src + kk];
+      }
+    } else {
+      for (let kk = 0; kk < k; kk++) {
+        const dst = (p * k + kk) * MATMUL_PANEL;
+        const src = kk * n + col0;
+        for (let j = 0; j < cols; j++) out[dst + j] = w[src + j];
+      }
     }
   }
   return out;

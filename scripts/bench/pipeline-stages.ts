@@ -15,7 +15,7 @@
  * - Sampling: greedy and top-p over 151,936 fp16 logits.
  */
 import { nativeMatmulAvailable } from '../../lib/native/host-matmul.js';
-import { matmulF32, matmulJs, matmulWeight } from '../../lib/pipeline/ops/matmul.js';
+import { matmulF32, matmulJs, matmulWeight, rowMajorWeight } from '../../lib/pipeline/ops/matmul.js';
 import { writeMropePositions } from '../../lib/pipeline/ops/mrope-layout.js';
 import { patchifyInto } from '../../lib/pipeline/ops/patchify.js';
 import { cachedPosEmbed, interpolatePosEmbed } from '../../lib/pipeline/ops/pos-embed.js';
@@ -71,7 +71,7 @@ async function stageF(bench: Bench): Promise<void> {
   const flops = 2 * TOKENS * K * VISION_HIDDEN;
   const gflops = (ms: number): string => `${(flops / ms / 1e6).toFixed(1)} GFLOP/s`;
   const base = 'stage F: patch-embed, textbook JS i-k-j loop (baseline)';
-  const naive = bench.case(base, () => naiveMatmul(patches, weight.data, bias, out, TOKENS, K, VISION_HIDDEN), { warmup: 0, iterations: 2, minTimeMs: 0 });
+  const naive = bench.case(base, () => naiveMatmul(patches, rowMajorWeight(weight), bias, out, TOKENS, K, VISION_HIDDEN), { warmup: 0, iterations: 2, minTimeMs: 0 });
   const notes: string[] = [`baseline ${gflops(naive.stats.median)}`];
   if (nativeMatmulAvailable()) {
     await matmulF32(patches, weight, bias, out, TOKENS, 'native'); // packs the weight once
@@ -90,7 +90,7 @@ async function stageF(bench: Bench): Promise<void> {
   } else {
     console.warn('bench pipeline: the native addon is not available, the native patch-embed cases are skipped');
   }
-  const js = bench.case('stage F: patch-embed, JS fallback (blocked)', () => matmulJs(patches, weight.data, bias, out, TOKENS, K, VISION_HIDDEN), {
+  const js = bench.case('stage F: patch-embed, JS fallback (blocked)', () => matmulJs(patches, rowMajorWeight(weight), bias, out, TOKENS, K, VISION_HIDDEN), {
     baseline: base,
     warmup: 1,
     iterations: 3,

@@ -58,6 +58,10 @@ describeNative('hostMatmul (native f32 matmul)', () => {
       const a = values(m * k, m + k);
       const w = values(k * n, n * 7);
       const bias = values(n, 99);
+      // PyTorch's [n × k] layout packs to the same panels as its [k × n] transpose.
+      const wT = new Float32Array(k * n);
+      for (let kk = 0; kk < k; kk++) for (let j = 0; j < n; j++) wT[j * k + kk] = w[kk * n + j];
+      expect(packMatmulWeight(wT, k, n, true)).toEqual(packMatmulWeight(w, k, n));
       for (const b of [bias, null]) {
         const ref = naive(a, w, b, m, k, n);
         const js = new Float32Array(m * n);

@@ -8,11 +8,17 @@ import { QnnNodeError } from '../../errors.js';
 import { nativeMatmul, nativeMatmulAvailable, packMatmulWeight } from '../../native/host-matmul.js';
 import { Tensor } from '../../tensor/Tensor.js';
 
-/** A weight ready for the kernels: row-major [k × n] float32, packed for the native kernel on first use. */
+/**
+ * A weight ready for the kernels: [k × n] as float32 `source` (row-major [k × n], or
+ * [n × k] when `transposed`), with the layouts each kernel reads made on first use: the
+ * native kernel's packed panels straight from the source, the JS kernel's row-major [k × n].
+ */
 export interface MatmulWeight {
   readonly k: number;
   readonly n: number;
-  readonly data: Float32Array;
+  readonly source: Float32Array;
+  readonly transposed: boolean;
+  rowMajor?: Float32Array;
   packed?: Float32Array;
 }
 
@@ -20,10 +26,10 @@ const prepared = new WeakMap<Tensor, Map<string, MatmulWeight>>();
 const biases = new WeakMap<Tensor, Float32Array>();
 
 /**
- * The weight tensor as [k × n] float32: `transpose: false` reads it as [prod(dims[:-1]),
- * dims[-1]] = [K, N]; `transpose: true` as [dims[0], prod(dims[1:])] = [N, K] (PyTorch's
- * Linear and Conv layout: a Conv3d kernel [out, C, T, P, P] is N = out, K = C·T·P·P,
- * flattened in that order). Cached per tensor: assets are prepared once.
+ * The weight tensor as [k × n]: `transpose: false` reads it as [prod(dims[:-1]), dims[-1]]
+ * = [K, N]; `transpose: true` as [dims[0], prod(dims[1:])] = [N, K] (PyTorch's Linear and
+ * Conv layout: a Conv3d kernel [out, C, T, P, P] is N = out, K = C·T·P·P, flattened in
+ * that order). Cached per tensor: assets are prepared once.
  */
 export function matmulWeight(weight: Tensor, transpose: boolean): MatmulWeight {
   const key = transpose ? 'nk' : 'kn';
@@ -32,21 +38,23 @@ export function matmulWeight(weight: Tensor, transpose: boolean): MatmulWeight {
   if (hit) return hit;
   const d = weight.dims;
   if (d.length < 2 || weight.size === 0) throw new QnnNodeError('SHAPE_MISMATCH', `a matmul weight needs at least 2 non-empty dims but has [${d.join(', ')}]`, { details: { dims: [...d] } });
-  const f = weight.dtype === 'float32' ? (weight.data as Float32Array) : weight.toFloat32();
-  let result: MatmulWeight;
-  if (!transpose) {
-    const n = d[d.length - 1];
-    result = { k: weight.size / n, n, data: f };
-  } else {
-    const n = d[0];
-    const k = weight.size / n;
-    const t = new Float32Array(weight.size);
-    for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) t[c * n + r] = f[r * k + c];
-    result = { k, n, data: t };
-  }
+  const source = weight.dtype === 'float32' ? (weight.data as Float32Array) : weight.toFloat32();
+  const n = transpose ? d[0] : d[d.length - 1];
+  const result: MatmulWeight = { k: weight.size / n, n, source, transposed: transpose };
   if (!byLayout) prepared.set(weight, (byLayout = new Map()));
   byLayout.set(key, result);
   return result;
+}
+
+/** The weight as row-major [k × n] (made once when the source is [n × k]). */
+export function rowMajorWeight(w: MatmulWeight): Float32Array {
+  if (!w.transposed) return w.source;
+  if (!w.rowMajor) {
+    const t = new Float32Array(w.k * w.n);
+    for (let r = 0; r < w.n; r++) for (let c = 0; c < w.k; c++) t[c * w.n + r] = w.source[r * w.k + c];
+    w.rowMajor = t;
+  }
+  return w.rowMajor;
 }
 
 /** A bias tensor (n elements) as float32, cached. */
@@ -116,10 +124,10 @@ export async function matmulF32(a: Float32Array, weight: MatmulWeight, bias: Flo
     throw new QnnNodeError('SIZE_MISMATCH', `matmul of [${m} x ${k}] by [${k} x ${n}]: input has ${a.length} elements, output ${out.length}`, { details: { m, k, n } });
   }
   if (engine === 'native' || (engine === 'auto' && nativeMatmulAvailable())) {
-    weight.packed ??= packMatmulWeight(weight.data, k, n);
+    weight.packed ??= packMatmulWeight(weight.source, k, n, weight.transposed);
     await nativeMatmul(a, weight.packed, bias, out, m, k, n, threads);
     return 'native';
   }
-  matmulJs(a, weight.data, bias, out, m, k, n);
+  matmulJs(a, rowMajorWeight(weight), bias, out, m, k, n);
   return 'js';
 }
