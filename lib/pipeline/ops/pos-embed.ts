@@ -61,10 +61,12 @@ export function interpolatePosEmbed(table: Tensor, o: PosEmbedOptions): Float32A
   const { gridHeight: h, gridWidth: w, mergeSize: m } = o;
   const t = o.temporal ?? 1;
   const E = table.dtype === 'float32' ? (table.data as Float32Array) : table.toFloat32();
-  // Row-major h × w grid first (HF's patch_pos_embeds), then the permutation.
-  const grid = new Float32Array(h * w * D);
+  // Each grid cell (r, c) is written straight to its merge-window slot (HF builds the
+  // row-major grid, then permutes; the values are the same). Frames repeat frame 0.
+  const out = new Float32Array(t * h * w * D);
+  const slot = (r: number, c: number): number => ((((r / m) | 0) * (w / m) + ((c / m) | 0)) * m * m + (r % m) * m + (c % m)) * D;
   if (o.interpolate === 'none') {
-    grid.set(E.subarray(0, h * w * D));
+    for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) out.set(E.subarray((r * w + c) * D, (r * w + c + 1) * D), slot(r, c));
   } else {
     const hi = linspaceF32(G - 1, h);
     const wi = linspaceF32(G - 1, w);
@@ -76,36 +78,20 @@ export function interpolatePosEmbed(table: Tensor, o: PosEmbedOptions): Float32A
         const fw = Math.trunc(wi[c]);
         const cw = Math.min(fw + 1, G - 1);
         const dw = f32(wi[c] - fw);
-        const w00 = f32(f32(1 - dh) * f32(1 - dw));
-        const w01 = f32(f32(1 - dh) * dw);
-        const w10 = f32(dh * f32(1 - dw));
-        const w11 = f32(dh * dw);
-        const e00 = (fh * G + fw) * D;
-        const e01 = (fh * G + cw) * D;
-        const e10 = (ch * G + fw) * D;
-        const e11 = (ch * G + cw) * D;
-        const o0 = (r * w + c) * D;
-        for (let k = 0; k < D; k++) {
-          grid[o0 + k] = f32(f32(f32(f32(E[e00 + k] * w00) + f32(E[e01 + k] * w01)) + f32(E[e10 + k] * w10)) + f32(E[e11 + k] * w11));
-        }
+        blend(out, slot(r, c), E, (fh * G + fw) * D, (fh * G + cw) * D, (ch * G + fw) * D, (ch * G + cw) * D, f32(f32(1 - dh) * f32(1 - dw)), f32(f32(1 - dh) * dw), f32(dh * f32(1 - dw)), f32(dh * dw), D);
       }
     }
   }
-  const out = new Float32Array(t * h * w * D);
-  let o0 = 0;
-  for (let f = 0; f < t; f++) {
-    for (let bh = 0; bh < h / m; bh++) {
-      for (let bw = 0; bw < w / m; bw++) {
-        for (let mh = 0; mh < m; mh++) {
-          for (let mw = 0; mw < m; mw++, o0 += D) {
-            const src = ((bh * m + mh) * w + (bw * m + mw)) * D;
-            out.set(grid.subarray(src, src + D), o0);
-          }
-        }
-      }
-    }
-  }
+  const frame = h * w * D;
+  for (let f = 1; f < t; f++) out.copyWithin(f * frame, 0, frame);
   return out;
+}
+
+/** out[o..o+D) = ((E[e00]·w00 + E[e01]·w01) + E[e10]·w10) + E[e11]·w11, each step rounded to float32 as torch does. */
+function blend(out: Float32Array, o: number, E: Float32Array, e00: number, e01: number, e10: number, e11: number, w00: number, w01: number, w10: number, w11: number, D: number): void {
+  for (let k = 0; k < D; k++) {
+    out[o + k] = f32(f32(f32(f32(E[e00 + k] * w00) + f32(E[e01 + k] * w01)) + f32(E[e10 + k] * w10)) + f32(E[e11 + k] * w11));
+  }
 }
 
 const cache = new WeakMap<Tensor, Map<string, Float32Array>>();
