@@ -4,7 +4,7 @@
  * reference tests run (test/pipeline/reference.test.ts), with inline signatures so that
  * the mock backend can run them.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeSteps } from '../../../test/pipeline/decode-steps.js';
 import { copyExample, EXAMPLES, writeEmbeddingTable, writeTokenizer } from '../../../test/pipeline/fixtures.js';
@@ -107,6 +107,11 @@ export const MANIFEST_SEEDS: readonly ManifestSeed[] = [
   example('qwen3-vl', (dir) => {
     writeTokenizer(path.join(dir, 'tokenizer.json'), TOKENS);
     writeEmbeddingTable(path.join(dir, 'embed_f16.bin'), 151936, 2048, 'float16', [0, 1, 2, 3, 28, 29], embedValue);
+    // Stage F weights at their real sizes, all zeros (sparse).
+    for (const [file, bytes] of [['vis_patch_embed_f32.bin', 1024 * 1536 * 4], ['vis_patch_embed_bias_f32.bin', 1024 * 4], ['vis_pos_embed_f32.bin', 2304 * 1024 * 4]] as const) {
+      writeFileSync(path.join(dir, file), '');
+      truncateSync(path.join(dir, file), bytes);
+    }
   }),
   example('smolvla', (dir) => {
     writeTokenizer(path.join(dir, 'tokenizer.json'), TOKENS);
