@@ -20,3 +20,5 @@ export { EmbeddingTable, PipelineAssets, type EmbeddingTableOptions } from './as
 export { decodeImage, preprocessImage, resizeRgb, type PreprocessOptions, type ResizeMethod } from './ops/image.js';
 export { Sampler, argmaxHalf, argmaxFloat, type SampleOptions } from './ops/sample.js';
 export { concatDims, concatInto, sliceTensor, padTensor, kvWrite, fillValue, writeRange, writeMask, axpy } from './ops/tensor.js';
+export { writeRopeTables, ropeInverseFrequencies, rangePositions, tensorPositions, type RopeTableOptions, type RopePositions } from './ops/rope.js';
+export { writeMropePositions, mropeLength, type MropeLayout, type MropeResult } from './ops/mrope-layout.js';

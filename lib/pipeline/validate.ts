@@ -18,6 +18,7 @@ import {
   type Step,
 } from './manifest.js';
 import { depthIssue } from './depth.js';
+import { stepIssues } from './ops/step-checks.js';
 
 type AjvClass = typeof AjvModule.default;
 const Ajv: AjvClass = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
@@ -285,6 +286,7 @@ function semanticIssues(manifest: PipelineManifest, hostOps: ReadonlySet<string>
             }
           }
         }
+        issues.push(...stepIssues(op, path, assets));
         for (const key of Object.keys(op)) if (!OP_STEP_KEYS.has(key) && key.startsWith('$')) issues.push({ path: `${path}/${key}`, expected: 'an op parameter name', received: JSON.stringify(key) });
       }
       for (const name of stepWrites(step)) scope.add(name);

@@ -9,6 +9,7 @@ import { Tensor } from '../../tensor/Tensor.js';
 import type { HostOpContext, HostOpDefinition, HostOpFn, PipelineValue, RawImage } from '../hostops.js';
 import { preprocessImage, type ResizeMethod } from './image.js';
 import { Sampler } from './sample.js';
+import { STAGE_F_HOST_OPS } from './stage-f.js';
 import {
   axpy,
   concatDims,
@@ -378,5 +379,6 @@ export const BUILTIN_HOST_OPS: ReadonlyMap<string, HostOpDefinition> = new Map<s
     swap,
     sample,
     length,
+    ...STAGE_F_HOST_OPS,
   }).map(([k, run]) => [k, { run }]),
 );
