@@ -118,7 +118,9 @@ describeNative('golden tiny Qwen3 on the reference backend', () => {
     const got = await runPipeline(qnn, join(dir, 'old-order.json'), ids);
     const want = golden(ids);
     expect(maxDelta(got.logits.slice(0, 1), want.logits.slice(0, 1))).toBeLessThan(LOGIT_BOUND); // prefill is unaffected
-    expect(maxDelta(got.logits, want.logits)).toBeGreaterThan(10 * LOGIT_BOUND);
+    const delta = maxDelta(got.logits, want.logits);
+    console.log(`tiny-qwen3 with the old KV write order: max |Δlogit| = ${delta.toExponential(3)}`);
+    expect(delta).toBeGreaterThan(10 * LOGIT_BOUND);
   });
 
   it('a prompt longer than the KV cache (513 tokens) fails with a typed error naming the cache position', async () => {
