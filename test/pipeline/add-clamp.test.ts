@@ -10,7 +10,7 @@ const { dir, cleanup } = tempDir('add-clamp-');
 afterAll(cleanup);
 writeFileSync(join(dir, 'm.bin'), '');
 const CONTEXTS = { m: { binary: 'm.bin', signature: [{ name: 'g', inputs: [], outputs: [{ name: 'y', dtype: 'float32', dims: [1] }] }] } };
-const load = (m: object) => Pipeline.load(m, { backend: new MockBackend(), baseDir: dir });
+const load = (m: Record<string, unknown>) => Pipeline.load(m, { backend: new MockBackend(), baseDir: dir });
 
 function manifest(step: Record<string, unknown>) {
   return {

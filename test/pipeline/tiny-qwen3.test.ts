@@ -42,8 +42,8 @@ function promptIds(n: number, seed: number): number[] {
 }
 
 interface Run {
-  tokens: number[];
-  logits: Float64Array[];
+  tokens: readonly number[];
+  logits: Float64Array<ArrayBufferLike>[];
 }
 
 const { dir, cleanup } = tempDir('tiny-qwen3-');
@@ -64,10 +64,10 @@ async function runPipeline(qnn: Qnn, manifest: string, ids: number[]): Promise<R
 
 function golden(ids: number[]): Run {
   const model = new GoldenQwen3(dir, CONFIG);
-  let logits = new Float64Array(0);
+  let logits: Float64Array<ArrayBufferLike> = new Float64Array(0);
   for (const id of ids) logits = model.step(id);
   const tokens: number[] = [];
-  const all: Float64Array[] = [];
+  const all: Float64Array<ArrayBufferLike>[] = [];
   for (let i = 0; i < NEW_TOKENS; i++) {
     all.push(logits);
     tokens.push(argmax64(logits));
