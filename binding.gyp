@@ -39,6 +39,7 @@
         "native/addon/BinaryInfo.cc",
         "native/addon/ContextState.cc",
         "native/addon/Errors.cc",
+        "native/addon/HostMatmul.cc",
         "native/addon/Loader.cc",
         "native/addon/LoadDiagnostics.cc",
         "native/addon/LogBridge.cc",

@@ -242,6 +242,16 @@ export interface NativeAddon {
     cpuSeconds: number | null;
     dieWithParent: boolean;
   };
+  /**
+   * C = A·B (+ bias) in float32 on the libuv pool and up to `threads` (default
+   * min(hardware threads, 8)) cores: a [m × k], packedB [k × n] packed in panels of 16
+   * columns (lib/native/host-matmul.ts packMatmulWeight), bias [n] or null, out [m × n].
+   * Errors: ERR_INVALID_ARG (TypeError: not a Float32Array, resizable, out overlapping an
+   * input), ERR_OUT_OF_RANGE (RangeError: m, k, n, threads), SIZE_MISMATCH, BUFFER_DETACHED
+   * (detached before the call, or while the matmul was in flight: rejects). Absent from
+   * builds older than this function.
+   */
+  hostMatmul?: (a: Float32Array, packedB: Float32Array, bias: Float32Array | null, out: Float32Array, m: number, k: number, n: number, threads?: number) => Promise<void>;
   napiVersion: number;
   /** Compiled against the real QNN SDK headers (QNN_SDK_ROOT) rather than the project's. */
   sdkHeaders: boolean;

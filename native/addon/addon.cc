@@ -12,6 +12,7 @@
 #include "AddonMappedFile.h"
 #include "AddonRuntime.h"
 #include "BinaryInfo.h"
+#include "HostMatmul.h"
 #include "ProcessLimits.h"
 #include "qnn/qnn_abi_compat.h"
 
@@ -57,6 +58,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   exports.Set("readBinaryInfo", Napi::Function::New(env, ReadBinaryInfoJs, "readBinaryInfo"));
   exports.Set("limitProcess", Napi::Function::New(env, LimitProcess, "limitProcess"));
+  exports.Set("hostMatmul", Napi::Function::New(env, HostMatmul, "hostMatmul"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   exports.Set("sdkHeaders", Napi::Boolean::New(env, QNN_NODE_HEADERS_FROM_SDK != 0));
   exports.Set("minCoreApi", Napi::String::New(env, "2." + std::to_string(abi::kMinSupportedCoreMinor) + ".0"));

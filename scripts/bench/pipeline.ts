@@ -11,6 +11,10 @@
  * least time is used (the run least disturbed by other processes). The table is a sparse
  * temp file.
  *
+ * Per stage (scripts/bench/pipeline-stages.ts): Stage F patch extraction, the patch-embed
+ * matmul (native, JS fallback, textbook baseline) and the position embedding; rope tables
+ * and positions; KV writes; sampling — each at the card's shapes.
+ *
  * Embedding gather, prefill-sized: 320 rows of a dense [151936, 2048] fp16 table (a 622 MB
  * temp file written at bench time and deleted after), from the memory-mapped table
  * (native addon; a gather is subarray + set per row) and from the row-read fallback (one
@@ -27,6 +31,7 @@ import { Pipeline } from '../../lib/pipeline/runner.js';
 import { Tensor } from '../../lib/tensor/Tensor.js';
 import { numberToHalf } from '../../lib/tensor/fp16.js';
 import type { BenchSection } from './harness.js';
+import { stageCases } from './pipeline-stages.js';
 
 const EXAMPLE = new URL('../../examples/qwen3-vl/', import.meta.url).pathname;
 const VOCAB = 151_936;
@@ -58,6 +63,12 @@ function setup(dir: string): void {
   const fd = openSync(join(dir, 'embed_f16.bin'), 'w');
   ftruncateSync(fd, VOCAB * HIDDEN * 2);
   closeSync(fd);
+  // Stage F weights at full size (sparse zero files: the host ops' cost does not depend on values).
+  for (const [file, bytes] of [['vis_patch_embed_f32.bin', 1024 * 1536 * 4], ['vis_patch_embed_bias_f32.bin', 1024 * 4], ['vis_pos_embed_f32.bin', 2304 * 1024 * 4]] as const) {
+    const f = openSync(join(dir, file), 'w');
+    ftruncateSync(f, bytes);
+    closeSync(f);
+  }
   const png = new PNG({ width: 64, height: 48 });
   for (let i = 0; i < png.data.length; i++) png.data[i] = (i * 7) & 0xff;
   writeFileSync(join(dir, 'image.png'), PNG.sync.write(png));
@@ -138,6 +149,7 @@ const section: BenchSection = {
   async run(bench) {
     const dir = mkdtempSync(join(tmpdir(), 'qnn-bench-pipeline-'));
     try {
+      await stageCases(bench);
       gatherCases(bench, dir);
       setup(dir);
       const filled = new WeakSet<object>();
@@ -158,12 +170,16 @@ const section: BenchSection = {
         },
       });
       const pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend });
+      // The decode loop's pointer, found by its name (step indices move when the manifest changes).
+      const steps = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { steps: { name?: string }[] }).steps;
+      const loopPath = `/steps/${steps.findIndex((s) => s.name === 'decode')}/`;
+      if (loopPath === '/steps/-1/') throw new Error('bench pipeline: the example has no step named "decode"');
       const image = readFileSync(join(dir, 'image.png'));
       const perToken = async (params: Record<string, unknown>): Promise<{ ms: number; hostOpsMs: number }> => {
         const host = async (n: number) => {
           const r = await pipeline.run({ image }, { params: { ...params, max_new_tokens: n, stop_ids: [] } });
           if (r.tokens.length !== n) throw new Error(`expected ${n} tokens, got ${r.tokens.length}`);
-          const loopHost = r.timings.steps.filter((s) => s.path.startsWith('/steps/20/') && s.kind === 'host').reduce((a, s) => a + s.totalMs, 0);
+          const loopHost = r.timings.steps.filter((s) => s.path.startsWith(loopPath) && s.kind === 'host').reduce((a, s) => a + s.totalMs, 0);
           return { other: r.timings.totalMs - r.timings.graphMs, loopHost };
         };
         const short: { other: number; loopHost: number }[] = [];

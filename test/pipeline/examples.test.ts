@@ -5,6 +5,7 @@
  * functions of their inputs; each test recomputes the same math in plain TS, so the
  * wiring (embedding rows, KV cache positions, masks, loop counts, timesteps) is checked.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockBackend, Pipeline, Tensor, preprocessImage, type MockGraphFn } from '../../lib/index.js';
@@ -27,6 +28,52 @@ function mean(t: Tensor): number {
   return s / f.length;
 }
 
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let e = a.length === b.length ? 0 : Infinity;
+  for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i] - b[i]));
+  return e;
+}
+
+/*
+ * Qwen3-VL Stage F weights at the card's shapes, generated with structure so the expected
+ * vision input has a closed form: the patch-embed kernel [1024, 3, 2, 16, 16] has 1/64 at
+ * flat index j of output d when j % 1024 = d; bias[d] = (d % 8) / 64; the position table
+ * (48 x 48 grid) is linear in its grid coordinates, E[gr, gc, d] = (gr/100 + gc/1000)·(d % 4 + 1),
+ * so its align-corners bilinear resize to 32 x 32 is that function at (r·47/31, c·47/31).
+ */
+const F_GRID = 48;
+const posValue = (y: number, x: number, d: number): number => (y / 100 + x / 1000) * ((d % 4) + 1);
+
+function writeStageFAssets(dir: string): void {
+  const kernel = new Float32Array(1024 * 1536);
+  for (let d = 0; d < 1024; d++) for (let j = d; j < 1536; j += 1024) kernel[d * 1536 + j] = 1 / 64;
+  const bias = Float32Array.from({ length: 1024 }, (_, d) => (d % 8) / 64);
+  const table = new Float32Array(F_GRID * F_GRID * 1024);
+  for (let gr = 0; gr < F_GRID; gr++) for (let gc = 0; gc < F_GRID; gc++) for (let d = 0; d < 1024; d++) table[(gr * F_GRID + gc) * 1024 + d] = posValue(gr, gc, d);
+  for (const [name, data] of [['vis_patch_embed_f32.bin', kernel], ['vis_patch_embed_bias_f32.bin', bias], ['vis_pos_embed_f32.bin', table]] as const) {
+    writeFileSync(join(dir, name), new Uint8Array(data.buffer));
+  }
+}
+
+/** The vision graph's expected input from the [3, 512, 512] pixels: patches (processor order) · kernel + bias + pos. */
+function stageFReference(pixels: Float32Array): Float64Array {
+  const out = new Float64Array(1024 * 1024);
+  for (let t = 0; t < 1024; t++) {
+    // Token t of the merge-window order: window (t >> 2) of a 16 x 16 grid of windows, cell t & 3.
+    const win = t >> 2;
+    const r = (win >> 4) * 2 + ((t >> 1) & 1);
+    const c = (win & 15) * 2 + (t & 1);
+    // Patch vector index j = ((channel·2 + frame)·16 + y)·16 + x; both frames are the image.
+    const patch = (j: number): number => pixels[((j >> 9) * 512 + r * 16 + ((j >> 4) & 15)) * 512 + c * 16 + (j & 15)];
+    for (let d = 0; d < 1024; d++) {
+      let v = (d % 8) / 64 + patch(d) / 64;
+      if (d + 1024 < 1536) v += patch(d + 1024) / 64;
+      out[t * 1024 + d] = v + posValue((r * 47) / 31, (c * 47) / 31, d);
+    }
+  }
+  return out;
+}
+
 const cleanups: (() => void)[] = [];
 afterAll(() => {
   for (const c of cleanups) c();
@@ -47,6 +94,7 @@ describe('examples/qwen3-vl on the mock backend', () => {
     copyExample('qwen3-vl', dir);
     writeTokenizer(join(dir, 'tokenizer.json'), { words: WORD_ID, specials: SPECIAL });
     writeEmbeddingTable(join(dir, 'embed_f16.bin'), 151936, 2048, 'float16', [0, ...Object.values(WORD_ID), ...Object.values(SPECIAL)], embedValue);
+    writeStageFAssets(dir);
   });
 
   const lmHead = (h0: number, h1: number): number => {
@@ -56,7 +104,8 @@ describe('examples/qwen3-vl on the mock backend', () => {
 
   /** What the mock graphs observed: the decode graph checks its own inputs (masks, rope) against the slot it must be at. */
   interface Seen {
-    pixels?: Tensor;
+    /** The vision graph's input (Stage F output). */
+    hidden?: Tensor;
     prefillN?: number;
     decodeCalls?: number;
     kvBuffers: Set<ArrayBufferLike>;
@@ -71,8 +120,8 @@ describe('examples/qwen3-vl on the mock backend', () => {
   function graphs(seen: Seen): Record<string, MockGraphFn> {
     return {
       vision_encoder: (inputs, outputs) => {
-        seen.pixels = inputs.pixel_values.clone();
-        const bias = q16(mean(inputs.pixel_values));
+        seen.hidden = inputs.hidden_states.clone();
+        const bias = q16(mean(inputs.hidden_states));
         const f = new Float32Array(256 * 2048);
         for (let j = 0; j < 256; j++) for (let d = 0; d < 2048; d++) f[j * 2048 + d] = bias + ((j + d) % 16) / 16;
         outputs.image_embeds.bytes.set(Tensor.fromFloat32('float16', f, [1, 256, 2048]).bytes);
@@ -165,9 +214,11 @@ describe('examples/qwen3-vl on the mock backend', () => {
         text += e.text;
       }
     }
-    const pixels = preprocessImage(image, { width: 512, height: 512, resize: 'bicubic', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], dtype: 'float16' });
-    expect(sameBytes(seen.pixels, pixels)).toBe(true);
-    const want = expected(prompt, mean(pixels), 12);
+    // Stage F: the vision graph got the host patch embeddings + position embeddings.
+    const pixels = preprocessImage(image, { width: 512, height: 512, resize: 'bicubic', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], dtype: 'float32' });
+    expect(seen.hidden!.dims).toEqual([1024, 1024]);
+    expect(maxDiff(seen.hidden!.data as Float32Array, stageFReference(pixels.data as Float32Array))).toBeLessThan(1e-5);
+    const want = expected(prompt, mean(seen.hidden!), 12);
     expect(want.decodes).toBeGreaterThanOrEqual(3); // the data exercises several decode steps
     expect(tokens).toEqual(want.tokens);
     expect(text).toBe(want.tokens.map((t) => WORDS[t - 1]).join(' '));
@@ -182,11 +233,10 @@ describe('examples/qwen3-vl on the mock backend', () => {
     const seen = newSeen();
     const backend = new MockBackend({ graphs: graphs(seen) });
     const pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend });
-    const pixels = preprocessImage(image, { width: 512, height: 512, resize: 'bicubic', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], dtype: 'float16' });
     const words = (count: number): string => Array.from({ length: count }, (_, i) => WORDS[(i * 7) % WORDS.length]).join(' ');
     // 70 words: 3 + 256 + 74 = 333 prompt tokens, 13 past the prefill.
     const long = await pipeline.run({ image, prompt: words(70) }, { params: { max_new_tokens: 6 } });
-    const want = expected(words(70), mean(pixels), 6);
+    const want = expected(words(70), mean(seen.hidden!), 6);
     expect(seen.prefillN).toBe(320);
     expect(long.tokens).toEqual(want.tokens);
     expect(backend.callCounts().decode).toBe(want.decodes);
@@ -194,7 +244,7 @@ describe('examples/qwen3-vl on the mock backend', () => {
     // 243 words: 506 prompt tokens; generation stops when slot 512 would be written.
     const full = await pipeline.run({ image, prompt: words(243) }, { params: { max_new_tokens: 40, stop_ids: [] } });
     expect(full.tokens.length).toBe(512 - 506 + 1);
-    expect(full.tokens.slice(0, 2)).toEqual(expected(words(243), mean(pixels), 40).tokens.slice(0, 2));
+    expect(full.tokens.slice(0, 2)).toEqual(expected(words(243), mean(seen.hidden!), 40).tokens.slice(0, 2));
     expect(seen.maskErrors).toEqual([]);
     expect(seen.ropeErrors).toEqual([]);
     // 260 words: 523 prompt tokens do not fit the KV cache.
@@ -203,11 +253,11 @@ describe('examples/qwen3-vl on the mock backend', () => {
   });
 
   it('stops at a stop token, and samples deterministically for a seed', async () => {
-    const backend = new MockBackend({ graphs: graphs(newSeen()) });
+    const seen = newSeen();
+    const backend = new MockBackend({ graphs: graphs(seen) });
     const pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend });
     const greedyLong = await pipeline.run({ image, prompt: 'a red square' }, { params: { max_new_tokens: 40 } });
-    const pixels = preprocessImage(image, { width: 512, height: 512, resize: 'bicubic', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], dtype: 'float16' });
-    const want = expected('a red square', mean(pixels), 40);
+    const want = expected('a red square', mean(seen.hidden!), 40);
     expect(want.tokens.length).toBeLessThan(40); // ended by the stop token, not by max_new_tokens
     expect(greedyLong.tokens).toEqual(want.tokens);
     expect(greedyLong.outputs.text).toBe(want.tokens.map((t) => WORDS[t - 1]).join(' '));

@@ -189,7 +189,7 @@ describe('files are checked before anything loads or runs', () => {
     const spy = new SpyBackend();
     const e = await rejection(Pipeline.load(join(dir, 'manifest.json'), { backend: spy }));
     expect(e.code).toBe('ASSET_MISSING');
-    expect((e.details.missing as { pointer: string }[]).map((x) => x.pointer)).toEqual(['/contexts/lmhead/binary', '/assets/tokenizer/path', '/assets/embed/path']);
+    expect((e.details.missing as { pointer: string }[]).map((x) => x.pointer)).toEqual(['/contexts/lmhead/binary', '/assets/tokenizer/path', '/assets/embed/path', '/assets/patch_embed/path', '/assets/patch_bias/path', '/assets/pos_embed/path']);
     expect(spy.loads).toBe(0);
   });
 });

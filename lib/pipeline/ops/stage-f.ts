@@ -6,8 +6,12 @@
  */
 import type { HostOpFn } from '../hostops.js';
 import { mropePositions, ropeTable } from './rope-ops.js';
+import { matmul, patchify, posEmbedAdd } from './vision-ops.js';
 
 export const STAGE_F_HOST_OPS: Readonly<Record<string, HostOpFn>> = {
   rope_table: ropeTable,
   mrope_positions: mropePositions,
+  patchify,
+  matmul,
+  pos_embed_add: posEmbedAdd,
 };

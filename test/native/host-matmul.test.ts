@@ -1,0 +1,134 @@
+import { expect, it } from 'vitest';
+import { loadAddon } from '../../lib/native/binding.js';
+import { packMatmulWeight, packedWeightLength } from '../../lib/native/host-matmul.js';
+import { matmulJs } from '../../lib/pipeline/ops/matmul.js';
+import { describeNative } from './helpers.js';
+
+/** Deterministic values in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = x / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** The straightforward triple loop in float64. */
+function naive(a: Float32Array, w: Float32Array, bias: Float32Array | null, m: number, k: number, n: number): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = bias ? bias[j] : 0;
+      for (let kk = 0; kk < k; kk++) s += a[i * k + kk] * w[kk * n + j];
+      out[i * n + j] = s;
+    }
+  }
+  return out;
+}
+
+function maxError(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let e = 0;
+  for (let i = 0; i < x.length; i++) e = Math.max(e, Math.abs(x[i] - y[i]));
+  return e;
+}
+
+async function rejection(p: () => Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p();
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+describeNative('hostMatmul (native f32 matmul)', () => {
+  const hostMatmul = (): NonNullable<ReturnType<typeof loadAddon>['hostMatmul']> => loadAddon().hostMatmul!;
+  // Argument errors throw synchronously; as a promise, for expect().rejects.
+  const call = async (...args: Parameters<ReturnType<typeof hostMatmul>>): Promise<void> => hostMatmul()(...args);
+
+  it('equals the naive matmul and the JS fallback on odd shapes, with and without bias, on 1..3 threads', async () => {
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [5, 7, 3],
+      [9, 300, 33],
+      [64, 1536, 48],
+    ]) {
+      const a = values(m * k, m + k);
+      const w = values(k * n, n * 7);
+      const bias = values(n, 99);
+      for (const b of [bias, null]) {
+        const ref = naive(a, w, b, m, k, n);
+        const js = new Float32Array(m * n);
+        matmulJs(a, w, b, js, m, k, n);
+        for (const threads of [1, 2, 3]) {
+          const out = new Float32Array(m * n).fill(NaN);
+          await hostMatmul()(a, packMatmulWeight(w, k, n), b, out, m, k, n, threads);
+          // Summation order differs (blocks, FMA): bounded by k · eps · |terms|.
+          const tol = 1e-6 * k + 1e-6;
+          expect(maxError(out, ref)).toBeLessThan(tol);
+          expect(maxError(out, js)).toBeLessThan(tol);
+        }
+      }
+    }
+  });
+
+  it('refuses every bad argument with a typed error and never crashes', async () => {
+    const a = new Float32Array(6);
+    const b = new Float32Array(packedWeightLength(3, 2));
+    const out = new Float32Array(4);
+    const good = [a, b, null, out, 2, 3, 2] as const;
+    const junk: unknown[] = [undefined, null, 0, -1, 2.5, NaN, Infinity, '2', {}, [], () => 1, Symbol('x'), 10n, new Float64Array(6), new Uint8Array(24), new DataView(new ArrayBuffer(24)), new ArrayBuffer(24)];
+    for (let i = 0; i < 8; i++) {
+      for (const v of junk) {
+        const args: unknown[] = [...good];
+        args[i] = v;
+        if (i === 2 && (v === null || v === undefined)) continue; // no bias is allowed
+        if (i === 7 && v === undefined) continue; // default threads
+        let error: (Error & { code?: string }) | undefined;
+        try {
+          await (hostMatmul() as unknown as (...x: unknown[]) => Promise<void>)(...args);
+        } catch (e) {
+          error = e as Error & { code?: string };
+        }
+        expect(error, `argument ${i} = ${String(v)}`).toBeDefined();
+        expect(error instanceof TypeError || error instanceof RangeError || error!.code === 'SIZE_MISMATCH', `${i}: ${error!.message}`).toBe(true);
+        expect(typeof error!.code).toBe('string');
+        expect(error!.message).toMatch(/^Expected .* (for|but)/);
+      }
+    }
+    // Sizes, overlap, resizable and detached buffers.
+    await expect(call(new Float32Array(5), b, null, out, 2, 3, 2)).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
+    await expect(call(a, new Float32Array(6), null, out, 2, 3, 2)).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
+    await expect(call(a, b, new Float32Array(3), out, 2, 3, 2)).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
+    const shared = new Float32Array(10);
+    await expect(call(shared.subarray(0, 6), b, null, shared.subarray(4, 8), 2, 3, 2)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+    const resizable = new Float32Array(new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(24, { maxByteLength: 48 }));
+    await expect(call(resizable, b, null, out, 2, 3, 2)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+    const gone = new Float32Array(6);
+    structuredClone(gone.buffer, { transfer: [gone.buffer] });
+    await expect(call(gone, b, null, out, 2, 3, 2)).rejects.toMatchObject({ code: 'BUFFER_DETACHED' });
+    await expect(call(a, b, null, out, 2 ** 31, 3, 2)).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it('runs off the main thread (timers fire meanwhile) and reports a buffer detached in flight', async () => {
+    const [m, k, n] = [512, 1024, 512];
+    const a = values(m * k, 1);
+    const packed = packMatmulWeight(values(k * n, 2), k, n);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const out = new Float32Array(m * n);
+    await hostMatmul()(a, packed, null, out, m, k, n, 1);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
+    const out2 = new Float32Array(m * n);
+    const p = hostMatmul()(a, packed, null, out2, m, k, n, 1);
+    // Transferring pins nothing free: the old buffer's memory moves to the new owner, kept
+    // alive here until the matmul settles; the promise must not report success.
+    const moved = structuredClone(out2.buffer, { transfer: [out2.buffer] });
+    const e = await rejection(() => p);
+    expect(e.code).toBe('BUFFER_DETACHED');
+    expect(moved.byteLength).toBe(m * n * 4);
+  });
+});
