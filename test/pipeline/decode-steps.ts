@@ -1,8 +1,9 @@
 /**
  * The decode half of the tiny LLM-shaped manifests (test/pipeline/reference.test.ts and
  * the manifest fuzzer's seeds): the lm-head on the prompt's last prefill position, a KV
- * cache filled from the prefill, then one position per loop turn — emit, embed, decode,
- * write the new KV row, lm-head, sample — until a stop id or max_new_tokens.
+ * cache filled from the prefill, then one position per loop turn — emit, embed, decode
+ * (mask on slots [0, pos)), write the new KV row at pos, lm-head, sample — until a stop id
+ * or max_new_tokens.
  * Expects `n` (prompt length), `present_kv`, the graphs llm/decode and lmhead/lm_head, the
  * params max_new_tokens and stop_ids and the assets tokenizer and embed.
  */
@@ -38,7 +39,8 @@ export function decodeSteps(o: DecodeStepNames): Record<string, unknown>[] {
         { op: 'embed', inputs: { ids: 'next' }, output: 'step_emb', table: 'embed', dtype: 'float32' },
         { op: 'position_ids', inputs: { start: 'pos' }, output: 'step_pos', length: 1, dtype: 'int32' },
         { op: 'add', inputs: { a: 'pos', b: 1 }, output: 'pos_next' },
-        { op: 'attention_mask', inputs: { length: 'pos_next' }, output: 'step_mask', size: o.maskSize, dtype: 'float32' },
+        // Slots [0, pos) only: slot pos gets this step's KV after the call (the graph attends to its own new row).
+        { op: 'attention_mask', inputs: { length: 'pos' }, output: 'step_mask', size: o.maskSize, dtype: 'float32' },
         { graph: 'llm/decode', inputs: { inputs_embeds: 'step_emb', position_ids: 'step_pos', attention_mask: 'step_mask', past_kv: o.kv }, outputs: { hidden_states: 'step_hidden', new_kv: 'step_kv' } },
         { op: 'kv_write', inputs: { cache: o.kv, source: 'step_kv', position: 'pos' }, axis: 1 },
         { op: 'set', inputs: { value: 'pos_next' }, output: 'pos' },

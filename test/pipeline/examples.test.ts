@@ -102,8 +102,22 @@ describe('examples/qwen3-vl on the mock backend', () => {
     return t < 20 ? t + 1 : STOP;
   };
 
+  /** What the mock graphs observed: the decode graph checks its own inputs (masks, rope) against the slot it must be at. */
+  interface Seen {
+    /** The vision graph's input (Stage F output). */
+    hidden?: Tensor;
+    prefillN?: number;
+    decodeCalls?: number;
+    kvBuffers: Set<ArrayBufferLike>;
+    maskErrors: string[];
+    ropeErrors: string[];
+  }
+  const newSeen = (): Seen => ({ kvBuffers: new Set(), maskErrors: [], ropeErrors: [] });
+  /** Decode positions continue the text numbering: slot + delta, delta = next − n = 19 − 259 (3 prefix tokens, a 16×16 grid at 3..18). */
+  const ROPE_DELTA = 3 + 16 - (3 + 256);
+
   /** Graph implementations: simple, input-dependent, exact in fp16. */
-  function graphs(seen: { hidden?: Tensor; kvBuffers: Set<ArrayBufferLike>; maskErrors: string[] }): Record<string, MockGraphFn> {
+  function graphs(seen: Seen): Record<string, MockGraphFn> {
     return {
       vision_encoder: (inputs, outputs) => {
         seen.hidden = inputs.hidden_states.clone();
@@ -115,6 +129,10 @@ describe('examples/qwen3-vl on the mock backend', () => {
       prefill: (inputs, outputs) => {
         const e = inputs.inputs_embeds.toFloat32();
         const mask = inputs.attention_mask.toFloat32();
+        seen.prefillN = mask.reduce((a, v) => a + v, 0);
+        seen.decodeCalls = 0;
+        // Row 300 (text after the image when the prompt reaches it) has t = h = w = 300 + delta: cos(position · inv_freq[0] = 1).
+        if (seen.prefillN > 300 && Math.abs(inputs.rope_cos.toFloat32()[300 * 64] - Math.cos(300 + ROPE_DELTA)) > 1e-3) seen.ropeErrors.push('prefill row 300');
         const h = new Float32Array(e.length);
         for (let p = 0; p < 320; p++) for (let d = 0; d < 2048; d++) h[p * 2048 + d] = e[p * 2048 + d] * mask[p];
         outputs.hidden_states.bytes.set(Tensor.fromFloat32('float16', h, [1, 320, 2048]).bytes);
@@ -125,13 +143,18 @@ describe('examples/qwen3-vl on the mock backend', () => {
       },
       decode: (inputs, outputs) => {
         seen.kvBuffers.add(inputs.past_kv.data.buffer);
+        // The k-th decode call of a run is at slot (prefill rows) + k.
+        const slot = seen.prefillN! + seen.decodeCalls!++;
         const e = inputs.inputs_embeds.toFloat32();
-        const p = (inputs.position_ids.data as Int32Array)[0];
         const mask = inputs.attention_mask.toFloat32();
-        for (let j = 0; j < 512; j++) if (mask[j] !== (j <= p ? 1 : 0)) seen.maskErrors.push(`pos ${p}: mask[${j}] = ${mask[j]}`);
-        const kvPrev = halfToNumber((inputs.past_kv.data as Uint16Array)[(p - 1) * 128]);
+        // Slots [0, slot) hold KV; slot itself is written after this call, so it must be off.
+        for (let j = 0; j < 512; j++) if (mask[j] !== (j < slot ? 1 : 0)) seen.maskErrors.push(`slot ${slot}: mask[${j}] = ${mask[j]}`);
+        const cos = inputs.rope_cos.toFloat32();
+        const sin = inputs.rope_sin.toFloat32();
+        if (Math.abs(cos[0] - Math.cos(slot + ROPE_DELTA)) > 1e-3 || Math.abs(sin[0] - Math.sin(slot + ROPE_DELTA)) > 1e-3) seen.ropeErrors.push(`slot ${slot}: cos ${cos[0]} sin ${sin[0]}`);
+        const kvPrev = halfToNumber((inputs.past_kv.data as Uint16Array)[(slot - 1) * 128]);
         const h = new Float32Array(2048);
-        h[0] = e[0] + kvPrev + p / 16;
+        h[0] = e[0] + kvPrev + slot / 16;
         h[1] = e[1];
         outputs.hidden_states.bytes.set(Tensor.fromFloat32('float16', h, [1, 1, 2048]).bytes);
         (outputs.new_kv.data as Uint16Array).set((inputs.inputs_embeds.data as Uint16Array).subarray(0, 128), 0);
@@ -147,35 +170,39 @@ describe('examples/qwen3-vl on the mock backend', () => {
     };
   }
 
-  /** The same pipeline in plain TS. */
+  /** The same pipeline in plain TS: prefill of up to 320 rows, decode-over-prompt for the rest, then generation. */
   function expected(prompt: string, pixelMean: number, max: number): { tokens: number[]; decodes: number } {
     const prefix = [SPECIAL['<|im_start|>'], WORD_ID.user, SPECIAL['<|vision_start|>']];
     // Whitespace pre-tokenizer: words and punctuation apart; unknown pieces ('.') are <unk> = 0.
     const words = prompt.toLowerCase().match(/\w+|[^\w\s]+/g)!.map((w) => WORD_ID[w] ?? 0);
     const suffix = [SPECIAL['<|vision_end|>'], ...words, SPECIAL['<|im_end|>'], SPECIAL['<|im_start|>'], WORD_ID.assistant];
     const bias = q16(pixelMean);
-    const kv0: number[] = [...prefix.map((id) => embedValue(id, 0)), ...Array.from({ length: 256 }, (_, j) => half(bias + (j % 16) / 16)), ...suffix.map((id) => embedValue(id, 0))];
-    const n = kv0.length;
-    const lastId = suffix[suffix.length - 1];
-    let next = lmHead(embedValue(lastId, 0), embedValue(lastId, 1));
-    const tokens: number[] = [];
-    let pos = n;
+    const rows: [number, number][] = [...prefix.map((id): [number, number] => [embedValue(id, 0), embedValue(id, 1)]), ...Array.from({ length: 256 }, (_, j): [number, number] => [half(bias + (j % 16) / 16), half(bias + ((j + 1) % 16) / 16)]), ...suffix.map((id): [number, number] => [embedValue(id, 0), embedValue(id, 1)])];
+    const n = rows.length;
+    const kv0 = rows.map((r) => r[0]);
     let decodes = 0;
+    const decode = (e0: number, e1: number, slot: number): [number, number] => {
+      decodes++;
+      const h0 = half(e0 + kv0[slot - 1] + slot / 16);
+      kv0[slot] = e0;
+      return [h0, e1];
+    };
+    let last: [number, number] = rows[Math.min(n, 320) - 1];
+    for (let slot = 320; slot < n; slot++) last = decode(rows[slot][0], rows[slot][1], slot);
+    let next = lmHead(last[0], last[1]);
+    const tokens: number[] = [];
+    let slot = n;
     while (tokens.length < max && next !== STOP) {
       tokens.push(next);
-      if (tokens.length >= max) break;
-      const e0 = embedValue(next, 0);
-      const h0 = half(e0 + kv0[pos - 1] + pos / 16);
-      decodes++;
-      kv0[pos] = e0;
-      pos++;
-      next = lmHead(h0, embedValue(next, 1));
+      if (tokens.length >= max || slot >= 512) break;
+      const [h0, h1] = decode(embedValue(next, 0), embedValue(next, 1), slot++);
+      next = lmHead(h0, h1);
     }
     return { tokens, decodes };
   }
 
   it('generates greedily with prefill, KV write-in-place and decode, as the plain TS computation', async () => {
-    const seen: { hidden?: Tensor; kvBuffers: Set<ArrayBufferLike>; maskErrors: string[] } = { kvBuffers: new Set(), maskErrors: [] };
+    const seen = newSeen();
     const backend = new MockBackend({ graphs: graphs(seen) });
     const pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend });
     const prompt = 'Describe this image.';
@@ -196,13 +223,37 @@ describe('examples/qwen3-vl on the mock backend', () => {
     expect(tokens).toEqual(want.tokens);
     expect(text).toBe(want.tokens.map((t) => WORDS[t - 1]).join(' '));
     expect(seen.maskErrors).toEqual([]);
+    expect(seen.ropeErrors).toEqual([]);
     expect(seen.kvBuffers.size).toBe(1); // one cache for the whole run
     expect(backend.callCounts()).toEqual({ vision_encoder: 1, prefill: 1, decode: want.decodes, lm_head: want.decodes + 1 });
     await pipeline.dispose();
   });
 
+  it('continues a prompt longer than the 320-row prefill decode-over-prompt, stops when the 512 KV slots are full, and refuses a prompt over 512', async () => {
+    const seen = newSeen();
+    const backend = new MockBackend({ graphs: graphs(seen) });
+    const pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend });
+    const words = (count: number): string => Array.from({ length: count }, (_, i) => WORDS[(i * 7) % WORDS.length]).join(' ');
+    // 70 words: 3 + 256 + 74 = 333 prompt tokens, 13 past the prefill.
+    const long = await pipeline.run({ image, prompt: words(70) }, { params: { max_new_tokens: 6 } });
+    const want = expected(words(70), mean(seen.hidden!), 6);
+    expect(seen.prefillN).toBe(320);
+    expect(long.tokens).toEqual(want.tokens);
+    expect(backend.callCounts().decode).toBe(want.decodes);
+    expect(want.decodes).toBeGreaterThanOrEqual(13 + 1);
+    // 243 words: 506 prompt tokens; generation stops when slot 512 would be written.
+    const full = await pipeline.run({ image, prompt: words(243) }, { params: { max_new_tokens: 40, stop_ids: [] } });
+    expect(full.tokens.length).toBe(512 - 506 + 1);
+    expect(full.tokens.slice(0, 2)).toEqual(expected(words(243), mean(seen.hidden!), 40).tokens.slice(0, 2));
+    expect(seen.maskErrors).toEqual([]);
+    expect(seen.ropeErrors).toEqual([]);
+    // 260 words: 523 prompt tokens do not fit the KV cache.
+    await expect(pipeline.run({ image, prompt: words(260) })).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringMatching(/523 positions.*size is 512/) });
+    await pipeline.dispose();
+  });
+
   it('stops at a stop token, and samples deterministically for a seed', async () => {
-    const seen: { hidden?: Tensor; kvBuffers: Set<ArrayBufferLike>; maskErrors: string[] } = { kvBuffers: new Set(), maskErrors: [] };
+    const seen = newSeen();
     const backend = new MockBackend({ graphs: graphs(seen) });
     const pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend });
     const greedyLong = await pipeline.run({ image, prompt: 'a red square' }, { params: { max_new_tokens: 40 } });

@@ -71,6 +71,7 @@ describeNative('example wiring on the reference backend (Qnn)', () => {
         { ...f32('pos_table', [M, H]), data: POS },
         { ...f32('one', [1]), fill: 1 },
         { ...f32('big', [1]), fill: 10000 },
+        { ...f32('zero', [1, 1]), fill: 0 },
       ],
       graphs: [
         {
@@ -90,18 +91,21 @@ describeNative('example wiring on the reference backend (Qnn)', () => {
           name: 'decode',
           inputs: [f32('inputs_embeds', [1, 1, H]), { name: 'position_ids', dtype: 'int32', dims: [1, 1] }, f32('attention_mask', [1, M]), f32('past_kv', [1, M, H])],
           outputs: [f32('hidden_states', [1, 1, H]), f32('new_kv', [1, 1, H])],
-          tensors: [f32('scores', [1, 1, M]), f32('m1', [1, M]), f32('madd', [1, M]), f32('masked', [1, 1, M]), f32('w', [1, 1, M]), f32('ctx', [1, 1, H]), f32('pe', [1, 1, H]), f32('h1', [1, 1, H])],
+          // Attends over the slots the mask turns on plus its own new KV row (written by the host after the call).
+          tensors: [f32('keys', [1, M + 1, H]), f32('scores', [1, 1, M + 1]), f32('m1', [1, M]), f32('madd', [1, M]), f32('mall', [1, M + 1]), f32('masked', [1, 1, M + 1]), f32('w', [1, 1, M + 1]), f32('ctx', [1, 1, H]), f32('pe', [1, 1, H]), f32('h1', [1, 1, H])],
           nodes: [
-            { op: 'MatMul', inputs: ['inputs_embeds', 'past_kv'], outputs: ['scores'], params: { transpose_in1: true } },
+            { op: 'MatMul', inputs: ['inputs_embeds', 'wk'], outputs: ['new_kv'] },
+            { op: 'Concat', inputs: ['past_kv', 'new_kv'], outputs: ['keys'], params: { axis: 1 } },
+            { op: 'MatMul', inputs: ['inputs_embeds', 'keys'], outputs: ['scores'], params: { transpose_in1: true } },
             { op: 'ElementWiseSubtract', inputs: ['attention_mask', 'one'], outputs: ['m1'] },
             { op: 'ElementWiseMultiply', inputs: ['m1', 'big'], outputs: ['madd'] },
-            { op: 'ElementWiseAdd', inputs: ['scores', 'madd'], outputs: ['masked'] },
+            { op: 'Concat', inputs: ['madd', 'zero'], outputs: ['mall'], params: { axis: 1 } },
+            { op: 'ElementWiseAdd', inputs: ['scores', 'mall'], outputs: ['masked'] },
             { op: 'Softmax', inputs: ['masked'], outputs: ['w'] },
-            { op: 'MatMul', inputs: ['w', 'past_kv'], outputs: ['ctx'] },
+            { op: 'MatMul', inputs: ['w', 'keys'], outputs: ['ctx'] },
             { op: 'Gather', inputs: ['pos_table', 'position_ids'], outputs: ['pe'], params: { axis: 0 } },
             { op: 'ElementWiseAdd', inputs: ['inputs_embeds', 'ctx'], outputs: ['h1'] },
             { op: 'ElementWiseAdd', inputs: ['h1', 'pe'], outputs: ['hidden_states'] },
-            { op: 'MatMul', inputs: ['inputs_embeds', 'wk'], outputs: ['new_kv'] },
           ],
         },
       ],
@@ -190,13 +194,14 @@ describeNative('example wiring on the reference backend (Qnn)', () => {
       tokens.push(next);
       if (tokens.length >= 10) break;
       const e = Array.from({ length: H }, (_, d) => embedValue(next, d));
+      // Slots [0, pos) and the step's own new row (not what the slot held before).
+      kv[pos] = Array.from(matmul(e, Wk, 1, H, H));
       const scores = kv.map((row, j) => (j <= pos ? row.reduce((s, v, d) => s + v * e[d], 0) : -Infinity));
       const mx = Math.max(...scores);
       const ex = scores.map((s) => (s === -Infinity ? 0 : Math.exp(s - mx)));
       const z = ex.reduce((a, b) => a + b, 0);
       const ctx = Array.from({ length: H }, (_, d) => kv.reduce((s, row, j) => s + (ex[j] / z) * row[d], 0));
       const h = e.map((v, d) => v + ctx[d] + POS[pos * H + d]);
-      kv[pos] = Array.from(matmul(e, Wk, 1, H, H));
       decodes++;
       pos++;
       next = lm(h);

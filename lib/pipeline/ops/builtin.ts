@@ -262,13 +262,20 @@ const add: HostOpFn = (ctx) => {
   const a = ctx.inputs.a;
   const b = ctx.inputs.b;
   const alpha = numberIn(ctx, 'alpha', ctx.params.alpha ?? 1);
-  if (typeof a === 'number') return a + alpha * numberIn(ctx, 'b');
+  const clamped = ctx.params.min !== undefined || ctx.params.max !== undefined;
+  // min / max clamp a number (e.g. the prompt rows a fixed-size prefill holds: min(n, 320)).
+  if (typeof a === 'number') return clamp(a + alpha * numberIn(ctx, 'b'), param(ctx, 'min', -Infinity), param(ctx, 'max', Infinity));
+  if (clamped) throw ctx.fail(`expected numbers for inputs.a and inputs.b with min / max but received ${describeKind(a)}`);
   if (!(a instanceof Tensor)) throw ctx.fail(`expected a tensor or a number for inputs.a but received ${describeKind(a)}`);
   if (!(b instanceof Tensor) && typeof b !== 'number') throw ctx.fail(`expected a tensor or a number for inputs.b but received ${describeKind(b)}`);
   const out = ctx.outputTensor(a.dtype, a.dims, undefined, a.quant);
   // out may be a itself (x ← x + dt·v in place) but never b.
   return axpy(a, b, alpha, out === b ? ctx.allocate(a.dtype, a.dims) : out);
 };
+
+function clamp(v: number, min: number, max: number): number {
+  return v < min ? min : v > max ? max : v;
+}
 
 function copyValue(v: PipelineValue): PipelineValue {
   if (v instanceof Tensor) return v.clone();
