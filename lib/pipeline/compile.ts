@@ -13,6 +13,7 @@ import { BUILTIN_HOST_OPS } from './ops/builtin.js';
 import { allocationError, loopLimitError, tensorBytes, type PipelineLimits } from './limits.js';
 import { manifestError, type ManifestIssue } from './validate.js';
 import { nameRecord } from './records.js';
+import { ContextNames } from './names.js';
 
 type AjvClass = typeof AjvModule.default;
 const Ajv: AjvClass = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
@@ -86,21 +87,25 @@ export function checkCustomOpSchemas(manifest: PipelineManifest, ops: ReadonlyMa
   if (issues.length) throw manifestError(issues, source);
 }
 
-function findGraph(contexts: ReadonlyMap<string, Context>, step: { graph: string; context?: string }, path: string, source: string): [string, Graph] {
+function findGraph(env: CompileEnv, step: { graph: string; context?: string }, path: string): [string, Graph] {
+  const { contexts, source } = env;
+  const names = (ctx: string): ContextNames => env.names?.get(ctx) ?? NO_NAMES;
   let ctxName = step.context;
   let graphName = step.graph;
   if (ctxName === undefined && graphName.includes('/') && contexts.has(graphName.slice(0, graphName.indexOf('/')))) {
     ctxName = graphName.slice(0, graphName.indexOf('/'));
     graphName = graphName.slice(graphName.indexOf('/') + 1);
   }
-  const candidates = [...contexts].filter(([n, c]) => (ctxName === undefined || n === ctxName) && c.graphs.some((g) => g.name === graphName));
-  if (candidates.length === 1) return [candidates[0][0], candidates[0][1].graph(graphName)];
-  const all = [...contexts].flatMap(([n, c]) => c.graphs.map((g) => `${n}/${g.name}`));
+  const candidates = [...contexts].filter(([n, c]) => (ctxName === undefined || n === ctxName) && c.graphs.some((g) => g.name === names(n).real(graphName)));
+  if (candidates.length === 1) return [candidates[0][0], candidates[0][1].graph(names(candidates[0][0]).real(graphName))];
+  const all = [...contexts].flatMap(([n, c]) => c.graphs.map((g) => `${n}/${names(n).logical(g.name)}`));
   if (candidates.length === 0) {
     throw manifestError([{ path: `${path}/graph`, expected: `a graph of the loaded contexts (${all.map((x) => JSON.stringify(x)).join(', ')})`, received: JSON.stringify(step.graph) }], source);
   }
   throw manifestError([{ path: `${path}/graph`, expected: `"context/graph" or a context field: ${candidates.map(([n]) => JSON.stringify(`${n}/${graphName}`)).join(' and ')} both exist`, received: JSON.stringify(step.graph) }], source);
 }
+
+const NO_NAMES = new ContextNames();
 
 /** What compiling needs: the loaded contexts, the host ops, the manifest's name for messages and the limits. */
 export interface CompileEnv {
@@ -108,26 +113,33 @@ export interface CompileEnv {
   readonly ops: ReadonlyMap<string, HostOpDefinition>;
   readonly source: string;
   readonly limits: Required<PipelineLimits>;
+  /** Each context's name table (steps' names -> the binary's names). */
+  readonly names?: ReadonlyMap<string, ContextNames>;
 }
 
 export function compile(steps: readonly Step[], base: string, env: CompileEnv, counter: { n: number }): Node[] {
-  const { contexts, ops, source, limits } = env;
+  const { ops, source, limits } = env;
   return steps.map((step, i): Node => {
     const path = `${base}/${i}`;
     const id = counter.n++;
     if (isGraphStep(step)) {
-      const [ctxName, graph] = findGraph(contexts, step, path, source);
+      const [ctxName, graph] = findGraph(env, step, path);
+      const names = env.names?.get(ctxName) ?? NO_NAMES;
+      const graphLabel = `${ctxName}/${names.logical(graph.name)}`;
       const issues: ManifestIssue[] = [];
       const inNames = graph.inputs.map((s) => s.name);
       const outNames = graph.outputs.map((s) => s.name);
+      const listOf = (real: readonly string[]): string => real.map((n) => names.label(n)).join(', ');
+      const mentioned = (key: string): string => (names.real(key) === key ? JSON.stringify(key) : `${JSON.stringify(key)} (binary name ${JSON.stringify(names.real(key))})`);
       for (const key of Object.keys(step.inputs)) {
-        if (!inNames.includes(key)) issues.push({ path: `${path}/inputs/${key}`, expected: `an input of graph ${ctxName}/${graph.name} (${inNames.map((n) => JSON.stringify(n)).join(', ')})`, received: JSON.stringify(key) });
+        if (!inNames.includes(names.real(key))) issues.push({ path: `${path}/inputs/${key}`, expected: `an input of graph ${graphLabel} (${listOf(inNames)})`, received: mentioned(key) });
       }
+      const boundReal = new Map(Object.entries(step.inputs).map(([k, v]) => [names.real(k), v]));
       for (const spec of graph.inputs) {
-        if (!Object.hasOwn(step.inputs, spec.name)) issues.push({ path: `${path}/inputs`, expected: `a binding for input ${JSON.stringify(spec.name)} (${spec.dtype} [${spec.dims.join(', ')}]) of graph ${ctxName}/${graph.name}`, received: describeValue(step.inputs) });
+        if (!boundReal.has(spec.name)) issues.push({ path: `${path}/inputs`, expected: `a binding for input ${names.label(spec.name)} (${spec.dtype} [${spec.dims.join(', ')}]) of graph ${graphLabel}`, received: describeValue(step.inputs) });
       }
       for (const key of Object.keys(step.outputs ?? {})) {
-        if (!outNames.includes(key)) issues.push({ path: `${path}/outputs/${key}`, expected: `an output of graph ${ctxName}/${graph.name} (${outNames.map((n) => JSON.stringify(n)).join(', ')})`, received: JSON.stringify(key) });
+        if (!outNames.includes(names.real(key))) issues.push({ path: `${path}/outputs/${key}`, expected: `an output of graph ${graphLabel} (${listOf(outNames)})`, received: mentioned(key) });
       }
       if (issues.length) throw manifestError(issues, source);
       // The backend allocates the outputs the signature declares (inline signatures come from the manifest).
@@ -142,8 +154,8 @@ export function compile(steps: readonly Step[], base: string, env: CompileEnv, c
         name: `${ctxName}/${graph.name}`,
         context: ctxName,
         graph,
-        inputs: graph.inputs.map((s) => [s, step.inputs[s.name]] as const),
-        outputs: Object.entries(step.outputs ?? {}).map(([k, v]) => [graph.outputs.find((s) => s.name === k)!, v] as const),
+        inputs: graph.inputs.map((s) => [s, boundReal.get(s.name)!] as const),
+        outputs: Object.entries(step.outputs ?? {}).map(([k, v]) => [graph.outputs.find((s) => s.name === names.real(k))!, v] as const),
         reuse: step.reuseOutputs ?? true,
       };
     }
