@@ -13,6 +13,7 @@ import { QnnNodeError } from '../errors.js';
 import type { InputEntry } from '../pipeline/manifest.js';
 import { runManifest, type PipelineInputs } from '../pipeline/index.js';
 import { PathPolicy } from '../pipeline/paths.js';
+import { parseManifestText } from '../pipeline/validate.js';
 import { readNpySync } from '../tensor/npy.js';
 import { readRawSync } from '../tensor/raw.js';
 import type { PipelineValue } from '../pipeline/hostops.js';
@@ -26,16 +27,17 @@ function ownEntry<T>(obj: Readonly<Record<string, T>>, key: string): T | undefin
 }
 
 function declaredInputs(file: string, roots: PathPolicy): { inputs: Record<string, InputEntry>; binaries: string[] } {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    text = fs.readFileSync(file, 'utf8');
   } catch (cause) {
     const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new QnnNodeError(missing ? 'FILE_NOT_FOUND' : 'MANIFEST_INVALID', `${missing ? 'Manifest not found' : 'Manifest is not valid JSON'}: ${file}`, {
+    throw new QnnNodeError(missing ? 'FILE_NOT_FOUND' : 'MANIFEST_INVALID', `${missing ? 'Manifest not found' : 'Manifest cannot be read'}: ${file}`, {
       cause,
       details: { path: file },
     });
   }
+  const raw = parseManifestText(text, file); // MANIFEST_INVALID naming file:line:column
   const m = (raw ?? {}) as { inputs?: Record<string, InputEntry>; contexts?: Record<string, { binary?: unknown }> };
   const binaries = Object.values(m.contexts ?? {})
     .map((c) => c?.binary)
