@@ -27,6 +27,7 @@ import { RunState, abortError } from './run-state.js';
 import { eventStream } from './stream.js';
 import { manifestError, parseManifestText, validateManifest } from './validate.js';
 import { checkNameTables } from './names.js';
+import { checkStaticTypes } from './typecheck.js';
 import { nameRecord } from './records.js';
 
 export type { PipelineInputs } from './bind.js';
@@ -177,6 +178,7 @@ export class Pipeline implements AsyncDisposable {
       }
       const counter = { n: 0 };
       const nodes = compile(valid.steps, '/steps', { contexts, ops, source, limits, names }, counter);
+      checkStaticTypes(nodes, { manifest: valid, names }, source);
       return new Pipeline({ manifest: valid, baseDir, backend, contexts, assets, files, limits, nodes, nodeCount: counter.n, loadMs: performance.now() - start });
     } catch (error) {
       await Promise.allSettled([...contexts.values()].map((c) => c.dispose()));
