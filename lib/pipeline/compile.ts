@@ -13,7 +13,9 @@ import { BUILTIN_HOST_OPS } from './ops/builtin.js';
 import { allocationError, loopLimitError, tensorBytes, type PipelineLimits } from './limits.js';
 import { manifestError, type ManifestIssue } from './validate.js';
 import { nameRecord } from './records.js';
-import { ContextNames } from './names.js';
+import type { ContextNames } from './names.js';
+import { findGraph, NO_NAMES } from './graph-ref.js';
+import { resolveQuantLike } from './quant-like.js';
 
 type AjvClass = typeof AjvModule.default;
 const Ajv: AjvClass = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
@@ -87,26 +89,6 @@ export function checkCustomOpSchemas(manifest: PipelineManifest, ops: ReadonlyMa
   if (issues.length) throw manifestError(issues, source);
 }
 
-function findGraph(env: CompileEnv, step: { graph: string; context?: string }, path: string): [string, Graph] {
-  const { contexts, source } = env;
-  const names = (ctx: string): ContextNames => env.names?.get(ctx) ?? NO_NAMES;
-  let ctxName = step.context;
-  let graphName = step.graph;
-  if (ctxName === undefined && graphName.includes('/') && contexts.has(graphName.slice(0, graphName.indexOf('/')))) {
-    ctxName = graphName.slice(0, graphName.indexOf('/'));
-    graphName = graphName.slice(graphName.indexOf('/') + 1);
-  }
-  const candidates = [...contexts].filter(([n, c]) => (ctxName === undefined || n === ctxName) && c.graphs.some((g) => g.name === names(n).real(graphName)));
-  if (candidates.length === 1) return [candidates[0][0], candidates[0][1].graph(names(candidates[0][0]).real(graphName))];
-  const all = [...contexts].flatMap(([n, c]) => c.graphs.map((g) => `${n}/${names(n).logical(g.name)}`));
-  if (candidates.length === 0) {
-    throw manifestError([{ path: `${path}/graph`, expected: `a graph of the loaded contexts (${all.map((x) => JSON.stringify(x)).join(', ')})`, received: JSON.stringify(step.graph) }], source);
-  }
-  throw manifestError([{ path: `${path}/graph`, expected: `"context/graph" or a context field: ${candidates.map(([n]) => JSON.stringify(`${n}/${graphName}`)).join(' and ')} both exist`, received: JSON.stringify(step.graph) }], source);
-}
-
-const NO_NAMES = new ContextNames();
-
 /** What compiling needs: the loaded contexts, the host ops, the manifest's name for messages and the limits. */
 export interface CompileEnv {
   readonly contexts: ReadonlyMap<string, Context>;
@@ -176,6 +158,7 @@ export function compile(steps: readonly Step[], base: string, env: CompileEnv, c
       : Object.entries((op.inputs ?? {}) as Record<string, string | number>);
     const params = nameRecord<unknown>();
     for (const [k, v] of Object.entries(op)) if (!OP_STEP_KEYS.has(k)) params[k] = v;
+    if (op.op === 'quantize' && def === BUILTIN_HOST_OPS.get('quantize') && params.like !== undefined) resolveQuantLike(params, path, env);
     return { kind: 'host', id, path, name: op.op, def, step: op, roles, list, params };
   });
 }

@@ -213,6 +213,7 @@ const BUILTIN_ASSET_PARAMS: ReadonlyMap<string, [param: string, type: string]> =
   ['detokenize', ['tokenizer', 'tokenizer']],
   ['emit', ['tokenizer', 'tokenizer']],
   ['embed', ['table', 'embedding']],
+  ['topk', ['labels', 'file']],
 ]);
 
 function semanticIssues(manifest: PipelineManifest, hostOps: ReadonlySet<string> | undefined): ManifestIssue[] {

@@ -5,6 +5,7 @@
  */
 import { DTYPES, type DType } from '../../tensor/dtypes.js';
 import type { HostOpInfer, StaticType } from '../static-types.js';
+import { inferTopk } from './topk.js';
 
 type Params = Readonly<Record<string, unknown>>;
 
@@ -148,4 +149,5 @@ export const BUILTIN_INFER: ReadonlyMap<string, HostOpInfer> = new Map<string, H
   ['randn', filled],
   ['add', add],
   ['set', set],
+  ['topk', inferTopk],
 ]);
