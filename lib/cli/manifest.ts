@@ -47,9 +47,12 @@ function declaredInputs(file: string, roots: PathPolicy): Declared {
   }
   const raw = parseManifestText(text, file); // MANIFEST_INVALID naming file:line:column
   const m = (raw ?? {}) as { inputs?: Record<string, InputEntry>; params?: Record<string, unknown>; contexts?: Record<string, { binary?: unknown; signature?: unknown }> };
-  const unsigned = Object.entries(m.contexts ?? {})
-    .filter(([, c]) => c?.signature === undefined)
-    .map(([name]) => name);
+  // A manifest with variants may give a context its signature in a variant: the runner judges those.
+  const unsigned = Object.hasOwn(m, 'variants')
+    ? []
+    : Object.entries(m.contexts ?? {})
+        .filter(([, c]) => c?.signature === undefined)
+        .map(([name]) => name);
   const binaries = Object.values(m.contexts ?? {})
     .map((c) => c?.binary)
     .filter((b): b is string => typeof b === 'string')

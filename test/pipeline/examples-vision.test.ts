@@ -128,7 +128,7 @@ describe('examples/bevfusion on the mock backend', () => {
     await using pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend });
     const images = Object.fromEntries(CAMS.map((cam, i) => [cam, pngBytes(160, 90, (x, y) => [(x * (i + 3)) % 256, (y * 7 + i * 40) % 256, (x + y + i) % 256])]));
     const geometry = ([[1, 6, 3, 3], [1, 6, 4, 4], [1, 6, 3, 3], [1, 6, 1, 3]] as const).map((dims, g) => {
-      const n = dims.reduce((a, b) => a * b, 1);
+      const n = dims.reduce((a: number, b: number) => a * b, 1);
       return new Tensor('float32', Float32Array.from({ length: n }, (_, i) => ((i * (g + 2)) % 11) / 4 - 1), [...dims]);
     });
     const [invIntrins, camera2lidars, invPostRots, postTrans] = geometry;

@@ -55,7 +55,7 @@ describe('quantize like a graph input', () => {
   it('errors name the step: an unknown input, a float input, encodings given twice', async () => {
     const load = (step: Record<string, unknown>) => Pipeline.load(manifest(step), { backend: new MockBackend(), baseDir: dir });
     await expect(load({ like: { graph: 'm/encoder', input: 'pixel' } })).rejects.toMatchObject({ code: 'MANIFEST_INVALID', details: { path: '/steps/0/like/input' } });
-    const floatInput = await load({ like: { graph: 'm/encoder', input: 'plain' } }).catch((e: Error) => e);
+    const floatInput = (await load({ like: { graph: 'm/encoder', input: 'plain' } }).catch((e: unknown) => e)) as Error;
     expect(floatInput).toMatchObject({ code: 'MANIFEST_INVALID', details: { path: '/steps/0/like' } });
     expect(floatInput.message).toContain('float32, not quantized');
     await expect(load({ like: { graph: 'm/encoder', input: 'pixels' }, scale: 0.1 })).rejects.toMatchObject({ code: 'MANIFEST_INVALID', details: { path: '/steps/0/scale' } });
