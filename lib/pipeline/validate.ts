@@ -17,8 +17,8 @@ import {
   type PipelineManifest,
   type Step,
 } from './manifest.js';
-import { jsonErrorOffset, lineColumn } from './json-position.js';
 import { depthIssue } from './depth.js';
+import { jsonErrorOffset, lineColumn } from './json-position.js';
 
 type AjvClass = typeof AjvModule.default;
 const Ajv: AjvClass = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
