@@ -27,6 +27,7 @@ import { RunState, abortError } from './run-state.js';
 import { eventStream } from './stream.js';
 import { manifestError, parseManifestText, validateManifest } from './validate.js';
 import { nameRecord } from './records.js';
+import { applyVariant } from './variants.js';
 
 export type { PipelineInputs } from './bind.js';
 
@@ -56,6 +57,8 @@ export interface PipelineOptions {
   readonly allowedRoots?: readonly string[];
   /** Bounds on loop iterations, allocations and event-loop blocking (see PipelineLimits). */
   readonly limits?: PipelineLimits;
+  /** The manifest variant to load (default: its `defaultVariant`); see lib/pipeline/variants.ts. */
+  readonly variant?: string;
 }
 
 export interface PipelineRunOptions {
@@ -71,7 +74,10 @@ export interface PipelineRunOptions {
 }
 
 export class Pipeline implements AsyncDisposable {
+  /** The manifest with the selected variant applied. */
   readonly manifest: PipelineManifest;
+  /** The selected variant (undefined for a manifest without variants). */
+  readonly variant: string | undefined;
   readonly baseDir: string;
   readonly backend: Backend;
   /** Milliseconds spent loading (validation, file checks, assets, contexts). */
@@ -90,6 +96,7 @@ export class Pipeline implements AsyncDisposable {
 
   private constructor(init: {
     manifest: PipelineManifest;
+    variant: string | undefined;
     baseDir: string;
     backend: Backend;
     contexts: Map<string, Context>;
@@ -104,6 +111,7 @@ export class Pipeline implements AsyncDisposable {
     this.countParams = loopCountParams(init.nodes);
     this.limits = init.limits;
     this.manifest = init.manifest;
+    this.variant = init.variant;
     this.baseDir = init.baseDir;
     this.backend = init.backend;
     this.contexts = init.contexts;
@@ -146,7 +154,7 @@ export class Pipeline implements AsyncDisposable {
     const limits = resolveLimits(options.limits);
     const files = new PathPolicy(baseDir, options.allowedRoots);
     const ops = resolveHostOps(BUILTIN_HOST_OPS, options.hostOps);
-    const valid = validateManifest(raw, { source, hostOps: new Set(ops.keys()) });
+    const { manifest: valid, variant } = applyVariant(validateManifest(raw, { source, hostOps: new Set(ops.keys()) }), options.variant);
     checkCustomOpSchemas(valid, ops, source);
     // Resolved once: the paths checked here are the paths opened below.
     const refs = manifestFiles(valid, files);
@@ -171,7 +179,7 @@ export class Pipeline implements AsyncDisposable {
       }
       const counter = { n: 0 };
       const nodes = compile(valid.steps, '/steps', { contexts, ops, source, limits }, counter);
-      return new Pipeline({ manifest: valid, baseDir, backend, contexts, assets, files, limits, nodes, nodeCount: counter.n, loadMs: performance.now() - start });
+      return new Pipeline({ manifest: valid, variant, baseDir, backend, contexts, assets, files, limits, nodes, nodeCount: counter.n, loadMs: performance.now() - start });
     } catch (error) {
       await Promise.allSettled([...contexts.values()].map((c) => c.dispose()));
       assets.close();

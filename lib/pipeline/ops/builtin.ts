@@ -9,6 +9,8 @@ import { Tensor } from '../../tensor/Tensor.js';
 import type { HostOpContext, HostOpDefinition, HostOpFn, PipelineValue, RawImage } from '../hostops.js';
 import { preprocessImage, type ResizeMethod } from './image.js';
 import { Sampler } from './sample.js';
+import { normalize } from './normalize.js';
+import { flowTime } from './flow.js';
 import {
   axpy,
   concatDims,
@@ -371,5 +373,7 @@ export const BUILTIN_HOST_OPS: ReadonlyMap<string, HostOpDefinition> = new Map<s
     swap,
     sample,
     length,
+    normalize,
+    flow_time: flowTime,
   }).map(([k, run]) => [k, { run }]),
 );
