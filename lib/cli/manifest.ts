@@ -19,13 +19,14 @@ import type { PipelineValue } from '../pipeline/hostops.js';
 import { loadOptions } from './default-runtime.js';
 import type { ManifestRunOptions, ManifestRunResult } from './runtime.js';
 import { nameRecord } from '../pipeline/records.js';
+import { variantBinaries } from '../pipeline/variants.js';
 
 /** Own properties only: input names come from the file and may be "constructor". */
 function ownEntry<T>(obj: Readonly<Record<string, T>>, key: string): T | undefined {
   return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
-function declaredInputs(file: string, roots: PathPolicy): { inputs: Record<string, InputEntry>; binaries: string[] } {
+function declaredInputs(file: string, roots: PathPolicy, variant?: string): { inputs: Record<string, InputEntry>; binaries: string[] } {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -36,9 +37,9 @@ function declaredInputs(file: string, roots: PathPolicy): { inputs: Record<strin
       details: { path: file },
     });
   }
-  const m = (raw ?? {}) as { inputs?: Record<string, InputEntry>; contexts?: Record<string, { binary?: unknown }> };
-  const binaries = Object.values(m.contexts ?? {})
-    .map((c) => c?.binary)
+  const m = (raw ?? {}) as { inputs?: Record<string, InputEntry> };
+  // The selected variant's binaries: they pick the backend libraries.
+  const binaries = variantBinaries(raw, variant)
     .filter((b): b is string => typeof b === 'string')
     .map((b) => path.resolve(path.dirname(file), b))
     // Only a binary the runner may open can pick the backend (it reads the file's magic).
@@ -70,7 +71,7 @@ export function manifestInput(name: string, value: string, spec: InputEntry | un
 
 export async function runManifestFile(file: string, options: ManifestRunOptions): Promise<ManifestRunResult> {
   const allowedRoots = [path.dirname(file), ...(options.allowedRoots ?? [])];
-  const { inputs: declared, binaries } = declaredInputs(file, new PathPolicy(path.dirname(file), allowedRoots));
+  const { inputs: declared, binaries } = declaredInputs(file, new PathPolicy(path.dirname(file), allowedRoots), options.variant);
   const inputs = nameRecord<PipelineValue>();
   for (const [name, value] of Object.entries(options.inputs)) inputs[name] = manifestInput(name, value, ownEntry(declared, name), options.resolve);
   const sel = options.backend;
@@ -85,6 +86,7 @@ export async function runManifestFile(file: string, options: ManifestRunOptions)
       inputs: inputs as PipelineInputs,
       ...(options.record !== undefined ? { record: options.record } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.variant !== undefined ? { variant: options.variant } : {}),
       ...(options.onText ? { onEvent: (e) => (e.type === 'token' && e.text ? options.onText!(e.text) : undefined) } : {}),
     });
   } finally {

@@ -39,6 +39,7 @@ interface RunOptions extends TargetOptions {
   json?: boolean;
   head: number;
   allowRoot?: string[];
+  variant?: string;
 }
 
 export interface OutputSummary {
@@ -184,6 +185,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     resolve: ctx.resolve,
     seed: opts.seed,
     ...(allowedRoots.length ? { allowedRoots } : {}),
+    ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
     ...(record !== undefined ? { record } : {}),
     backend:
       opts.mock !== undefined || opts.replay !== undefined
@@ -230,10 +232,12 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--sync', 'execute with runSync on this thread instead of run (worker thread)')
     .option('--head <n>', 'how many leading values of each output to print', nonNegativeInt, 8)
     .option('--json', 'print the report as JSON')
-    .option('--allow-root <dir>', "manifests: also allow files under this folder (default: only the manifest's own folder); repeatable", collect);
+    .option('--allow-root <dir>', "manifests: also allow files under this folder (default: only the manifest's own folder); repeatable", collect)
+    .option('--variant <name>', "manifests: the variant to run (e.g. fp32; default: the manifest's defaultVariant)");
   addTargetOptions(cmd).action(async (file: string | undefined, opts: RunOptions) => {
     if (file !== undefined && path.extname(file).toLowerCase() === '.json') return runManifestCommand(ctx, ctx.resolve(file), opts);
     if (opts.allowRoot !== undefined) throw usageError('--allow-root applies to pipeline manifests (.json)');
+    if (opts.variant !== undefined) throw usageError('--variant applies to pipeline manifests (.json)');
     if (opts.replay !== undefined && opts.mock === undefined) throw usageError('--replay needs --mock <signature.json>');
     const binary = await resolveBinary(ctx, file);
     const fill: FillMode | undefined = opts.fill ?? (file === undefined ? 'random' : undefined);
