@@ -20,3 +20,5 @@ export { EmbeddingTable, PipelineAssets, type EmbeddingTableOptions } from './as
 export { decodeImage, preprocessImage, resizeRgb, type PreprocessOptions, type ResizeMethod } from './ops/image.js';
 export { Sampler, argmaxHalf, argmaxFloat, type SampleOptions } from './ops/sample.js';
 export { concatDims, concatInto, sliceTensor, padTensor, kvWrite, fillValue, writeRange, writeMask, axpy } from './ops/tensor.js';
+export { applyVariant, type VariantEntry, type VariantContextEntry } from './variants.js';
+export { parseStats, parseSafetensors, type NormStats } from './stats.js';

@@ -118,8 +118,11 @@ export function applyVariant(
   const name = (requested as string | undefined) ?? m.defaultVariant;
   if (name === undefined) return { manifest, variant: undefined };
   const variant = variants[name];
-  const contexts: Record<string, ContextEntry> = { ...manifest.contexts };
-  for (const [c, over] of Object.entries(variant.contexts ?? {})) contexts[c] = { ...contexts[c], ...over } as ContextEntry;
+  const overrides = variant.contexts ?? {};
+  // fromEntries defines own properties: a context may be named "__proto__".
+  const contexts: Record<string, ContextEntry> = Object.fromEntries(
+    Object.entries(manifest.contexts).map(([c, entry]) => [c, Object.hasOwn(overrides, c) ? ({ ...entry, ...overrides[c] } as ContextEntry) : entry]),
+  );
   const params = variant.params ? { ...manifest.params, ...variant.params } : manifest.params;
   return { manifest: { ...manifest, contexts, ...(params ? { params } : {}) }, variant: name };
 }

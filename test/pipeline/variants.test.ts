@@ -100,6 +100,12 @@ describe('manifest variants', () => {
       code: 'ERR_INVALID_ARG',
       message: 'Expected one of the manifest\'s variants ("fp16", "fp32") for options.variant but received "int8"',
     });
+    // Names are data: a context called "__proto__" is switched like any other.
+    const proto = JSON.parse(JSON.stringify(manifest()).replaceAll('"m/g"', '"__proto__/g"').replaceAll('"m":', '"__proto__":')) as Record<string, unknown>;
+    await using p = await Pipeline.load(proto, { backend: backend(), baseDir: dir, variant: 'fp32' });
+    expect(Object.hasOwn(p.manifest.contexts, '__proto__')).toBe(true);
+    expect(p.manifest.contexts.__proto__.binary).toBe('single.bin');
+    expect(((await p.run()).outputs.x as Tensor).dtype).toBe('float32');
     const plain = manifest();
     delete plain.variants;
     delete plain.defaultVariant;
