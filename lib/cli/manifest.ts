@@ -13,6 +13,7 @@ import { QnnNodeError } from '../errors.js';
 import type { InputEntry } from '../pipeline/manifest.js';
 import { runManifest, type PipelineInputs } from '../pipeline/index.js';
 import { PathPolicy } from '../pipeline/paths.js';
+import { parseManifestText } from '../pipeline/validate.js';
 import { readNpySync } from '../tensor/npy.js';
 import { readRawSync } from '../tensor/raw.js';
 import type { PipelineValue } from '../pipeline/hostops.js';
@@ -26,25 +27,72 @@ function ownEntry<T>(obj: Readonly<Record<string, T>>, key: string): T | undefin
   return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
-function declaredInputs(file: string, roots: PathPolicy, variant?: string): { inputs: Record<string, InputEntry>; binaries: string[] } {
-  let raw: unknown;
+interface Declared {
+  inputs: Record<string, InputEntry>;
+  params: Record<string, unknown>;
+  /** Contexts that name no signature (the mock backend then needs a signature file). */
+  unsigned: string[];
+  binaries: string[];
+}
+
+function declaredInputs(file: string, roots: PathPolicy, variant?: string): Declared {
+  let text: string;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    text = fs.readFileSync(file, 'utf8');
   } catch (cause) {
     const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new QnnNodeError(missing ? 'FILE_NOT_FOUND' : 'MANIFEST_INVALID', `${missing ? 'Manifest not found' : 'Manifest is not valid JSON'}: ${file}`, {
+    throw new QnnNodeError(missing ? 'FILE_NOT_FOUND' : 'MANIFEST_INVALID', `${missing ? 'Manifest not found' : 'Manifest cannot be read'}: ${file}`, {
       cause,
       details: { path: file },
     });
   }
-  const m = (raw ?? {}) as { inputs?: Record<string, InputEntry> };
+  const raw = parseManifestText(text, file); // MANIFEST_INVALID naming file:line:column
+  const m = (raw ?? {}) as { inputs?: Record<string, InputEntry>; params?: Record<string, unknown>; contexts?: Record<string, { binary?: unknown; signature?: unknown }> };
+  const unsigned = Object.entries(m.contexts ?? {})
+    .filter(([, c]) => c?.signature === undefined)
+    .map(([name]) => name);
   // The selected variant's binaries: they pick the backend libraries.
   const binaries = variantBinaries(raw, variant)
     .filter((b): b is string => typeof b === 'string')
     .map((b) => path.resolve(path.dirname(file), b))
     // Only a binary the runner may open can pick the backend (it reads the file's magic).
     .filter((b) => roots.allows(b));
-  return { inputs: m.inputs ?? {}, binaries };
+  return { inputs: m.inputs ?? {}, params: m.params ?? {}, unsigned, binaries };
+}
+
+function kindOf(v: unknown): string {
+  return Array.isArray(v) ? 'list' : v === null ? 'null' : typeof v;
+}
+
+/**
+ * Converts one `--param name=value`: JSON when the text parses as JSON (numbers, booleans,
+ * lists), else the text itself; it must have the type of the manifest's default (a string
+ * default takes the text as typed, so `--param mode=1` stays "1").
+ */
+export function manifestParam(name: string, text: string, params: Readonly<Record<string, unknown>>): unknown {
+  if (!Object.hasOwn(params, name)) {
+    const known = Object.keys(params);
+    throw new QnnNodeError('CLI_USAGE', `--param ${name}: expected a param of the manifest (${known.length ? known.join(', ') : 'it declares none'}) but received ${JSON.stringify(name)}`, {
+      details: { param: name, params: known },
+    });
+  }
+  const fallback = params[name];
+  let value: unknown = text;
+  if (typeof fallback !== 'string') {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = text;
+    }
+  }
+  if (kindOf(value) !== kindOf(fallback) || (Array.isArray(value) && !value.every((x) => typeof x === 'number'))) {
+    throw new QnnNodeError(
+      'CLI_USAGE',
+      `--param ${name}: expected a ${kindOf(fallback)}${Array.isArray(fallback) ? ' of numbers' : ''} like the default (${JSON.stringify(fallback)}) but received ${JSON.stringify(text)}`,
+      { details: { param: name, expected: kindOf(fallback), received: text } },
+    );
+  }
+  return value;
 }
 
 /** Converts one `--input` string to the value the manifest input expects. */
@@ -71,10 +119,19 @@ export function manifestInput(name: string, value: string, spec: InputEntry | un
 
 export async function runManifestFile(file: string, options: ManifestRunOptions): Promise<ManifestRunResult> {
   const allowedRoots = [path.dirname(file), ...(options.allowedRoots ?? [])];
-  const { inputs: declared, binaries } = declaredInputs(file, new PathPolicy(path.dirname(file), allowedRoots), options.variant);
+  const { inputs: declared, params: declaredParams, unsigned, binaries } = declaredInputs(file, new PathPolicy(path.dirname(file), allowedRoots), options.variant);
   const inputs = nameRecord<PipelineValue>();
   for (const [name, value] of Object.entries(options.inputs)) inputs[name] = manifestInput(name, value, ownEntry(declared, name), options.resolve);
+  const params = nameRecord<unknown>();
+  for (const [name, text] of Object.entries(options.params ?? {})) params[name] = manifestParam(name, text, declaredParams);
   const sel = options.backend;
+  if (sel.kind === 'mock' && !sel.signature && unsigned.length > 0) {
+    throw new QnnNodeError(
+      'CLI_USAGE',
+      `--mock without a signature file: context${unsigned.length > 1 ? 's' : ''} ${unsigned.map((n) => JSON.stringify(n)).join(', ')} of ${file} name${unsigned.length > 1 ? '' : 's'} no signature; give --mock <signature.json> (qnn-node inspect --json) or a "signature" in the manifest`,
+      { details: { contexts: unsigned } },
+    );
+  }
   const backend: Backend =
     sel.kind === 'mock'
       ? new MockBackend({ ...(sel.signature ? { signatures: sel.signature } : {}), ...(sel.recording ? { recording: sel.recording } : {}) })
@@ -86,6 +143,7 @@ export async function runManifestFile(file: string, options: ManifestRunOptions)
       inputs: inputs as PipelineInputs,
       ...(options.record !== undefined ? { record: options.record } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.params !== undefined ? { params } : {}),
       ...(options.variant !== undefined ? { variant: options.variant } : {}),
       ...(options.onText ? { onEvent: (e) => (e.type === 'token' && e.text ? options.onText!(e.text) : undefined) } : {}),
     });

@@ -83,6 +83,8 @@ export interface ManifestRunOptions {
   /** Record every graph call into this folder. */
   readonly record?: string;
   readonly seed?: number;
+  /** `--param name=value` as typed (the value is JSON when it parses as JSON), checked against the manifest's params. */
+  readonly params?: Readonly<Record<string, string>>;
   /** The native runtime with these libraries, or the mock backend. */
   readonly backend:
     | ({ readonly kind: 'qnn' } & LibrarySelection)

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { QnnLoadContextOptions } from '../backend/qnn/QnnContext.js';
 import type { Backend, Context } from '../backend/types.js';
 import type { CommandContext } from './context.js';
+import { usageError } from './exit-codes.js';
 import { requireFile } from './files.js';
 import { addLibraryOptions, librarySelection } from './options.js';
 import type { BackendSelection } from './runtime.js';
@@ -16,22 +17,30 @@ export interface TargetOptions {
   backend?: string;
   system?: string;
   logLevel?: string;
-  mock?: string;
+  /** A signature file; `true` for a bare `--mock` (manifests that name their own signatures). */
+  mock?: string | true;
   /** Absolute path of a recording for the mock backend. */
   replay?: string;
   /** Force QNN_CONTEXT_CONFIG_PERSISTENT_BINARY on or off; undefined follows the library default. */
   persistentBinary?: boolean;
 }
 
-/** --backend, --system, --log-level and --mock <signature.json>. */
-export function addTargetOptions(cmd: Command): Command {
+/**
+ * --backend, --system, --log-level and --mock <signature.json>. `optionalSignature`: a bare
+ * `--mock` is allowed (`run` with a manifest that names its graphs' signatures).
+ */
+export function addTargetOptions(cmd: Command, { optionalSignature = false } = {}): Command {
   return addLibraryOptions(cmd)
-    .option('--mock <signature.json>', 'use the mock backend with this signature file (from `inspect --json`) instead of the QNN libraries')
+    .option(
+      optionalSignature ? '--mock [signature.json]' : '--mock <signature.json>',
+      `use the mock backend with this signature file (from \`inspect --json\`) instead of the QNN libraries${optionalSignature ? "; a manifest that names its graphs' signatures needs no file" : ''}`,
+    )
     .option('--persistent-binary', 'let the backend use the binary in place (QNN_CONTEXT_CONFIG_PERSISTENT_BINARY; the file stays mapped): the default where the backend supports it')
     .option('--no-persistent-binary', 'make the backend copy the binary and unmap the file right after loading');
 }
 
 export function backendSelection(ctx: CommandContext, opts: TargetOptions): BackendSelection {
+  if (opts.mock === true) throw usageError('--mock needs a signature file (qnn-node inspect --json) for a context binary: --mock <signature.json>');
   if (opts.mock !== undefined) {
     return { kind: 'mock', signature: readSignatureFile(ctx.resolve(opts.mock)), ...(opts.replay !== undefined ? { recording: opts.replay } : {}) };
   }

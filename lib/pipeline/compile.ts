@@ -13,6 +13,9 @@ import { BUILTIN_HOST_OPS } from './ops/builtin.js';
 import { allocationError, loopLimitError, tensorBytes, type PipelineLimits } from './limits.js';
 import { manifestError, type ManifestIssue } from './validate.js';
 import { nameRecord } from './records.js';
+import type { ContextNames } from './names.js';
+import { findGraph, NO_NAMES } from './graph-ref.js';
+import { resolveQuantLike } from './quant-like.js';
 
 type AjvClass = typeof AjvModule.default;
 const Ajv: AjvClass = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
@@ -86,48 +89,39 @@ export function checkCustomOpSchemas(manifest: PipelineManifest, ops: ReadonlyMa
   if (issues.length) throw manifestError(issues, source);
 }
 
-function findGraph(contexts: ReadonlyMap<string, Context>, step: { graph: string; context?: string }, path: string, source: string): [string, Graph] {
-  let ctxName = step.context;
-  let graphName = step.graph;
-  if (ctxName === undefined && graphName.includes('/') && contexts.has(graphName.slice(0, graphName.indexOf('/')))) {
-    ctxName = graphName.slice(0, graphName.indexOf('/'));
-    graphName = graphName.slice(graphName.indexOf('/') + 1);
-  }
-  const candidates = [...contexts].filter(([n, c]) => (ctxName === undefined || n === ctxName) && c.graphs.some((g) => g.name === graphName));
-  if (candidates.length === 1) return [candidates[0][0], candidates[0][1].graph(graphName)];
-  const all = [...contexts].flatMap(([n, c]) => c.graphs.map((g) => `${n}/${g.name}`));
-  if (candidates.length === 0) {
-    throw manifestError([{ path: `${path}/graph`, expected: `a graph of the loaded contexts (${all.map((x) => JSON.stringify(x)).join(', ')})`, received: JSON.stringify(step.graph) }], source);
-  }
-  throw manifestError([{ path: `${path}/graph`, expected: `"context/graph" or a context field: ${candidates.map(([n]) => JSON.stringify(`${n}/${graphName}`)).join(' and ')} both exist`, received: JSON.stringify(step.graph) }], source);
-}
-
 /** What compiling needs: the loaded contexts, the host ops, the manifest's name for messages and the limits. */
 export interface CompileEnv {
   readonly contexts: ReadonlyMap<string, Context>;
   readonly ops: ReadonlyMap<string, HostOpDefinition>;
   readonly source: string;
   readonly limits: Required<PipelineLimits>;
+  /** Each context's name table (steps' names -> the binary's names). */
+  readonly names?: ReadonlyMap<string, ContextNames>;
 }
 
 export function compile(steps: readonly Step[], base: string, env: CompileEnv, counter: { n: number }): Node[] {
-  const { contexts, ops, source, limits } = env;
+  const { ops, source, limits } = env;
   return steps.map((step, i): Node => {
     const path = `${base}/${i}`;
     const id = counter.n++;
     if (isGraphStep(step)) {
-      const [ctxName, graph] = findGraph(contexts, step, path, source);
+      const [ctxName, graph] = findGraph(env, step, path);
+      const names = env.names?.get(ctxName) ?? NO_NAMES;
+      const graphLabel = `${ctxName}/${names.logical(graph.name)}`;
       const issues: ManifestIssue[] = [];
       const inNames = graph.inputs.map((s) => s.name);
       const outNames = graph.outputs.map((s) => s.name);
+      const listOf = (real: readonly string[]): string => real.map((n) => names.label(n)).join(', ');
+      const mentioned = (key: string): string => (names.real(key) === key ? JSON.stringify(key) : `${JSON.stringify(key)} (binary name ${JSON.stringify(names.real(key))})`);
       for (const key of Object.keys(step.inputs)) {
-        if (!inNames.includes(key)) issues.push({ path: `${path}/inputs/${key}`, expected: `an input of graph ${ctxName}/${graph.name} (${inNames.map((n) => JSON.stringify(n)).join(', ')})`, received: JSON.stringify(key) });
+        if (!inNames.includes(names.real(key))) issues.push({ path: `${path}/inputs/${key}`, expected: `an input of graph ${graphLabel} (${listOf(inNames)})`, received: mentioned(key) });
       }
+      const boundReal = new Map(Object.entries(step.inputs).map(([k, v]) => [names.real(k), v]));
       for (const spec of graph.inputs) {
-        if (!Object.hasOwn(step.inputs, spec.name)) issues.push({ path: `${path}/inputs`, expected: `a binding for input ${JSON.stringify(spec.name)} (${spec.dtype} [${spec.dims.join(', ')}]) of graph ${ctxName}/${graph.name}`, received: describeValue(step.inputs) });
+        if (!boundReal.has(spec.name)) issues.push({ path: `${path}/inputs`, expected: `a binding for input ${names.label(spec.name)} (${spec.dtype} [${spec.dims.join(', ')}]) of graph ${graphLabel}`, received: describeValue(step.inputs) });
       }
       for (const key of Object.keys(step.outputs ?? {})) {
-        if (!outNames.includes(key)) issues.push({ path: `${path}/outputs/${key}`, expected: `an output of graph ${ctxName}/${graph.name} (${outNames.map((n) => JSON.stringify(n)).join(', ')})`, received: JSON.stringify(key) });
+        if (!outNames.includes(names.real(key))) issues.push({ path: `${path}/outputs/${key}`, expected: `an output of graph ${graphLabel} (${listOf(outNames)})`, received: mentioned(key) });
       }
       if (issues.length) throw manifestError(issues, source);
       // The backend allocates the outputs the signature declares (inline signatures come from the manifest).
@@ -142,8 +136,8 @@ export function compile(steps: readonly Step[], base: string, env: CompileEnv, c
         name: `${ctxName}/${graph.name}`,
         context: ctxName,
         graph,
-        inputs: graph.inputs.map((s) => [s, step.inputs[s.name]] as const),
-        outputs: Object.entries(step.outputs ?? {}).map(([k, v]) => [graph.outputs.find((s) => s.name === k)!, v] as const),
+        inputs: graph.inputs.map((s) => [s, boundReal.get(s.name)!] as const),
+        outputs: Object.entries(step.outputs ?? {}).map(([k, v]) => [graph.outputs.find((s) => s.name === names.real(k))!, v] as const),
         reuse: step.reuseOutputs ?? true,
       };
     }
@@ -164,6 +158,7 @@ export function compile(steps: readonly Step[], base: string, env: CompileEnv, c
       : Object.entries((op.inputs ?? {}) as Record<string, string | number>);
     const params = nameRecord<unknown>();
     for (const [k, v] of Object.entries(op)) if (!OP_STEP_KEYS.has(k)) params[k] = v;
+    if (op.op === 'quantize' && def === BUILTIN_HOST_OPS.get('quantize') && params.like !== undefined) resolveQuantLike(params, path, env);
     return { kind: 'host', id, path, name: op.op, def, step: op, roles, list, params };
   });
 }

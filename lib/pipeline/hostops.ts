@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor/Tensor.js';
 import type { Prng } from '../random.js';
 import type { PipelineAssets } from './assets.js';
 import type { PipelineEvent } from './events.js';
+import type { HostOpInfer } from './static-types.js';
 
 /** Raw pixels: `channels` (1, 3 or 4) interleaved bytes per pixel, row-major. */
 export interface RawImage {
@@ -87,6 +88,11 @@ export interface HostOpDefinition {
   readonly run: HostOpFn;
   /** JSON Schema of the whole step object, checked at load (built-in ops use the manifest schema). */
   readonly schema?: Readonly<Record<string, unknown>>;
+  /**
+   * Optional static output types from the step's params and input types, used at load to
+   * check what feeds each graph input (docs/pipelines.md, "Load-time type check").
+   */
+  readonly infer?: HostOpInfer;
   readonly description?: string;
 }
 
@@ -97,6 +103,7 @@ function normalize(name: string, op: HostOpFn | HostOpDefinition, what: string):
   const def = typeof op === 'function' ? { run: op } : op;
   if (typeof def !== 'object' || def === null || typeof def.run !== 'function') throw invalidArg('a function or { run, schema? }', what, op);
   if (def.schema !== undefined && (typeof def.schema !== 'object' || def.schema === null)) throw invalidArg('a JSON Schema object', `${what}.schema`, def.schema);
+  if (def.infer !== undefined && typeof def.infer !== 'function') throw invalidArg('a function (params, inputTypes, info) => types', `${what}.infer`, def.infer);
   return def;
 }
 

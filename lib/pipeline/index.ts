@@ -16,6 +16,7 @@ export {
   type RawImage,
 } from './hostops.js';
 export { BUILTIN_HOST_OPS } from './ops/builtin.js';
+export type { StaticType, HostOpInfer, InferInfo, InferredTypes } from './static-types.js';
 export { EmbeddingTable, PipelineAssets, type EmbeddingTableOptions } from './assets.js';
 export { decodeImage, preprocessImage, resizeRgb, type PreprocessOptions, type ResizeMethod } from './ops/image.js';
 export { Sampler, argmaxHalf, argmaxFloat, type SampleOptions } from './ops/sample.js';

@@ -21,6 +21,11 @@ export interface ContextEntry {
   readonly graphs?: readonly string[];
   /** A signature JSON path (relative), an inline signature file object or inline graph signatures. */
   readonly signature?: string | readonly GraphSignature[] | ContextSignature;
+  /**
+   * Name table: the name the steps use -> the name in the binary (as `qnn-node inspect`
+   * prints it), for this context's graph names and its graphs' tensor names.
+   */
+  readonly names?: Readonly<Record<string, string>>;
 }
 
 export type AssetEntry =

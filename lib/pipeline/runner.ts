@@ -26,6 +26,8 @@ import { PathPolicy, readRegularFile } from './paths.js';
 import { RunState, abortError } from './run-state.js';
 import { eventStream } from './stream.js';
 import { manifestError, parseManifestText, validateManifest } from './validate.js';
+import { checkNameTables } from './names.js';
+import { checkStaticTypes } from './typecheck.js';
 import { nameRecord } from './records.js';
 import { applyVariant } from './variants.js';
 
@@ -171,14 +173,20 @@ export class Pipeline implements AsyncDisposable {
         else graphs = (entry.signature as ContextSignature | undefined)?.graphs;
         const ctx = await backend.loadContext(resolved.get(`/contexts/${name}/binary`)!, graphs ? { graphs } : {});
         contexts.set(name, ctx);
+      }
+      const names = checkNameTables(valid, contexts, source);
+      for (const [name, entry] of Object.entries(valid.contexts)) {
+        const ctx = contexts.get(name)!;
+        const table = names.get(name)!;
         entry.graphs?.forEach((g, i) => {
-          if (!ctx.graphs.some((x) => x.name === g)) {
-            throw manifestError([{ path: `/contexts/${name}/graphs/${i}`, expected: `a graph of ${entry.binary} (${ctx.graphs.map((x) => JSON.stringify(x.name)).join(', ')})`, received: JSON.stringify(g) }], source);
+          if (!ctx.graphs.some((x) => x.name === table.real(g))) {
+            throw manifestError([{ path: `/contexts/${name}/graphs/${i}`, expected: `a graph of ${entry.binary} (${ctx.graphs.map((x) => table.label(x.name)).join(', ')})`, received: JSON.stringify(g) }], source);
           }
         });
       }
       const counter = { n: 0 };
-      const nodes = compile(valid.steps, '/steps', { contexts, ops, source, limits }, counter);
+      const nodes = compile(valid.steps, '/steps', { contexts, ops, source, limits, names }, counter);
+      checkStaticTypes(nodes, { manifest: valid, names }, source);
       return new Pipeline({ manifest: valid, variant, baseDir, backend, contexts, assets, files, limits, nodes, nodeCount: counter.n, loadMs: performance.now() - start });
     } catch (error) {
       await Promise.allSettled([...contexts.values()].map((c) => c.dispose()));

@@ -19,6 +19,7 @@ import {
 } from './manifest.js';
 import { depthIssue } from './depth.js';
 import { variantIssues } from './variants.js';
+import { jsonErrorOffset, lineColumn } from './json-position.js';
 
 type AjvClass = typeof AjvModule.default;
 const Ajv: AjvClass = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
@@ -140,14 +141,19 @@ function issuesFromAjv(errors: readonly ErrorObject[], manifest: unknown): Manif
   return issues;
 }
 
-/** Parses manifest JSON text; a syntax error is MANIFEST_INVALID with the position. */
+/**
+ * Parses manifest JSON text; a syntax error is MANIFEST_INVALID naming `file:line:column`
+ * (1-based, found by our own scanner: Node's messages differ between versions).
+ */
 export function parseManifestText(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw new QnnNodeError('MANIFEST_INVALID', `Invalid manifest ${source}: not valid JSON (${(cause as Error).message})`, {
+    const stop = jsonErrorOffset(text) ?? { offset: 0, what: (cause as Error).message };
+    const { line, column } = lineColumn(text, stop.offset);
+    throw new QnnNodeError('MANIFEST_INVALID', `Invalid manifest ${source}:${line}:${column}: not valid JSON: ${stop.what}`, {
       cause,
-      details: { source, path: '', expected: 'JSON text', received: (cause as Error).message },
+      details: { source, path: '', line, column, offset: stop.offset, expected: 'JSON text', received: stop.what },
     });
   }
 }
@@ -208,6 +214,7 @@ const BUILTIN_ASSET_PARAMS: ReadonlyMap<string, readonly (readonly [param: strin
   ['detokenize', [['tokenizer', 'tokenizer']]],
   ['emit', [['tokenizer', 'tokenizer']]],
   ['embed', [['table', 'embedding']]],
+  ['topk', [['labels', 'file']]],
   ['normalize', [['stats', 'stats'], ['mean', 'tensor'], ['std', 'tensor']]],
 ]);
 

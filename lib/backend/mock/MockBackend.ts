@@ -124,6 +124,11 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** setImmediate runs after the timers phase: due timers (AbortSignal.timeout) fire first. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function abortError(signal: AbortSignal): QnnNodeError {
   return new QnnNodeError('ABORTED', 'The run was aborted', { cause: signal.reason });
 }
@@ -149,7 +154,14 @@ class MockGraph implements Graph {
       if (latency > 0) await delay(latency, options.signal);
       if (options.signal?.aborted) throw abortError(options.signal);
       const { outputs, returned } = call.execute(inputs);
-      return call.finish(outputs, await returned);
+      const produced = await returned;
+      // A real backend completes on another thread, so timers run between calls. A
+      // synchronous implementation would starve them (a loop of awaited runs is all
+      // microtasks): yield once per call, then honour an abort that came due meanwhile.
+      // One synchronous call itself cannot be interrupted; its result is dropped.
+      await yieldToEventLoop();
+      if (options.signal?.aborted) throw abortError(options.signal);
+      return call.finish(outputs, produced);
     } finally {
       this.context.end();
     }

@@ -39,6 +39,7 @@ interface RunOptions extends TargetOptions {
   json?: boolean;
   head: number;
   allowRoot?: string[];
+  param?: string[];
   variant?: string;
 }
 
@@ -171,6 +172,12 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     if (eq <= 0) throw usageError(`--input ${JSON.stringify(spec)}: a manifest takes name=value inputs`);
     inputs[spec.slice(0, eq)] = spec.slice(eq + 1);
   }
+  const params = nameRecord<string>();
+  for (const spec of opts.param ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw usageError(`--param ${JSON.stringify(spec)}: expected name=value (the value as JSON, or text)`);
+    params[spec.slice(0, eq)] = spec.slice(eq + 1);
+  }
   if (opts.graph !== undefined || opts.fill !== undefined || opts.sync) throw usageError('--graph, --fill and --sync apply to context binaries; a manifest names its own graphs and inputs');
   const allowedRoots = (opts.allowRoot ?? []).map((dir) => ctx.resolve(dir));
   for (const [i, dir] of allowedRoots.entries()) {
@@ -184,6 +191,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     inputs,
     resolve: ctx.resolve,
     seed: opts.seed,
+    ...(opts.param !== undefined ? { params } : {}),
     ...(allowedRoots.length ? { allowedRoots } : {}),
     ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
     ...(record !== undefined ? { record } : {}),
@@ -191,7 +199,8 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
       opts.mock !== undefined || opts.replay !== undefined
         ? {
             kind: 'mock',
-            ...(opts.mock !== undefined ? { signature: readSignatureFile(ctx.resolve(opts.mock)) } : {}),
+            // A bare --mock: the manifest's own signatures (inline or its contexts' signature files).
+            ...(typeof opts.mock === 'string' ? { signature: readSignatureFile(ctx.resolve(opts.mock)) } : {}),
             ...(opts.replay !== undefined ? { recording: ctx.resolve(opts.replay) } : {}),
           }
         : { kind: 'qnn', ...librarySelection(opts) },
@@ -233,10 +242,15 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--head <n>', 'how many leading values of each output to print', nonNegativeInt, 8)
     .option('--json', 'print the report as JSON')
     .option('--allow-root <dir>', "manifests: also allow files under this folder (default: only the manifest's own folder); repeatable", collect)
+    .option('--param <name=value>', 'manifests: override a manifest param (value as JSON when it parses, else text; same type as the default); repeatable', collect)
     .option('--variant <name>', "manifests: the variant to run (e.g. fp32; default: the manifest's defaultVariant)");
-  addTargetOptions(cmd).action(async (file: string | undefined, opts: RunOptions) => {
+  addTargetOptions(cmd, { optionalSignature: true }).action(async (argument: string | undefined, opts: RunOptions) => {
+    let file = argument;
+    // `run --mock manifest.json`: the optional value took the manifest.
+    if (file === undefined && typeof opts.mock === 'string' && isPipelineManifest(ctx.resolve(opts.mock))) [file, opts.mock] = [opts.mock, true];
     if (file !== undefined && path.extname(file).toLowerCase() === '.json') return runManifestCommand(ctx, ctx.resolve(file), opts);
     if (opts.allowRoot !== undefined) throw usageError('--allow-root applies to pipeline manifests (.json)');
+    if (opts.param !== undefined) throw usageError('--param applies to pipeline manifests (.json)');
     if (opts.variant !== undefined) throw usageError('--variant applies to pipeline manifests (.json)');
     if (opts.replay !== undefined && opts.mock === undefined) throw usageError('--replay needs --mock <signature.json>');
     const binary = await resolveBinary(ctx, file);
@@ -300,6 +314,15 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       await target.close();
     }
   });
+}
+
+/** Whether a file is a pipeline manifest (not a signature JSON): its "format" says so. */
+function isPipelineManifest(file: string): boolean {
+  try {
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: unknown })?.format === 'qnn-node-pipeline';
+  } catch {
+    return false;
+  }
 }
 
 function missingInput(graph: string, spec: TensorSpec, all: readonly TensorSpec[]): QnnNodeError {

@@ -3,6 +3,7 @@
  * $defs/op_<name>; docs/pipelines.md lists them).
  */
 import { QnnNodeError } from '../../errors.js';
+import { topk } from './topk.js';
 import { DTYPES, type DType } from '../../tensor/dtypes.js';
 import { tensorBytes } from '../limits.js';
 import { Tensor } from '../../tensor/Tensor.js';
@@ -351,6 +352,7 @@ const length: HostOpFn = (ctx) => {
 export const BUILTIN_HOST_OPS: ReadonlyMap<string, HostOpDefinition> = new Map<string, HostOpDefinition>(
   Object.entries({
     tokenize,
+    topk,
     detokenize,
     emit,
     embed,

@@ -1,0 +1,187 @@
+/**
+ * The load-time type check: follows every value's static type (lib/pipeline/static-types.ts)
+ * from the pipeline inputs through host ops (their `infer` hooks) and graph outputs (the
+ * signatures), and reports a graph input fed a value of another dtype or element count
+ * before anything runs — not at the first run, maybe minutes into it.
+ *
+ * It never guesses: a value whose type an op does not state is unknown and not checked;
+ * a value rebound in a loop with another type becomes what both types share (a differing
+ * dimension unknown, a differing dtype unknown); a custom op without `infer` makes its
+ * outputs and its input values unknown (it may rebind them). Equal element counts with
+ * other dims pass, as QNN accepts them.
+ */
+import { QnnNodeError } from '../errors.js';
+import type { TensorSpec } from '../backend/types.js';
+import type { GraphNode, Node, OpNode } from './compile.js';
+import type { HostOpDefinition } from './hostops.js';
+import type { PipelineManifest } from './manifest.js';
+import type { ContextNames } from './names.js';
+import { BUILTIN_HOST_OPS } from './ops/builtin.js';
+import { BUILTIN_INFER } from './ops/infer.js';
+import { describeType, joinTypes, sameType, type HostOpInfer, type InferredTypes, type StaticType } from './static-types.js';
+
+/** A value's type and the step that bound it (for messages). */
+interface Known {
+  readonly type: StaticType | undefined;
+  readonly from: string;
+}
+type Env = Map<string, Known>;
+
+/** One mismatch between a value and the graph input it feeds. */
+export interface TypeMismatch {
+  readonly code: 'DTYPE_MISMATCH' | 'SHAPE_MISMATCH';
+  readonly message: string;
+  readonly details: Record<string, unknown>;
+}
+
+/** The op's infer hook: its own, or the built-in one for a built-in op. */
+function inferOf(node: OpNode): HostOpInfer | undefined {
+  const def: HostOpDefinition = node.def;
+  if (def.infer) return def.infer;
+  return BUILTIN_HOST_OPS.get(node.name) === def ? BUILTIN_INFER.get(node.name) : undefined;
+}
+
+function hasParamRef(v: unknown): boolean {
+  if (typeof v === 'string') return v.startsWith('$');
+  if (Array.isArray(v)) return v.some(hasParamRef);
+  if (typeof v === 'object' && v !== null) return Object.values(v).some(hasParamRef);
+  return false;
+}
+
+function joinEnv(a: Env, b: Env): Env {
+  const out: Env = new Map(a);
+  for (const [k, vb] of b) {
+    const va = a.get(k);
+    // A name bound only inside the loop body takes the body's type.
+    out.set(k, va === undefined ? vb : sameType(va.type, vb.type) ? va : { type: joinTypes(va.type, vb.type), from: `${va.from} and ${vb.from}` });
+  }
+  return out;
+}
+
+function sameEnv(a: Env, b: Env): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (!b.has(k) || !sameType(v.type, b.get(k)!.type)) return false;
+  return true;
+}
+
+export interface TypeCheckEnv {
+  readonly manifest: PipelineManifest;
+  readonly names?: ReadonlyMap<string, ContextNames>;
+}
+
+/** Every graph input fed a value of a known other dtype or element count, in step order. */
+export function typeMismatches(nodes: readonly Node[], env: TypeCheckEnv): TypeMismatch[] {
+  const { manifest } = env;
+  const issues: TypeMismatch[] = [];
+  const start: Env = new Map();
+  for (const [name, input] of Object.entries(manifest.inputs ?? {})) {
+    if (input.type === 'tensor') start.set(name, { type: { ...(input.dtype ? { dtype: input.dtype } : {}), ...(input.shape ? { dims: input.shape } : {}) }, from: `/inputs/${name}` });
+    else start.set(name, { type: undefined, from: `/inputs/${name}` });
+  }
+  const asset = (name: string) => (Object.hasOwn(manifest.assets ?? {}, name) ? manifest.assets![name] : undefined);
+
+  const checkGraph = (node: GraphNode, vars: Env): void => {
+    const names = env.names?.get(node.context);
+    for (const [spec, value] of node.inputs) {
+      const known = vars.get(value);
+      const t = known?.type;
+      if (!t) continue;
+      const dtypeDiffers = t.dtype !== undefined && t.dtype !== spec.dtype;
+      const n = t.dims && t.dims.every((d) => d !== null) ? (t.dims as number[]).reduce((a, b) => a * b, 1) : undefined;
+      const sizeDiffers = n !== undefined && n !== spec.dims.reduce((a, b) => a * b, 1);
+      if (!dtypeDiffers && !sizeDiffers) continue;
+      issues.push(mismatch(dtypeDiffers ? 'DTYPE_MISMATCH' : 'SHAPE_MISMATCH', node, spec, names?.logical(spec.name) ?? spec.name, value, t, known!.from));
+    }
+  };
+
+  const bindOutputs = (node: OpNode, vars: Env, inferred: InferredTypes): void => {
+    const step = node.step;
+    const multi = inferred !== undefined && Object.hasOwn(inferred, 'outputs') ? (inferred as { outputs: Record<string, StaticType | undefined> }).outputs : undefined;
+    if (step.output !== undefined) vars.set(step.output, { type: multi ? undefined : (inferred as StaticType | undefined), from: `${node.path} (${node.name})` });
+    for (const [role, value] of Object.entries(step.outputs ?? {})) {
+      vars.set(value, { type: multi && Object.hasOwn(multi, role) ? multi[role] : undefined, from: `${node.path} (${node.name})` });
+    }
+  };
+
+  const walk = (list: readonly Node[], vars: Env, report: boolean, exits: Env[][]): void => {
+    for (const node of list) {
+      if (node.kind === 'graph') {
+        if (report) checkGraph(node, vars);
+        for (const [spec, value] of node.outputs) vars.set(value, { type: { dtype: spec.dtype, dims: spec.dims }, from: `${node.path} (${node.name})` });
+      } else if (node.kind === 'host') {
+        const builtin = BUILTIN_HOST_OPS.get(node.name) === node.def;
+        if (builtin && node.name === 'swap') {
+          const [a, b] = [node.roles.find(([r]) => r === 'a')?.[1], node.roles.find(([r]) => r === 'b')?.[1]];
+          if (typeof a === 'string' && typeof b === 'string') {
+            const [ta, tb] = [vars.get(a), vars.get(b)];
+            vars.set(a, tb ?? { type: undefined, from: node.path });
+            vars.set(b, ta ?? { type: undefined, from: node.path });
+          }
+          continue;
+        }
+        const infer = inferOf(node);
+        if (!infer) {
+          // It may rebind any value it reads (ctx.rebind): forget those too.
+          if (!builtin) for (const [, ref] of node.roles) if (typeof ref === 'string' && !ref.startsWith('$')) vars.set(ref, { type: undefined, from: node.path });
+          bindOutputs(node, vars, undefined);
+          continue;
+        }
+        const typeOf = (ref: string | number): StaticType | undefined => (typeof ref === 'number' ? { value: ref } : ref.startsWith('$') ? undefined : vars.get(ref)?.type);
+        const inputs: Record<string, StaticType | undefined> = Object.create(null) as Record<string, StaticType | undefined>;
+        for (const [role, ref] of node.roles) inputs[role] = typeOf(ref);
+        let inferred: InferredTypes;
+        try {
+          inferred = hasParamRef(node.params) ? undefined : infer(node.params, inputs, { inputList: node.list ? node.roles.map(([, r]) => typeOf(r)) : [], asset });
+        } catch {
+          inferred = undefined; // an infer hook that fails states nothing; the run reports the real problem
+        }
+        bindOutputs(node, vars, inferred);
+      } else if (node.kind === 'loop') {
+        if (node.index) vars.set(node.index, { type: undefined, from: node.path });
+        // The state at the top of an iteration: the entry joined with every iteration's end,
+        // to a fixed point (joins only lose facts, so this ends; bounded anyway).
+        let entry: Env = new Map(vars);
+        let stable = false;
+        for (let round = 0; round < 8 && !stable; round++) {
+          const trial: Env = new Map(entry);
+          walk(node.body, trial, false, [[]]);
+          const next = joinEnv(entry, trial);
+          stable = sameEnv(next, entry);
+          entry = next;
+        }
+        if (!stable) for (const [k, v] of entry) entry.set(k, { type: undefined, from: v.from });
+        const end: Env = new Map(entry);
+        const breaks: Env[] = [];
+        walk(node.body, end, report, [breaks]);
+        let after = joinEnv(entry, end);
+        for (const b of breaks) after = joinEnv(after, b);
+        vars.clear();
+        for (const [k, v] of after) vars.set(k, v);
+      } else {
+        exits[exits.length - 1]?.push(new Map(vars));
+      }
+    }
+  };
+  walk(nodes, start, true, []);
+  return issues;
+}
+
+function mismatch(code: TypeMismatch['code'], node: GraphNode, spec: TensorSpec, input: string, value: string, t: StaticType, from: string): TypeMismatch {
+  const pointer = `${node.path}/inputs/${input}`;
+  const want = `${spec.dtype} [${spec.dims.join(', ')}]`;
+  const label = input === spec.name ? JSON.stringify(input) : `${JSON.stringify(input)} (binary name ${JSON.stringify(spec.name)})`;
+  return {
+    code,
+    message: `Expected ${want} for graph input ${label} of ${node.name} (${pointer}) but value ${JSON.stringify(value)} is ${describeType(t)}, made by ${from}`,
+    details: { step: node.path, pointer, path: pointer, graph: node.name, input, graphInput: spec.name, value, expected: { dtype: spec.dtype, dims: [...spec.dims] }, received: { dtype: t.dtype, dims: t.dims ? [...t.dims] : undefined }, from },
+  };
+}
+
+/** Throws the first mismatch (DTYPE_MISMATCH / SHAPE_MISMATCH; details.issues lists them all). */
+export function checkStaticTypes(nodes: readonly Node[], env: TypeCheckEnv, source: string): void {
+  const issues = typeMismatches(nodes, env);
+  if (!issues.length) return;
+  const [first] = issues;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  throw new QnnNodeError(first.code, `Invalid manifest ${source}: ${first.message}${more}`, { details: { source, ...first.details, issues: issues.map((i) => ({ code: i.code, ...i.details })) } });
+}
