@@ -90,6 +90,15 @@ describe('manifest variants', () => {
     expect(calls).toEqual(['float32', 'float32', 'float32']);
   });
 
+  it('a variant can bring its own name table (a build whose binary names its tensors differently)', async () => {
+    const m = manifest();
+    const renamed = [{ name: 'g', inputs: [{ name: 'input_1', dtype: 'float32', dims: [1, 2] }], outputs: [{ name: 'output_1', dtype: 'float32', dims: [1, 2] }] }];
+    (m.variants as Record<string, unknown>).exported = { params: { dtype: 'float32' }, contexts: { m: { binary: 'single.bin', signature: renamed, names: { x: 'input_1', y: 'output_1' } } } };
+    const b = new MockBackend({ graphs: { g: (inputs, outputs) => outputs.output_1.bytes.set(Tensor.fromFloat32('float32', inputs.input_1.toFloat32().map((v) => v + 1), [1, 2]).bytes) } });
+    const r = await runManifest(m, { backend: b, baseDir: dir, variant: 'exported' });
+    expect([...(r.outputs.x as Tensor).toFloat32()]).toEqual([3, 3]);
+  });
+
   it('checks only the selected variant\'s files, and rejects a variant the manifest does not declare', async () => {
     const m = manifest();
     ((m.variants as Record<string, Record<string, Record<string, Record<string, string>>>>).fp32.contexts.m).binary = 'missing.bin';
