@@ -43,7 +43,7 @@ export function parseSafetensors(bytes: Uint8Array): Map<string, Float64Array> {
   }
   const data = 8 + headerLength;
   const out = new Map<string, Float64Array>();
-  for (const [name, t] of Object.entries(header)) {
+  for (const [index, [name, t]] of Object.entries(header).entries()) {
     if (name === '__metadata__') continue;
     const kind = typeof t?.dtype === 'string' && Object.hasOwn(ELEMENT, t.dtype) ? ELEMENT[t.dtype] : undefined;
     // Integer and bool tensors (counts) are not statistics: skipped.
@@ -51,7 +51,8 @@ export function parseSafetensors(bytes: Uint8Array): Map<string, Float64Array> {
     const [begin, end] = Array.isArray(t.data_offsets) ? (t.data_offsets as unknown[]) : [];
     const n = Array.isArray(t.shape) ? (t.shape as unknown[]).reduce<number>((a, d) => a * Number(d), 1) : NaN;
     if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || !Number.isSafeInteger(n) || (end as number) - (begin as number) !== n * kind.bytes || data + (end as number) > bytes.byteLength || (begin as number) < 0) {
-      throw invalid(`safetensors tensor ${JSON.stringify(name)}: its offsets and shape do not match the ${bytes.byteLength}-byte file`);
+      // Numbers only: a message never quotes the file (docs/pipelines.md, trust model).
+      throw invalid(`safetensors header entry ${index}: its offsets and shape do not match the ${bytes.byteLength}-byte file`);
     }
     const values = new Float64Array(n);
     for (let i = 0; i < n; i++) values[i] = kind.read(view, data + (begin as number) + i * kind.bytes);

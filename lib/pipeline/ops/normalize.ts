@@ -17,8 +17,9 @@ function statsOf(ctx: HostOpContext): { mean: Float64Array; std: Float64Array; s
     const mean = feature?.get('mean');
     const std = feature?.get('std');
     if (!mean || !std) {
-      const keys = [...ctx.assets.stats(p.stats).entries()].filter(([, s]) => s.has('mean') && s.has('std')).map(([k]) => JSON.stringify(k));
-      throw ctx.fail(`expected a feature with mean and std (${keys.join(', ') || 'none'}) for key in stats asset ${JSON.stringify(p.stats)} but received ${JSON.stringify(key)}`, { key });
+      const keys = [...ctx.assets.stats(p.stats).entries()].filter(([, s]) => s.has('mean') && s.has('std')).map(([k]) => JSON.stringify(k.slice(0, 80)));
+      const shown = keys.length > 8 ? [...keys.slice(0, 8), `… ${keys.length - 8} more`] : keys;
+      throw ctx.fail(`expected a feature with mean and std (${shown.join(', ') || 'none'}) for key in stats asset ${JSON.stringify(p.stats)} but received ${JSON.stringify(key)}`, { key });
     }
     return { mean, std, source: `${p.stats}:${key}` };
   }
