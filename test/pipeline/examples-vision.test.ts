@@ -168,3 +168,74 @@ describe('examples/bevfusion on the mock backend', () => {
     }
   });
 });
+
+describe('examples/sam2 manifest-w8a8.json on the mock backend', () => {
+  /** QNN convention: real = scale · (q + offset), so q = round(x / scale) − offset, saturated. */
+  const quant = (x: number, scale: number, offset: number, max = 255): number => Math.min(max, Math.max(0, Math.round(x / scale) - offset));
+  const ENC = { image: [0.018658, -114], embeddings: [0.05, -128], feat1: [0.04, -120], feat2: [0.03, -125] } as const;
+  const DEC = { embeddings: [0.045, -130], feat1: [0.04, -120], feat2: [0.035, -110], points: [0.02, 0], labels: [0.0078431, -128] } as const;
+
+  /** Element-wise agreement within one quantization step (ties may round either way), nearly all exact. */
+  function expectQuantized(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
+    expect(got.length, what).toBe(want.length);
+    let off = 0;
+    for (let i = 0; i < want.length; i++) {
+      const d = Math.abs(got[i] - want[i]);
+      if (d > 1) expect.fail(`${what}[${i}]: ${got[i]} vs ${want[i]}`);
+      if (d) off++;
+    }
+    expect(off / want.length, `${what}: share off by one`).toBeLessThan(1e-3);
+  }
+
+  it('quantizes every graph input to its encoding from the signature, requantizes between the binaries, dequantizes the outputs', async () => {
+    const dir = exampleDir('sam2');
+    for (const bin of ['sam2_encoder_w8a8.bin', 'sam2_decoder_w8a8.bin']) writeFileSync(join(dir, bin), 'placeholder');
+    const seen: Record<string, Uint8Array | Uint16Array> = {};
+    const pattern = (n: number, k: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * k + 17) % 256);
+    const backend = new MockBackend({
+      graphs: {
+        SAM2Encoder: (inputs, outputs) => {
+          seen.image = (inputs.image.data as Uint8Array).slice();
+          (outputs.image_embeddings.data as Uint8Array).set(pattern(256 * 45 * 80, 7));
+          (outputs.high_res_features1.data as Uint8Array).set(pattern(32 * 180 * 320, 11));
+          (outputs.high_res_features2.data as Uint8Array).set(pattern(64 * 90 * 160, 13));
+        },
+        SAM2Decoder: (inputs, outputs) => {
+          for (const k of ['image_embeddings', 'high_res_features1', 'high_res_features2', 'point_labels']) seen[k] = (inputs[k].data as Uint8Array).slice();
+          const pts = (seen.point_coords = (inputs.point_coords.data as Uint16Array).slice());
+          // A box between the two points (quantized coordinates · 0.02 = pixels; the mask is 1/4 of the frame).
+          const [x0, y0, x1, y1] = [...pts].map((v) => (v * 0.02) / 4);
+          const masks = outputs.masks.data as Uint8Array;
+          for (let y = 0; y < 180; y++) for (let x = 0; x < 320; x++) masks[y * 320 + x] = x >= x0 && x < x1 && y >= y0 && y < y1 ? 255 : 0;
+          (outputs.scores.data as Uint8Array)[0] = seen.point_labels[0];
+        },
+      },
+    });
+    await using pipeline = await Pipeline.load(join(dir, 'manifest-w8a8.json'), { backend });
+    const image = pngBytes(64, 36, (x, y) => [x * 4, 100 + y, 50]);
+    const points = new Tensor('float32', [40, 20, 120, 60], [1, 2, 2]);
+    const labels = new Tensor('float32', [1, 0], [1, 2]);
+    const result = await pipeline.run({ image, points, labels });
+
+    const pixels = preprocessImage(image, { width: 1280, height: 720, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], dtype: 'float32' }).data as Float32Array;
+    expectQuantized(seen.image, Array.from(pixels, (x) => quant(x, ...ENC.image)), 'encoder image');
+    const requant = (bytes: Uint8Array, [s, o]: readonly number[], [s2, o2]: readonly number[]): number[] => Array.from(bytes, (b) => quant(s * (b + o), s2, o2));
+    expectQuantized(seen.image_embeddings, requant(pattern(256 * 45 * 80, 7), ENC.embeddings, DEC.embeddings), 'decoder image_embeddings');
+    expectQuantized(seen.high_res_features1, requant(pattern(32 * 180 * 320, 11), ENC.feat1, DEC.feat1), 'decoder high_res_features1');
+    expectQuantized(seen.high_res_features2, requant(pattern(64 * 90 * 160, 13), ENC.feat2, DEC.feat2), 'decoder high_res_features2');
+    expect([...seen.point_coords]).toEqual([40, 20, 120, 60].map((v) => quant(v, ...DEC.points, 65535)));
+    expect([...seen.point_labels]).toEqual([1, 0].map((v) => quant(v, ...DEC.labels)));
+
+    const masks = result.outputs.masks as Tensor;
+    expect(masks.dtype).toBe('float32');
+    const m = masks.data as Float32Array;
+    let on = 0;
+    for (const v of m) {
+      if (Math.abs(v - 0.1 * (255 - 128)) < 1e-5) on++;
+      else expect(v).toBeCloseTo(0.1 * -128, 5);
+    }
+    expect(on).toBe((30 - 10) * (15 - 5));
+    expect((result.outputs.scores as Tensor).data[0]).toBeCloseTo(0.00392157 * quant(1, ...DEC.labels), 6);
+    expect(backend.callCounts()).toEqual({ SAM2Encoder: 1, SAM2Decoder: 1 });
+  });
+});
