@@ -9,9 +9,10 @@
  *   att_masks 0 for image/language and 1 for the state token (a constant block mask, as the
  *   card's folded CumSum chains make it) AND the pad mask (language padding) — emits the
  *   KV tensor [2, 15, H] (keys and values of the layer's output).
- * - action_head: x_t [1,5,6] and the timestep t → action_in_proj + a time feature
- *   (tanh(t·w + b): the sinusoidal embedding needs Sin/Cos, which this model does without),
- *   cross-attention to the KV under the prefix pad mask, action_out_proj → velocity [1,5,6].
+ * - action_head: x_t [1,5,6] and the timestep t → LeRobot's embed_suffix: action_in_proj,
+ *   a time feature (tanh(t·w + b) where SmolVLA has a sinusoidal embedding), concatenated,
+ *   action_time_mlp_in → SiLU → action_time_mlp_out; cross-attention to the KV under the
+ *   prefix pad mask; Gelu; action_out_proj → velocity [1,5,6].
  *
  * Graph I/O is float32 or float16 (the `fp16` build also stores its weights in float16,
  * like W16A16); everything inside is computed in float32 by the reference backend.
@@ -53,6 +54,10 @@ export const WEIGHT_DIMS: Readonly<Record<string, readonly number[]>> = {
   b_in: [TINY.hidden],
   w_t: [1, TINY.hidden],
   b_t: [TINY.hidden],
+  w_mlp_in: [2 * TINY.hidden, TINY.hidden],
+  b_mlp_in: [TINY.hidden],
+  w_mlp_out: [TINY.hidden, TINY.hidden],
+  b_mlp_out: [TINY.hidden],
   wq2: [TINY.hidden, TINY.hidden],
   wo2: [TINY.hidden, TINY.hidden],
   w_out: [TINY.hidden, TINY.maxActionDim],
@@ -189,10 +194,10 @@ export function actionBinary(weights: Weights, precision: Precision): ReferenceB
     ],
     outputs: [{ name: 'velocity', dtype: io, dims: [1, C, A] }],
     tensors: [
-      f32('x3', [1, C, A]), f32('xt', [C, A]), f32('t1', [1]), f32('kvf', [2, N, H]), f32('a', [C, H]), f32('a1', [C, H]), f32('tt', [1, 1]), f32('te', [1, H]), f32('te1', [1, H]), f32('temb', [1, H]), f32('at', [C, H]), f32('g', [C, H]),
+      f32('x3', [1, C, A]), f32('xt', [C, A]), f32('t1', [1]), f32('kvf', [2, N, H]), f32('a', [C, H]), f32('a1', [C, H]), f32('tt', [1, 1]), f32('te', [1, H]), f32('te1', [1, H]), f32('temb', [1, H]), f32('tx', [C, H]), f32('cat', [C, 2 * H]), f32('m0', [C, H]), f32('m1', [C, H]), f32('sg', [C, H]), f32('sl', [C, H]), f32('g0', [C, H]), f32('g', [C, H]),
       f32('k', [1, N, H]), f32('v', [1, N, H]), f32('k2', [N, H]), f32('v2', [N, H]), f32('q', [C, H]), f32('sc', [C, N]), f32('scs', [C, N]),
       f32('pm', [1, N]), f32('pm1', [1, N]), f32('madd', [1, N]), f32('scm', [C, N]), f32('p', [C, N]), f32('ctx', [C, H]), f32('o', [C, H]), f32('h', [C, H]),
-      f32('vel', [C, A]), f32('vel1', [C, A]), f32('vel3', [1, C, A]),
+      f32('u', [C, H]), f32('vel', [C, A]), f32('vel1', [C, A]), f32('vel3', [1, C, A]),
     ],
     nodes: [
       { op: 'Cast', inputs: ['x_t'], outputs: ['x3'] },
@@ -204,8 +209,15 @@ export function actionBinary(weights: Weights, precision: Precision): ReferenceB
       { op: 'MatMul', inputs: ['tt', 'w_t'], outputs: ['te'] },
       { op: 'ElementWiseAdd', inputs: ['te', 'b_t'], outputs: ['te1'] },
       { op: 'Tanh', inputs: ['te1'], outputs: ['temb'] },
-      { op: 'ElementWiseAdd', inputs: ['a1', 'temb'], outputs: ['at'] },
-      { op: 'Gelu', inputs: ['at'], outputs: ['g'] },
+      // embed_suffix: cat(action_emb, time_emb) → mlp_in → SiLU (x·sigmoid(x)) → mlp_out.
+      { op: 'ElementWiseAdd', inputs: ['zeros_ch', 'temb'], outputs: ['tx'] },
+      { op: 'Concat', inputs: ['a1', 'tx'], outputs: ['cat'], params: { axis: 1 } },
+      { op: 'MatMul', inputs: ['cat', 'w_mlp_in'], outputs: ['m0'] },
+      { op: 'ElementWiseAdd', inputs: ['m0', 'b_mlp_in'], outputs: ['m1'] },
+      { op: 'Sigmoid', inputs: ['m1'], outputs: ['sg'] },
+      { op: 'ElementWiseMultiply', inputs: ['m1', 'sg'], outputs: ['sl'] },
+      { op: 'MatMul', inputs: ['sl', 'w_mlp_out'], outputs: ['g0'] },
+      { op: 'ElementWiseAdd', inputs: ['g0', 'b_mlp_out'], outputs: ['g'] },
       // Cross-attention to the backbone's keys/values; padded prefix tokens masked out.
       { op: 'Cast', inputs: ['kv_cache'], outputs: ['kvf'] },
       { op: 'StridedSlice', inputs: ['kvf'], outputs: ['k'], params: { ranges: [0, 1, 1, 0, N, 1, 0, H, 1] } },
@@ -223,7 +235,8 @@ export function actionBinary(weights: Weights, precision: Precision): ReferenceB
       { op: 'MatMul', inputs: ['p', 'v2'], outputs: ['ctx'] },
       { op: 'MatMul', inputs: ['ctx', 'wo2'], outputs: ['o'] },
       { op: 'ElementWiseAdd', inputs: ['g', 'o'], outputs: ['h'] },
-      { op: 'MatMul', inputs: ['h', 'w_out'], outputs: ['vel'] },
+      { op: 'Gelu', inputs: ['h'], outputs: ['u'] },
+      { op: 'MatMul', inputs: ['u', 'w_out'], outputs: ['vel'] },
       { op: 'ElementWiseAdd', inputs: ['vel', 'b_out'], outputs: ['vel1'] },
       { op: 'Reshape', inputs: ['vel1'], outputs: ['vel3'] },
       { op: 'Cast', inputs: ['vel3'], outputs: ['velocity'] },
@@ -232,7 +245,8 @@ export function actionBinary(weights: Weights, precision: Precision): ReferenceB
   return {
     description: `tiny smolvla action head (${precision})`,
     statics: [
-      ...statics(['w_in', 'b_in', 'w_t', 'b_t', 'wq2', 'wo2', 'w_out', 'b_out'], weights, precision),
+      ...statics(['w_in', 'b_in', 'w_t', 'b_t', 'w_mlp_in', 'b_mlp_in', 'w_mlp_out', 'b_mlp_out', 'wq2', 'wo2', 'w_out', 'b_out'], weights, precision),
+      { ...f32('zeros_ch', [C, H]), fill: 0 },
       { ...f32('one', [1]), fill: 1 },
       { ...f32('big', [1]), fill: MASK_BIG },
       { ...f32('inv_sqrt_h', [1]), fill: 1 / Math.sqrt(H) },

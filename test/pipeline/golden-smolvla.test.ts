@@ -95,11 +95,11 @@ interface Files {
 function readModel(dir: string): Files {
   const w: Record<string, Mat> = {};
   const b: Record<string, number[]> = {};
-  for (const name of ['w_patch', 'w_state', 'wq', 'wk', 'wv', 'wo', 'wk2', 'wv2', 'w_in', 'w_t', 'wq2', 'wo2', 'w_out']) {
+  for (const name of ['w_patch', 'w_state', 'wq', 'wk', 'wv', 'wo', 'wk2', 'wv2', 'w_in', 'w_t', 'w_mlp_in', 'w_mlp_out', 'wq2', 'wo2', 'w_out']) {
     const { shape, data } = readNpy(join(dir, 'weights', `${name}.npy`));
     w[name] = rows(data, shape[0], shape[1]);
   }
-  for (const name of ['b_patch', 'b_state', 'b_in', 'b_t', 'b_out']) b[name] = readNpy(join(dir, 'weights', `${name}.npy`)).data;
+  for (const name of ['b_patch', 'b_state', 'b_in', 'b_t', 'b_mlp_in', 'b_mlp_out', 'b_out']) b[name] = readNpy(join(dir, 'weights', `${name}.npy`)).data;
   const tok = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
   const bytes = readFileSync(join(dir, 'embed_tokens_f16.bin'));
   const flat = Array.from({ length: bytes.length / 2 }, (_, i) => halfBits(bytes.readUInt16LE(2 * i)));
@@ -148,9 +148,12 @@ function golden(f: Files, obs: Observation, noise: number[], options: GoldenOpti
   const values = mm(h, f.w.wv2);
   const velocity = (xt: Mat, t: number): Mat => {
     const temb = addRow(mm([[t]], f.w.w_t), f.b.b_t)[0].map(Math.tanh);
-    const g = addRow(mm(xt, f.w.w_in), f.b.b_in).map((r) => r.map((v, j) => gelu(v + temb[j])));
+    // embed_suffix: cat(action_in_proj(x), time_emb) → mlp_in → SiLU → mlp_out
+    const cat = addRow(mm(xt, f.w.w_in), f.b.b_in).map((r) => [...r, ...temb]);
+    const silu = addRow(mm(cat, f.w.w_mlp_in), f.b.b_mlp_in).map((r) => r.map((v) => v / (1 + Math.exp(-v))));
+    const g = addRow(mm(silu, f.w.w_mlp_out), f.b.b_mlp_out);
     const c = attend(mm(g, f.w.wq2), keys, values, (_, j) => pad[j] === 1);
-    return addRow(mm(addM(g, mm(c, f.w.wo2)), f.w.w_out), f.b.b_out);
+    return addRow(mm(addM(g, mm(c, f.w.wo2)).map((r) => r.map(gelu)), f.w.w_out), f.b.b_out);
   };
   // LeRobot VLAFlowMatching.sample_actions: Euler from t = 1 down to 0.
   const dt = -1 / (options.numSteps ?? 10);
