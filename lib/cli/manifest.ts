@@ -20,6 +20,7 @@ import type { PipelineValue } from '../pipeline/hostops.js';
 import { loadOptions } from './default-runtime.js';
 import type { ManifestRunOptions, ManifestRunResult } from './runtime.js';
 import { nameRecord } from '../pipeline/records.js';
+import { variantBinaries } from '../pipeline/variants.js';
 
 /** Own properties only: input names come from the file and may be "constructor". */
 function ownEntry<T>(obj: Readonly<Record<string, T>>, key: string): T | undefined {
@@ -34,7 +35,7 @@ interface Declared {
   binaries: string[];
 }
 
-function declaredInputs(file: string, roots: PathPolicy): Declared {
+function declaredInputs(file: string, roots: PathPolicy, variant?: string): Declared {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -53,8 +54,8 @@ function declaredInputs(file: string, roots: PathPolicy): Declared {
     : Object.entries(m.contexts ?? {})
         .filter(([, c]) => c?.signature === undefined)
         .map(([name]) => name);
-  const binaries = Object.values(m.contexts ?? {})
-    .map((c) => c?.binary)
+  // The selected variant's binaries: they pick the backend libraries.
+  const binaries = variantBinaries(raw, variant)
     .filter((b): b is string => typeof b === 'string')
     .map((b) => path.resolve(path.dirname(file), b))
     // Only a binary the runner may open can pick the backend (it reads the file's magic).
@@ -121,7 +122,7 @@ export function manifestInput(name: string, value: string, spec: InputEntry | un
 
 export async function runManifestFile(file: string, options: ManifestRunOptions): Promise<ManifestRunResult> {
   const allowedRoots = [path.dirname(file), ...(options.allowedRoots ?? [])];
-  const { inputs: declared, params: declaredParams, unsigned, binaries } = declaredInputs(file, new PathPolicy(path.dirname(file), allowedRoots));
+  const { inputs: declared, params: declaredParams, unsigned, binaries } = declaredInputs(file, new PathPolicy(path.dirname(file), allowedRoots), options.variant);
   const inputs = nameRecord<PipelineValue>();
   for (const [name, value] of Object.entries(options.inputs)) inputs[name] = manifestInput(name, value, ownEntry(declared, name), options.resolve);
   const params = nameRecord<unknown>();
@@ -146,6 +147,7 @@ export async function runManifestFile(file: string, options: ManifestRunOptions)
       ...(options.record !== undefined ? { record: options.record } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.params !== undefined ? { params } : {}),
+      ...(options.variant !== undefined ? { variant: options.variant } : {}),
       ...(options.onText ? { onEvent: (e) => (e.type === 'token' && e.text ? options.onText!(e.text) : undefined) } : {}),
     });
   } finally {

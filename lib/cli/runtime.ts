@@ -93,6 +93,8 @@ export interface ManifestRunOptions {
   readonly onText?: (text: string) => void;
   /** `--allow-root`: folders the manifest's files may come from besides its own folder. */
   readonly allowedRoots?: readonly string[];
+  /** `--variant`: the manifest variant to run (default: its defaultVariant). */
+  readonly variant?: string;
 }
 
 /** How `inspect` reads a binary. */

@@ -22,6 +22,7 @@ import { Tensor } from '../tensor/Tensor.js';
 import type { AssetEntry, PipelineManifest } from './manifest.js';
 import { elementCount } from '../tensor/shape.js';
 import { PathPolicy, readRegularFile } from './paths.js';
+import { parseStats, type NormStats } from './stats.js';
 
 const LAZY_THRESHOLD = 64 * 1024 * 1024;
 
@@ -236,6 +237,7 @@ export class PipelineAssets {
   private readonly tokenizers = new Map<string, Tokenizer>();
   private readonly tables = new Map<string, EmbeddingTable>();
   private readonly tensors = new Map<string, Tensor>();
+  private readonly statsFiles = new Map<string, NormStats>();
   private readonly paths = new Map<string, string>();
   private readonly configs = new Map<string, string>();
 
@@ -284,6 +286,8 @@ export class PipelineAssets {
             throw new QnnNodeError('SHAPE_MISMATCH', `shape [${tensor.dims.join(', ')}] differs from the manifest's [${entry.shape.join(', ')}]`);
           }
           this.tensors.set(name, tensor);
+        } else if (entry.type === 'stats') {
+          this.statsFiles.set(name, parseStats(new Uint8Array(readRegularFile(path, path, this.maxBytes)), path, entry.format));
         }
       } catch (cause) {
         this.close();
@@ -318,6 +322,13 @@ export class PipelineAssets {
     const t = this.tensors.get(name);
     if (!t) throw this.missing(name, 'tensor');
     return t;
+  }
+
+  /** Normalization statistics: feature → statistic → values. */
+  stats(name: string): NormStats {
+    const s = this.statsFiles.get(name);
+    if (!s) throw this.missing(name, 'stats');
+    return s;
   }
 
   /** The absolute path of any asset. */

@@ -23,3 +23,5 @@ export { Sampler, argmaxHalf, argmaxFloat, type SampleOptions } from './ops/samp
 export { concatDims, concatInto, sliceTensor, padTensor, kvWrite, fillValue, writeRange, writeMask, axpy } from './ops/tensor.js';
 export { writeRopeTables, ropeInverseFrequencies, rangePositions, tensorPositions, type RopeTableOptions, type RopePositions } from './ops/rope.js';
 export { writeMropePositions, mropeLength, type MropeLayout, type MropeResult } from './ops/mrope-layout.js';
+export { applyVariant, type VariantEntry, type VariantContextEntry } from './variants.js';
+export { parseStats, parseSafetensors, type NormStats } from './stats.js';

@@ -6,6 +6,7 @@
  */
 import type { DType } from '../tensor/dtypes.js';
 import type { ContextSignature, GraphSignature } from '../backend/types.js';
+import type { VariantEntry } from './variants.js';
 
 /** "$name": a run parameter. */
 export type ParamRef = `$${string}`;
@@ -41,7 +42,9 @@ export type AssetEntry =
       readonly description?: string;
     }
   | { readonly type: 'tensor'; readonly path: string; readonly dtype?: DType; readonly shape?: readonly number[]; readonly description?: string }
-  | { readonly type: 'file'; readonly path: string; readonly size?: number; readonly description?: string };
+  | { readonly type: 'file'; readonly path: string; readonly size?: number; readonly description?: string }
+  /** Normalization statistics (lib/pipeline/stats.ts): LeRobot stats JSON or normalizer safetensors. */
+  | { readonly type: 'stats'; readonly path: string; readonly format?: 'json' | 'safetensors'; readonly description?: string };
 
 export interface InputEntry {
   readonly type: 'image' | 'text' | 'tensor' | 'number';
@@ -121,6 +124,10 @@ export interface PipelineManifest {
   readonly steps: readonly Step[];
   /** Output name -> value name. */
   readonly outputs?: Readonly<Record<string, string>>;
+  /** Builds of the same model selected by one switch (lib/pipeline/variants.ts). */
+  readonly variants?: Readonly<Record<string, VariantEntry>>;
+  /** The variant used when the caller names none. */
+  readonly defaultVariant?: string;
 }
 
 export function isGraphStep(step: Step): step is GraphStep {

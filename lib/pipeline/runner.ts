@@ -29,6 +29,7 @@ import { manifestError, parseManifestText, validateManifest } from './validate.j
 import { checkNameTables } from './names.js';
 import { checkStaticTypes } from './typecheck.js';
 import { nameRecord } from './records.js';
+import { applyVariant } from './variants.js';
 
 export type { PipelineInputs } from './bind.js';
 
@@ -58,6 +59,8 @@ export interface PipelineOptions {
   readonly allowedRoots?: readonly string[];
   /** Bounds on loop iterations, allocations and event-loop blocking (see PipelineLimits). */
   readonly limits?: PipelineLimits;
+  /** The manifest variant to load (default: its `defaultVariant`); see lib/pipeline/variants.ts. */
+  readonly variant?: string;
 }
 
 export interface PipelineRunOptions {
@@ -73,7 +76,10 @@ export interface PipelineRunOptions {
 }
 
 export class Pipeline implements AsyncDisposable {
+  /** The manifest with the selected variant applied. */
   readonly manifest: PipelineManifest;
+  /** The selected variant (undefined for a manifest without variants). */
+  readonly variant: string | undefined;
   readonly baseDir: string;
   readonly backend: Backend;
   /** Milliseconds spent loading (validation, file checks, assets, contexts). */
@@ -92,6 +98,7 @@ export class Pipeline implements AsyncDisposable {
 
   private constructor(init: {
     manifest: PipelineManifest;
+    variant: string | undefined;
     baseDir: string;
     backend: Backend;
     contexts: Map<string, Context>;
@@ -106,6 +113,7 @@ export class Pipeline implements AsyncDisposable {
     this.countParams = loopCountParams(init.nodes);
     this.limits = init.limits;
     this.manifest = init.manifest;
+    this.variant = init.variant;
     this.baseDir = init.baseDir;
     this.backend = init.backend;
     this.contexts = init.contexts;
@@ -148,7 +156,7 @@ export class Pipeline implements AsyncDisposable {
     const limits = resolveLimits(options.limits);
     const files = new PathPolicy(baseDir, options.allowedRoots);
     const ops = resolveHostOps(BUILTIN_HOST_OPS, options.hostOps);
-    const valid = validateManifest(raw, { source, hostOps: new Set(ops.keys()) });
+    const { manifest: valid, variant } = applyVariant(validateManifest(raw, { source, hostOps: new Set(ops.keys()) }), options.variant);
     checkCustomOpSchemas(valid, ops, source);
     // Resolved once: the paths checked here are the paths opened below.
     const refs = manifestFiles(valid, files);
@@ -179,7 +187,7 @@ export class Pipeline implements AsyncDisposable {
       const counter = { n: 0 };
       const nodes = compile(valid.steps, '/steps', { contexts, ops, source, limits, names }, counter);
       checkStaticTypes(nodes, { manifest: valid, names }, source);
-      return new Pipeline({ manifest: valid, baseDir, backend, contexts, assets, files, limits, nodes, nodeCount: counter.n, loadMs: performance.now() - start });
+      return new Pipeline({ manifest: valid, variant, baseDir, backend, contexts, assets, files, limits, nodes, nodeCount: counter.n, loadMs: performance.now() - start });
     } catch (error) {
       await Promise.allSettled([...contexts.values()].map((c) => c.dispose()));
       assets.close();

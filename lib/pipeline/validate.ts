@@ -19,6 +19,7 @@ import {
 } from './manifest.js';
 import { depthIssue } from './depth.js';
 import { stepIssues } from './ops/step-checks.js';
+import { variantIssues } from './variants.js';
 import { jsonErrorOffset, lineColumn } from './json-position.js';
 
 type AjvClass = typeof AjvModule.default;
@@ -209,12 +210,13 @@ function stepWrites(step: Step): string[] {
   return [...(op.output ? [op.output] : []), ...Object.values(op.outputs ?? {})];
 }
 
-const BUILTIN_ASSET_PARAMS: ReadonlyMap<string, [param: string, type: string]> = new Map([
-  ['tokenize', ['tokenizer', 'tokenizer']],
-  ['detokenize', ['tokenizer', 'tokenizer']],
-  ['emit', ['tokenizer', 'tokenizer']],
-  ['embed', ['table', 'embedding']],
-  ['topk', ['labels', 'file']],
+const BUILTIN_ASSET_PARAMS: ReadonlyMap<string, readonly (readonly [param: string, type: string])[]> = new Map([
+  ['tokenize', [['tokenizer', 'tokenizer']]],
+  ['detokenize', [['tokenizer', 'tokenizer']]],
+  ['emit', [['tokenizer', 'tokenizer']]],
+  ['embed', [['table', 'embedding']]],
+  ['topk', [['labels', 'file']]],
+  ['normalize', [['stats', 'stats'], ['mean', 'tensor'], ['std', 'tensor']]],
 ]);
 
 function semanticIssues(manifest: PipelineManifest, hostOps: ReadonlySet<string> | undefined): ManifestIssue[] {
@@ -281,9 +283,7 @@ function semanticIssues(manifest: PipelineManifest, hostOps: ReadonlySet<string>
         if (hostOps && !hostOps.has(op.op)) {
           issues.push({ path: `${path}/op`, expected: `a built-in or registered host op (${list([...hostOps].sort())})`, received: JSON.stringify(op.op), code: 'UNKNOWN_HOST_OP' });
         }
-        const assetParam = BUILTIN_ASSET_PARAMS.get(op.op);
-        if (assetParam) {
-          const [param, type] = assetParam;
+        for (const [param, type] of BUILTIN_ASSET_PARAMS.get(op.op) ?? []) {
           const value = op[param];
           if (typeof value === 'string') {
             const asset = Object.hasOwn(assets, value) ? assets[value] : undefined;
@@ -300,6 +300,7 @@ function semanticIssues(manifest: PipelineManifest, hostOps: ReadonlySet<string>
     });
   };
   walk(manifest.steps, '/steps', defined, false);
+  issues.push(...variantIssues(manifest));
   for (const [name, ref] of Object.entries(manifest.outputs ?? {})) {
     if (!defined.has(ref)) issues.push({ path: `/outputs/${name}`, expected: `a value defined by a step or a pipeline input (${list(defined)})`, received: JSON.stringify(ref) });
   }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockBackend, Pipeline, Tensor, preprocessImage, type MockGraphFn } from '../../lib/index.js';
 import { halfToNumber, numberToHalf } from '../../lib/tensor/fp16.js';
 import { copyExample, pngBytes, tempDir, writeEmbeddingTable, writeTokenizer } from './fixtures.js';
+import { writeSafetensors } from './safetensors-fixture.js';
 
 const q16 = (x: number): number => Math.round(x * 16) / 16;
 const half = (x: number): number => halfToNumber(numberToHalf(x));
@@ -273,6 +274,10 @@ describe('examples/qwen3-vl on the mock backend', () => {
 describe('examples/smolvla on the mock backend', () => {
   const WORDS = ['pick', 'up', 'the', 'red', 'block', 'and', 'place', 'it', 'in', 'basket'];
   const WORD_ID = Object.fromEntries(WORDS.map((w, i) => [w, i + 3]));
+  const STATE_MEAN = [0.1, -0.2, 0.3, 0.05, -0.5, 0.25, 0.02, -0.01];
+  const STATE_STD = [0.5, 0.25, 2, 1, 0.125, 4, 0.03, 0.02];
+  const ACTION_MEAN = [0.01, 0.02, -0.03, 0, 0.1, -0.1, 0.5];
+  const ACTION_STD = [0.3, 0.4, 0.5, 0.1, 0.2, 0.25, 0.9];
   let dir: string;
 
   beforeAll(() => {
@@ -282,72 +287,144 @@ describe('examples/smolvla on the mock backend', () => {
     copyExample('smolvla', dir);
     writeTokenizer(join(dir, 'tokenizer.json'), { words: WORD_ID, specials: { '<pad>': 2 } });
     writeEmbeddingTable(join(dir, 'embed_tokens_f16.bin'), 49280, 960, 'float16', [2, ...Object.values(WORD_ID)], embedValue);
+    // LeRobot >= 0.4 ships the stats as normalizer / unnormalizer safetensors (flat "<feature>.<stat>" keys).
+    writeSafetensors(join(dir, 'policy_preprocessor_step_5_normalizer_processor.safetensors'), {
+      'observation.state.mean': STATE_MEAN,
+      'observation.state.std': STATE_STD,
+      'action.mean': ACTION_MEAN,
+      'action.std': ACTION_STD,
+    });
+    writeSafetensors(join(dir, 'policy_postprocessor_step_0_unnormalizer_processor.safetensors'), { 'action.mean': ACTION_MEAN, 'action.std': ACTION_STD });
   });
 
-  it('runs vision x2 -> backbone with CPU embedding gather -> 10 flow-matching steps', async () => {
-    const seen = { lang: undefined as Tensor | undefined, mask: undefined as Tensor | undefined, state: undefined as Tensor | undefined, timesteps: [] as number[], kv: new Set<ArrayBufferLike>() };
-    const backend = new MockBackend({
-      graphs: {
-        vision_encoder: (inputs, outputs) => {
-          const f = new Float32Array(64 * 960).fill(q16(mean(inputs.pixel_values)));
-          outputs.image_embeddings.bytes.set(Tensor.fromFloat32('float16', f, [1, 64, 960]).bytes);
-        },
-        llm_backbone: (inputs, outputs) => {
-          seen.lang = inputs.lang_embeddings.clone();
-          seen.mask = inputs.lang_mask.clone();
-          seen.state = inputs.state.clone();
-          // kv[0] summarises every input so the action head depends on all of them.
-          const c = q16(inputs.image_embeddings_0.toFloat32()[0] + inputs.image_embeddings_1.toFloat32()[0] + mean(inputs.lang_mask) + inputs.state.toFloat32()[0]);
-          (outputs.kv_cache.data as Uint16Array)[0] = numberToHalf(c);
-        },
-        action_head: (inputs, outputs) => {
-          seen.kv.add(inputs.kv_cache.data.buffer);
-          const t = inputs.timestep.toFloat32()[0];
-          seen.timesteps.push(t);
-          const c = halfToNumber((inputs.kv_cache.data as Uint16Array)[0]);
-          outputs.velocity.bytes.set(Tensor.fromFloat32('float16', new Float32Array(50 * 32).fill(t + c), [1, 50, 32]).bytes);
-        },
+  const image = pngBytes(32, 32, (x, y) => [x * 8, y * 8, 128]);
+  const wrist = pngBytes(20, 20, () => [200, 10, 10]);
+  const state = new Tensor('float32', Float32Array.from({ length: 8 }, (_, i) => i / 4 - 0.6), [1, 8]);
+  const task = 'pick up the red block';
+
+  /** Graphs that record what they see; kv[0] summarises every backbone input so the action head depends on all of them. */
+  function graphs(seen: Record<string, Tensor | number[] | Set<ArrayBufferLike>> & { timesteps: number[]; kv: Set<ArrayBufferLike> }): Record<string, MockGraphFn> {
+    return {
+      vision_encoder: (inputs, outputs) => {
+        const f = new Float32Array(64 * 960).fill(q16(mean(inputs.pixel_values)));
+        outputs.image_embeddings.bytes.set(Tensor.fromFloat32(outputs.image_embeddings.dtype, f, [1, 64, 960]).bytes);
       },
-    });
+      llm_backbone: (inputs, outputs) => {
+        seen.lang = inputs['/embed_tokens/Gather_output_0'].clone();
+        seen.langMask = inputs.lang_masks.clone();
+        seen.state = inputs.state.clone();
+        const c = q16(inputs.image_embeddings_0.toFloat32()[0] + inputs.image_embeddings_1.toFloat32()[0] + mean(inputs.lang_masks) + inputs.state.toFloat32()[0]);
+        const kv = outputs.kv_cache;
+        kv.bytes.set(Tensor.fromFloat32(kv.dtype, Float32Array.of(c), [1]).bytes, 0);
+      },
+      action_head: (inputs, outputs) => {
+        seen.kv.add(inputs.kv_cache.data.buffer);
+        seen.prefixMask = inputs.prefix_pad_masks.clone();
+        const t = inputs.timestep.toFloat32()[0];
+        seen.timesteps.push(t);
+        const c = inputs.kv_cache.toFloat32()[0];
+        outputs.velocity.bytes.set(Tensor.fromFloat32(outputs.velocity.dtype, new Float32Array(50 * 32).fill(t + c), [1, 50, 32]).bytes);
+      },
+    };
+  }
+
+  /** The same run in plain TS: LeRobot's order (normalize, pad, Euler steps, unpad, unnormalize) in the variant's precision. */
+  function expected(noise: Float32Array, timesteps: number[], round: (x: number) => number): number[] {
+    const pix = (png: Uint8Array): number => mean(preprocessImage(png, { width: 512, height: 512, rescale: 2 / 255, mean: [1], std: [1], dtype: 'float32' }));
+    const ids = task.split(' ').length;
+    const s0 = round((state.toFloat32()[0] - Math.fround(STATE_MEAN[0])) / (Math.fround(STATE_STD[0]) + 1e-8));
+    const c = round(q16(round(q16(round(pix(image)))) + round(q16(round(pix(wrist)))) + ids / 48 + s0));
+    const dt = Math.fround(-1 / timesteps.length);
+    const out: number[] = [];
+    for (let k = 0; k < 50 * 32; k++) {
+      let x = noise[k];
+      for (const t of timesteps) x = round(Math.fround(x + Math.fround(dt * round(t + c))));
+      if (k % 32 < 7) out.push(Math.fround(x * Math.fround(ACTION_STD[k % 32]) + Math.fround(ACTION_MEAN[k % 32])));
+    }
+    return out;
+  }
+
+  it('runs vision x2 -> backbone (card input names, pad masks, normalized state) -> 10 flow-matching steps -> unnormalized actions', async () => {
+    const seen = { timesteps: [] as number[], kv: new Set<ArrayBufferLike>() } as Parameters<typeof graphs>[0];
+    const backend = new MockBackend({ graphs: graphs(seen) });
     const pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend });
-    const image = pngBytes(32, 32, (x, y) => [x * 8, y * 8, 128]);
-    const wrist = pngBytes(20, 20, () => [200, 10, 10]);
-    const state = new Tensor('float32', Float32Array.from({ length: 32 }, (_, i) => (i < 8 ? i / 4 : 0)), [1, 32]);
-    const task = 'pick up the red block';
+    expect(pipeline.variant).toBe('fp16');
     const result = await pipeline.run({ image, wrist_image: wrist, task, state }, { seed: 3 });
 
-    // Language: token ids, padded to 48 with the pad id 2, gathered from the table.
+    // Language: token ids + "\n"-free template tokens, padded to 48 with the pad id 2, gathered from the table.
     const ids = task.split(' ').map((w) => WORD_ID[w]);
     const padded = [...ids, ...Array<number>(48 - ids.length).fill(2)];
-    const lang = seen.lang!.toFloat32();
+    const lang = (seen.lang as Tensor).toFloat32();
     padded.forEach((id, p) => {
       expect(lang[p * 960]).toBe(embedValue(id, 0));
       expect(lang[p * 960 + 959]).toBe(embedValue(id, 959));
     });
-    expect([...seen.mask!.toFloat32()]).toEqual(padded.map((_, p) => (p < ids.length ? 1 : 0)));
-    expect([...seen.state!.toFloat32()]).toEqual([...state.toFloat32()].map(half));
+    const langMask = padded.map((_, p) => (p < ids.length ? 1 : 0));
+    expect((seen.langMask as Tensor).dtype).toBe('int32');
+    expect([...(seen.langMask as Tensor).toFloat32()]).toEqual(langMask);
+    // The action expert attends to the 177 prefix tokens [image 0 | image 1 | language | state] through this mask.
+    expect([...(seen.prefixMask as Tensor).toFloat32()]).toEqual([...Array<number>(128).fill(1), ...langMask, 1]);
+    // State: MEAN_STD-normalized per dimension, then zero-padded to 32.
+    const s = state.toFloat32();
+    expect([...(seen.state as Tensor).toFloat32()]).toEqual([...Array.from({ length: 8 }, (_, i) => half((s[i] - Math.fround(STATE_MEAN[i])) / (Math.fround(STATE_STD[i]) + 1e-8))), ...Array<number>(24).fill(0)]);
 
-    // Flow matching: 10 steps, t = 1, 0.9, …, 0.1; x <- x + dt * v with v = t + c.
+    // Flow matching: 10 steps, t = 1, 0.9, …, 0.1 (float32-accumulated, as LeRobot); x <- x + dt * v.
     expect(backend.callCounts()).toEqual({ vision_encoder: 2, llm_backbone: 1, action_head: 10 });
-    expect(seen.timesteps).toEqual(Array.from({ length: 10 }, (_, i) => half(1 - 0.1 * i)));
+    let t32 = 1;
+    const schedule = Array.from({ length: 10 }, (_, i) => (i === 0 ? 1 : (t32 = Math.fround(t32 + Math.fround(-0.1)))));
+    expect(seen.timesteps).toEqual(schedule.map(half));
     expect(seen.kv.size).toBe(1);
-    const pix = (png: Uint8Array): number => mean(preprocessImage(png, { width: 512, height: 512, rescale: 2 / 255, mean: [1], std: [1], dtype: 'float16' }));
-    const c = half(q16(q16(pix(image)) + q16(pix(wrist)) + ids.length / 48 + half(state.toFloat32()[0])));
-    const noise = (result.outputs.noise as Tensor).toFloat32();
     const actions = result.outputs.actions as Tensor;
-    expect(actions.dims).toEqual([1, 50, 32]);
+    expect(actions.dtype).toBe('float32');
+    expect(actions.dims).toEqual([1, 50, 7]);
+    const want = expected((result.outputs.noise as Tensor).toFloat32(), seen.timesteps, half);
     const got = actions.toFloat32();
-    for (const k of [0, 17, 1599]) {
-      let x = noise[k];
-      for (let i = 0; i < 10; i++) x = half(Math.fround(x + Math.fround(-0.1 * half(seen.timesteps[i] + c))));
-      expect(got[k]).toBe(x);
-    }
+    for (const k of [0, 6, 17, 349]) expect(got[k]).toBe(want[k]);
     // The noise comes from the seeded PRNG: same seed, same noise; another seed, other noise.
     const again = await pipeline.run({ image, wrist_image: wrist, task, state }, { seed: 3 });
     expect(sameBytes(again.outputs.noise as Tensor, result.outputs.noise as Tensor)).toBe(true);
     const other = await pipeline.run({ image, wrist_image: wrist, task, state }, { seed: 4 });
     expect(sameBytes(other.outputs.noise as Tensor, result.outputs.noise as Tensor)).toBe(false);
     await pipeline.dispose();
+  });
+
+  it('num_steps is a parameter: dt = -1/num_steps and t = 1, 0.75, 0.5, 0.25 for 4 steps', async () => {
+    const seen = { timesteps: [] as number[], kv: new Set<ArrayBufferLike>() } as Parameters<typeof graphs>[0];
+    const backend = new MockBackend({ graphs: graphs(seen) });
+    await using pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend });
+    const result = await pipeline.run({ image, wrist_image: wrist, task, state }, { seed: 5, params: { num_steps: 4 } });
+    expect(seen.timesteps).toEqual([1, 0.75, 0.5, 0.25]);
+    const want = expected((result.outputs.noise as Tensor).toFloat32(), seen.timesteps, half);
+    const got = (result.outputs.actions as Tensor).toFloat32();
+    for (const k of [0, 3, 349]) expect(got[k]).toBe(want[k]);
+  });
+
+  it('the fp32 variant switches the binaries, the signatures and every host tensor to float32', async () => {
+    const seen = { timesteps: [] as number[], kv: new Set<ArrayBufferLike>() } as Parameters<typeof graphs>[0];
+    const loaded: string[] = [];
+    const backend = new MockBackend({ graphs: graphs(seen) });
+    const load = backend.loadContext.bind(backend);
+    backend.loadContext = (path, options) => {
+      loaded.push(String(path));
+      return load(path, options);
+    };
+    await using pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend, variant: 'fp32' });
+    expect(pipeline.variant).toBe('fp32');
+    expect(loaded.map((p) => p.slice(dir.length + 1))).toEqual([
+      'qnn_models/windows-aarch64-fp32/libvision_encoder_htp_fp32.serialized.bin',
+      'qnn_models/windows-aarch64-fp32/libllm_backbone_htp_fp32.serialized.bin',
+      'qnn_models/windows-aarch64-fp32/libaction_head_v2_htp_fp32.serialized.bin',
+    ]);
+    const result = await pipeline.run({ image, wrist_image: wrist, task, state }, { seed: 3 });
+    expect((seen.lang as Tensor).dtype).toBe('float32');
+    expect((seen.state as Tensor).dtype).toBe('float32');
+    expect((result.outputs.noise as Tensor).dtype).toBe('float32');
+    let t32 = 1;
+    expect(seen.timesteps).toEqual(Array.from({ length: 10 }, (_, i) => (i === 0 ? 1 : (t32 = Math.fround(t32 + Math.fround(-0.1))))));
+    const want = expected((result.outputs.noise as Tensor).toFloat32(), seen.timesteps, Math.fround);
+    const got = (result.outputs.actions as Tensor).toFloat32();
+    for (const k of [0, 6, 17, 349]) expect(got[k]).toBeCloseTo(want[k], 5);
+    await expect(Pipeline.load(join(dir, 'manifest.json'), { backend, variant: 'int8' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('"fp16", "fp32"') });
   });
 });
 

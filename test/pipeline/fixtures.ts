@@ -1,7 +1,7 @@
 /** Small generated assets for pipeline tests: tokenizer.json, PNGs, embedding tables, example copies. */
-import { closeSync, copyFileSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PNG } from 'pngjs';
 import { numberToHalf } from '../../lib/tensor/fp16.js';
 
@@ -75,7 +75,15 @@ export function writeEmbeddingTable(path: string, vocab: number, hidden: number,
 /** Copies an example folder (manifest + signatures) and creates placeholder context binaries. */
 export function copyExample(name: string, dir: string): Record<string, unknown> {
   for (const f of readdirSync(join(EXAMPLES, name))) copyFileSync(join(EXAMPLES, name, f), join(dir, f));
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { contexts: Record<string, { binary: string }> };
-  for (const ctx of Object.values(manifest.contexts)) writeFileSync(join(dir, ctx.binary), 'placeholder: the mock backend reads signatures, not binaries');
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+    contexts: Record<string, { binary: string }>;
+    variants?: Record<string, { contexts?: Record<string, { binary?: string }> }>;
+  };
+  const binaries = [...Object.values(manifest.contexts), ...Object.values(manifest.variants ?? {}).flatMap((v) => Object.values(v.contexts ?? {}))].map((c) => c.binary);
+  for (const binary of binaries) {
+    if (binary === undefined) continue;
+    mkdirSync(dirname(join(dir, binary)), { recursive: true });
+    writeFileSync(join(dir, binary), 'placeholder: the mock backend reads signatures, not binaries');
+  }
   return manifest as unknown as Record<string, unknown>;
 }

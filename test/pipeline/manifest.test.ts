@@ -117,7 +117,7 @@ describe('manifest validation (MANIFEST_INVALID names the path, the expected and
   it('accepts the published examples and ships a schema they reference', () => {
     const schema = JSON.parse(readFileSync(new URL('../../schema/manifest.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
     expect(schema.$schema).toMatch(/json-schema\.org/);
-    for (const name of ['smolvla', 'qwen3-vl', 'sam2']) {
+    for (const name of ['smolvla', 'qwen3-vl', 'sam2', 'tiny-smolvla']) {
       const m = JSON.parse(readFileSync(join(EXAMPLES, name, 'manifest.json'), 'utf8')) as Record<string, unknown>;
       expect(m.$schema).toBe('../../schema/manifest.schema.json');
       expect(() => validateManifest(m, { source: name })).not.toThrow();

@@ -40,6 +40,7 @@ interface RunOptions extends TargetOptions {
   head: number;
   allowRoot?: string[];
   param?: string[];
+  variant?: string;
 }
 
 export interface OutputSummary {
@@ -192,6 +193,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     seed: opts.seed,
     ...(opts.param !== undefined ? { params } : {}),
     ...(allowedRoots.length ? { allowedRoots } : {}),
+    ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
     ...(record !== undefined ? { record } : {}),
     backend:
       opts.mock !== undefined || opts.replay !== undefined
@@ -240,7 +242,8 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--head <n>', 'how many leading values of each output to print', nonNegativeInt, 8)
     .option('--json', 'print the report as JSON')
     .option('--allow-root <dir>', "manifests: also allow files under this folder (default: only the manifest's own folder); repeatable", collect)
-    .option('--param <name=value>', 'manifests: override a manifest param (value as JSON when it parses, else text; same type as the default); repeatable', collect);
+    .option('--param <name=value>', 'manifests: override a manifest param (value as JSON when it parses, else text; same type as the default); repeatable', collect)
+    .option('--variant <name>', "manifests: the variant to run (e.g. fp32; default: the manifest's defaultVariant)");
   addTargetOptions(cmd, { optionalSignature: true }).action(async (argument: string | undefined, opts: RunOptions) => {
     let file = argument;
     // `run --mock manifest.json`: the optional value took the manifest.
@@ -248,6 +251,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     if (file !== undefined && path.extname(file).toLowerCase() === '.json') return runManifestCommand(ctx, ctx.resolve(file), opts);
     if (opts.allowRoot !== undefined) throw usageError('--allow-root applies to pipeline manifests (.json)');
     if (opts.param !== undefined) throw usageError('--param applies to pipeline manifests (.json)');
+    if (opts.variant !== undefined) throw usageError('--variant applies to pipeline manifests (.json)');
     if (opts.replay !== undefined && opts.mock === undefined) throw usageError('--replay needs --mock <signature.json>');
     const binary = await resolveBinary(ctx, file);
     const fill: FillMode | undefined = opts.fill ?? (file === undefined ? 'random' : undefined);

@@ -11,6 +11,8 @@ import type { HostOpContext, HostOpDefinition, HostOpFn, PipelineValue, RawImage
 import { preprocessImage, type ResizeMethod } from './image.js';
 import { Sampler } from './sample.js';
 import { STAGE_F_HOST_OPS } from './stage-f.js';
+import { normalize } from './normalize.js';
+import { flowTime } from './flow.js';
 import {
   axpy,
   concatDims,
@@ -382,5 +384,7 @@ export const BUILTIN_HOST_OPS: ReadonlyMap<string, HostOpDefinition> = new Map<s
     sample,
     length,
     ...STAGE_F_HOST_OPS,
+    normalize,
+    flow_time: flowTime,
   }).map(([k, run]) => [k, { run }]),
 );

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeSteps } from '../../../test/pipeline/decode-steps.js';
 import { copyExample, EXAMPLES, writeEmbeddingTable, writeTokenizer } from '../../../test/pipeline/fixtures.js';
+import { writeSafetensors } from '../../../test/pipeline/safetensors-fixture.js';
 
 const f32 = (name: string, dims: number[]) => ({ name, dtype: 'float32', dims });
 const ctx = (binary: string, graphs: { name: string; inputs: object[]; outputs: object[] }[]) => ({ binary, signature: graphs });
@@ -116,6 +117,9 @@ export const MANIFEST_SEEDS: readonly ManifestSeed[] = [
   example('smolvla', (dir) => {
     writeTokenizer(path.join(dir, 'tokenizer.json'), TOKENS);
     writeEmbeddingTable(path.join(dir, 'embed_tokens_f16.bin'), 49280, 960, 'float16', [1, 2, 3], embedValue);
+    const stats = { 'observation.state.mean': Array<number>(8).fill(0.5), 'observation.state.std': Array<number>(8).fill(2), 'action.mean': Array<number>(7).fill(0.1), 'action.std': Array<number>(7).fill(3) };
+    writeSafetensors(path.join(dir, 'policy_preprocessor_step_5_normalizer_processor.safetensors'), stats);
+    writeSafetensors(path.join(dir, 'policy_postprocessor_step_0_unnormalizer_processor.safetensors'), stats);
   }),
   example('sam2', () => {}),
 ];
