@@ -35,24 +35,30 @@ export function parseSafetensors(bytes: Uint8Array): Map<string, Float64Array> {
   if (bytes.byteLength < 8) throw invalid(`a safetensors file needs an 8-byte header length; the file has ${bytes.byteLength} bytes`);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > bytes.byteLength - 8) throw invalid(`safetensors header of ${headerLength} bytes does not fit in a file of ${bytes.byteLength} bytes`);
-  let header: Record<string, { dtype?: unknown; shape?: unknown; data_offsets?: unknown }>;
+  let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLength).toString('utf8')) as typeof header;
+    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLength).toString('utf8'));
   } catch {
     throw invalid('the safetensors header is not valid JSON');
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw invalid('the safetensors header is not a JSON object of tensors');
   const data = 8 + headerLength;
   const out = new Map<string, Float64Array>();
-  for (const [index, [name, t]] of Object.entries(header).entries()) {
+  for (const [index, [name, entry]] of Object.entries(header as Record<string, unknown>).entries()) {
     if (name === '__metadata__') continue;
-    const kind = typeof t?.dtype === 'string' && Object.hasOwn(ELEMENT, t.dtype) ? ELEMENT[t.dtype] : undefined;
+    // Numbers only: a message never quotes the file (docs/pipelines.md, trust model).
+    const bad = (): QnnNodeError => invalid(`safetensors header entry ${index}: its offsets and shape do not match the ${bytes.byteLength}-byte file`);
+    if (typeof entry !== 'object' || entry === null) throw bad();
+    const t = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const kind = typeof t.dtype === 'string' && Object.hasOwn(ELEMENT, t.dtype) ? ELEMENT[t.dtype] : undefined;
     // Integer and bool tensors (counts) are not statistics: skipped.
     if (!kind) continue;
     const [begin, end] = Array.isArray(t.data_offsets) ? (t.data_offsets as unknown[]) : [];
-    const n = Array.isArray(t.shape) ? (t.shape as unknown[]).reduce<number>((a, d) => a * Number(d), 1) : NaN;
+    const shape = Array.isArray(t.shape) ? (t.shape as unknown[]) : [NaN];
+    if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) throw bad();
+    const n = shape.reduce<number>((a, d) => a * (d as number), 1);
     if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || !Number.isSafeInteger(n) || (end as number) - (begin as number) !== n * kind.bytes || data + (end as number) > bytes.byteLength || (begin as number) < 0) {
-      // Numbers only: a message never quotes the file (docs/pipelines.md, trust model).
-      throw invalid(`safetensors header entry ${index}: its offsets and shape do not match the ${bytes.byteLength}-byte file`);
+      throw bad();
     }
     const values = new Float64Array(n);
     for (let i = 0; i < n; i++) values[i] = kind.read(view, data + (begin as number) + i * kind.bytes);

@@ -67,6 +67,30 @@ describe('normalize', () => {
     expect(y.toFloat32()[0]).toBe(Tensor.fromFloat32('float16', [(3 - 1) / (2 + 1)], [1]).toFloat32()[0]);
   });
 
+  it('refuses an int output dtype, a negative or non-finite eps and a zero std + eps instead of returning wrong numbers', async () => {
+    const assets = { s: { type: 'stats', path: 'stats.json' } };
+    for (const [extra, text] of [
+      [{ dtype: 'int32' }, 'expected float16, float32 or float64 for dtype but received "int32"'],
+      [{ eps: -1 }, 'expected a finite number >= 0 for eps but received number -1'],
+    ] as const) {
+      await using p = await pipelineFor([norm({ stats: 's', key: 'observation.state', ...extra })], assets);
+      await expect(p.run({ x })).rejects.toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining(text) });
+    }
+    // Through a "$param" the run-time override is checked too.
+    const load = (params: Record<string, unknown>, extra: Record<string, unknown>) =>
+      Pipeline.load(
+        { format: 'qnn-node-pipeline', version: 1, params, contexts: { m: { binary: 'm.bin', signature: DUMMY } }, assets, inputs: { x: { type: 'tensor', dtype: 'float32', shape: [2, 3] } }, steps: [norm({ stats: 's', key: 'observation.state', ...extra })], outputs: { y: 'y' } },
+        { backend: new MockBackend(), baseDir: dir },
+      );
+    await using d = await load({ d: 'float32' }, { dtype: '$d' });
+    await expect(d.run({ x }, { params: { d: 'int8' } })).rejects.toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining('received "int8"') });
+    await using e = await load({ e: 0.5 }, { eps: '$e' });
+    await expect(e.run({ x }, { params: { e: Number.NaN } })).rejects.toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining('for eps but received number NaN') });
+    writeFileSync(join(dir, 'zero.json'), JSON.stringify({ a: { mean: [0, 0, 0], std: [1, 0, 1] } }));
+    await using z = await pipelineFor([norm({ stats: 's', key: 'a', eps: 0 })], { s: { type: 'stats', path: 'zero.json' } });
+    await expect(z.run({ x })).rejects.toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining('std + eps > 0 in every dimension of s:a but received std 0 + eps 0 in dimension 1') });
+  });
+
   it('a missing feature or a width mismatch is HOST_OP_FAILED naming the step and the values', async () => {
     await using p = await pipelineFor([norm({ stats: 's', key: 'action' })], { s: { type: 'stats', path: 'stats.json' } });
     await expect(p.run({ x })).rejects.toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining('"observation.state") for key in stats asset "s" but received "action"') });
@@ -109,6 +133,16 @@ describe('normalize', () => {
     new DataView(short.buffer).setBigUint64(0, BigInt(bad.length), true);
     short.set(Buffer.from(bad), 8);
     expect(() => parseSafetensors(short)).toThrow(/header entry 0: its offsets and shape do not match the/);
+    // Hostile headers are ASSET_INVALID, never an untyped TypeError / RangeError.
+    const withHeader = (h: string): Uint8Array => {
+      const b = new Uint8Array(8 + h.length + 8);
+      new DataView(b.buffer).setBigUint64(0, BigInt(h.length), true);
+      b.set(Buffer.from(h), 8);
+      return b;
+    };
+    for (const h of ['null', '[1]', '"x"', JSON.stringify({ a: { dtype: 'F32', shape: [-2], data_offsets: [8, 0] } }), JSON.stringify({ a: { dtype: 'F32', shape: [1e300, 0], data_offsets: [0, 0] } }), JSON.stringify({ a: { dtype: 'F32', shape: [1.5], data_offsets: [0, 6] } }), JSON.stringify({ a: null })]) {
+      expect(() => parseSafetensors(withHeader(h)), h).toThrow(expect.objectContaining({ code: 'ASSET_INVALID' }));
+    }
     expect(() => parseStats(Buffer.from('{ nope'), 'x.json')).toThrow(/not valid JSON/);
     expect(() => parseStats(Buffer.from('[1, 2]'), 'x.json')).toThrow(/object of features/);
   });
@@ -146,5 +180,9 @@ describe('flow_time', () => {
     expect(ten.dts).toEqual(Array<number>(10).fill(Math.fround(-0.1)));
     expect((await run({ num_steps: 4, dtype: 'float16' }, 4)).ts).toEqual([1, 0.75, 0.5, 0.25]);
     expect((await run({ num_steps: 2, dt: -0.25, start: 0.5 }, 2)).ts).toEqual([0.5, 0.25]);
+    // An int dtype would truncate t to 1 and 0; a NaN or infinite dt or start is refused.
+    await expect(run({ num_steps: 10, dtype: 'int32' }, 1)).rejects.toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining('for dtype but received "int32"') });
+    await expect(run({ num_steps: 10, dt: Number.NaN }, 1)).rejects.toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining('for dt but received number NaN') });
+    await expect(run({ num_steps: 10, start: Number.POSITIVE_INFINITY }, 1)).rejects.toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining('for start but received number Infinity') });
   });
 });

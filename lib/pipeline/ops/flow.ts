@@ -12,9 +12,8 @@
  * with t_step) and `dt` (a number, for `add`'s alpha).
  */
 import { Tensor } from '../../tensor/Tensor.js';
-import type { DType } from '../../tensor/dtypes.js';
 import type { HostOpFn } from '../hostops.js';
-import { fillValue, toNumbers } from './tensor.js';
+import { fillValue, finiteParam, floatDtypeParam, toNumbers } from './tensor.js';
 
 export const flowTime: HostOpFn = (ctx) => {
   const raw = ctx.inputs.step;
@@ -22,10 +21,10 @@ export const flowTime: HostOpFn = (ctx) => {
   if (!Number.isSafeInteger(step) || step < 0) throw ctx.fail(`expected a whole number >= 0 for inputs.step but received ${typeof raw === 'number' ? raw : typeof raw}`);
   const numSteps = ctx.params.num_steps as number;
   if (!Number.isSafeInteger(numSteps) || numSteps < 1) throw ctx.fail(`expected a whole number >= 1 for num_steps but received ${String(numSteps)}`);
-  const dt = Math.fround((ctx.params.dt as number | undefined) ?? -1 / numSteps);
+  const dt = Math.fround(finiteParam(ctx, 'dt', -1 / numSteps));
   // float32 accumulation, exactly as the reference loop (time += dt in float32)
-  let t = Math.fround((ctx.params.start as number | undefined) ?? 1);
+  let t = Math.fround(finiteParam(ctx, 'start', 1));
   for (let i = 0; i < step; i++) t = Math.fround(t + dt);
-  const out = ctx.outputTensor((ctx.params.dtype as DType | undefined) ?? 'float32', (ctx.params.dims as number[] | undefined) ?? [1], 't');
+  const out = ctx.outputTensor(floatDtypeParam(ctx, 'float32'), (ctx.params.dims as number[] | undefined) ?? [1], 't');
   return { t: fillValue(out, t), dt };
 };

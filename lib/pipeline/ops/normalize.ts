@@ -6,8 +6,8 @@
  * two tensor assets (`mean`, `std`, e.g. .npy files). Computed in float64.
  */
 import { Tensor } from '../../tensor/Tensor.js';
-import type { DType } from '../../tensor/dtypes.js';
 import type { HostOpContext, HostOpFn } from '../hostops.js';
+import { finiteParam, floatDtypeParam } from './tensor.js';
 
 function statsOf(ctx: HostOpContext): { mean: Float64Array; std: Float64Array; source: string } {
   const p = ctx.params;
@@ -38,14 +38,20 @@ export const normalize: HostOpFn = (ctx) => {
     throw ctx.fail(`expected a tensor whose last axis has the ${mean.length} entries of ${source} for inputs.input but received [${x.dims.join(', ')}]`, { expected: mean.length, received: d });
   }
   const inverse = ctx.params.mode === 'unnormalize';
-  const eps = (ctx.params.eps as number | undefined) ?? 1e-8;
+  const eps = finiteParam(ctx, 'eps', 1e-8, 0);
+  // An int input (a robot state read as integers) still normalizes to floats.
+  const dtype = floatDtypeParam(ctx, x.dtype === 'float16' || x.dtype === 'float64' ? x.dtype : 'float32');
+  if (!inverse) {
+    const k = std.findIndex((s) => !(s + eps > 0));
+    if (k >= 0) throw ctx.fail(`expected std + eps > 0 in every dimension of ${source} but received std ${std[k]} + eps ${eps} in dimension ${k}`, { dimension: k });
+  }
   const src = x.toFloat64();
   const r = new Float64Array(src.length);
   for (let i = 0; i < src.length; i++) {
     const k = i % d;
     r[i] = inverse ? src[i] * std[k] + mean[k] : (src[i] - mean[k]) / (std[k] + eps);
   }
-  const out = ctx.outputTensor((ctx.params.dtype as DType | undefined) ?? x.dtype, x.dims);
+  const out = ctx.outputTensor(dtype, x.dims);
   if (out.dtype === 'float64') (out.data as Float64Array).set(r);
   else if (out.dtype === 'float32') (out.data as Float32Array).set(r);
   else out.bytes.set(Tensor.fromFloat32(out.dtype, Float32Array.from(r), out.dims).bytes);

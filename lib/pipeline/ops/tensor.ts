@@ -4,7 +4,7 @@
  * storage bytes, so every dtype except the packed 4-bit ones is handled without
  * conversion.
  */
-import { QnnNodeError, invalidArg, outOfRange } from '../../errors.js';
+import { QnnNodeError, describeValue, invalidArg, outOfRange } from '../../errors.js';
 import { DTYPES, type DType } from '../../tensor/dtypes.js';
 import { numberToHalf } from '../../tensor/fp16.js';
 import { Tensor } from '../../tensor/Tensor.js';
@@ -251,6 +251,23 @@ export function axpy(a: Tensor, b: Tensor | number, alpha: number, out: Tensor):
   else for (let i = 0; i < a.size; i++) target[i] = fa[i] + alpha * (b as number);
   if (out.dtype !== 'float32') writeFloats(out, target);
   return out;
+}
+
+/**
+ * A float output dtype param of an op: `fallback` when absent; anything but float16/32/64
+ * (an int dtype would silently truncate the op's results) is the op's typed failure.
+ */
+export function floatDtypeParam(ctx: { params: Readonly<Record<string, unknown>>; fail(message: string): Error }, fallback: DType, name = 'dtype'): DType {
+  const v = ctx.params[name] ?? fallback;
+  if (v === 'float16' || v === 'float32' || v === 'float64') return v;
+  throw ctx.fail(`expected float16, float32 or float64 for ${name} but received ${describeValue(v)}`);
+}
+
+/** A number param that must be finite (NaN / ±Infinity from a "$param" override are refused). */
+export function finiteParam(ctx: { params: Readonly<Record<string, unknown>>; fail(message: string): Error }, name: string, fallback: number, min = -Infinity): number {
+  const v = ctx.params[name] ?? fallback;
+  if (typeof v === 'number' && Number.isFinite(v) && v >= min) return v;
+  throw ctx.fail(`expected a finite number${min > -Infinity ? ` >= ${min}` : ''} for ${name} but received ${describeValue(v)}`);
 }
 
 export function isIntegerLike(dtype: DType): boolean {
