@@ -4,9 +4,12 @@
  * models/qwen3_vl/modeling_qwen3_vl.py, Qwen3VLModel.get_rope_index):
  *
  * - text tokens: t = h = w = their running index;
- * - the vision tokens (the grid after the spatial merge, gridHeight × gridWidth, row-major;
- *   `temporal` frames for video) start at s = the prefix's next position: t = s + frame,
- *   h = s + row, w = s + col;
+ * - the vision tokens (the grid after the spatial merge, gridHeight × gridWidth, row-major)
+ *   start at s = the prefix's next position: t = s + frame, h = s + row, w = s + col. For an
+ *   image `temporal` is 1 (both models). `temporal` > 1 lays out the frames of one video
+ *   grid as Qwen2-VL does (t = s + frame); Qwen3-VL instead splits a video into one grid per
+ *   frame with timestamp text between them: that layout (video on Qwen3-VL) is not what
+ *   this op builds;
  * - text after the vision continues at max(every position so far) + 1;
  * - decoding continues at max(all positions) + 1 (= `next`), one position per token for all
  *   three rows (HF: cache position + rope delta, delta = next − prompt length).
