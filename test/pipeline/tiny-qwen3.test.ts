@@ -123,6 +123,17 @@ describeNative('golden tiny Qwen3 on the reference backend', () => {
     expect(delta).toBeGreaterThan(10 * LOGIT_BOUND);
   });
 
+  it('an empty prompt is a typed error (slice refuses the computed start -1), not an answer from a padding row', async () => {
+    const pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend: qnn });
+    try {
+      const err = await pipeline.run({ prompt: '' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining('expected a start from 0 to 320') });
+      expect((err as Error).message).toContain('but received -1');
+    } finally {
+      await pipeline.dispose();
+    }
+  });
+
   it('a prompt longer than the KV cache (513 tokens) fails with a typed error naming the cache position', async () => {
     const pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend: qnn });
     try {

@@ -175,11 +175,24 @@ const concat: HostOpFn = (ctx) => {
   return concatInto(tensors, axis, tensors.includes(out) ? ctx.allocate(out.dtype, dims, out.quant) : out);
 };
 
+/**
+ * A start from another step counts from the beginning only: a computed -1 (say n - 1 for an
+ * empty prompt) would otherwise wrap to the last row and answer from padding. Counting from
+ * the end is what a literal negative `start` param asks for.
+ */
+function runTimeStart(ctx: HostOpContext, size: number): number {
+  const start = numberIn(ctx, 'start');
+  if (!Number.isSafeInteger(start) || start < 0 || start > size) {
+    throw ctx.fail(`expected a start from 0 to ${size} (the size of the sliced axis; a start from another step does not count from the end) for inputs.start but received ${start}`, { role: 'start' });
+  }
+  return start;
+}
+
 const slice: HostOpFn = (ctx) => {
   const t = tensorIn(ctx, 'input');
   const axis = normalizeAxis(param(ctx, 'axis', 0), t.dims.length);
-  const start = has(ctx, 'start') ? numberIn(ctx, 'start') : param(ctx, 'start', 0);
   const size = t.dims[axis];
+  const start = has(ctx, 'start') ? runTimeStart(ctx, size) : param(ctx, 'start', 0);
   const s = start < 0 ? start + size : start;
   const length = param<number>(ctx, 'length', size - s);
   const dims = [...t.dims];
