@@ -159,9 +159,9 @@ describe('examples/qwen3-vl: renaming a binary tensor is a one-line edit of the 
     return Object.fromEntries(
       Object.entries(fns).map(([g, fn]) => [
         g,
-        (inputs, outputs) => {
+        (inputs, outputs, call) => {
           if (g === 'decode' && !(BINARY_NAME in inputs)) throw new Error(`decode got ${Object.keys(inputs).join(', ')}`);
-          fn(logical(inputs), logical(outputs));
+          return fn(logical(inputs), logical(outputs), call);
         },
       ]),
     );

@@ -2,6 +2,7 @@
  * The built-in host ops (their step formats are in schema/manifest.schema.json, under
  * $defs/op_<name>; docs/pipelines.md lists them).
  */
+import type { Tokenizer } from '@huggingface/tokenizers';
 import { QnnNodeError } from '../../errors.js';
 import { topk } from './topk.js';
 import { DTYPES, type DType } from '../../tensor/dtypes.js';
@@ -90,9 +91,21 @@ const tokenize: HostOpFn = (ctx) => {
   return idsTensor(ctx, ids, param<DType>(ctx, 'dtype', 'int32'));
 };
 
+/**
+ * Ids the tokenizer has no token for (e.g. an lm-head padded past the vocabulary, as
+ * Qwen's 151,936 logits over 151,669 tokens) make its decode throw a bare TypeError.
+ */
+function checkKnownIds(ctx: HostOpContext, tok: Tokenizer, ids: readonly number[], role: string): void {
+  const unknown = ids.find((id) => tok.id_to_token(id) === undefined);
+  if (unknown !== undefined) {
+    throw ctx.fail(`expected token ids the tokenizer ${JSON.stringify(param(ctx, 'tokenizer', ''))} knows, for inputs.${role} but received ${unknown}`, { role });
+  }
+}
+
 const detokenize: HostOpFn = (ctx) => {
   const tok = ctx.assets.tokenizer(param(ctx, 'tokenizer', ''));
   const ids = idsIn(ctx, 'tokens');
+  checkKnownIds(ctx, tok, ids, 'tokens');
   return ids.length ? tok.decode(ids, { skip_special_tokens: param(ctx, 'skipSpecialTokens', true) }) : '';
 };
 
@@ -110,6 +123,7 @@ const emit: HostOpFn = (ctx) => {
     // Incremental detokenisation (prefix/read offsets): decode a short window so multi-byte
     // characters and merged spaces come out right without re-decoding the whole history.
     const tok = ctx.assets.tokenizer(tokName);
+    checkKnownIds(ctx, tok, [id], 'token');
     let st = ctx.state.get('stream') as StreamState | undefined;
     if (!st) ctx.state.set('stream', (st = { ids: [], prefix: 0, read: 0 }));
     st.ids.push(id);
