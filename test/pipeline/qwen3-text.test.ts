@@ -5,6 +5,7 @@
  * of a run is slot k): the mask turns on exactly the slots already written, the rope
  * tables are those of position k; a plain TS computation of the same math checks tokens.
  */
+import { cpSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockBackend, Pipeline, Tensor, type MockGraphFn } from '../../lib/index.js';
@@ -113,5 +114,91 @@ describe('examples/qwen3-vl/text.manifest.json on the mock backend', () => {
       code: 'ERR_OUT_OF_RANGE',
       message: expect.stringMatching(/position.*cache length 512/),
     });
+  });
+});
+
+describe('examples/qwen3-vl: an empty prompt', () => {
+  it('a raw completion of an empty prompt is HOST_OP_FAILED (slice refuses start -1), not logits of an empty KV cache', async () => {
+    const seen: Seen = { slot: 0, errors: [] };
+    const backend = new MockBackend({ graphs: graphs(seen) });
+    await using pipeline = await Pipeline.load(join(dir, 'text.manifest.json'), { backend });
+    const err = await pipeline.run({ prompt: '' }, { params: { template: '{text}' } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining('but received -1') });
+    expect(backend.callCounts()).toEqual({});
+  });
+});
+
+/*
+ * The card's names are not public: the manifests route every graph and graph-tensor name
+ * through contexts.<ctx>.names. A binary that names a tensor differently (signature as
+ * `qnn-node inspect --json` writes it) needs one changed line in the manifest.
+ */
+describe('examples/qwen3-vl: renaming a binary tensor is a one-line edit of the name table', () => {
+  const BINARY_NAME = '/model/rotary_emb/Cos_output_0';
+  let renamedDir: string;
+  let cleanupRenamed: () => void;
+  beforeAll(() => {
+    ({ dir: renamedDir, cleanup: cleanupRenamed } = tempDir('qwen3-renamed-'));
+    cpSync(dir, renamedDir, { recursive: true });
+    // What inspect would print for a binary whose prefill and decode call the cos table so.
+    const sigPath = join(renamedDir, 'llm.signature.json');
+    const sig = JSON.parse(readFileSync(sigPath, 'utf8')) as { graphs: { inputs: { name: string }[] }[] };
+    for (const g of sig.graphs) for (const t of g.inputs) if (t.name === 'rope_cos') t.name = BINARY_NAME;
+    writeFileSync(sigPath, JSON.stringify(sig, null, 2));
+    // manifest.json's Stage F weights at their sizes (zeros; these tests only load it).
+    for (const [file, floats] of [['vis_patch_embed_f32.bin', 1024 * 1536], ['vis_patch_embed_bias_f32.bin', 1024], ['vis_pos_embed_f32.bin', 2304 * 1024]] as const) {
+      writeFileSync(join(renamedDir, file), '');
+      truncateSync(join(renamedDir, file), floats * 4);
+    }
+  });
+  afterAll(() => cleanupRenamed());
+
+  /** The mock graphs see the binary's names: translate them back for graphs(). */
+  function binaryNamed(fns: Record<string, MockGraphFn>): Record<string, MockGraphFn> {
+    const logical = (m: Record<string, Tensor>): Record<string, Tensor> => Object.fromEntries(Object.entries(m).map(([k, t]) => [k === BINARY_NAME ? 'rope_cos' : k, t]));
+    return Object.fromEntries(
+      Object.entries(fns).map(([g, fn]) => [
+        g,
+        (inputs, outputs, call) => {
+          if (g === 'decode' && !(BINARY_NAME in inputs)) throw new Error(`decode got ${Object.keys(inputs).join(', ')}`);
+          return fn(logical(inputs), logical(outputs), call);
+        },
+      ]),
+    );
+  }
+
+  /** The manifest with its name-table line for rope_cos changed; checks that exactly one line changed. */
+  function editNameLine(file: string): string {
+    const text = readFileSync(join(dir, file), 'utf8');
+    const line = '"rope_cos": "rope_cos"';
+    expect(text.split(line).length - 1).toBe(1);
+    const edited = text.replace(line, `"rope_cos": ${JSON.stringify(BINARY_NAME)}`);
+    const changed = text.split('\n').filter((l, i) => l !== edited.split('\n')[i]);
+    expect(changed).toHaveLength(1);
+    const out = join(renamedDir, `renamed-${file}`);
+    writeFileSync(out, edited);
+    return out;
+  }
+
+  it('text.manifest.json runs unchanged but for that line, and gives the same tokens', async () => {
+    const prompt = 'what is the capital of france';
+    const seen: Seen = { slot: 0, errors: [] };
+    await using pipeline = await Pipeline.load(editNameLine('text.manifest.json'), { backend: new MockBackend({ graphs: binaryNamed(graphs(seen)) }) });
+    const result = await pipeline.run({ prompt }, { params: { max_new_tokens: 6 } });
+    expect(seen.errors).toEqual([]);
+    expect(result.tokens).toEqual(expected(chat(prompt), 6).tokens);
+  });
+
+  it('without that line, both manifests fail to load with MANIFEST_INVALID listing the binary names', async () => {
+    for (const file of ['text.manifest.json', 'manifest.json']) {
+      const err = await Pipeline.load(join(renamedDir, file), { backend: new MockBackend() }).catch((e: unknown) => e);
+      expect(err, file).toMatchObject({ code: 'MANIFEST_INVALID', details: { path: '/contexts/llm/names/rope_cos' } });
+      expect((err as Error).message).toContain(JSON.stringify(BINARY_NAME));
+    }
+  });
+
+  it('manifest.json (image -> text) loads with that line changed', async () => {
+    await using pipeline = await Pipeline.load(editNameLine('manifest.json'), { backend: new MockBackend() });
+    expect(pipeline.manifest.contexts.llm.names?.rope_cos).toBe(BINARY_NAME);
   });
 });

@@ -123,6 +123,44 @@ describeNative('golden tiny Qwen3 on the reference backend', () => {
     expect(delta).toBeGreaterThan(10 * LOGIT_BOUND);
   });
 
+  it('the name table resolves against the real binary: steps may use their own names; a wrong binary name fails at load listing the binary\'s names', async () => {
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    // Steps call the cos table "cos_table"; the table maps it to the binary's "rope_cos".
+    delete m.contexts.llm.names.rope_cos;
+    m.contexts.llm.names.cos_table = 'rope_cos';
+    const rename = (steps: { graph?: string; inputs?: Record<string, unknown>; steps?: unknown[] }[]): void => {
+      for (const s of steps) {
+        if (s.steps) rename(s.steps as typeof steps);
+        if (s.graph?.startsWith('llm/') && s.inputs && 'rope_cos' in s.inputs) {
+          s.inputs.cos_table = s.inputs.rope_cos;
+          delete s.inputs.rope_cos;
+        }
+      }
+    };
+    rename(m.steps);
+    writeFileSync(join(dir, 'renamed.json'), JSON.stringify(m));
+    const ids = promptIds(7, 7);
+    const got = await runPipeline(qnn, join(dir, 'renamed.json'), ids);
+    expect(got.tokens).toEqual(golden(ids).tokens);
+
+    m.contexts.llm.names.cos_table = 'rope_cos_0';
+    writeFileSync(join(dir, 'wrong-name.json'), JSON.stringify(m));
+    const err = await Pipeline.load(join(dir, 'wrong-name.json'), { backend: qnn }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'MANIFEST_INVALID', details: { path: '/contexts/llm/names/cos_table' } });
+    expect((err as Error).message).toContain('"rope_cos"');
+  });
+
+  it('an empty prompt is a typed error (slice refuses the computed start -1), not an answer from a padding row', async () => {
+    const pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend: qnn });
+    try {
+      const err = await pipeline.run({ prompt: '' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining('expected a start from 0 to 320') });
+      expect((err as Error).message).toContain('but received -1');
+    } finally {
+      await pipeline.dispose();
+    }
+  });
+
   it('a prompt longer than the KV cache (513 tokens) fails with a typed error naming the cache position', async () => {
     const pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend: qnn });
     try {

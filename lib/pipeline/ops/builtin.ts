@@ -2,6 +2,7 @@
  * The built-in host ops (their step formats are in schema/manifest.schema.json, under
  * $defs/op_<name>; docs/pipelines.md lists them).
  */
+import type { Tokenizer } from '@huggingface/tokenizers';
 import { QnnNodeError } from '../../errors.js';
 import { topk } from './topk.js';
 import { DTYPES, type DType } from '../../tensor/dtypes.js';
@@ -90,9 +91,21 @@ const tokenize: HostOpFn = (ctx) => {
   return idsTensor(ctx, ids, param<DType>(ctx, 'dtype', 'int32'));
 };
 
+/**
+ * Ids the tokenizer has no token for (e.g. an lm-head padded past the vocabulary, as
+ * Qwen's 151,936 logits over 151,669 tokens) make its decode throw a bare TypeError.
+ */
+function checkKnownIds(ctx: HostOpContext, tok: Tokenizer, ids: readonly number[], role: string): void {
+  const unknown = ids.find((id) => tok.id_to_token(id) === undefined);
+  if (unknown !== undefined) {
+    throw ctx.fail(`expected token ids the tokenizer ${JSON.stringify(param(ctx, 'tokenizer', ''))} knows, for inputs.${role} but received ${unknown}`, { role });
+  }
+}
+
 const detokenize: HostOpFn = (ctx) => {
   const tok = ctx.assets.tokenizer(param(ctx, 'tokenizer', ''));
   const ids = idsIn(ctx, 'tokens');
+  checkKnownIds(ctx, tok, ids, 'tokens');
   return ids.length ? tok.decode(ids, { skip_special_tokens: param(ctx, 'skipSpecialTokens', true) }) : '';
 };
 
@@ -110,6 +123,7 @@ const emit: HostOpFn = (ctx) => {
     // Incremental detokenisation (prefix/read offsets): decode a short window so multi-byte
     // characters and merged spaces come out right without re-decoding the whole history.
     const tok = ctx.assets.tokenizer(tokName);
+    checkKnownIds(ctx, tok, [id], 'token');
     let st = ctx.state.get('stream') as StreamState | undefined;
     if (!st) ctx.state.set('stream', (st = { ids: [], prefix: 0, read: 0 }));
     st.ids.push(id);
@@ -175,11 +189,24 @@ const concat: HostOpFn = (ctx) => {
   return concatInto(tensors, axis, tensors.includes(out) ? ctx.allocate(out.dtype, dims, out.quant) : out);
 };
 
+/**
+ * A start from another step counts from the beginning only: a computed -1 (say n - 1 for an
+ * empty prompt) would otherwise wrap to the last row and answer from padding. Counting from
+ * the end is what a literal negative `start` param asks for.
+ */
+function runTimeStart(ctx: HostOpContext, size: number): number {
+  const start = numberIn(ctx, 'start');
+  if (!Number.isSafeInteger(start) || start < 0 || start > size) {
+    throw ctx.fail(`expected a start from 0 to ${size} (the size of the sliced axis; a start from another step does not count from the end) for inputs.start but received ${start}`, { role: 'start' });
+  }
+  return start;
+}
+
 const slice: HostOpFn = (ctx) => {
   const t = tensorIn(ctx, 'input');
   const axis = normalizeAxis(param(ctx, 'axis', 0), t.dims.length);
-  const start = has(ctx, 'start') ? numberIn(ctx, 'start') : param(ctx, 'start', 0);
   const size = t.dims[axis];
+  const start = has(ctx, 'start') ? runTimeStart(ctx, size) : param(ctx, 'start', 0);
   const s = start < 0 ? start + size : start;
   const length = param<number>(ctx, 'length', size - s);
   const dims = [...t.dims];
