@@ -23,12 +23,6 @@ function oneOf<T extends string>(p: Params, name: string, allowed: readonly T[],
   return allowed.includes(v as T) ? (v as T) : undefined;
 }
 
-/** A whole number an op reads from inputs[name] (a number or one-element tensor) or, without that input, params[name]. */
-function wholeFrom(p: Params, inputs: Readonly<Record<string, StaticType | undefined>>, name: string, fallback: number | undefined, min: number): number | null {
-  if (Object.hasOwn(inputs, name)) return whole(inputs[name]?.value, min);
-  return whole(p[name] ?? fallback, min);
-}
-
 /** Positions a rope_table step covers: a start number with `length`, or the last dim of [1, n] / [n] / [3, 1, n] / [3, n]. */
 function ropeLength(p: Params, positions: StaticType | undefined): number | null {
   if (positions === undefined) return null;
