@@ -20,7 +20,7 @@ import type { PipelineValue } from '../pipeline/hostops.js';
 import { loadOptions } from './default-runtime.js';
 import type { ManifestRunOptions, ManifestRunResult } from './runtime.js';
 import { nameRecord } from '../pipeline/records.js';
-import { variantBinaries } from '../pipeline/variants.js';
+import { variantBinaries, type VariantEntry } from '../pipeline/variants.js';
 
 /** Own properties only: input names come from the file and may be "constructor". */
 function ownEntry<T>(obj: Readonly<Record<string, T>>, key: string): T | undefined {
@@ -30,8 +30,10 @@ function ownEntry<T>(obj: Readonly<Record<string, T>>, key: string): T | undefin
 interface Declared {
   inputs: Record<string, InputEntry>;
   params: Record<string, unknown>;
-  /** Contexts that name no signature (the mock backend then needs a signature file). */
+  /** Contexts that name no signature under the selected variant (the mock backend then needs a signature file). */
   unsigned: string[];
+  /** The selected variant (the requested one or the manifest's default), when the manifest declares it. */
+  variant: string | undefined;
   binaries: string[];
 }
 
@@ -48,19 +50,40 @@ function declaredInputs(file: string, roots: PathPolicy, variant?: string): Decl
   }
   const raw = parseManifestText(text, file); // MANIFEST_INVALID naming file:line:column
   const m = (raw ?? {}) as { inputs?: Record<string, InputEntry>; params?: Record<string, unknown>; contexts?: Record<string, { binary?: unknown; signature?: unknown }> };
-  // A manifest with variants may give a context its signature in a variant: the runner judges those.
-  const unsigned = Object.hasOwn(m, 'variants')
-    ? []
-    : Object.entries(m.contexts ?? {})
-        .filter(([, c]) => c?.signature === undefined)
-        .map(([name]) => name);
+  const unsigned = unsignedContexts(raw, variant);
   // The selected variant's binaries: they pick the backend libraries.
   const binaries = variantBinaries(raw, variant)
     .filter((b): b is string => typeof b === 'string')
     .map((b) => path.resolve(path.dirname(file), b))
     // Only a binary the runner may open can pick the backend (it reads the file's magic).
     .filter((b) => roots.allows(b));
-  return { inputs: m.inputs ?? {}, params: m.params ?? {}, unsigned, binaries };
+  return { inputs: m.inputs ?? {}, params: m.params ?? {}, unsigned, variant: selectedVariant((raw ?? {}) as RawVariants, variant), binaries };
+}
+
+type RawVariants = { contexts?: Record<string, { signature?: unknown }>; variants?: Record<string, VariantEntry>; defaultVariant?: unknown };
+
+/** The variant a run selects (`requested`, else defaultVariant) when the manifest declares it; else undefined. */
+function selectedVariant(m: RawVariants, requested: string | undefined): string | undefined {
+  const name = requested ?? (typeof m.defaultVariant === 'string' ? m.defaultVariant : undefined);
+  return name !== undefined && typeof m.variants === 'object' && m.variants !== null && Object.hasOwn(m.variants, name) ? name : undefined;
+}
+
+/**
+ * Contexts that name no signature in the manifest as the selected variant makes it (a
+ * variant's context entry replaces the manifest's signature). A variant the manifest lacks
+ * is left to the runner, which names the variants there are.
+ */
+export function unsignedContexts(raw: unknown, requested: string | undefined): string[] {
+  const m = (raw ?? {}) as RawVariants;
+  const name = selectedVariant(m, requested);
+  if (name === undefined && (requested !== undefined || m.defaultVariant !== undefined)) return [];
+  const variant = name !== undefined ? m.variants![name] : undefined;
+  return Object.entries(m.contexts ?? {})
+    .filter(([c, entry]) => {
+      const over = variant?.contexts && Object.hasOwn(variant.contexts, c) ? variant.contexts[c] : undefined;
+      return (over?.signature ?? entry?.signature) === undefined;
+    })
+    .map(([c]) => c);
 }
 
 function kindOf(v: unknown): string {
@@ -122,7 +145,7 @@ export function manifestInput(name: string, value: string, spec: InputEntry | un
 
 export async function runManifestFile(file: string, options: ManifestRunOptions): Promise<ManifestRunResult> {
   const allowedRoots = [path.dirname(file), ...(options.allowedRoots ?? [])];
-  const { inputs: declared, params: declaredParams, unsigned, binaries } = declaredInputs(file, new PathPolicy(path.dirname(file), allowedRoots), options.variant);
+  const { inputs: declared, params: declaredParams, unsigned, variant, binaries } = declaredInputs(file, new PathPolicy(path.dirname(file), allowedRoots), options.variant);
   const inputs = nameRecord<PipelineValue>();
   for (const [name, value] of Object.entries(options.inputs)) inputs[name] = manifestInput(name, value, ownEntry(declared, name), options.resolve);
   const params = nameRecord<unknown>();
@@ -131,8 +154,8 @@ export async function runManifestFile(file: string, options: ManifestRunOptions)
   if (sel.kind === 'mock' && !sel.signature && unsigned.length > 0) {
     throw new QnnNodeError(
       'CLI_USAGE',
-      `--mock without a signature file: context${unsigned.length > 1 ? 's' : ''} ${unsigned.map((n) => JSON.stringify(n)).join(', ')} of ${file} name${unsigned.length > 1 ? '' : 's'} no signature; give --mock <signature.json> (qnn-node inspect --json) or a "signature" in the manifest`,
-      { details: { contexts: unsigned } },
+      `--mock without a signature file: context${unsigned.length > 1 ? 's' : ''} ${unsigned.map((n) => JSON.stringify(n)).join(', ')} of ${file} name${unsigned.length > 1 ? '' : 's'} no signature${variant !== undefined ? ` in variant ${JSON.stringify(variant)}` : ''}; give --mock <signature.json> (qnn-node inspect --json) or a "signature" in the manifest`,
+      { details: { contexts: unsigned, ...(variant !== undefined ? { variant } : {}) } },
     );
   }
   const backend: Backend =

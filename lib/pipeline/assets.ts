@@ -324,6 +324,12 @@ export class PipelineAssets {
     return t;
   }
 
+  /** A loaded tensor asset's dtype and dims (for the load-time type check); undefined for another name. */
+  tensorType(name: string): { readonly dtype: Tensor['dtype']; readonly dims: readonly number[] } | undefined {
+    const t = this.tensors.get(name);
+    return t ? { dtype: t.dtype, dims: t.dims } : undefined;
+  }
+
   /** Normalization statistics: feature → statistic → values. */
   stats(name: string): NormStats {
     const s = this.statsFiles.get(name);

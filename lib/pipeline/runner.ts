@@ -27,7 +27,7 @@ import { RunState, abortError } from './run-state.js';
 import { eventStream } from './stream.js';
 import { manifestError, parseManifestText, validateManifest } from './validate.js';
 import { checkNameTables } from './names.js';
-import { checkStaticTypes } from './typecheck.js';
+import { StaticTypeCheck, type GraphInputType } from './typecheck.js';
 import { nameRecord } from './records.js';
 import { applyVariant } from './variants.js';
 
@@ -92,6 +92,7 @@ export class Pipeline implements AsyncDisposable {
   /** The limits in force (the caller's over the defaults). */
   readonly limits: Required<PipelineLimits>;
   private readonly nodes: readonly Node[];
+  private readonly types: StaticTypeCheck;
   private readonly nodeCount: number;
   private readonly active = new Set<AbortController>();
   private disposed = false;
@@ -106,9 +107,11 @@ export class Pipeline implements AsyncDisposable {
     files: PathPolicy;
     limits: Required<PipelineLimits>;
     nodes: Node[];
+    types: StaticTypeCheck;
     nodeCount: number;
     loadMs: number;
   }) {
+    this.types = init.types;
     this.files = init.files;
     this.countParams = loopCountParams(init.nodes);
     this.limits = init.limits;
@@ -186,8 +189,9 @@ export class Pipeline implements AsyncDisposable {
       }
       const counter = { n: 0 };
       const nodes = compile(valid.steps, '/steps', { contexts, ops, source, limits, names }, counter);
-      checkStaticTypes(nodes, { manifest: valid, names }, source);
-      return new Pipeline({ manifest: valid, variant, baseDir, backend, contexts, assets, files, limits, nodes, nodeCount: counter.n, loadMs: performance.now() - start });
+      const types = new StaticTypeCheck(nodes, { manifest: valid, names, tensorAsset: (n) => assets.tensorType(n) }, source);
+      types.check();
+      return new Pipeline({ manifest: valid, variant, baseDir, backend, contexts, assets, files, limits, nodes, types, nodeCount: counter.n, loadMs: performance.now() - start });
     } catch (error) {
       await Promise.allSettled([...contexts.values()].map((c) => c.dispose()));
       assets.close();
@@ -228,6 +232,7 @@ export class Pipeline implements AsyncDisposable {
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
     const params = resolveParams(this.manifest, options.params, this.countParams, this.limits);
+    if (options.params !== undefined) this.types.checkRun(params); // an override may change a param a type depends on
     const { values, callerPaths } = bindInputs(this.manifest, inputs, this.files);
     const controller = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
@@ -263,6 +268,11 @@ export class Pipeline implements AsyncDisposable {
       values.clear();
       this.active.delete(controller);
     }
+  }
+
+  /** @internal What the load-time type check knows about every graph input binding. */
+  staticGraphInputs(): GraphInputType[] {
+    return this.types.graphInputs();
   }
 
   /** @internal */

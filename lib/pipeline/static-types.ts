@@ -12,8 +12,10 @@ export interface StaticType {
   readonly dtype?: DType;
   /** Dimensions; `null` for one known only at run time. */
   readonly dims?: readonly (number | null)[];
-  /** A number known at load time (a literal op input). */
+  /** A number known at load time (a literal op input, a param, a clamped sum of those). */
   readonly value?: number;
+  /** A plain number (not a tensor) whose value may be known only at run time (a sampled token id). */
+  readonly number?: true;
 }
 
 /** What an `infer` hook may look at besides params and input types. */
@@ -22,6 +24,8 @@ export interface InferInfo {
   readonly inputList: readonly (StaticType | undefined)[];
   /** The manifest's asset entry of that name (e.g. an embedding table's dtype and shape). */
   asset(name: string): AssetEntry | undefined;
+  /** A tensor asset's dtype and dims as loaded (or as the manifest declares them); undefined for another asset. */
+  tensor(name: string): StaticType | undefined;
 }
 
 /**
@@ -32,8 +36,9 @@ export interface InferInfo {
 export type InferredTypes = StaticType | { readonly outputs: Readonly<Record<string, StaticType | undefined>> } | undefined;
 
 /**
- * `params`: the step's literal parameters (a step with a "$param" anywhere is not inferred:
- * a run may override it). `inputs`: each role's type (undefined when unknown).
+ * `params`: the step's parameters, a "$param" replaced by the manifest's value (its default,
+ * or the selected variant's); a run that overrides a param a type depends on is checked
+ * again with its values before anything runs. `inputs`: each role's type (undefined when unknown).
  */
 export type HostOpInfer = (params: Readonly<Record<string, unknown>>, inputs: Readonly<Record<string, StaticType | undefined>>, info: InferInfo) => InferredTypes;
 
@@ -43,20 +48,27 @@ export function joinTypes(a: StaticType | undefined, b: StaticType | undefined):
   const dtype = a.dtype === b.dtype ? a.dtype : undefined;
   const dims = a.dims && b.dims && a.dims.length === b.dims.length ? a.dims.map((d, i) => (d === b.dims![i] ? d : null)) : undefined;
   const value = a.value === b.value ? a.value : undefined;
-  if (dtype === undefined && dims === undefined && value === undefined) return undefined;
-  return { ...(dtype !== undefined ? { dtype } : {}), ...(dims !== undefined ? { dims } : {}), ...(value !== undefined ? { value } : {}) };
+  const number = isNumber(a) && isNumber(b) ? true : undefined;
+  if (dtype === undefined && dims === undefined && value === undefined && number === undefined) return undefined;
+  return { ...(dtype !== undefined ? { dtype } : {}), ...(dims !== undefined ? { dims } : {}), ...(value !== undefined ? { value } : {}), ...(number ? { number } : {}) };
+}
+
+/** A plain number (its value known or not), never a tensor. */
+export function isNumber(t: StaticType | undefined): boolean {
+  return t !== undefined && (t.number === true || (t.value !== undefined && t.dtype === undefined && t.dims === undefined));
 }
 
 export function sameType(a: StaticType | undefined, b: StaticType | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   const dimsEqual = a.dims === undefined || b.dims === undefined ? a.dims === b.dims : a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims![i]);
-  return a.dtype === b.dtype && a.value === b.value && dimsEqual;
+  return a.dtype === b.dtype && a.value === b.value && a.number === b.number && dimsEqual;
 }
 
 /** "float32 [1, ?, 64]" — ? for a dimension known only at run time. */
 export function describeType(t: StaticType | undefined): string {
   if (t === undefined) return 'unknown';
   if (t.value !== undefined && t.dtype === undefined) return `the number ${t.value}`;
+  if (t.number) return 'a number';
   const dims = t.dims ? `[${t.dims.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : '';
   return [t.dtype ?? 'a tensor', dims].filter(Boolean).join(' ');
 }

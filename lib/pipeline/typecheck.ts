@@ -9,6 +9,11 @@
  * dimension unknown, a differing dtype unknown); a custom op without `infer` makes its
  * outputs and its input values unknown (it may rebind them). Equal element counts with
  * other dims pass, as QNN accepts them.
+ *
+ * A "$param" in a step is the manifest's value at load (its default, or the selected
+ * variant's, which lib/pipeline/variants.ts applies before this runs). A run whose
+ * `params` override one a type depends on is checked again with the run's values before
+ * anything runs (StaticTypeCheck.checkRun), so an override can never slip a mismatch past.
  */
 import { QnnNodeError } from '../errors.js';
 import type { TensorSpec } from '../backend/types.js';
@@ -41,11 +46,34 @@ function inferOf(node: OpNode): HostOpInfer | undefined {
   return BUILTIN_HOST_OPS.get(node.name) === def ? BUILTIN_INFER.get(node.name) : undefined;
 }
 
-function hasParamRef(v: unknown): boolean {
-  if (typeof v === 'string') return v.startsWith('$');
-  if (Array.isArray(v)) return v.some(hasParamRef);
-  if (typeof v === 'object' && v !== null) return Object.values(v).some(hasParamRef);
+/** Marks a "$param" the manifest does not declare: the step is then not inferred. */
+const UNRESOLVED = Symbol('unresolved param');
+
+/** `v` with every "$param" string replaced by its value (UNRESOLVED when there is none). */
+function resolveRefs(v: unknown, params: ReadonlyMap<string, unknown>): unknown {
+  if (typeof v === 'string') return v.startsWith('$') ? (params.has(v.slice(1)) ? params.get(v.slice(1)) : UNRESOLVED) : v;
+  if (Array.isArray(v)) return v.map((x) => resolveRefs(x, params));
+  if (typeof v === 'object' && v !== null) {
+    const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    for (const [k, x] of Object.entries(v)) out[k] = resolveRefs(x, params);
+    return out;
+  }
+  return v;
+}
+
+function hasUnresolved(v: unknown): boolean {
+  if (v === UNRESOLVED) return true;
+  if (Array.isArray(v)) return v.some(hasUnresolved);
+  if (typeof v === 'object' && v !== null) return Object.values(v).some(hasUnresolved);
   return false;
+}
+
+/** Every "$param" name in `v`. */
+function paramRefs(v: unknown, out: Set<string>): Set<string> {
+  if (typeof v === 'string' && v.startsWith('$')) out.add(v.slice(1));
+  else if (Array.isArray(v)) for (const x of v) paramRefs(x, out);
+  else if (typeof v === 'object' && v !== null) for (const x of Object.values(v)) paramRefs(x, out);
+  return out;
 }
 
 function joinEnv(a: Env, b: Env): Env {
@@ -67,30 +95,66 @@ function sameEnv(a: Env, b: Env): boolean {
 export interface TypeCheckEnv {
   readonly manifest: PipelineManifest;
   readonly names?: ReadonlyMap<string, ContextNames>;
+  /** A tensor asset's type as loaded (the runner passes the opened assets); default: as the manifest declares it. */
+  readonly tensorAsset?: (name: string) => StaticType | undefined;
 }
 
-/** Every graph input fed a value of a known other dtype or element count, in step order. */
-export function typeMismatches(nodes: readonly Node[], env: TypeCheckEnv): TypeMismatch[] {
+/** What the check knows about one graph input binding. */
+export interface GraphInputType {
+  readonly step: string;
+  readonly pointer: string;
+  readonly graph: string;
+  /** The input's name in the manifest (the name table's logical name). */
+  readonly input: string;
+  readonly value: string;
+  readonly expected: { readonly dtype: string; readonly dims: readonly number[] };
+  readonly type: StaticType | undefined;
+  /** The step that bound the value (or `/inputs/x`). */
+  readonly from: string;
+  /** checked: dtype and element count known; partial: one of them; unknown: neither. */
+  readonly status: 'checked' | 'partial' | 'unknown';
+}
+
+interface Analysis {
+  readonly issues: TypeMismatch[];
+  readonly inputs: GraphInputType[];
+}
+
+function elementCount(t: StaticType): number | undefined {
+  return t.dims && t.dims.every((d) => d !== null) ? (t.dims as number[]).reduce((a, b) => a * b, 1) : undefined;
+}
+
+function analyse(nodes: readonly Node[], env: TypeCheckEnv, params: ReadonlyMap<string, unknown>): Analysis {
   const { manifest } = env;
   const issues: TypeMismatch[] = [];
+  const inputs: GraphInputType[] = [];
   const start: Env = new Map();
   for (const [name, input] of Object.entries(manifest.inputs ?? {})) {
     if (input.type === 'tensor') start.set(name, { type: { ...(input.dtype ? { dtype: input.dtype } : {}), ...(input.shape ? { dims: input.shape } : {}) }, from: `/inputs/${name}` });
+    else if (input.type === 'number') start.set(name, { type: { number: true }, from: `/inputs/${name}` });
     else start.set(name, { type: undefined, from: `/inputs/${name}` });
   }
   const asset = (name: string) => (Object.hasOwn(manifest.assets ?? {}, name) ? manifest.assets![name] : undefined);
+  const declaredTensor = (name: string): StaticType | undefined => {
+    const a = asset(name);
+    return a?.type === 'tensor' ? { ...(a.dtype ? { dtype: a.dtype } : {}), ...(a.shape ? { dims: a.shape } : {}) } : undefined;
+  };
+  const tensor = env.tensorAsset ?? declaredTensor;
 
   const checkGraph = (node: GraphNode, vars: Env): void => {
     const names = env.names?.get(node.context);
     for (const [spec, value] of node.inputs) {
       const known = vars.get(value);
       const t = known?.type;
+      const input = names?.logical(spec.name) ?? spec.name;
+      const n = t ? elementCount(t) : undefined;
+      const status = t?.dtype !== undefined && n !== undefined ? 'checked' : t?.dtype !== undefined || n !== undefined ? 'partial' : 'unknown';
+      inputs.push({ step: node.path, pointer: `${node.path}/inputs/${input}`, graph: node.name, input, value, expected: { dtype: spec.dtype, dims: [...spec.dims] }, type: t, from: known?.from ?? '(unbound)', status });
       if (!t) continue;
       const dtypeDiffers = t.dtype !== undefined && t.dtype !== spec.dtype;
-      const n = t.dims && t.dims.every((d) => d !== null) ? (t.dims as number[]).reduce((a, b) => a * b, 1) : undefined;
       const sizeDiffers = n !== undefined && n !== spec.dims.reduce((a, b) => a * b, 1);
       if (!dtypeDiffers && !sizeDiffers) continue;
-      issues.push(mismatch(dtypeDiffers ? 'DTYPE_MISMATCH' : 'SHAPE_MISMATCH', node, spec, names?.logical(spec.name) ?? spec.name, value, t, known!.from));
+      issues.push(mismatch(dtypeDiffers ? 'DTYPE_MISMATCH' : 'SHAPE_MISMATCH', node, spec, input, value, t, known!.from));
     }
   };
 
@@ -101,6 +165,11 @@ export function typeMismatches(nodes: readonly Node[], env: TypeCheckEnv): TypeM
     for (const [role, value] of Object.entries(step.outputs ?? {})) {
       vars.set(value, { type: multi && Object.hasOwn(multi, role) ? multi[role] : undefined, from: `${node.path} (${node.name})` });
     }
+  };
+
+  const paramType = (name: string): StaticType | undefined => {
+    const v = params.get(name);
+    return typeof v === 'number' ? { value: v } : undefined;
   };
 
   const walk = (list: readonly Node[], vars: Env, report: boolean, exits: Env[][]): void => {
@@ -126,18 +195,19 @@ export function typeMismatches(nodes: readonly Node[], env: TypeCheckEnv): TypeM
           bindOutputs(node, vars, undefined);
           continue;
         }
-        const typeOf = (ref: string | number): StaticType | undefined => (typeof ref === 'number' ? { value: ref } : ref.startsWith('$') ? undefined : vars.get(ref)?.type);
-        const inputs: Record<string, StaticType | undefined> = Object.create(null) as Record<string, StaticType | undefined>;
-        for (const [role, ref] of node.roles) inputs[role] = typeOf(ref);
+        const typeOf = (ref: string | number): StaticType | undefined => (typeof ref === 'number' ? { value: ref } : ref.startsWith('$') ? paramType(ref.slice(1)) : vars.get(ref)?.type);
+        const roleTypes: Record<string, StaticType | undefined> = Object.create(null) as Record<string, StaticType | undefined>;
+        for (const [role, ref] of node.roles) roleTypes[role] = typeOf(ref);
+        const resolved = resolveRefs(node.params, params) as Readonly<Record<string, unknown>>;
         let inferred: InferredTypes;
         try {
-          inferred = hasParamRef(node.params) ? undefined : infer(node.params, inputs, { inputList: node.list ? node.roles.map(([, r]) => typeOf(r)) : [], asset });
+          inferred = hasUnresolved(resolved) ? undefined : infer(resolved, roleTypes, { inputList: node.list ? node.roles.map(([, r]) => typeOf(r)) : [], asset, tensor });
         } catch {
           inferred = undefined; // an infer hook that fails states nothing; the run reports the real problem
         }
         bindOutputs(node, vars, inferred);
       } else if (node.kind === 'loop') {
-        if (node.index) vars.set(node.index, { type: undefined, from: node.path });
+        if (node.index) vars.set(node.index, { type: { number: true }, from: node.path });
         // The state at the top of an iteration: the entry joined with every iteration's end,
         // to a fixed point (joins only lose facts, so this ends; bounded anyway).
         let entry: Env = new Map(vars);
@@ -163,7 +233,7 @@ export function typeMismatches(nodes: readonly Node[], env: TypeCheckEnv): TypeM
     }
   };
   walk(nodes, start, true, []);
-  return issues;
+  return { issues, inputs };
 }
 
 function mismatch(code: TypeMismatch['code'], node: GraphNode, spec: TensorSpec, input: string, value: string, t: StaticType, from: string): TypeMismatch {
@@ -177,11 +247,76 @@ function mismatch(code: TypeMismatch['code'], node: GraphNode, spec: TensorSpec,
   };
 }
 
-/** Throws the first mismatch (DTYPE_MISMATCH / SHAPE_MISMATCH; details.issues lists them all). */
-export function checkStaticTypes(nodes: readonly Node[], env: TypeCheckEnv, source: string): void {
-  const issues = typeMismatches(nodes, env);
+function throwFirst(issues: readonly TypeMismatch[], source: string, extra: { readonly note: string; readonly details: Record<string, unknown> } | undefined): void {
   if (!issues.length) return;
   const [first] = issues;
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-  throw new QnnNodeError(first.code, `Invalid manifest ${source}: ${first.message}${more}`, { details: { source, ...first.details, issues: issues.map((i) => ({ code: i.code, ...i.details })) } });
+  const prefix = extra ? `Invalid run of ${source} ${extra.note}` : `Invalid manifest ${source}`;
+  throw new QnnNodeError(first.code, `${prefix}: ${first.message}${more}`, { details: { source, ...first.details, ...(extra?.details ?? {}), issues: issues.map((i) => ({ code: i.code, ...i.details })) } });
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  return Object.is(a, b);
+}
+
+/**
+ * The type check of one loaded pipeline: at load with the manifest's params, and again for
+ * a run whose param overrides change a param some step's type depends on.
+ */
+export class StaticTypeCheck {
+  /** Params a host op step uses ("$name" in its params or inputs): the types may depend on them. */
+  readonly typedParams: ReadonlySet<string>;
+  private readonly loadParams: ReadonlyMap<string, unknown>;
+
+  constructor(
+    private readonly nodes: readonly Node[],
+    private readonly env: TypeCheckEnv,
+    private readonly source: string,
+  ) {
+    this.loadParams = new Map(Object.entries(env.manifest.params ?? {}));
+    const used = new Set<string>();
+    const visit = (list: readonly Node[]): void => {
+      for (const n of list) {
+        if (n.kind === 'host') {
+          paramRefs(n.params, used);
+          for (const [, ref] of n.roles) paramRefs(ref, used);
+        } else if (n.kind === 'loop') visit(n.body);
+      }
+    };
+    visit(nodes);
+    this.typedParams = used;
+  }
+
+  /** Throws the first mismatch (DTYPE_MISMATCH / SHAPE_MISMATCH; details.issues lists them all). */
+  check(): void {
+    throwFirst(analyse(this.nodes, this.env, this.loadParams).issues, this.source, undefined);
+  }
+
+  /**
+   * A run's params (defaults with its overrides): when an override changes a param a type
+   * depends on, the check runs again with them and a mismatch fails the run before any step
+   * (its message and details name the overridden params).
+   */
+  checkRun(params: ReadonlyMap<string, unknown>): void {
+    const changed = [...this.typedParams].filter((p) => !sameValue(params.get(p), this.loadParams.get(p)));
+    if (!changed.length) return;
+    const note = `with ${changed.map((p) => `options.params.${p} = ${JSON.stringify(params.get(p))}`).join(', ')}`;
+    throwFirst(analyse(this.nodes, this.env, params).issues, this.source, { note, details: { params: changed } });
+  }
+
+  /** What the check knows about every graph input binding (in step order), with the manifest's params. */
+  graphInputs(): GraphInputType[] {
+    return analyse(this.nodes, this.env, this.loadParams).inputs;
+  }
+}
+
+/** Every graph input fed a value of a known other dtype or element count, in step order. */
+export function typeMismatches(nodes: readonly Node[], env: TypeCheckEnv): TypeMismatch[] {
+  return analyse(nodes, env, new Map(Object.entries(env.manifest.params ?? {}))).issues;
+}
+
+/** Throws the first mismatch (DTYPE_MISMATCH / SHAPE_MISMATCH; details.issues lists them all). */
+export function checkStaticTypes(nodes: readonly Node[], env: TypeCheckEnv, source: string): void {
+  new StaticTypeCheck(nodes, env, source).check();
 }

@@ -11,10 +11,11 @@ afterEach(() => env.cleanup());
 
 const ADD = GRAPHS[0];
 
-function writeManifest(name: string, context: Record<string, unknown>): void {
+function writeManifest(name: string, context: Record<string, unknown>, extra: Record<string, unknown> = {}): void {
   env.file(
     name,
     JSON.stringify({
+      ...extra,
       format: 'qnn-node-pipeline',
       version: 1,
       params: { n: 3, scale: 2.5, label: 'a', ids: [1, 2], greedy: true },
@@ -100,6 +101,24 @@ describe('qnn-node run manifest.json --mock (no signature file)', () => {
     expect(r.stderr).toContain('--mock without a signature file: context "m" of');
     env.file('sig.json', JSON.stringify({ format: 'qnn-node-signature', version: 1, graphs: [ADD] }));
     expect((await outputs(['run', 'bare.json', '--mock', 'sig.json'])).list).toEqual([1, 1, 1]);
+  });
+
+  it('a manifest with variants: the selected variant\'s signatures count; a variant whose context has none is CLI_USAGE naming it', async () => {
+    const variants = { signed: { contexts: { m: { signature: [ADD] } } }, bare: { params: { n: 2 } } };
+    writeManifest('variants.json', {}, { variants, defaultVariant: 'signed' });
+    expect((await outputs(['run', 'variants.json', '--mock'])).list).toEqual([1, 1, 1]);
+    expect((await outputs(['run', 'variants.json', '--mock', '--variant', 'signed'])).list).toEqual([1, 1, 1]);
+    const r = await cli(env, ['run', 'variants.json', '--mock', '--variant', 'bare']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--mock without a signature file: context "m" of');
+    expect(r.stderr).toContain('names no signature in variant "bare"');
+    // The manifest's own signature holds for a variant that does not replace it.
+    writeManifest('base-signed.json', { signature: [ADD] }, { variants: { other: { params: { n: 1 } } } });
+    expect((await outputs(['run', 'base-signed.json', '--mock', '--variant', 'other'])).list).toEqual([1]);
+    // An unknown variant is the runner's clear error, not a signature complaint.
+    const unknown = await cli(env, ['run', 'variants.json', '--mock', '--variant', 'int8']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('"signed", "bare"');
   });
 
   it('a context binary still needs the signature file', async () => {

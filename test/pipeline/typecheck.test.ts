@@ -98,13 +98,74 @@ describe('host op output -> graph input, at load', () => {
     expect(e.message).toContain('graph input "position_ids" (binary name "input_0")');
   });
 
-  it('a step with a $param is not inferred (a run may override it)', async () => {
+  it('a "$param" is the manifest\'s default at load: a wrong default fails the load', async () => {
     const m = manifest([graph('g', [{ name: 'x', dtype: 'float32', dims: [1, 4] }])], [{ op: 'position_ids', output: 'x', length: '$n', dtype: 'float32' }, { graph: 'g', inputs: { x: 'x' } }], { params: { n: 2 } });
-    await using p = await Pipeline.load(m, { backend: new MockBackend(), baseDir: dir });
-    await expect(p.run({}, { params: { n: 4 } })).resolves.toBeDefined();
-    // The same step with a literal length is checked.
-    const literal = manifest([graph('g', [{ name: 'x', dtype: 'float32', dims: [1, 4] }])], [{ op: 'position_ids', output: 'x', length: 2, dtype: 'float32' }, { graph: 'g', inputs: { x: 'x' } }]);
-    expect(await loadError(literal)).toMatchObject({ code: 'SHAPE_MISMATCH' });
+    expect(await loadError(m)).toMatchObject({ code: 'SHAPE_MISMATCH', details: { pointer: '/steps/1/inputs/x', received: { dims: [1, 2] } } });
+  });
+
+  it('a run overriding a param a type depends on is checked again before any step; other overrides are not', async () => {
+    const backend = new MockBackend();
+    const m = manifest([graph('g', [{ name: 'x', dtype: 'float32', dims: [1, 4] }])], [{ op: 'position_ids', output: 'p', length: '$n' }, { op: 'cast', inputs: { input: 'p' }, output: 'x', dtype: '$dt' }, { graph: 'g', inputs: { x: 'x' } }], { params: { n: 4, dt: 'float32', unused: 1 } });
+    await using p = await Pipeline.load(m, { backend, baseDir: dir });
+    await expect(p.run({}, { params: { n: 4, unused: 7 } })).resolves.toBeDefined();
+    const e = await p.run({}, { params: { n: 2 } }).then(
+      () => expect.fail('ran'),
+      (err: unknown) => err as { code: string; message: string; details: Record<string, unknown> },
+    );
+    expect(e).toMatchObject({ code: 'SHAPE_MISMATCH', details: { params: ['n'], pointer: '/steps/2/inputs/x', received: { dims: [1, 2] } } });
+    expect(e.message).toContain('with options.params.n = 2');
+    await expect(p.run({}, { params: { dt: 'int32' } })).rejects.toMatchObject({ code: 'DTYPE_MISMATCH', message: expect.stringContaining('options.params.dt = "int32"') });
+    expect(backend.callCounts()).toEqual({ g: 1 });
+  });
+});
+
+describe('ops that make numbers, rope tables and positions', () => {
+  const G4 = graph('g', [{ name: 'x', dtype: 'float32', dims: [1, 4] }]);
+  it('add on numbers with min / max: the clamped value sizes what it feeds', async () => {
+    const steps = (max: number) => [{ op: 'set', value: 9, output: 'n' }, { op: 'add', inputs: { a: 'n', b: 1 }, max, output: 'len' }, { op: 'position_ids', inputs: { length: 'len' }, output: 'x', dtype: 'float32' }, { graph: 'g', inputs: { x: 'x' } }];
+    expect(await loadError(manifest([G4], steps(3)))).toMatchObject({ code: 'SHAPE_MISMATCH', details: { from: '/steps/2 (position_ids)', received: { dims: [1, 3] } } });
+    await using p = await Pipeline.load(manifest([G4], steps(4)), { backend: new MockBackend(), baseDir: dir });
+    expect(p.staticGraphInputs()[0]).toMatchObject({ status: 'checked', type: { dtype: 'float32', dims: [1, 4] } });
+  });
+
+  it('a sampled token (a number known only at run time) embeds as one row', async () => {
+    const g = graph('g', [{ name: 'x', dtype: 'float16', dims: [1, 1, 8] }], [{ name: 'logits', dtype: 'float32', dims: [1, 16] }]);
+    writeEmbeddingTable(join(dir, 'emb.bin'), 16, 8, 'float32', [], () => 0);
+    const m = manifest(
+      [g],
+      [{ op: 'fill', output: 'logits', value: 0, dtype: 'float32', dims: [1, 16] }, { op: 'sample', inputs: { logits: 'logits' }, output: 'tok' }, { op: 'embed', inputs: { ids: 'tok' }, output: 'x', table: 'emb' }, { graph: 'g', inputs: { x: 'x' } }],
+      { assets: { emb: { type: 'embedding', path: 'emb.bin', dtype: 'float32', shape: [16, 8] } } },
+    );
+    expect(await loadError(m)).toMatchObject({ code: 'DTYPE_MISMATCH', details: { received: { dtype: 'float32', dims: [1, 1, 8] } } });
+  });
+
+  it('rope_table: [1, n, headDim/2] (or headDim with duplicate) of its dtype, n from the positions', async () => {
+    const rope = graph('r', [{ name: 'cos', dtype: 'float16', dims: [1, 6, 8] }]);
+    const steps = (extra: Record<string, unknown>) => [{ op: 'rope_table', inputs: { positions: 2 }, length: 6, headDim: 16, dtype: 'float16', outputs: { cos: 'c', sin: 's' }, ...extra }, { graph: 'r', inputs: { cos: 'c' } }];
+    await using ok = await Pipeline.load(manifest([rope], steps({})), { backend: new MockBackend(), baseDir: dir });
+    expect(ok.staticGraphInputs()[0].status).toBe('checked');
+    expect(await loadError(manifest([rope], steps({ duplicate: true })))).toMatchObject({ code: 'SHAPE_MISMATCH', details: { received: { dims: [1, 6, 16] } } });
+    expect(await loadError(manifest([rope], steps({ dtype: 'float32' })))).toMatchObject({ code: 'DTYPE_MISMATCH', details: { from: '/steps/0 (rope_table)' } });
+  });
+
+  it('mrope_positions: [3, 1, size] positions; with counts known, next / length / delta are known numbers', async () => {
+    const pos = graph('p', [{ name: 'pos', dtype: 'int32', dims: [3, 1, 12] }]);
+    const layout = { op: 'mrope_positions', inputs: { prefix: 2, suffix: 3 }, gridHeight: 2, gridWidth: 2, outputs: { positions: 'pos', next: 'next' } };
+    // 2 + 4 + 3 = 9 tokens: without size the table is [3, 1, 9].
+    expect(await loadError(manifest([pos], [layout, { graph: 'p', inputs: { pos: 'pos' } }]))).toMatchObject({ code: 'SHAPE_MISMATCH', details: { received: { dims: [3, 1, 9] } } });
+    // next = 2 + max(0, 1, 1) + 1 + 3 = 7 sizes a position_ids step.
+    const ids = graph('p', [{ name: 'pos', dtype: 'int32', dims: [3, 1, 12] }, { name: 'ids', dtype: 'int32', dims: [1, 7] }]);
+    await using p = await Pipeline.load(manifest([ids], [{ ...layout, size: 12 }, { op: 'position_ids', inputs: { length: 'next' }, output: 'ids' }, { graph: 'p', inputs: { pos: 'pos', ids: 'ids' } }]), { backend: new MockBackend(), baseDir: dir });
+    expect(p.staticGraphInputs().map((g) => g.status)).toEqual(['checked', 'checked']);
+  });
+
+  it('quantize with "like": the graph input\'s quantized dtype, checked against the input it feeds', async () => {
+    const q = (dtype: string) => ({ name: 'q', dtype, dims: [1, 4], quant: { encoding: 'scale-offset', scale: 0.1, offset: 0 } });
+    const m = manifest(
+      [graph('a', [q('ufixed16')]), graph('b', [q('ufixed8')])],
+      [{ op: 'fill', output: 'f', value: 1, dtype: 'float32', dims: [1, 4] }, { op: 'quantize', inputs: { input: 'f' }, output: 'x', like: { graph: 'a', input: 'q' } }, { graph: 'b', inputs: { q: 'x' } }],
+    );
+    expect(await loadError(m)).toMatchObject({ code: 'DTYPE_MISMATCH', details: { expected: { dtype: 'ufixed8' }, received: { dtype: 'ufixed16' } } });
   });
 });
 

@@ -1,10 +1,12 @@
 /**
  * Static output types of the built-in host ops, for the load-time check of what feeds
- * each graph input (lib/pipeline/typecheck.ts). Only what the params and the input types
+ * each graph input (lib/pipeline/typecheck.ts); the Stage F, rope, normalization and number
+ * ops are in ./infer-stage.ts. Only what the params and the input types
  * determine is stated; anything else stays unknown, so the check never guesses.
  */
 import { DTYPES, type DType } from '../../tensor/dtypes.js';
-import type { HostOpInfer, StaticType } from '../static-types.js';
+import { isNumber, type HostOpInfer, type StaticType } from '../static-types.js';
+import { STAGE_INFER } from './infer-stage.js';
 import { inferTopk } from './topk.js';
 
 type Params = Readonly<Record<string, unknown>>;
@@ -59,7 +61,7 @@ const embed: HostOpInfer = (p, inputs, info) => {
   const table = typeof p.table === 'string' ? info.asset(p.table) : undefined;
   if (table?.type !== 'embedding') return undefined;
   const ids = inputs.ids;
-  const n = ids?.value !== undefined ? 1 : ids?.dims ? count(ids.dims) : null;
+  const n = isNumber(ids) ? 1 : ids?.dims ? count(ids.dims) : null;
   return { dtype: dtypeParam(p, table.dtype), dims: [1, n, table.shape[1]] };
 };
 
@@ -124,13 +126,8 @@ const attentionMask: HostOpInfer = (p) => ({ dtype: dtypeParam(p, 'float32'), di
 
 const filled: HostOpInfer = (p) => ({ dtype: dtypeParam(p, 'float32'), dims: dimsParam(p) ?? [1] });
 
-const add: HostOpInfer = (_p, inputs) => {
-  const a = inputs.a;
-  if (a?.dtype === undefined && a?.dims === undefined) return undefined; // a number or unknown
-  return { ...(a.dtype ? { dtype: a.dtype } : {}), ...(a.dims ? { dims: a.dims } : {}) };
-};
-
-const set: HostOpInfer = (_p, inputs) => (Object.hasOwn(inputs, 'value') ? inputs.value : undefined);
+/** set: the input's type, or a number param's value (a list param is not a tensor: unknown). */
+const set: HostOpInfer = (p, inputs) => (Object.hasOwn(inputs, 'value') ? inputs.value : typeof p.value === 'number' ? { value: p.value } : undefined);
 
 export const BUILTIN_INFER: ReadonlyMap<string, HostOpInfer> = new Map<string, HostOpInfer>([
   ['tokenize', tokenize],
@@ -147,7 +144,7 @@ export const BUILTIN_INFER: ReadonlyMap<string, HostOpInfer> = new Map<string, H
   ['attention_mask', attentionMask],
   ['fill', filled],
   ['randn', filled],
-  ['add', add],
   ['set', set],
   ['topk', inferTopk],
+  ...STAGE_INFER,
 ]);
