@@ -1,6 +1,6 @@
 /**
  * The native f32 matmul (`addon.hostMatmul`, native/addon/HostMatmul.cc): register-tiled,
- * cache-blocked, vectorized by the compiler (an AVX2 clone on x86-64 Linux), split
+ * cache-blocked, vectorized by the compiler (AVX2+FMA / AVX2 copies picked at run time on x86-64 Linux), split
  * over rows on several threads, off the main thread. Host ops use it when the addon is
  * loaded and fall back to lib/pipeline/ops/matmul.ts otherwise (QNN_NODE_NO_NATIVE_MATMUL=1
  * forces the fallback).

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { loadAddon } from '../../lib/native/binding.js';
 import { packMatmulWeight, packedWeightLength } from '../../lib/native/host-matmul.js';
@@ -78,6 +79,18 @@ describeNative('hostMatmul (native f32 matmul)', () => {
         }
       }
     }
+  });
+
+  it('fuses multiply-add on x86-64 Linux CPUs with AVX2 and FMA', async () => {
+    // -1 + (1 + 2^-12)^2 = 2^-11 + 2^-24 exactly with one rounding (FMA); rounding the
+    // product first drops the 2^-24 (a tie to even), leaving 2^-11.
+    const x = 1 + 2 ** -12;
+    const out = new Float32Array(1);
+    await hostMatmul()(new Float32Array([1, x]), nativeWeight(new Float32Array([-1, x]), 2, 1), null, out, 1, 2, 1, 1);
+    const fused = 2 ** -11 + 2 ** -24;
+    const flags = process.platform === 'linux' && process.arch === 'x64' ? (readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(' ') ?? []) : [];
+    if (flags.includes('avx2') && flags.includes('fma')) expect(out[0]).toBe(fused);
+    else expect([fused, 2 ** -11]).toContain(out[0]);
   });
 
   it('refuses every bad argument with a typed error and never crashes', async () => {
