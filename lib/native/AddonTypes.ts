@@ -244,14 +244,21 @@ export interface NativeAddon {
   };
   /**
    * C = A·B (+ bias) in float32 on the libuv pool and up to `threads` (default
-   * min(hardware threads, 8)) cores: a [m × k], packedB [k × n] packed in panels of 16
-   * columns (lib/native/host-matmul.ts packMatmulWeight), bias [n] or null, out [m × n].
-   * Errors: ERR_INVALID_ARG (TypeError: not a Float32Array, resizable, out overlapping an
-   * input), ERR_OUT_OF_RANGE (RangeError: m, k, n, threads), SIZE_MISMATCH, BUFFER_DETACHED
-   * (detached before the call, or while the matmul was in flight: rejects). Absent from
-   * builds older than this function.
+   * min(hardware threads, 8)) cores: a [m × k], weight from hostMatmulWeight, bias [n] or
+   * null, out [m × n]. a and bias are copied at the call; the result is copied into out
+   * when the work is done (the worker touches no JS memory). Errors: ERR_INVALID_ARG
+   * (TypeError: not a Float32Array, resizable, not a hostMatmulWeight), ERR_OUT_OF_RANGE
+   * (RangeError: m, k, n, threads), SIZE_MISMATCH, BUFFER_DETACHED (an argument detached
+   * before the call: TypeError; out detached while the matmul was in flight: rejects).
+   * Absent from builds older than this function.
    */
-  hostMatmul?: (a: Float32Array, packedB: Float32Array, bias: Float32Array | null, out: Float32Array, m: number, k: number, n: number, threads?: number) => Promise<void>;
+  hostMatmul?: (a: Float32Array, weight: NativeMatmulWeightHandle, bias: Float32Array | null, out: Float32Array, m: number, k: number, n: number, threads?: number) => Promise<void>;
+  /**
+   * Copies a [k × n] weight packed in panels of 16 columns (lib/native/host-matmul.ts
+   * packMatmulWeight) into native memory owned by the returned handle (and by any matmul
+   * using it), so it cannot be transferred or freed while a matmul runs.
+   */
+  hostMatmulWeight?: (packed: Float32Array, k: number, n: number) => NativeMatmulWeightHandle;
   napiVersion: number;
   /** Compiled against the real QNN SDK headers (QNN_SDK_ROOT) rather than the project's. */
   sdkHeaders: boolean;
@@ -266,4 +273,10 @@ export interface NativeError extends Error {
   apiFunction?: string;
   backendMessage?: string;
   details?: Record<string, string>;
+}
+
+/** A packed matmul weight in native memory (addon.hostMatmulWeight); opaque besides its shape. */
+export interface NativeMatmulWeightHandle {
+  readonly k: number;
+  readonly n: number;
 }

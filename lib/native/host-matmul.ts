@@ -1,34 +1,43 @@
 /**
  * The native f32 matmul (`addon.hostMatmul`, native/addon/HostMatmul.cc): register-tiled,
- * cache-blocked, vectorized by the compiler (an AVX2+FMA clone on x86-64 Linux), split
+ * cache-blocked, vectorized by the compiler (AVX2+FMA / AVX2 copies picked at run time on x86-64 Linux), split
  * over rows on several threads, off the main thread. Host ops use it when the addon is
  * loaded and fall back to lib/pipeline/ops/matmul.ts otherwise (QNN_NODE_NO_NATIVE_MATMUL=1
  * forces the fallback).
  */
 import { QnnNodeError, invalidArg, outOfRange } from '../errors.js';
-import type { NativeAddon } from './AddonTypes.js';
+import type { NativeAddon, NativeMatmulWeightHandle } from './AddonTypes.js';
 import { loadAddon } from './binding.js';
 
 /** Columns per packed panel (kMatmulPanel in HostMatmul.h). */
 export const MATMUL_PANEL = 16;
 
 type MatmulFn = NonNullable<NativeAddon['hostMatmul']>;
-let matmulFn: MatmulFn | null | undefined;
+type WeightFn = NonNullable<NativeAddon['hostMatmulWeight']>;
+let native: { matmul: MatmulFn; weight: WeightFn } | null | undefined;
 
-function nativeFn(): MatmulFn | null {
-  if (matmulFn !== undefined) return matmulFn;
+function nativeFns(): { matmul: MatmulFn; weight: WeightFn } | null {
+  if (native !== undefined) return native;
   try {
     const addon = loadAddon();
-    matmulFn = typeof addon.hostMatmul === 'function' ? addon.hostMatmul.bind(addon) : null;
+    native = typeof addon.hostMatmul === 'function' && typeof addon.hostMatmulWeight === 'function' ? { matmul: addon.hostMatmul.bind(addon), weight: addon.hostMatmulWeight.bind(addon) } : null;
   } catch {
-    matmulFn = null; // no addon for this platform
+    native = null; // no addon for this platform
   }
-  return matmulFn;
+  return native;
 }
+
+function required(): { matmul: MatmulFn; weight: WeightFn } {
+  const fns = nativeFns();
+  if (!fns) throw new QnnNodeError('ADDON_NOT_FOUND', 'The native addon (with hostMatmul) is not available on this platform');
+  return fns;
+}
+
+export type { NativeMatmulWeightHandle };
 
 /** True when the native matmul can run (the addon has it and QNN_NODE_NO_NATIVE_MATMUL is unset). */
 export function nativeMatmulAvailable(): boolean {
-  return !process.env.QNN_NODE_NO_NATIVE_MATMUL && nativeFn() !== null;
+  return !process.env.QNN_NODE_NO_NATIVE_MATMUL && nativeFns() !== null;
 }
 
 /** Elements of a packed [k × n] weight. */
@@ -66,10 +75,22 @@ export function packMatmulWeight(w: Float32Array, k: number, n: number, transpos
   return out;
 }
 
-/** out[m × n] = a[m × k] · B (+ bias) on the native pool; rejects when the addon is unavailable. */
-export async function nativeMatmul(a: Float32Array, packedB: Float32Array, bias: Float32Array | null, out: Float32Array, m: number, k: number, n: number, threads?: number): Promise<void> {
-  const fn = nativeFn();
-  if (!fn) throw new QnnNodeError('ADDON_NOT_FOUND', 'The native addon (with hostMatmul) is not available on this platform');
+/**
+ * A packed weight (packMatmulWeight) copied into native memory for nativeMatmul: the
+ * worker threads read only native memory, so nothing JS does (transfer, GC) can free it
+ * under them. `packed` may be reused or transferred afterwards.
+ */
+export function nativeMatmulWeight(packed: Float32Array, k: number, n: number): NativeMatmulWeightHandle {
+  return required().weight(packed, k, n);
+}
+
+/**
+ * out[m × n] = a[m × k] · B (+ bias) on the native pool; rejects when the addon is
+ * unavailable. a and bias are copied at the call, the result into out when done (out
+ * transferred meanwhile rejects with BUFFER_DETACHED).
+ */
+export async function nativeMatmul(a: Float32Array, weight: NativeMatmulWeightHandle, bias: Float32Array | null, out: Float32Array, m: number, k: number, n: number, threads?: number): Promise<void> {
+  const fns = required();
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) throw outOfRange('a whole number from 1 to 64', 'threads', threads);
-  await fn(a, packedB, bias, out, m, k, n, threads);
+  await fns.matmul(a, weight, bias, out, m, k, n, threads);
 }

@@ -21,10 +21,16 @@ inline size_t PackedWeightLength(size_t k, size_t n) { return (n + kMatmulPanel 
 void MatmulRows(const float* a, const float* packedB, const float* bias, float* c, size_t row0, size_t row1, size_t k,
                 size_t n);
 
-// hostMatmul(a, packedB, bias | null, out, m, k, n[, threads]) -> Promise<void>. All
-// buffers Float32Array (fixed-length, not detached; out shares no memory with the others),
-// sizes exact; each is pinned until the promise settles, and a buffer detached meanwhile
-// rejects with BUFFER_DETACHED. threads: 1..64, default min(hardware threads, 8).
+// hostMatmulWeight(packed, k, n) -> weight: copies a packed [k × n] Float32Array into
+// native memory, owned by the returned (frozen, type-tagged) object and by any matmul
+// still using it; the Float32Array is free to reuse or transfer afterwards.
+Napi::Value HostMatmulWeight(const Napi::CallbackInfo& info);
+
+// hostMatmul(a, weight, bias | null, out, m, k, n[, threads]) -> Promise<void>. a, bias, out
+// Float32Array (fixed-length, not detached), sizes exact. a and bias are copied at the call
+// (they may change or be transferred right after); the result is computed into native
+// memory and copied into out when the work is done, on the main thread: out detached by
+// then rejects with BUFFER_DETACHED. threads: 1..64, default min(hardware threads, 8).
 Napi::Value HostMatmul(const Napi::CallbackInfo& info);
 
 }  // namespace qnn_node

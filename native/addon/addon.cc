@@ -59,6 +59,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readBinaryInfo", Napi::Function::New(env, ReadBinaryInfoJs, "readBinaryInfo"));
   exports.Set("limitProcess", Napi::Function::New(env, LimitProcess, "limitProcess"));
   exports.Set("hostMatmul", Napi::Function::New(env, HostMatmul, "hostMatmul"));
+  exports.Set("hostMatmulWeight", Napi::Function::New(env, HostMatmulWeight, "hostMatmulWeight"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   exports.Set("sdkHeaders", Napi::Boolean::New(env, QNN_NODE_HEADERS_FROM_SDK != 0));
   exports.Set("minCoreApi", Napi::String::New(env, "2." + std::to_string(abi::kMinSupportedCoreMinor) + ".0"));

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { loadAddon } from '../../lib/native/binding.js';
 import { packMatmulWeight, packedWeightLength } from '../../lib/native/host-matmul.js';
-import { matmulJs } from '../../lib/pipeline/ops/matmul.js';
-import { describeNative } from './helpers.js';
+import { matmulF32, matmulJs, matmulWeight } from '../../lib/pipeline/ops/matmul.js';
+import { Tensor } from '../../lib/tensor/Tensor.js';
+import { describeNative, runChild } from './helpers.js';
 
 /** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): Float32Array {
@@ -47,6 +49,7 @@ describeNative('hostMatmul (native f32 matmul)', () => {
   const hostMatmul = (): NonNullable<ReturnType<typeof loadAddon>['hostMatmul']> => loadAddon().hostMatmul!;
   // Argument errors throw synchronously; as a promise, for expect().rejects.
   const call = async (...args: Parameters<ReturnType<typeof hostMatmul>>): Promise<void> => hostMatmul()(...args);
+  const nativeWeight = (w: Float32Array, k: number, n: number) => loadAddon().hostMatmulWeight!(packMatmulWeight(w, k, n), k, n);
 
   it('equals the naive matmul and the JS fallback on odd shapes, with and without bias, on 1..3 threads', async () => {
     for (const [m, k, n] of [
@@ -68,7 +71,7 @@ describeNative('hostMatmul (native f32 matmul)', () => {
         matmulJs(a, w, b, js, m, k, n);
         for (const threads of [1, 2, 3]) {
           const out = new Float32Array(m * n).fill(NaN);
-          await hostMatmul()(a, packMatmulWeight(w, k, n), b, out, m, k, n, threads);
+          await hostMatmul()(a, nativeWeight(w, k, n), b, out, m, k, n, threads);
           // Summation order differs (blocks, FMA): bounded by k · eps · |terms|.
           const tol = 1e-6 * k + 1e-6;
           expect(maxError(out, ref)).toBeLessThan(tol);
@@ -78,9 +81,21 @@ describeNative('hostMatmul (native f32 matmul)', () => {
     }
   });
 
+  it('fuses multiply-add on x86-64 Linux CPUs with AVX2 and FMA', async () => {
+    // -1 + (1 + 2^-12)^2 = 2^-11 + 2^-24 exactly with one rounding (FMA); rounding the
+    // product first drops the 2^-24 (a tie to even), leaving 2^-11.
+    const x = 1 + 2 ** -12;
+    const out = new Float32Array(1);
+    await hostMatmul()(new Float32Array([1, x]), nativeWeight(new Float32Array([-1, x]), 2, 1), null, out, 1, 2, 1, 1);
+    const fused = 2 ** -11 + 2 ** -24;
+    const flags = process.platform === 'linux' && process.arch === 'x64' ? (readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(' ') ?? []) : [];
+    if (flags.includes('avx2') && flags.includes('fma')) expect(out[0]).toBe(fused);
+    else expect([fused, 2 ** -11]).toContain(out[0]);
+  });
+
   it('refuses every bad argument with a typed error and never crashes', async () => {
     const a = new Float32Array(6);
-    const b = new Float32Array(packedWeightLength(3, 2));
+    const b = loadAddon().hostMatmulWeight!(new Float32Array(packedWeightLength(3, 2)), 3, 2);
     const out = new Float32Array(4);
     const good = [a, b, null, out, 2, 3, 2] as const;
     const junk: unknown[] = [undefined, null, 0, -1, 2.5, NaN, Infinity, '2', {}, [], () => 1, Symbol('x'), 10n, new Float64Array(6), new Uint8Array(24), new DataView(new ArrayBuffer(24)), new ArrayBuffer(24)];
@@ -104,10 +119,21 @@ describeNative('hostMatmul (native f32 matmul)', () => {
     }
     // Sizes, overlap, resizable and detached buffers.
     await expect(call(new Float32Array(5), b, null, out, 2, 3, 2)).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
-    await expect(call(a, new Float32Array(6), null, out, 2, 3, 2)).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
+    await expect(call(a, loadAddon().hostMatmulWeight!(new Float32Array(packedWeightLength(3, 3)), 3, 3), null, out, 2, 3, 2)).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
+    // Only a weight hostMatmulWeight made passes, not a look-alike nor a packed array.
+    await expect(call(a, { k: 3, n: 2 }, null, out, 2, 3, 2)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+    await expect(call(a, new Float32Array(packedWeightLength(3, 2)) as never, null, out, 2, 3, 2)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+    const makeWeight = loadAddon().hostMatmulWeight!;
+    expect(() => makeWeight(new Float32Array(6), 3, 2)).toThrow(expect.objectContaining({ code: 'SIZE_MISMATCH' }));
+    for (const [packed, k, n] of [[new Float64Array(32), 2, 2], [null, 2, 2], [new Float32Array(32), 0, 2], [new Float32Array(32), 2, '2'], [new Float32Array(32), 2, 2.5]] as const) {
+      expect(() => makeWeight(packed as never, k as never, n as never)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_(INVALID_ARG|OUT_OF_RANGE)$/) }));
+    }
     await expect(call(a, b, new Float32Array(3), out, 2, 3, 2)).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
-    const shared = new Float32Array(10);
-    await expect(call(shared.subarray(0, 6), b, null, shared.subarray(4, 8), 2, 3, 2)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+    // a is copied at the call, so out may overlap it: the product of a's values at the call.
+    const shared = new Float32Array([1, 2, 3, 4, 5, 6, 0, 0, 0, 0]);
+    const w32 = new Float32Array([1, 0, 0, 1, 1, 1]); // [3 × 2]
+    await call(shared.subarray(0, 6), nativeWeight(w32, 3, 2), null, shared.subarray(4, 8), 2, 3, 2);
+    expect([...shared.subarray(4, 8)]).toEqual([4, 5, 10, 11]);
     const resizable = new Float32Array(new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(24, { maxByteLength: 48 }));
     await expect(call(resizable, b, null, out, 2, 3, 2)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
     const gone = new Float32Array(6);
@@ -119,7 +145,7 @@ describeNative('hostMatmul (native f32 matmul)', () => {
   it('runs off the main thread (timers fire meanwhile) and reports a buffer detached in flight', async () => {
     const [m, k, n] = [512, 1024, 512];
     const a = values(m * k, 1);
-    const packed = packMatmulWeight(values(k * n, 2), k, n);
+    const packed = nativeWeight(values(k * n, 2), k, n);
     let ticks = 0;
     const timer = setInterval(() => ticks++, 0);
     const out = new Float32Array(m * n);
@@ -135,4 +161,27 @@ describeNative('hostMatmul (native f32 matmul)', () => {
     expect(e.code).toBe('BUFFER_DETACHED');
     expect(moved.byteLength).toBe(m * n * 4);
   });
+
+  // Transferring a buffer moves its memory to a new owner, which the GC may free while the
+  // worker runs: the worker must use only native copies. a, bias and the packed array the
+  // weight was made from are copied at the call, so the matmul resolves with the values of
+  // the call; out is written when the work is done, so a transferred out rejects.
+  it('survives any of its buffers transferred and collected while in flight', async () => {
+    for (const which of ['a', 'bias', 'weight', 'out']) {
+      const child = await runChild('matmul-transfer.ts', [which]);
+      expect({ which, code: child.code, signal: child.signal, stderr: child.stderr }).toEqual({ which, code: 0, signal: null, stderr: '' });
+      const result = JSON.parse(child.stdout.trim()) as { outcome: string; code?: string; correct?: boolean };
+      if (which === 'out') expect(result).toMatchObject({ outcome: 'rejected', code: 'BUFFER_DETACHED' });
+      else expect(result, which).toMatchObject({ outcome: 'resolved', correct: true });
+    }
+  }, 120_000);
+});
+
+it('matmulF32 gives an empty output for an empty input on both engines', async () => {
+  const weight = matmulWeight(new Tensor('float32', values(6, 3), [3, 2]), false);
+  for (const engine of ['js', 'native'] as const) {
+    const out = new Float32Array(0);
+    expect(await matmulF32(new Float32Array(0), weight, null, out, 0, engine)).toBe(engine);
+    expect(out.length).toBe(0);
+  }
 });

@@ -5,13 +5,14 @@
  * the addon is not loaded (same results up to float summation order).
  */
 import { QnnNodeError } from '../../errors.js';
-import { nativeMatmul, nativeMatmulAvailable, packMatmulWeight } from '../../native/host-matmul.js';
+import { type NativeMatmulWeightHandle, nativeMatmul, nativeMatmulAvailable, nativeMatmulWeight, packMatmulWeight } from '../../native/host-matmul.js';
 import { Tensor } from '../../tensor/Tensor.js';
 
 /**
  * A weight ready for the kernels: [k × n] as float32 `source` (row-major [k × n], or
  * [n × k] when `transposed`), with the layouts each kernel reads made on first use: the
- * native kernel's packed panels straight from the source, the JS kernel's row-major [k × n].
+ * native kernel's packed panels (in native memory) straight from the source, the JS
+ * kernel's row-major [k × n].
  */
 export interface MatmulWeight {
   readonly k: number;
@@ -19,7 +20,7 @@ export interface MatmulWeight {
   readonly source: Float32Array;
   readonly transposed: boolean;
   rowMajor?: Float32Array;
-  packed?: Float32Array;
+  packed?: NativeMatmulWeightHandle;
 }
 
 const prepared = new WeakMap<Tensor, Map<string, MatmulWeight>>();
@@ -123,8 +124,10 @@ export async function matmulF32(a: Float32Array, weight: MatmulWeight, bias: Flo
   if (a.length !== m * k || out.length !== m * n) {
     throw new QnnNodeError('SIZE_MISMATCH', `matmul of [${m} x ${k}] by [${k} x ${n}]: input has ${a.length} elements, output ${out.length}`, { details: { m, k, n } });
   }
+  // No rows: nothing to compute on either engine (the native one takes m >= 1).
+  if (m === 0) return engine === 'js' || (engine === 'auto' && !nativeMatmulAvailable()) ? 'js' : 'native';
   if (engine === 'native' || (engine === 'auto' && nativeMatmulAvailable())) {
-    weight.packed ??= packMatmulWeight(weight.source, k, n, weight.transposed);
+    weight.packed ??= nativeMatmulWeight(packMatmulWeight(weight.source, k, n, weight.transposed), k, n);
     await nativeMatmul(a, weight.packed, bias, out, m, k, n, threads);
     return 'native';
   }
