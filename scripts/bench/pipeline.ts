@@ -171,9 +171,9 @@ const section: BenchSection = {
       });
       const pipeline = await Pipeline.load(join(dir, 'manifest.json'), { backend });
       // The decode loop's pointer, found by its name (step indices move when the manifest changes).
-      const steps = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { steps: { name?: string }[] }).steps;
-      const loopPath = `/steps/${steps.findIndex((s) => s.name === 'decode')}/`;
-      if (loopPath === '/steps/-1/') throw new Error('bench pipeline: the example has no step named "decode"');
+      const steps = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { steps: { name?: string; loop?: unknown }[] }).steps;
+      const loopPath = `/steps/${steps.findIndex((s) => s.loop !== undefined && /^decode\b/.test(s.name ?? ''))}/`;
+      if (loopPath === '/steps/-1/') throw new Error('bench pipeline: the example has no loop whose name starts with "decode"');
       const image = readFileSync(join(dir, 'image.png'));
       const perToken = async (params: Record<string, unknown>): Promise<{ ms: number; hostOpsMs: number }> => {
         const host = async (n: number) => {
