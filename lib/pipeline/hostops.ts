@@ -66,7 +66,10 @@ export interface HostOpContext {
    * passed in are never modified).
    */
   writableInput(role: string): Tensor;
-  /** Binds another name (swap and similar ops). */
+  /**
+   * Binds another name (swap and similar ops). The load-time type check assumes an op
+   * rebinds only values it reads or names in a string param (it forgets their types).
+   */
   rebind(name: string, value: PipelineValue): void;
   /** The value name an input role is bound to (undefined for literals). */
   inputName(role: string): string | undefined;

@@ -188,10 +188,16 @@ function analyse(nodes: readonly Node[], env: TypeCheckEnv, params: ReadonlyMap<
           }
           continue;
         }
+        // A user op may rebind (ctx.rebind) any value it reads or a string param names, with
+        // or without an infer hook: once it has run, those values are unknown.
+        const forgetRebindable = (): void => {
+          if (builtin) return;
+          for (const [, ref] of node.roles) if (typeof ref === 'string' && !ref.startsWith('$')) vars.set(ref, { type: undefined, from: node.path });
+          for (const v of Object.values(node.params)) if (typeof v === 'string' && vars.has(v)) vars.set(v, { type: undefined, from: node.path });
+        };
         const infer = inferOf(node);
         if (!infer) {
-          // It may rebind any value it reads (ctx.rebind): forget those too.
-          if (!builtin) for (const [, ref] of node.roles) if (typeof ref === 'string' && !ref.startsWith('$')) vars.set(ref, { type: undefined, from: node.path });
+          forgetRebindable();
           bindOutputs(node, vars, undefined);
           continue;
         }
@@ -205,6 +211,7 @@ function analyse(nodes: readonly Node[], env: TypeCheckEnv, params: ReadonlyMap<
         } catch {
           inferred = undefined; // an infer hook that fails states nothing; the run reports the real problem
         }
+        forgetRebindable();
         bindOutputs(node, vars, inferred);
       } else if (node.kind === 'loop') {
         if (node.index) vars.set(node.index, { type: { number: true }, from: node.path });

@@ -91,6 +91,18 @@ describe('normalize', () => {
     await expect(z.run({ x })).rejects.toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining('std + eps > 0 in every dimension of s:a but received std 0 + eps 0 in dimension 1') });
   });
 
+  it('an int input normalizes to float32, and the load-time type check agrees', async () => {
+    const G = [{ name: 'policy', inputs: [{ name: 'state', dtype: 'float32' as const, dims: [2, 3] }], outputs: [{ name: 'y', dtype: 'float32' as const, dims: [1] }] }];
+    await using p = await Pipeline.load(
+      { format: 'qnn-node-pipeline', version: 1, contexts: { m: { binary: 'm.bin', signature: G } }, assets: { s: { type: 'stats', path: 'stats.json' } }, inputs: { s: { type: 'tensor', dtype: 'int32', shape: [2, 3] } },
+        steps: [{ op: 'normalize', inputs: { input: 's' }, output: 'sn', stats: 's', key: 'observation.state' }, { graph: 'policy', inputs: { state: 'sn' } }], outputs: { sn: 'sn' } },
+      { backend: new MockBackend(), baseDir: dir },
+    );
+    const y = (await p.run({ s: new Tensor('int32', [3, -1, 0, -1, -2, 8], [2, 3]) })).outputs.sn as Tensor;
+    expect(y.dtype).toBe('float32');
+    expect(y.toFloat32()[0]).toBe(Math.fround((3 - 1) / (2 + 1e-8)));
+  });
+
   it('a missing feature or a width mismatch is HOST_OP_FAILED naming the step and the values', async () => {
     await using p = await pipelineFor([norm({ stats: 's', key: 'action' })], { s: { type: 'stats', path: 'stats.json' } });
     await expect(p.run({ x })).rejects.toMatchObject({ code: 'HOST_OP_FAILED', message: expect.stringContaining('"observation.state") for key in stats asset "s" but received "action"') });

@@ -132,11 +132,20 @@ describe('a one-field mistake in an example manifest is reported at load with th
   });
 
   it('qwen3-vl text: the decode-over-prompt rope table twice as wide (duplicate: true)', async () => {
+    // Found by what they are, not by index: steps move when the manifest changes.
+    let loop = -1;
+    let rope = -1;
+    let decode = -1;
     const e = await loadError('qwen3-vl', 'text.manifest.json', (m) => {
-      step(m, '/steps/6/steps/3').duplicate = true;
+      const steps = m.steps as Json[];
+      loop = steps.findIndex((s) => typeof s.name === 'string' && s.name.startsWith('decode-over-prompt'));
+      const body = steps[loop].steps as Json[];
+      rope = body.findIndex((s) => s.op === 'rope_table');
+      decode = body.findIndex((s) => typeof s.graph === 'string' && s.graph.endsWith('/decode'));
+      step(m, `/steps/${loop}/steps/${rope}`).duplicate = true;
     });
     expect(e.code).toBe('SHAPE_MISMATCH');
-    expect(e.details).toMatchObject({ pointer: '/steps/6/steps/5/inputs/rope_cos', received: { dims: [1, 1, 128] } });
+    expect(e.details).toMatchObject({ pointer: `/steps/${loop}/steps/${decode}/inputs/rope_cos`, received: { dims: [1, 1, 128] } });
   });
 
   it('smolvla: the fp32 variant with its dtype param left float16 (a "$dtype" step, from the selected variant)', async () => {

@@ -233,6 +233,16 @@ describe('the infer hook of user host ops', () => {
     await expect(p.run()).rejects.toMatchObject({ code: 'DTYPE_MISMATCH' }); // the run still catches it
   });
 
+  it('a user op that rebinds a value named by a param (not an input) leaves that value unknown, with or without infer', async () => {
+    const G16 = graph('g', [{ name: 'x', dtype: 'float16', dims: [1, 4] }]);
+    const toHalf: HostOpDefinition['run'] = (ctx) => ctx.rebind(ctx.params.target as string, Tensor.fromFloat32('float16', [1, 2, 3, 4], [1, 4]));
+    const steps = [{ op: 'fill', output: 'buf', dtype: 'float32', dims: [1, 4] }, { op: 'to_half', target: 'buf' }, { graph: 'g', inputs: { x: 'buf' } }];
+    for (const def of [{ run: toHalf }, { run: toHalf, infer: () => undefined }]) {
+      await using p = await Pipeline.load(manifest([G16], steps), { backend: new MockBackend(), baseDir: dir, hostOps: { to_half: def } });
+      await expect(p.run()).resolves.toBeDefined();
+    }
+  });
+
   it('a hook that is not a function is ERR_INVALID_ARG', async () => {
     await expect(Pipeline.load(manifest([G], []), { backend: new MockBackend(), baseDir: dir, hostOps: { ids: { run, infer: 3 } as unknown as HostOpDefinition } })).rejects.toMatchObject({
       code: 'ERR_INVALID_ARG',

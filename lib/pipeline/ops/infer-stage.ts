@@ -105,9 +105,13 @@ const posEmbedAdd: HostOpInfer = (p, inputs) => {
   return d ? { dtype, dims: d } : { dtype };
 };
 
+const FLOATS = ['float16', 'float32', 'float64'];
+
+/** normalize: `dtype`, else the input's float dtype, else float32 (as the op computes it); a non-float `dtype` fails the run. */
 const normalize: HostOpInfer = (p, inputs) => {
   const x = inputs.input;
-  const dtype = typeof p.dtype === 'string' ? p.dtype : x?.dtype;
+  if (p.dtype !== undefined && !FLOATS.includes(p.dtype as string)) return undefined;
+  const dtype = (p.dtype as string | undefined) ?? (x?.dtype === undefined ? undefined : x.dtype === 'float16' || x.dtype === 'float64' ? x.dtype : 'float32');
   if (dtype === undefined && x?.dims === undefined) return undefined;
   return { ...(dtype !== undefined ? { dtype: dtype as StaticType['dtype'] } : {}), ...(x?.dims ? { dims: x.dims } : {}) };
 };
@@ -115,7 +119,8 @@ const normalize: HostOpInfer = (p, inputs) => {
 const flowTime: HostOpInfer = (p) => {
   const numSteps = whole(p.num_steps, 1);
   const dims = p.dims === undefined ? [1] : Array.isArray(p.dims) && p.dims.every((x) => whole(x) !== null) ? (p.dims as number[]) : undefined;
-  const t: StaticType = { dtype: (typeof p.dtype === 'string' ? p.dtype : 'float32') as StaticType['dtype'], ...(dims ? { dims } : {}) };
+  if (p.dtype !== undefined && !FLOATS.includes(p.dtype as string)) return undefined;
+  const t: StaticType = { dtype: ((p.dtype as string | undefined) ?? 'float32') as StaticType['dtype'], ...(dims ? { dims } : {}) };
   const dt = typeof p.dt === 'number' ? p.dt : numSteps !== null ? -1 / numSteps : undefined;
   return { outputs: { t, dt: dt === undefined ? NUMBER : { value: Math.fround(dt) } } };
 };
