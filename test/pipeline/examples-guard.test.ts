@@ -47,9 +47,22 @@ const MANIFESTS = files(EXAMPLES, '.json')
   .filter((p) => (JSON.parse(readFileSync(p, 'utf8')) as { format?: string }).format === 'qnn-node-pipeline')
   .map((p) => relative(EXAMPLES, p))
   .sort();
+// The guard itself and the helper that only lists the examples do not count as naming one.
 const TEST_SOURCES = files(TESTS, '.ts')
-  .filter((p) => !p.endsWith('examples-guard.test.ts'))
+  .filter((p) => !p.endsWith('examples-guard.test.ts') && !p.endsWith('example-manifests.ts'))
   .map((p) => readFileSync(p, 'utf8'));
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A test names examples/<folder>/<file> when it has the folder as a whole string or path
+ * segment ('sam2', "sam2/…", `…/sam2`) and, for a file other than the default
+ * manifest.json, that file name as a whole string or path segment too.
+ */
+function namesExample(src: string, folder: string, file: string): boolean {
+  const token = (t: string): RegExp => new RegExp(`['"\`/]${escape(t)}['"\`/]`);
+  return token(folder).test(src) && (file === 'manifest.json' || token(file).test(src));
+}
 
 const BYTES: Partial<Record<DType, number>> = { float16: 2, float32: 4, float64: 8, int32: 4, int64: 8, uint8: 1, int8: 1, uint16: 2, int16: 2 };
 
@@ -145,6 +158,15 @@ afterAll(() => {
 });
 
 describe('every example manifest is exercised', () => {
+  it('a test names an example only with the whole folder (and file) name', () => {
+    expect(namesExample(`copyExample('sam2', dir)`, 'sam2', 'manifest.json')).toBe(true);
+    expect(namesExample(`load('examples/sam2/manifest-w8a8.json')`, 'sam2', 'manifest-w8a8.json')).toBe(true);
+    expect(namesExample(`copyExample('sam2', dir); 'manifest.json'`, 'sam2', 'manifest-w8a8.json')).toBe(false);
+    expect(namesExample(`copyExample('qwen3-vl', dir)`, 'qwen3', 'manifest.json')).toBe(false);
+    expect(namesExample(`copyExample('smolvla', dir)`, 'smol', 'manifest.json')).toBe(false);
+    expect(namesExample(`'tiny-smolvla'`, 'smolvla', 'manifest.json')).toBe(false);
+  });
+
   it('finds the example manifests', () => {
     expect(MANIFESTS).toEqual(expect.arrayContaining(['qwen3-vl/manifest.json', 'qwen3-vl/text.manifest.json', 'smolvla/manifest.json', 'tiny-qwen3/manifest.json']));
   });
@@ -152,7 +174,7 @@ describe('every example manifest is exercised', () => {
   for (const rel of MANIFESTS) {
     it(`${rel} is named by a test under test/`, () => {
       const folder = dirname(rel);
-      const named = TEST_SOURCES.some((src) => src.includes(folder) && src.includes(basename(rel)));
+      const named = TEST_SOURCES.some((src) => namesExample(src, folder, basename(rel)));
       expect(named, `no test under test/ names examples/${rel} (its folder "${folder}" and file "${basename(rel)}")`).toBe(true);
     });
 
