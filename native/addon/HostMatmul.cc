@@ -334,13 +334,24 @@ Napi::Value HostMatmulWeight(const Napi::CallbackInfo& info) {
   Napi::Object handle = Napi::Object::New(env);
   handle.DefineProperties({Napi::PropertyDescriptor::Value("k", Napi::Number::New(env, static_cast<double>(k)), napi_enumerable),
                            Napi::PropertyDescriptor::Value("n", Napi::Number::New(env, static_cast<double>(n)), napi_enumerable)});
+  // The panels are megabytes behind a tiny object: tell V8 (and untell it at finalization),
+  // or dropped weights would wait for an unrelated collection.
+  const int64_t bytes = static_cast<int64_t>(weight->panels.size() * sizeof(float));
   auto* owner = new WeightPtr(std::move(weight));
   napi_status status = napi_wrap(
-      env, handle, owner, [](napi_env, void* data, void*) { delete static_cast<WeightPtr*>(data); }, nullptr, nullptr);
+      env, handle, owner,
+      [](napi_env finalizeEnv, void* data, void*) {
+        auto* p = static_cast<WeightPtr*>(data);
+        int64_t unused = 0;
+        napi_adjust_external_memory(finalizeEnv, -static_cast<int64_t>((*p)->panels.size() * sizeof(float)), &unused);
+        delete p;
+      },
+      nullptr, nullptr);
   if (status != napi_ok) {
     delete owner;
     NAPI_THROW(Napi::Error::New(env, "hostMatmulWeight: could not attach the weight"), Napi::Value());
   }
+  Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
   NAPI_THROW_IF_FAILED(env, napi_type_tag_object(env, handle, &kMatmulWeightTag), Napi::Value());
   handle.Freeze();
   return handle;
