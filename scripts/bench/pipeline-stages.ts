@@ -97,7 +97,8 @@ async function stageF(bench: Bench): Promise<void> {
     minTimeMs: 0,
   });
   notes.push(`JS fallback ${gflops(js.stats.median)}`);
-  console.log(`  stage F patch-embed: ${notes.join('; ')}`);
+  // stderr: stdout is the report (a table, or the --json document).
+  console.error(`  stage F patch-embed: ${notes.join('; ')}`);
   const table = new Tensor('float32', randomFloats(POS_GRID * POS_GRID * VISION_HIDDEN, 4), [POS_GRID * POS_GRID, VISION_HIDDEN]);
   const grid = { gridHeight: IMAGE / PATCH, gridWidth: IMAGE / PATCH, mergeSize: 2 };
   bench.case('stage F: position embedding 48x48 -> 32x32, first call (interpolation)', () => interpolatePosEmbed(table, grid), { warmup: 1, iterations: 5, minTimeMs: 0 });
