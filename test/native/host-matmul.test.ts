@@ -5,17 +5,8 @@ import { packMatmulWeight, packedWeightLength } from '../../lib/native/host-matm
 import { matmulF32, matmulJs, matmulWeight } from '../../lib/pipeline/ops/matmul.js';
 import { Tensor } from '../../lib/tensor/Tensor.js';
 import { describeNative, runChild } from './helpers.js';
+import { seededValues as values } from '../pipeline/fixtures.js';
 
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = x / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 /** The straightforward triple loop in float64. */
 function naive(a: Float32Array, w: Float32Array, bias: Float32Array | null, m: number, k: number, n: number): Float64Array {

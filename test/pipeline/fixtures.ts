@@ -87,3 +87,14 @@ export function copyExample(name: string, dir: string): Record<string, unknown> 
   }
   return manifest as unknown as Record<string, unknown>;
 }
+
+/** Deterministic values in [-1, 1) (a 32-bit LCG): test data for numeric kernels. */
+export function seededValues(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = x / 2 ** 31 - 1;
+  }
+  return out;
+}

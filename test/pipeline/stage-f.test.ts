@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../lib/index.js';
 import { failure, manifest, useManifestFolder } from './echo-pipeline.js';
+import { seededValues as values } from './fixtures.js';
 
 const folder = useManifestFolder();
 
@@ -13,15 +14,6 @@ const folder = useManifestFolder();
  * - patch embed: Conv3d with stride = kernel, as a sum over (c, t, y, x) of kernel × pixels;
  * - pos embed: textbook align-corners bilinear sampling in float64, then the view/permute.
  */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = x / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 /** numpy-style transpose of a row-major array with `dims` by `perm`. */
 function transpose(data: ArrayLike<number>, dims: number[], perm: number[]): number[] {
