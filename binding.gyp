@@ -98,7 +98,8 @@
         "native/reference-backend/src/backend_profile.cc",
         "native/reference-backend/src/backend_context.cc",
         "native/reference-backend/src/backend_execute.cc",
-        "native/reference-backend/src/backend_errors.cc"
+        "native/reference-backend/src/backend_errors.cc",
+        "native/reference-backend/src/backend_journal.cc"
       ],
       "dependencies": ["qnnref_core"],
       "conditions": [

@@ -162,7 +162,7 @@ async function buildReference(t, work, dest) {
   const flags = [...commonFlags(t), `-I${native}`, `-I${refSrc}`];
   const core = await compile(t, ['common.cc', 'model.cc', 'model_parse.cc', 'model_nodes.cc', 'kernels.cc', 'kernels_math.cc', 'budget.cc'].map((f) => path.join(refSrc, f)), path.join(work, 'ref'), flags);
   const outputs = [];
-  const backend = ['backend.cc', 'backend_registry.cc', 'backend_lifecycle.cc', 'backend_device.cc', 'backend_profile.cc', 'backend_context.cc', 'backend_execute.cc', 'backend_errors.cc'];
+  const backend = ['backend.cc', 'backend_registry.cc', 'backend_lifecycle.cc', 'backend_device.cc', 'backend_profile.cc', 'backend_context.cc', 'backend_execute.cc', 'backend_errors.cc', 'backend_journal.cc'];
   for (const [base, sources] of [['QnnReference', backend], ['QnnReferenceSystem', ['system.cc']]]) {
     const objects = await compile(t, sources.map((f) => path.join(refSrc, f)), path.join(work, 'ref'), flags);
     const out = path.join(work, t.lib(base));
