@@ -45,6 +45,7 @@
         "native/addon/LogBridge.cc",
         "native/addon/Mapping.cc",
         "native/addon/ProcessLimits.cc",
+        "native/addon/RunOptions.cc",
         "native/addon/RuntimeState.cc",
         "native/addon/SafeRead.cc",
         "native/addon/TensorMeta.cc"

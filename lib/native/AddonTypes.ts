@@ -168,10 +168,22 @@ export interface NativeContext {
   readonly pendingRuns: number;
 }
 
+/** Per-run options (native/addon/RunOptions.h); every field optional. */
+export interface NativeRunOptions {
+  // ---- power ----
+
+  // ---- profiling ----
+}
+
+/** What a run hands back besides its outputs (undefined when nothing was asked for). */
+export interface NativeRunResult {
+  // ---- profiling ----
+}
+
 export interface NativeGraph {
   /** Buffers in the order of the graph's inputs/outputs; outputs are written in place. */
-  run(inputs: ArrayBufferView[], outputs: ArrayBufferView[]): Promise<void>;
-  runSync(inputs: ArrayBufferView[], outputs: ArrayBufferView[]): void;
+  run(inputs: ArrayBufferView[], outputs: ArrayBufferView[], options?: NativeRunOptions): Promise<NativeRunResult | undefined>;
+  runSync(inputs: ArrayBufferView[], outputs: ArrayBufferView[], options?: NativeRunOptions): NativeRunResult | undefined;
 }
 
 /** What `readBinaryInfo` resolves to. */

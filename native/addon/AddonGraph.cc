@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "AddonContext.h"
+#include "RunOptions.h"
 
 namespace qnn_node {
 namespace {
@@ -14,6 +15,8 @@ struct RunBaton {
   size_t index = 0;
   std::vector<IoBuffer> inputs, outputs;
   std::vector<Napi::ObjectReference> pins;  // every buffer stays alive until the run settles
+  RunOptions options;
+  RunResult result;
 };
 
 // True when `v` (a typed array, DataView or ArrayBuffer) sits on a detached ArrayBuffer
@@ -148,7 +151,7 @@ void ExecuteRun(napi_env, void* data) {
   try {
     ContextState::Busy busy(*w->baton->state);
     w->baton->state->Execute(w->baton->index, w->baton->inputs.data(), w->baton->inputs.size(),
-                             w->baton->outputs.data(), w->baton->outputs.size());
+                             w->baton->outputs.data(), w->baton->outputs.size(), w->baton->options, &w->baton->result);
   } catch (const CoreError& e) {
     w->failed = true;
     w->error = e.error();
@@ -207,7 +210,7 @@ void CompleteRun(napi_env rawEnv, napi_status status, void* data) {
     } else if (w->failed) {
       settleWith = ToJsError(env, w->error).Value();
     } else {
-      settleWith = env.Undefined();
+      settleWith = RunResultToJs(env, w->baton->result);
       reject = false;
     }
   } catch (const Napi::Error& e) {
@@ -282,6 +285,8 @@ AddonGraph::AddonGraph(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonG
 static std::unique_ptr<RunBaton> MakeBaton(const Napi::CallbackInfo& info, AddonContext* ctx, size_t index) {
   Napi::Env env = info.Env();
   auto baton = std::make_unique<RunBaton>();
+  // Options first: their getters run user JS, which must not run once pointers are taken.
+  baton->options = ParseRunOptions(env, info.Length() > 2 ? info[2] : env.Undefined());
   baton->state = ctx->Require(env);
   baton->index = index;
   GraphMeta& meta = baton->state->graphs()[index]->meta;
@@ -329,6 +334,7 @@ Napi::Value AddonGraph::AsyncFloor(const Napi::CallbackInfo& info) { return Asyn
 // tensors per side.
 Napi::Value AddonGraph::RunSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  RunOptions options = ParseRunOptions(env, info.Length() > 2 ? info[2] : env.Undefined());
   ContextState* state = context_->RequireState(env);
   GraphMeta& meta = state->graphs()[index_]->meta;
   IoBuffer inlineIn[kInlineBuffers], inlineOut[kInlineBuffers];
@@ -358,15 +364,16 @@ Napi::Value AddonGraph::RunSync(const Napi::CallbackInfo& info) {
   PinBuffers(env, vals, meta.inputs, meta.name, "inputs", in, nullptr);
   PinBuffers(env, vals + meta.inputs.size(), meta.outputs, meta.name, "outputs", out, nullptr);
   context_->BeginRun();
+  RunResult result;
   try {
     ContextState::Busy busy(*state);
-    state->Execute(index_, in, meta.inputs.size(), out, meta.outputs.size());
+    state->Execute(index_, in, meta.inputs.size(), out, meta.outputs.size(), options, &result);
   } catch (const CoreError& e) {
     context_->EndRun(env);
     throw ToJsError(env, e.error());
   }
   context_->EndRun(env);
-  return env.Undefined();
+  return RunResultToJs(env, result);
 }
 
 }  // namespace qnn_node

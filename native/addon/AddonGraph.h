@@ -1,5 +1,6 @@
 // Graph wrap: one retrieved graph of a context (created by Context#load).
-//   graph.run(inputs, outputs) -> Promise<void>; graph.runSync(inputs, outputs)
+//   graph.run(inputs, outputs, options?) -> Promise<result>; graph.runSync(inputs, outputs, options?)
+// options / result: RunOptions.h (result is undefined unless an option asked for more).
 // inputs/outputs: arrays of typed arrays in the order of the graph's tensors; outputs are
 // written in place (zero copy). Buffers stay pinned until the run settles.
 #pragma once

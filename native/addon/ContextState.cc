@@ -184,7 +184,7 @@ void ContextState::Load() {
 }
 
 void ContextState::Execute(size_t index, const IoBuffer* inputs, size_t numInputs, const IoBuffer* outputs,
-                           size_t numOutputs) {
+                           size_t numOutputs, const RunOptions& /*options*/, RunResult* /*result*/) {
   if (freed_ || !context_) throw CoreError("DISPOSED", "the context has been disposed");
   if (index >= graphs_.size()) throw CoreError("UNKNOWN_GRAPH", "no graph at index " + std::to_string(index));
   GraphState& g = *graphs_[index];

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "Mapping.h"
+#include "RunOptions.h"
 #include "RuntimeState.h"
 #include "TensorMeta.h"
 
@@ -63,7 +64,8 @@ class ContextState {
   void Load();
   // Executes graph `index`; buffers are in the order of the graph's inputs/outputs. No
   // allocation on success: the graph's prebuilt tensors get the buffers' pointers.
-  void Execute(size_t index, const IoBuffer* inputs, size_t numInputs, const IoBuffer* outputs, size_t numOutputs);
+  void Execute(size_t index, const IoBuffer* inputs, size_t numInputs, const IoBuffer* outputs, size_t numOutputs,
+               const RunOptions& options, RunResult* result);
   // contextFree, then unmap. Idempotent. The caller makes sure nothing executes.
   void Free();
 

@@ -167,6 +167,22 @@ describeNative('argument conversion that runs user code', () => {
     rt.dispose();
   });
 
+  it('run/runSync options: absent or an object (a run without options resolves to undefined); anything else is refused by name', async () => {
+    const { rt, g } = await addGraph();
+    const ins = () => [new Float32Array(6).fill(1), new Float32Array(6).fill(2)];
+    const out = new Float32Array(6);
+    expect(await g.run(ins(), [out], undefined)).toBeUndefined();
+    expect(g.runSync(ins(), [out], {})).toBeUndefined();
+    expect(g.runSync(ins(), [out], null as never)).toBeUndefined();
+    expect([...out]).toEqual([3, 3, 3, 3, 3, 3]);
+    for (const bad of [42, 'fast', [], () => 0, Symbol('x')]) {
+      const invalid = expect.objectContaining({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('Expected an options object for options') });
+      expect(() => g.runSync(ins(), [out], bad as never)).toThrow(invalid);
+      expect(() => g.run(ins(), [out], bad as never)).toThrow(invalid);
+    }
+    rt.dispose();
+  });
+
   it('receivers and parents must be real wraps of the right class (type-tagged), with typed errors', async () => {
     const rt = await loadRuntime();
     const invalid = expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG' });

@@ -4,7 +4,7 @@ import { DTYPES, dtypeFromQnnCode, type DType, type QuantParams } from '../../te
 import { Tensor } from '../../tensor/Tensor.js';
 import { checkInputs, checkOutputBuffers, unsizableSpec } from '../validate.js';
 import { checkedElementCount } from '../../tensor/shape.js';
-import type { NativeGraph, NativeGraphInfo, NativeQuant, NativeTensorInfo } from '../../native/AddonTypes.js';
+import type { NativeGraph, NativeRunResult, NativeGraphInfo, NativeQuant, NativeTensorInfo } from '../../native/AddonTypes.js';
 import type { Graph, RunOptions, TensorMap, TensorRole, TensorSpec } from '../types.js';
 import { fromNative } from './errors.js';
 
@@ -219,7 +219,7 @@ export class QnnGraph implements Graph {
         this.#next();
         return Promise.reject(abortError(this.name, signal));
       }
-      let native: Promise<void>;
+      let native: Promise<NativeRunResult | undefined>;
       try {
         native = this.#native.run(prepared.ins, prepared.outs);
       } catch (e) {
