@@ -37,6 +37,8 @@
         "native/addon/AddonMappedFile.cc",
         "native/addon/AddonRuntime.cc",
         "native/addon/BinaryInfo.cc",
+        "native/addon/ConfigsFromJs.cc",
+        "native/addon/ContextConfigs.cc",
         "native/addon/ContextState.cc",
         "native/addon/Errors.cc",
         "native/addon/HostMatmul.cc",
@@ -100,7 +102,8 @@
         "native/reference-backend/src/backend_context.cc",
         "native/reference-backend/src/backend_execute.cc",
         "native/reference-backend/src/backend_errors.cc",
-        "native/reference-backend/src/backend_journal.cc"
+        "native/reference-backend/src/backend_journal.cc",
+        "native/reference-backend/src/backend_configs.cc"
       ],
       "dependencies": ["qnnref_core"],
       "conditions": [

@@ -5,6 +5,7 @@
  */
 import type { DType, QuantParams } from '../tensor/dtypes.js';
 import type { Tensor } from '../tensor/Tensor.js';
+import type { ContextConfigOptions } from './qnn/htp-configs.js';
 
 /** QNN's tensor role in a graph (Qnn_TensorType_t), as the binary declares it. */
 export type TensorRole = 'APP_WRITE' | 'APP_READ' | 'APP_READWRITE' | 'NATIVE' | 'STATIC' | 'NULL' | 'UNDEFINED';
@@ -107,7 +108,7 @@ export interface Context extends AsyncDisposable {
   dispose(): Promise<void>;
 }
 
-export interface LoadContextOptions {
+export interface LoadContextOptions extends ContextConfigOptions {
   /**
    * Graph signatures supplied by the caller: used when QnnSystem is unavailable or cannot
    * read the binary (QNN backend), and as the graphs of a mock context.
@@ -120,6 +121,11 @@ export interface Backend extends AsyncDisposable {
   readonly kind: string;
   /** A context binary by path (memory-mapped) or in memory. */
   loadContext(source: string | Uint8Array, options?: LoadContextOptions): Promise<Context>;
+  /**
+   * Several binaries in order; `shareResources: true` makes them one HTP spill-fill group
+   * (docs/configs.md). Returns the contexts in the order given.
+   */
+  loadContexts?(sources: readonly (string | Uint8Array)[], options?: LoadContextOptions & { readonly shareResources?: boolean; readonly spillFillBytes?: number }): Promise<Context[]>;
   /** Idempotent; disposes every context this backend created. */
   dispose(): Promise<void>;
 }

@@ -8,6 +8,8 @@
  * (bigint), `statusName`, `apiFunction` and `backendMessage`.
  */
 
+import type { NativeContextConfigPlan, NativeCustomConfig } from '../backend/qnn/htp-configs.js';
+
 /** QNN log levels as numbers: 1 error, 2 warn, 3 info, 4 verbose, 5 debug (0 = off). */
 export type NativeLogLevel = 0 | 1 | 2 | 3 | 4 | 5;
 
@@ -25,6 +27,9 @@ export interface NativeRuntimeOptions {
   device?: boolean;
   /** Android: exported as ADSP_LIBRARY_PATH before the backend is loaded. */
   adspLibraryPath?: string;
+  /** HTP custom configs for backendCreate / deviceCreate (gated natively by `since`). */
+  backendConfigs?: NativeCustomConfig[];
+  deviceConfigs?: NativeCustomConfig[];
 }
 
 export interface NativeProviderInfo {
@@ -162,6 +167,8 @@ export interface NativeContext {
     source: string | ArrayBufferView | ArrayBuffer,
     graphs?: NativeGraphSignature[],
     persistentBinary?: boolean,
+    /** Context/graph configs and a spill-fill group (lib/backend/qnn/htp-configs.ts builds them). */
+    configs?: NativeContextConfigPlan,
   ): Promise<NativeContextLoadResult>;
   /** true: freed now; false: freed when the runs in flight settle. */
   dispose(): boolean;
@@ -197,6 +204,8 @@ export interface NativeBinaryInfo {
   /** The binary info's buildId (for real binaries: the SDK build that made it), or null. */
   buildId: string | null;
   binaryBytes: number;
+  /** The spill-fill buffer the binary needs (HTP hardware / graph blobs), null when the info has none. */
+  spillFillBytes: number | null;
   graphs: { name: string; inputs: NativeTensorInfo[]; outputs: NativeTensorInfo[] }[];
 }
 

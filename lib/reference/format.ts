@@ -42,7 +42,9 @@ export const H = Object.freeze({
   descriptionStr: 104,
   /** String ref of the QNN SDK build id the binary claims as its producer (0 = none). */
   producerStr: 108,
-  // 112..127 reserved, zero
+  /** u64: the spill-fill buffer the graphs need (0 = none declared). */
+  spillFillBytes: 112,
+  // 120..127 reserved, zero
 });
 
 /** A QNN SDK build id as context binaries record their producer: `v2.25.0.240728104910_97711`. */

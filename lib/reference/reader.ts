@@ -53,6 +53,8 @@ export interface ReferenceBinaryInfo {
   readonly description: string;
   /** The QNN SDK build id stored as the binary's producer, if any. */
   readonly producer?: string;
+  /** The spill-fill buffer the binary declares (header +112; 0 = none). */
+  readonly spillFillBytes: number;
   readonly fileSize: number;
   readonly metaSize: number;
   readonly dataOffset: number;
@@ -233,6 +235,7 @@ export function parseReferenceBinary(bytes: Uint8Array, fileSize: number = bytes
     formatVersion,
     description: str(u32(H.descriptionStr)),
     ...(u32(H.producerStr) !== 0 ? { producer: str(u32(H.producerStr)) } : {}),
+    spillFillBytes: u64(H.spillFillBytes),
     fileSize: declaredSize,
     metaSize,
     dataOffset,

@@ -219,6 +219,8 @@ export function plan(desc: ReferenceBinaryDesc): Plan {
   if (desc.producer !== undefined && (typeof desc.producer !== 'string' || !PRODUCER_PATTERN.test(desc.producer))) {
     throw invalidArg('a QNN SDK build id such as "v2.33.0.250220031845_105259"', 'desc.producer', desc.producer);
   }
+  const spillFillBytes = desc.spillFillBytes ?? 0;
+  if (!Number.isSafeInteger(spillFillBytes) || spillFillBytes < 0) throw outOfRange('a non-negative safe integer', 'desc.spillFillBytes', desc.spillFillBytes);
   let nextId = desc.firstTensorId ?? 1000;
   if (!Number.isInteger(nextId) || nextId < 1 || nextId > 0xf0000000) throw outOfRange('an integer in [1, 0xF0000000]', 'desc.firstTensorId', nextId);
   let allocated = 0;
@@ -440,6 +442,7 @@ export function plan(desc: ReferenceBinaryDesc): Plan {
   meta.u64(dataSize);
   meta.u32(descriptionStr);
   meta.u32(producerStr);
+  meta.u64(spillFillBytes);
   meta.pad(HEADER_SIZE);
   meta.bytes(tensorRecords.take());
   meta.bytes(graphRecords.take());

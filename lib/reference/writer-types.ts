@@ -78,6 +78,12 @@ export interface ReferenceBinaryDesc {
    * the SDK they emulate (backend API 5.<minor>), as real QNN libraries do.
    */
   readonly producer?: string;
+  /**
+   * The spill-fill buffer (bytes) the binary's graphs need, as an HTP binary records it
+   * (header +112; default 0). The reference QnnSystem reports it in the binary info's HTP
+   * blobs and the reference backend checks a spill-fill group's buffer against it.
+   */
+  readonly spillFillBytes?: number;
   /** First tensor id to assign (default 1000). Ids are assigned with gaps, never 0..n. */
   readonly firstTensorId?: number;
 }

@@ -4,6 +4,7 @@
 
 #include "AddonRuntime.h"
 #include "BinaryInfo.h"
+#include "ConfigsFromJs.h"
 #include "Worker.h"
 
 namespace qnn_node {
@@ -206,6 +207,7 @@ class BinaryInfoWorker : public PromiseWorker {
     result.Set("graphInfoStrideSource", info_.strideSource);
     result.Set("buildId", info_.buildId.empty() ? env.Null() : Napi::Value(Napi::String::New(env, info_.buildId)));
     result.Set("binaryBytes", Napi::Number::New(env, static_cast<double>(binaryBytes_)));
+    result.Set("spillFillBytes", info_.spillFillBytes < 0 ? env.Null() : Napi::Value(Napi::Number::New(env, static_cast<double>(info_.spillFillBytes))));
     Napi::Array arr = Napi::Array::New(env, info_.graphs.size());
     for (size_t i = 0; i < info_.graphs.size(); ++i) {
       arr.Set(static_cast<uint32_t>(i), GraphToJs(env, info_.graphs[i]));
@@ -352,6 +354,7 @@ Napi::Value AddonContext::Load(const Napi::CallbackInfo& info) {
   std::vector<GraphMeta> graphs = ParseGraphs(env, info.Length() > 1 ? info[1] : env.Undefined());
   Napi::Value persistent = info.Length() > 2 ? info[2] : env.Undefined();
   if (!persistent.IsUndefined() && !persistent.IsBoolean()) ThrowInvalidArg(env, "a boolean", "persistentBinary", persistent);
+  ContextConfigSpec configs = ParseContextConfigs(env, info.Length() > 3 ? info[3] : env.Undefined());
   if (freed_ || disposeRequested_) ThrowCode(env, "DISPOSED", "The QNN context was disposed while its arguments were read");
   if (isPath) {
     state_->SetSourcePath(path);
@@ -365,6 +368,7 @@ Napi::Value AddonContext::Load(const Napi::CallbackInfo& info) {
     sourceRef_ = Napi::Persistent(src.As<Napi::Object>());
   }
   state_->SetCallerGraphs(std::move(graphs));
+  state_->SetConfigs(std::move(configs));
   // undefined: the default — for a path, persistent when the backend's core API has the
   // config; for bytes, a copy (they then only need to live during this call: detaching
   // them later cannot pull memory from under the backend).

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "ConfigsFromJs.h"
 #include "Worker.h"
 
 namespace qnn_node {
@@ -126,6 +127,8 @@ Napi::Value AddonRuntime::Load(const Napi::CallbackInfo& info) {
   Napi::Value device = opts.Get("device");
   if (device.IsBoolean()) o.device = device.As<Napi::Boolean>().Value() ? 1 : 0;
   else if (!device.IsUndefined() && !device.IsNull()) ThrowInvalidArg(env, "a boolean", "options.device", device);
+  o.backendCustom = ParseCustomConfigs(env, opts.Get("backendConfigs"), ConfigFamily::kBackend, "options.backendConfigs");
+  o.deviceCustom = ParseCustomConfigs(env, opts.Get("deviceConfigs"), ConfigFamily::kDevice, "options.deviceConfigs");
   std::shared_ptr<LogChannel> log;
   Napi::Value onLog = opts.Get("onLog");
   if (!onLog.IsUndefined() && !onLog.IsNull()) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -349,6 +350,53 @@ void MapBinary(FileMapping& mapping, const std::string& path) {
   }
 }
 
+namespace {
+
+// Offsets of hwInfoBlobSize / hwInfoBlob in BinaryInfo V1/V2, and of graphBlobInfoSize /
+// graphBlobInfo in a GraphInfo V3 entry (after its 8-byte tag).
+constexpr size_t kHwInfoBlobSize = 72, kHwInfoBlob = 80;
+constexpr size_t kGraphBlobInfoSize = 8 + 56, kGraphBlobInfo = 8 + 64;
+
+int64_t SpillFillFromBlob(SafeReader& mem, const void* blob, uint32_t blobSize, size_t minSize, size_t at) {
+  if (!blob || blobSize < minSize) return -1;
+  uint8_t head[24] = {};
+  if (!mem.Copy(head, blob, minSize)) return -1;
+  uint32_t blobVersion = 0;
+  std::memcpy(&blobVersion, head, 4);
+  if (blobVersion != 1) return -1;
+  uint64_t bytes = 0;
+  std::memcpy(&bytes, head + at, 8);
+  return bytes > uint64_t(INT64_MAX) ? -1 : int64_t(bytes);
+}
+
+// What ORT's QNN EP reads for enable_htp_spill_fill_buffer. Best effort: -1 when absent.
+int64_t ReadSpillFill(SafeReader& mem, uint32_t version, const uint8_t* body, const uint8_t* graphs, uint32_t numGraphs,
+                      size_t graphStride) {
+  if (version != abi::kBinaryInfoVersion3) {
+    uint32_t size = 0;
+    const void* blob = nullptr;
+    std::memcpy(&size, body + kHwInfoBlobSize, 4);
+    std::memcpy(&blob, body + kHwInfoBlob, sizeof blob);
+    return SpillFillFromBlob(mem, blob, size, QnnNode_HtpHwBlobMinSize, QnnNode_HtpHwBlobSpillFillOffset);
+  }
+  if (graphStride != abi::kGraphInfoStrideV3) return -1;
+  int64_t best = -1;
+  for (uint32_t i = 0; i < numGraphs; ++i) {
+    uint8_t entry[abi::kGraphInfoStrideV3];
+    if (!mem.Copy(entry, graphs + size_t(i) * graphStride, sizeof entry)) return -1;
+    uint32_t size = 0;
+    const void* blob = nullptr;
+    std::memcpy(&size, entry + kGraphBlobInfoSize, 4);
+    std::memcpy(&blob, entry + kGraphBlobInfo, sizeof blob);
+    int64_t b = SpillFillFromBlob(mem, blob, size, QnnNode_HtpGraphBlobMinSize, QnnNode_HtpGraphBlobSpillFillOffset);
+    if (b < 0) return -1;
+    if (b > best) best = b;
+  }
+  return best;
+}
+
+}  // namespace
+
 BinaryInfoResult ReadBinaryInfoDetailed(const RuntimeState& rt, const void* data, size_t size) {
   if (!rt.hasSystem) throw CoreError("NO_PROVIDER", "QnnSystem is not available (" + rt.systemError + ")");
   QnnSystemContext_Handle_t sysCtx = nullptr;
@@ -429,6 +477,7 @@ BinaryInfoResult ReadBinaryInfoDetailed(const RuntimeState& rt, const void* data
   } else {
     ChooseSystem11Layout(dec, graphs, numGraphs, hint, sys, &result);
   }
+  result.spillFillBytes = ReadSpillFill(mem, version, body, graphs, numGraphs, result.graphInfoStride);
   return result;
 }
 

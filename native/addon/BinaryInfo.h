@@ -30,6 +30,9 @@ struct BinaryInfoResult {
   // version chose) or "agree" (both consistent and identical).
   std::string strideSource;
   std::string buildId;  // the binary info's buildId ("" when absent or unreadable)
+  // The spill-fill buffer the binary needs (HTP hardware blob of BinaryInfo V1/V2, the
+  // largest of the graphs' blobs in V3); -1 when the info carries none.
+  int64_t spillFillBytes = -1;
 };
 
 // QnnSystem's binary info for a context binary, validated and deep-copied (QnnSystem's

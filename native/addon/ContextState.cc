@@ -137,13 +137,26 @@ void ContextState::Load() {
   if (persistence_ == Persistence::kAuto && !persistent_) {
     persistentNote_ = "core API " + rt.provider.core.str() + " predates QNN_CONTEXT_CONFIG_PERSISTENT_BINARY";
   }
-  QnnContext_Config_t persistentConfig;
-  std::memset(&persistentConfig, 0, sizeof persistentConfig);
-  persistentConfig.option = QNN_CONTEXT_CONFIG_PERSISTENT_BINARY;
-  persistentConfig.isPersistentBinary = 1;
-  const QnnContext_Config_t* configs[] = {&persistentConfig, nullptr};
+  // The group's first context must still be alive: its handle names the group.
+  Qnn_ContextHandle_t groupFirst = nullptr;
+  if (configs_.group && configs_.groupFirst) {
+    groupFirst = configs_.groupFirst->handle();
+    if (!groupFirst || configs_.groupFirst->freed()) {
+      throw CoreError("DISPOSED", "The first context of this spill-fill group has been disposed: load the group again");
+    }
+  }
+  CheckGraphConfigNames(configs_, graphs_);
+  auto buildConfigs = [&](bool withPersistent) {
+    ConfigArray a;
+    if (withPersistent) a.AddWord(QNN_CONTEXT_CONFIG_PERSISTENT_BINARY, 1);
+    if (configs_.hasPriority) a.AddWord(QNN_CONTEXT_CONFIG_OPTION_PRIORITY, configs_.priority);
+    AddCustomConfigs(a, ConfigFamily::kContext, configs_.custom, rt.provider.backend);
+    if (configs_.group) a.AddCustom(BuildGroupRegistration(groupFirst, configs_.groupMaxSpillFill));
+    return a;
+  };
+  ConfigArray configs = buildConfigs(persistent_);
   Qnn_ErrorHandle_t st =
-      rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, persistent_ ? configs : nullptr, data,
+      rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, configs.empty() ? nullptr : configs.Get<QnnContext_Config_t>(), data,
                                      static_cast<Qnn_ContextBinarySize_t>(size), &context_, nullptr);
   if (st != QNN_SUCCESS && persistent_ && persistence_ == Persistence::kAuto && IsConfigRejection(st)) {
     // The default asked for the config and the backend refused it as such: create once
@@ -151,7 +164,8 @@ void ContextState::Load() {
     persistentNote_ = "the backend refused QNN_CONTEXT_CONFIG_PERSISTENT_BINARY (" + rt.StatusError("contextCreateFromBinary", st).message + ")";
     persistent_ = false;
     context_ = nullptr;
-    st = rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, nullptr, data,
+    ConfigArray plain = buildConfigs(false);
+    st = rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, plain.empty() ? nullptr : plain.Get<QnnContext_Config_t>(), data,
                                         static_cast<Qnn_ContextBinarySize_t>(size), &context_, nullptr);
   }
   if (st != QNN_SUCCESS) {
@@ -173,6 +187,7 @@ void ContextState::Load() {
       g->handle = nullptr;
       throw CoreError(rt.StatusError("graphRetrieve", st, "for graph \"" + g->meta.name + "\""));
     }
+    ApplyGraphConfigs(rt, configs_, *g);
     // Prebuilt graphExecute arguments (a run only sets the buffers).
     g->inTensors.resize(g->meta.inputs.size());
     g->outTensors.resize(g->meta.outputs.size());

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ContextConfigs.h"
 #include "Mapping.h"
 #include "RunOptions.h"
 #include "RuntimeState.h"
@@ -57,6 +58,12 @@ class ContextState {
   // unsupported / invalid, create once more without it (copy path).
   enum class Persistence { kOff, kOn, kAuto };
   void SetPersistence(Persistence p) { persistence_ = p; }
+  // Context/graph configs (priorities, HTP custom configs, spill-fill group): sent at
+  // contextCreateFromBinary and, per graph, through graphSetConfig after graphRetrieve.
+  void SetConfigs(ContextConfigSpec configs) { configs_ = std::move(configs); }
+  // The QNN context handle (null before Load and after Free); a spill-fill group's first
+  // context hands it to the next ones.
+  Qnn_ContextHandle_t handle() const { return context_; }
   bool persistent() const { return persistent_; }
   // Why the persistent config was not used in kAuto mode ("" when it was, or not asked).
   const std::string& persistentNote() const { return persistentNote_; }
@@ -116,6 +123,7 @@ class ContextState {
   std::string persistentNote_;
   bool wasMapped_ = false;
   uint64_t binarySize_ = 0;
+  ContextConfigSpec configs_;
 };
 
 }  // namespace qnn_node

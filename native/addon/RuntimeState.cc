@@ -217,6 +217,7 @@ void RuntimeState::LoadBackend(const RuntimeOptions& options) {
   fns.contextCreateFromBinary = QNN_NODE_CORE_SLOT(chosen, contextCreateFromBinary, coreSlots);
   fns.contextFree = QNN_NODE_CORE_SLOT(chosen, contextFree, coreSlots);
   fns.graphRetrieve = QNN_NODE_CORE_SLOT(chosen, graphRetrieve, coreSlots);
+  fns.graphSetConfig = QNN_NODE_CORE_SLOT(chosen, graphSetConfig, coreSlots);
   fns.graphExecute = QNN_NODE_CORE_SLOT(chosen, graphExecute, coreSlots);
   fns.errorGetMessage = QNN_NODE_CORE_SLOT(chosen, errorGetMessage, coreSlots);
   fns.deviceGetPlatformInfo = QNN_NODE_CORE_SLOT(chosen, deviceGetPlatformInfo, coreSlots);
@@ -329,6 +330,9 @@ void RuntimeState::LoadSystem(const RuntimeOptions& options) {
 }
 
 void RuntimeState::CreateHandles(const RuntimeOptions& options) {
+  // Gates the JS layer could not apply: it learns the reported version only now (before anything is created).
+  CheckVersionGates(options.backendCustom, provider.backend, "backend");
+  if (options.device != 0) CheckVersionGates(options.deviceCustom, provider.backend, "device");
   if (log_ && options.logLevel > 0 && fns.logCreate && fns.logFree) {
     Qnn_ErrorHandle_t st = fns.logCreate(log_->callback(),
                                          static_cast<QnnLog_Level_t>(options.logLevel), &logHandle);
@@ -338,7 +342,10 @@ void RuntimeState::CreateHandles(const RuntimeOptions& options) {
       log_.reset();
     }
   }
-  Qnn_ErrorHandle_t st = fns.backendCreate(logHandle, nullptr, &backendHandle);
+  ConfigArray backendConfigs;
+  AddCustomConfigs(backendConfigs, ConfigFamily::kBackend, options.backendCustom, provider.backend);
+  Qnn_ErrorHandle_t st = fns.backendCreate(
+      logHandle, backendConfigs.empty() ? nullptr : backendConfigs.Get<QnnBackend_Config_t>(), &backendHandle);
   if (st != QNN_SUCCESS) {
     CoreError e = LoadError(StatusError("backendCreate", st), "backendCreate");
     backendHandle = nullptr;
@@ -347,7 +354,9 @@ void RuntimeState::CreateHandles(const RuntimeOptions& options) {
   }
   ReadPlatformInfo();
   if (options.device != 0 && fns.deviceCreate && fns.deviceFree) {
-    st = fns.deviceCreate(logHandle, nullptr, &deviceHandle);
+    ConfigArray deviceConfigs;
+    AddCustomConfigs(deviceConfigs, ConfigFamily::kDevice, options.deviceCustom, provider.backend);
+    st = fns.deviceCreate(logHandle, deviceConfigs.empty() ? nullptr : deviceConfigs.Get<QnnDevice_Config_t>(), &deviceHandle);
     if (st == QNN_SUCCESS) {
       hasDevice = true;
     } else {

@@ -12,6 +12,7 @@
 
 #include "qnn/qnn_api.h"
 
+#include "ContextConfigs.h"
 #include "Errors.h"
 #include "Loader.h"
 #include "LogBridge.h"
@@ -36,6 +37,7 @@ struct CoreFns {
   QnnContext_CreateFromBinaryFn_t contextCreateFromBinary = nullptr;
   QnnContext_FreeFn_t contextFree = nullptr;
   QnnGraph_RetrieveFn_t graphRetrieve = nullptr;
+  QnnGraph_SetConfigFn_t graphSetConfig = nullptr;
   QnnGraph_ExecuteFn_t graphExecute = nullptr;
   QnnError_GetMessageFn_t errorGetMessage = nullptr;
   QnnDevice_GetPlatformInfoFn_t deviceGetPlatformInfo = nullptr;
@@ -56,6 +58,8 @@ struct RuntimeOptions {
   int device = -1;         // -1 auto, 0 never, 1 required
   std::string adspLibraryPath;  // applied by the caller (main thread) before Create
   uint32_t sdkMinor = 0;  // system-only: the SDK minor for the System 1.1 GraphInfo stride (0: unknown)
+  // HTP custom configs for backendCreate / deviceCreate (laid out for the reported version).
+  std::vector<HtpCustomConfig> backendCustom, deviceCustom;
 };
 
 struct ProviderInfo {

@@ -211,6 +211,40 @@ QNN_NODE_CHECK_OFFSET(QnnHtpDevice_Infrastructure_t, perfInfra, 8);
 QNN_NODE_CHECK_SIZE(QnnHtpDevice_PerfInfrastructure_t, 32);
 QNN_NODE_CHECK_OFFSET(QnnHtpDevice_PerfInfrastructure_t, setPowerConfig, 16);
 
+/* HTP custom configs (qnn_htp_configs.h): option at 0, union at the QnnNode_* offsets */
+QNN_NODE_CHECK_SIZE(QnnHtpContext_CustomConfig_t, QnnNode_HtpContextConfigSize);
+QNN_NODE_CHECK_OFFSET(QnnHtpContext_CustomConfig_t, option, 0);
+QNN_NODE_CHECK_OFFSET(QnnHtpContext_CustomConfig_t, weightSharingEnabled, QnnNode_HtpContextUnionOffset);
+QNN_NODE_CHECK_OFFSET(QnnHtpContext_CustomConfig_t, groupRegistration, QnnNode_HtpContextUnionOffset);
+QNN_NODE_CHECK_OFFSET(QnnHtpContext_CustomConfig_t, fileReadMemoryBudgetInMb, QnnNode_HtpContextUnionOffset);
+QNN_NODE_CHECK_SIZE(QnnHtpContext_GroupRegistration_t, 16);
+QNN_NODE_CHECK_OFFSET(QnnHtpContext_GroupRegistration_t, maxSpillFillBuffer, 8);
+QNN_NODE_CHECK_OFFSET(QnnHtpGraph_CustomConfig_t, option, 0);
+QNN_NODE_CHECK_OFFSET(QnnHtpGraph_CustomConfig_t, optimizationOption, QnnNode_HtpGraphUnionOffset);
+QNN_NODE_CHECK_OFFSET(QnnHtpGraph_CustomConfig_t, numHvxThreads, QnnNode_HtpGraphUnionOffset);
+QNN_NODE_CHECK_OFFSET(QnnHtpGraph_CustomConfig_t, vtcmSizeInMB, QnnNode_HtpGraphUnionOffset);
+QNN_NODE_CHECK_SIZE(QnnHtpGraph_OptimizationOption_t, 8);
+QNN_NODE_CHECK_OFFSET(QnnHtpGraph_OptimizationOption_t, floatValue, 4);
+#if !QNN_NODE_HEADERS_FROM_SDK
+/* the newest (SDK 2.43) graph layout; SDK 2.25 headers declare the 16-byte one */
+QNN_NODE_CHECK_SIZE(QnnHtpGraph_CustomConfig_t, QnnNode_HtpGraphConfigSize243);
+QNN_NODE_CHECK_SIZE(QnnHtpGraph_ParallelGraphExecutionConfig_t, 44);
+QNN_NODE_CHECK_OFFSET(QnnHtpGraph_ParallelGraphExecutionConfig_t, vtcmConfig, 4);
+QNN_NODE_CHECK_OFFSET(QnnHtpGraph_CustomConfig_t, parallelGraphExecutionConfig, QnnNode_HtpGraphUnionOffset);
+QNN_NODE_CHECK_OFFSET(QnnHtpGraph_CustomConfig_t, hmxBoundingInfo, QnnNode_HtpGraphUnionOffset);
+#endif
+QNN_NODE_CHECK_SIZE(QnnHtpDevice_CustomConfig_t, QnnNode_HtpDeviceConfigSizeV12);
+QNN_NODE_CHECK_OFFSET(QnnHtpDevice_CustomConfig_t, socModel, QnnNode_HtpDeviceUnionOffsetV12);
+QNN_NODE_CHECK_OFFSET(QnnHtpDevice_CustomConfig_t, arch, QnnNode_HtpDeviceUnionOffsetV12);
+QNN_NODE_CHECK_SIZE(QnnHtpDevice_Minimum_Arch_t, 8);
+QNN_NODE_CHECK_OFFSET(QnnHtpDevice_UseSignedProcessDomain_t, useSignedProcessDomain, 4);
+QNN_NODE_CHECK_OFFSET(QnnContext_Config_t, priority, 8);
+QNN_NODE_CHECK_OFFSET(QnnGraph_Config_t, priority, 8);
+QNN_NODE_CHECK_OFFSET(QnnGraph_Config_t, customConfig, 8);
+QNN_NODE_CHECK_OFFSET(QnnContext_Config_t, customConfig, 8);
+QNN_NODE_CHECK_OFFSET(QnnBackend_Config_t, customConfig, 8);
+QNN_NODE_CHECK_OFFSET(QnnDevice_Config_t, customConfig, 8);
+
 #undef QNN_NODE_CHECK_SLOT
 
 #endif /* 64-bit */

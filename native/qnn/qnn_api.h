@@ -30,6 +30,8 @@
 #include "System/QnnSystemContext.h"
 #include "HTP/QnnHtpDevice.h"
 #include "HTP/QnnHtpPerfInfrastructure.h"
+#include "HTP/QnnHtpContext.h"
+#include "HTP/QnnHtpGraph.h"
 #if QNN_API_VERSION_MAJOR != 2 || QNN_API_VERSION_MINOR < 14
 #error "qnn-node needs QNN SDK headers of core API 2.14 or newer (QAIRT/QNN SDK 2.20+)"
 #endif
@@ -42,6 +44,8 @@
 #include "qnn_htp.h"
 #define QNN_NODE_HEADERS_FROM_SDK 0
 #endif
+/* HTP custom configs: own declarations in own mode, QnnNode_* layout facts in both. */
+#include "qnn_htp_configs.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -34,6 +34,7 @@ import { Prng, hashString } from '../../random.js';
 import { RecordingReplayer, type Tolerance } from './recording.js';
 import { isSignatureFile, readSignatureFile } from '../signature.js';
 import { checkInputs, checkOutputBuffers, checkSignature, checkTensor } from '../validate.js';
+import { contextConfigPlan, type NativeContextConfigPlan } from '../qnn/htp-configs.js';
 
 /** What a graph implementation is told about the call. */
 export interface MockCall {
@@ -96,6 +97,9 @@ function fillDefault(tensor: Tensor, rng: Prng): void {
     for (let i = 0; i < data.length; i++) data[i] = rng.nextUint32() & 15;
   }
 }
+
+/** The backend API version the mock validates configs against: every option is known. */
+const MOCK_BACKEND_API_VERSION = '5.99.0';
 
 const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
@@ -254,6 +258,10 @@ class MockCallState {
 
 class MockContext implements Context {
   readonly graphs: readonly Graph[];
+  /** The context/graph configs asked for (validated; recorded, no effect). */
+  configs: NativeContextConfigPlan | undefined;
+  /** The spill-fill group it was loaded into by loadContexts (undefined: none). */
+  shareGroup: number | undefined;
   readonly loadTimings: LoadTimings;
   private disposed = false;
   private inflight = 0;
@@ -311,6 +319,7 @@ export class MockBackend implements Backend {
   readonly replayer: RecordingReplayer | undefined;
   private readonly impls: Map<string, MockGraphFn>;
   private readonly defaultSignatures: readonly GraphSignature[] | undefined;
+  private groups = 0;
   private readonly latency: number | Readonly<Record<string, number>>;
   private readonly calls = new Map<string, number>();
   private readonly contexts = new Set<MockContext>();
@@ -369,9 +378,30 @@ export class MockBackend implements Backend {
         signatures,
       );
     }
+    // Validated like the QNN backend (no version gate: the mock emulates no version).
+    const configs = contextConfigPlan(options, MOCK_BACKEND_API_VERSION);
     const context = new MockContext(this, signatures, typeof source === 'string' ? source : `<${describeValue(source)}>`, performance.now() - start);
+    context.configs = configs;
     this.contexts.add(context);
     return context;
+  }
+
+  /** Loads in order; with shareResources the contexts record one shared group id. */
+  async loadContexts(
+    sources: readonly (string | Uint8Array)[],
+    options: LoadContextOptions & { readonly shareResources?: boolean; readonly spillFillBytes?: number } = {},
+  ): Promise<Context[]> {
+    if (!Array.isArray(sources) || sources.length === 0) throw invalidArg('a non-empty array of context binaries', 'sources', sources);
+    const { shareResources, spillFillBytes, ...common } = options;
+    if (shareResources !== undefined && typeof shareResources !== 'boolean') throw invalidArg('a boolean', 'options.shareResources', shareResources);
+    const group = shareResources ? ++this.groups : undefined;
+    const out: Context[] = [];
+    for (const s of sources) {
+      const c = (await this.loadContext(s, common)) as MockContext;
+      if (group !== undefined) c.shareGroup = group;
+      out.push(c);
+    }
+    return out;
   }
 
   /** @internal */

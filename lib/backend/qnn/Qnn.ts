@@ -15,8 +15,10 @@ import { registerBackend } from '../registry.js';
 import type { Backend } from '../types.js';
 import { checkDeadline, throwIfAborted, DEVICE_HANG_HINT, withDeadline, type DeadlineOptions } from './deadline.js';
 import { withCallerStack } from './errors.js';
+import { backendMinor, htpCustomConfigs, type HtpBackendConfig, type HtpDeviceConfig } from './htp-configs.js';
 import { existing, libraryCandidates, libraryLoadError, type Attempt, type Candidate } from './libraries.js';
-import { QnnContext, type QnnLoadContextOptions } from './QnnContext.js';
+import { QnnContext, type QnnLoadContextOptions, type SpillFillGroupRequest } from './QnnContext.js';
+import { loadContextGroup, type LoadContextsOptions } from './shared-contexts.js';
 
 export type QnnLogLevel = 'off' | 'error' | 'warn' | 'info' | 'verbose' | 'debug';
 const LOG_LEVELS: readonly QnnLogLevel[] = ['off', 'error', 'warn', 'info', 'verbose', 'debug'];
@@ -54,6 +56,10 @@ export interface QnnLoadOptions {
   readonly signal?: AbortSignal;
   /** The default timeoutMs of this backend's loadContext calls (each call may give its own). */
   readonly contextTimeoutMs?: number;
+  /** backendCreate's configs: `{ htp: {} }` (the HTP headers define no backend custom config). */
+  readonly backendConfig?: { readonly htp?: HtpBackendConfig };
+  /** deviceCreate's configs: HTP device custom configs (SoC, arch, process domains). */
+  readonly deviceConfig?: { readonly htp?: HtpDeviceConfig };
 }
 
 /** Qnn#loadContext options: the context's own, plus a time limit / abort signal. */
@@ -117,6 +123,15 @@ function checkOptions(options: unknown): QnnLoadOptions {
   if (o.device !== undefined && typeof o.device !== 'boolean') throw invalidArg('a boolean', 'options.device', o.device);
   checkDeadline(o);
   checkDeadline(o, 'options', 'contextTimeoutMs');
+  for (const key of ['backendConfig', 'deviceConfig'] as const) {
+    const c = o[key];
+    if (c === undefined) continue;
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw invalidArg('a { htp } config object', `options.${key}`, c);
+    for (const k of Object.keys(c)) if (k !== 'htp') throw invalidArg("'htp'", `options.${key}`, k);
+  }
+  if (o.device === false && (o.deviceConfig as { htp?: object } | undefined)?.htp) {
+    throw invalidArg('no deviceConfig (device: false creates no device)', 'options.deviceConfig', o.deviceConfig);
+  }
   return o as QnnLoadOptions;
 }
 
@@ -162,6 +177,9 @@ export class Qnn implements Backend {
     // The first system candidate that exists goes to the native side (a bare name is
     // resolved by the platform there); a failure is fatal only when it was asked for.
     const systemPath = systemList[0]?.path;
+    // Gated natively: the reported version is known only once the library is loaded.
+    const backendConfigs = htpCustomConfigs('backend', opts.backendConfig?.htp, 'options.backendConfig.htp');
+    const deviceConfigs = htpCustomConfigs('device', opts.deviceConfig?.htp, 'options.deviceConfig.htp');
 
     const level: QnnLogLevel = opts.logLevel ?? (opts.onLog ? 'warn' : 'off');
     const onLog = opts.onLog;
@@ -197,6 +215,8 @@ export class Qnn implements Backend {
               ...(logSink ? { onLog: logSink } : {}),
               ...(opts.device !== undefined ? { device: opts.device } : {}),
               ...(opts.adspLibraryPath ? { adspLibraryPath: opts.adspLibraryPath } : {}),
+              ...(backendConfigs.length ? { backendConfigs } : {}),
+              ...(deviceConfigs.length ? { deviceConfigs } : {}),
             }),
             callSite,
             'QNN runtime',
@@ -235,7 +255,37 @@ export class Qnn implements Backend {
   }
 
   /** A context from a binary: a path (memory-mapped) or bytes (used in place, pinned). */
+  /**
+   * Several context binaries in order (e.g. the 3–5 parts of a split LLM). With
+   * `shareResources: true` they form one HTP spill-fill group (REGISTER_MULTI_CONTEXTS):
+   * the first context opens it with the largest spill-fill buffer any part needs, the
+   * others join it. A failure disposes the contexts already loaded. See docs/configs.md.
+   */
+  loadContexts(sources: readonly (string | Uint8Array)[], options?: LoadContextsOptions): Promise<QnnContext[]> {
+    return loadContextGroup(this, sources, options);
+  }
+
+  /**
+   * @internal The spill-fill buffer a binary needs, from QnnSystem's binary info (null
+   * when it reports none, or when no QnnSystem is loaded).
+   */
+  async spillFillBytesOf(source: string | Uint8Array): Promise<number | null> {
+    const read = this.#addon.readBinaryInfo;
+    if (!this.info.systemPath || typeof read !== 'function') return null;
+    const info = await read(this.info.systemPath, source, backendMinor(this.info.backendApiVersion) || undefined);
+    return info.spillFillBytes;
+  }
+
+  /** @internal loadContexts: one load joining (or opening) a spill-fill group. */
+  loadGroupMember(source: string | Uint8Array, options: QnnLoadContextCallOptions | undefined, group: SpillFillGroupRequest): Promise<QnnContext> {
+    return this.#load(source, options, group);
+  }
+
   async loadContext(source: string | Uint8Array, options?: QnnLoadContextCallOptions): Promise<QnnContext> {
+    return this.#load(source, options, undefined);
+  }
+
+  async #load(source: string | Uint8Array, options: QnnLoadContextCallOptions | undefined, group: SpillFillGroupRequest | undefined): Promise<QnnContext> {
     if (this.disposed) throw new DisposedError('QNN backend');
     // signal / timeoutMs are this method's; the rest (or a non-object, which create() rejects) goes on.
     const isObject = typeof options === 'object' && options !== null;
@@ -248,7 +298,7 @@ export class Qnn implements Backend {
     // Aborted when the deadline gives up: stops an isolated validation and keeps the
     // backend from being called at all if it has not been yet.
     const abandon = new AbortController();
-    const pending = QnnContext.create(this.#addon, this.#runtime, source, contextOptions, () => this.#contexts.delete(ctx!), this.info, abandon.signal);
+    const pending = QnnContext.create(this.#addon, this.#runtime, source, contextOptions, () => this.#contexts.delete(ctx!), this.info, abandon.signal, group);
     let ctx: QnnContext | undefined;
     this.#loading.add(pending);
     try {

@@ -8,6 +8,7 @@ import type { BinaryProducer, Context, GraphSignature, LoadContextOptions, LoadT
 import { checkBinaryStructure, readBinaryHead } from './binary-header.js';
 import { explainVersionMismatch, producerFrom, sdkMinorOfBuildId, systemReader } from './binary-producer.js';
 import { fromNative, withCallerStack } from './errors.js';
+import { contextConfigPlan } from './htp-configs.js';
 import { isolationOption, readBinaryInfoIsolated, type IsolationLimits } from './isolated-reader.js';
 import type { QnnInfo } from './Qnn.js';
 import { QnnGraph, type GraphOwner } from './QnnGraph.js';
@@ -149,6 +150,13 @@ export interface QnnContextInfo {
   readonly validated?: 'isolated';
 }
 
+/** @internal A spill-fill group registration (REGISTER_MULTI_CONTEXTS) for one load. */
+export interface SpillFillGroupRequest {
+  /** The group's first context (undefined: this load opens the group). */
+  readonly first: QnnContext | undefined;
+  readonly maxSpillFill: number | bigint;
+}
+
 export class QnnContext implements Context, GraphOwner {
   readonly graphs: readonly QnnGraph[];
   readonly loadTimings: LoadTimings;
@@ -176,6 +184,7 @@ export class QnnContext implements Context, GraphOwner {
     onDispose: () => void,
     runtimeInfo?: QnnInfo,
     abandon?: AbortSignal,
+    group?: SpillFillGroupRequest,
   ): Promise<QnnContext> {
     const callSite = new Error();
     if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidArg('a file path or a Uint8Array', 'source', source);
@@ -190,6 +199,11 @@ export class QnnContext implements Context, GraphOwner {
     // In-memory bytes default to a copy: they then only need to live during the call (a
     // persistent pin would forbid transferring them until the context is disposed).
     const persistent = persistentOption ?? (typeof source === 'string' ? undefined : false);
+    const configPlan = contextConfigPlan(options, runtimeInfo?.backendApiVersion ?? '0.0.0');
+    const configs =
+      group === undefined
+        ? configPlan
+        : { custom: [], graphs: [], ...configPlan, group: { first: group.first ? group.first.#native : null, maxSpillFill: group.maxSpillFill } };
     const check = await checkBeforeLoad(source, options, runtimeInfo, callSite, abandon);
     // The caller gave up (timeout / abort) while the checks ran: never reach the backend.
     if (abandon?.aborted) throw new QnnNodeError('ABORTED', 'Qnn#loadContext was given up before the backend was called', { details: { operation: 'Qnn#loadContext' } });
@@ -199,7 +213,7 @@ export class QnnContext implements Context, GraphOwner {
     } catch (e) {
       throw fromNative(e, 'QNN backend');
     }
-    const result = await withCallerStack(() => native.load(source, graphs, persistent), callSite, 'QNN context').catch((error: unknown) => {
+    const result = await withCallerStack(() => native.load(source, graphs, persistent, configs), callSite, 'QNN context').catch((error: unknown) => {
       explainRefusal(error, check.producer, runtimeInfo);
       throw error;
     });

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend_api.h"
+#include "backend_configs.h"
 #include "backend_registry.h"
 #include "qnn/qnn_abi_checks.h"
 
@@ -42,6 +43,7 @@ void fillTable(Slot* s) {  // 2.9+ order, kCoreSlotCount entries
   s[abi::kContextCreateFromBinary] = slot(contextCreateFromBinary);
   s[abi::kContextFree] = slot(contextFree);
   s[abi::kGraphRetrieve] = slot(graphRetrieve);
+  if (!slotDisabled("graphSetConfig")) s[abi::kGraphSetConfig] = slot(graphSetConfig);
   s[abi::kGraphExecute] = slot(graphExecute);
   s[abi::kLogCreate] = slot(logCreate);
   s[abi::kLogSetLogLevel] = slot(logSetLogLevel);
@@ -73,7 +75,7 @@ auto* const g_providers = new std::map<std::string, Provider*>();
 const char* const kProviderName = "QNN_NODE_REFERENCE";
 
 const Provider* providerFor(const Emulation& e) {
-  std::string key = versionString(e.core) + "/" + versionString(e.backend);
+  std::string key = versionString(e.core) + "/" + versionString(e.backend) + (slotDisabled("graphSetConfig") ? "/no-setconfig" : "");
   std::lock_guard<std::mutex> lock(g_providersMu);
   auto it = g_providers->find(key);
   if (it != g_providers->end()) return it->second;

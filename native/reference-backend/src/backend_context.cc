@@ -4,6 +4,8 @@
 #include <memory>
 
 #include "backend_api.h"
+#include "backend_configs.h"
+#include "backend_journal.h"
 #include "backend_registry.h"
 
 namespace qnnref {
@@ -18,13 +20,11 @@ Qnn_ErrorHandle_t loadContext(const char* fn, Qnn_BackendHandle_t backend, const
   QNNREF_INJECT(fn, log);
   if (!buffer || size == 0) return fail(log, QNN_CONTEXT_ERROR_INVALID_ARGUMENT, std::string(fn) + ": binary buffer is NULL or empty");
   if (!validateOnly && !context) return fail(log, QNN_CONTEXT_ERROR_INVALID_ARGUMENT, std::string(fn) + ": context out-pointer is NULL");
-  bool zeroCopy = false;
-  if (config) {
-    for (size_t i = 0; config[i]; ++i) {
-      if (i >= 256) return fail(log, QNN_CONTEXT_ERROR_INVALID_CONFIG, std::string(fn) + ": config array is not NULL-terminated");
-      if (config[i]->option == QNN_CONTEXT_CONFIG_PERSISTENT_BINARY && config[i]->isPersistentBinary) zeroCopy = true;
-    }
-  }
+  ContextConfigRequest request;
+  Qnn_ErrorHandle_t configStatus = readContextConfigs(fn, log, b->emu, config, &request);
+  if (configStatus != QNN_SUCCESS) return configStatus;
+  if (!validateOnly && journalOn()) JournalEntry(fn).raw("configs", request.journal).str("backendApi", versionString(b->emu.backend)).write();
+  bool zeroCopy = request.zeroCopy;
   std::unique_ptr<ContextImpl> ctx(new ContextImpl());
   const auto* bytes = static_cast<const uint8_t*>(buffer);
   std::string error;
@@ -72,6 +72,10 @@ Qnn_ErrorHandle_t loadContext(const char* fn, Qnn_BackendHandle_t backend, const
        (unsigned long long)staticBytes, zeroCopy ? "zero-copy: the client keeps the buffer alive" : "copied");
   for (const auto& g : m.graphs)
     logf(log, QNN_LOG_LEVEL_VERBOSE, "graph '%s': %zu input(s), %zu output(s), %zu node(s)", g.name.c_str(), g.inputs.size(), g.outputs.size(), g.nodes.size());
+  if (request.group) {
+    Qnn_ErrorHandle_t groupStatus = joinSpillFillGroup(fn, log, ctx.get(), request);
+    if (groupStatus != QNN_SUCCESS) return groupStatus;
+  }
   ContextImpl* raw = ctx.release();
   addHandle(raw, Kind::Context);
   for (auto& g : raw->graphs) addHandle(g.get(), Kind::Graph);
@@ -136,6 +140,7 @@ Qnn_ErrorHandle_t contextFree(Qnn_ContextHandle_t context, Qnn_ProfileHandle_t p
     std::unique_lock<std::mutex> lock(g_mu);
     g_idle.wait(lock, [c] { return c->inflight == 0; });
   }
+  leaveSpillFillGroup(c);
   logf(c->logger.get(), QNN_LOG_LEVEL_INFO, "context freed");
   delete c;
   recordEvent(profile, QNN_PROFILE_EVENTTYPE_DEINIT, microsSince(t0), "contextFree");

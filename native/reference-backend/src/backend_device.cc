@@ -4,6 +4,7 @@
 #include <set>
 
 #include "backend_api.h"
+#include "backend_configs.h"
 #include "backend_registry.h"
 
 namespace qnnref {
@@ -108,7 +109,7 @@ Qnn_ErrorHandle_t deviceFreePlatformInfo(Qnn_LogHandle_t, const QnnDevice_Platfo
   return info == &g_platform ? Qnn_ErrorHandle_t(QNN_SUCCESS) : Qnn_ErrorHandle_t(QNN_DEVICE_ERROR_INVALID_ARGUMENT);
 }
 
-Qnn_ErrorHandle_t deviceCreate(Qnn_LogHandle_t logger, const QnnDevice_Config_t**, Qnn_DeviceHandle_t* device) {
+Qnn_ErrorHandle_t deviceCreate(Qnn_LogHandle_t logger, const QnnDevice_Config_t** config, Qnn_DeviceHandle_t* device) {
   std::shared_ptr<Logger> log;
   {
     std::lock_guard<std::mutex> lock(g_mu);
@@ -120,6 +121,13 @@ Qnn_ErrorHandle_t deviceCreate(Qnn_LogHandle_t logger, const QnnDevice_Config_t*
   if (noDspEmulated())
     return fail(log.get(), QNN_DEVICE_ERROR_INVALID_CONFIG, "deviceCreate: no DSP reachable (emulated by QNN_REFERENCE_NO_DSP)");
   if (!device) return fail(log.get(), QNN_DEVICE_ERROR_INVALID_ARGUMENT, "deviceCreate: device out-pointer is NULL");
+  Emulation emu;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    emu = g_emu;
+  }
+  Qnn_ErrorHandle_t configStatus = takeDeviceConfigs(log.get(), emu, config);
+  if (configStatus != QNN_SUCCESS) return configStatus;
   auto* d = new DeviceImpl();
   d->logger = log;
   addHandle(d, Kind::Device);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "backend_api.h"
+#include "backend_configs.h"
 #include "backend_registry.h"
 
 namespace qnnref {
@@ -22,7 +23,7 @@ const char* buildIdFor(const Emulation& e) {
 
 Qnn_ErrorHandle_t propertyHasCapability(QnnProperty_Key_t) { return QNN_PROPERTY_NOT_SUPPORTED; }
 
-Qnn_ErrorHandle_t backendCreate(Qnn_LogHandle_t logger, const QnnBackend_Config_t**, Qnn_BackendHandle_t* backend) {
+Qnn_ErrorHandle_t backendCreate(Qnn_LogHandle_t logger, const QnnBackend_Config_t** config, Qnn_BackendHandle_t* backend) {
   std::shared_ptr<Logger> log;
   {
     std::lock_guard<std::mutex> lock(g_mu);
@@ -35,6 +36,13 @@ Qnn_ErrorHandle_t backendCreate(Qnn_LogHandle_t logger, const QnnBackend_Config_
   injectedDelay("backendCreate");
   QNNREF_INJECT("backendCreate", log.get());
   if (!backend) return fail(log.get(), QNN_BACKEND_ERROR_INVALID_ARGUMENT, "backendCreate: backend out-pointer is NULL");
+  Emulation emu;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    emu = g_emu;
+  }
+  Qnn_ErrorHandle_t configStatus = takeBackendConfigs(log.get(), emu, config);
+  if (configStatus != QNN_SUCCESS) return configStatus;
   auto* b = new BackendImpl();
   b->logger = log;
   {

@@ -53,6 +53,7 @@ struct ContextImpl {
   bool zeroCopy = false;
   std::vector<std::unique_ptr<GraphImpl>> graphs;
   int inflight = 0;  // graphExecute calls running (guarded by g_mu)
+  uint32_t spillFillGroup = 0;  // the REGISTER_MULTI_CONTEXTS group it joined (0: none)
 };
 
 // ---- handle registry ----------------------------------------------------------------------

@@ -135,6 +135,7 @@ struct Model {
   uint64_t dataSize = 0;
   std::string description;
   std::string producer;  // a QNN SDK build id ("v2.33.0.…"), "" if the writer stored none
+  uint64_t spillFillBytes = 0;  // the spill-fill buffer the binary's graphs need (header +112)
   std::vector<TensorInfo> tensors;
   std::unordered_map<uint32_t, uint32_t> indexById;
   std::vector<Graph> graphs;

@@ -116,6 +116,7 @@ ParseStatus parseModel(const uint8_t* data, uint64_t size, Model* model, std::st
   uint32_t paramsOffset = r.u32(68), paramCount = r.u32(72);
   uint32_t wordsOffset = r.u32(76), wordCount = r.u32(80);
   m.dataOffset = r.u64(88);
+  m.spillFillBytes = r.u64(112);
   m.dataSize = r.u64(96);
   if (stringsSize == 0) return malformed("string table is empty");
   if (!checkTable(c, "string", stringsOffset, stringsSize, 1, 1, m.metaSize)) return ParseStatus::kMalformed;

@@ -302,6 +302,15 @@ Qnn_ErrorHandle_t getInfo(const char* fn, QnnSystemContext_Handle_t handle, cons
       gv.graphInputs = writeTensors(a, m, g.inputs, tensorStride);
       gv.numGraphOutputs = uint32_t(g.outputs.size());
       gv.graphOutputs = writeTensors(a, m, g.outputs, tensorStride);
+      if (graphVersion == 3) {
+        // The HTP graph blob: version 1, then the spill-fill buffer the graph needs.
+        uint8_t* blob = static_cast<uint8_t*>(a.alloc(40));
+        uint32_t blobVersion = 1;
+        std::memcpy(blob, &blobVersion, 4);
+        std::memcpy(blob + QnnNode_HtpGraphBlobSpillFillOffset, &m.spillFillBytes, 8);
+        gv.graphBlobInfoSize = 40;
+        gv.graphBlobInfo = blob;
+      }
       size_t n = graphVersion == 1 ? sizeof(QnnSystemContext_GraphInfoV1_t)
                  : graphVersion == 2 ? sizeof(QnnSystemContext_GraphInfoV2_t)
                                      : sizeof(QnnSystemContext_GraphInfoV3_t);
@@ -333,6 +342,13 @@ Qnn_ErrorHandle_t getInfo(const char* fn, QnnSystemContext_Handle_t handle, cons
     } else {
       bi->version = infoVersion == 1 ? QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_1 : QNN_SYSTEM_CONTEXT_BINARY_INFO_VERSION_2;
       fill(bi->contextBinaryInfoV2);  // V1 is a prefix of V2
+      // The HTP hardware blob: version 1, graphListIndex, the spill-fill buffer size.
+      uint8_t* blob = static_cast<uint8_t*>(a.alloc(QnnNode_HtpHwBlobMinSize));
+      uint32_t blobVersion = 1;
+      std::memcpy(blob, &blobVersion, 4);
+      std::memcpy(blob + QnnNode_HtpHwBlobSpillFillOffset, &m.spillFillBytes, 8);
+      bi->contextBinaryInfoV2.hwInfoBlobSize = QnnNode_HtpHwBlobMinSize;
+      bi->contextBinaryInfoV2.hwInfoBlob = blob;
     }
     if (fault != Fault::kNone) {
       uint8_t* entry = graphs + faultGraph * graphStride;

@@ -1,0 +1,72 @@
+/**
+ * Qnn#loadContexts: several context binaries loaded together, in order, optionally as
+ * one HTP spill-fill group (QNN_HTP_CONTEXT_CONFIG_OPTION_REGISTER_MULTI_CONTEXTS), the
+ * way onnxruntime's QNN EP shares one spill-fill buffer across the parts of a split LLM
+ * (`enable_htp_spill_fill_buffer`): the first context registers a new group with the
+ * largest spill-fill buffer any part needs (QnnSystem's binary info: the HTP hardware
+ * blob, or each graph's blob from BinaryInfo V3), the next ones name the first context's
+ * handle.
+ */
+import { QnnNodeError, invalidArg, outOfRange } from '../../errors.js';
+import type { QnnContext } from './QnnContext.js';
+import type { Qnn, QnnLoadContextCallOptions } from './Qnn.js';
+
+export interface LoadContextsOptions extends QnnLoadContextCallOptions {
+  /** One spill-fill group for all the contexts (REGISTER_MULTI_CONTEXTS). Default false. */
+  readonly shareResources?: boolean;
+  /**
+   * The group's spill-fill buffer in bytes. Default: the largest the binaries declare
+   * (read with QnnSystem); required when QnnSystem cannot tell.
+   */
+  readonly spillFillBytes?: number;
+}
+
+function checkSources(sources: unknown): readonly (string | Uint8Array)[] {
+  if (!Array.isArray(sources) || sources.length === 0) throw invalidArg('a non-empty array of context binaries', 'sources', sources);
+  sources.forEach((s, i) => {
+    if (!(typeof s === 'string' && s.length > 0) && !(s instanceof Uint8Array)) throw invalidArg('a file path or a Uint8Array', `sources[${i}]`, s);
+  });
+  return sources as (string | Uint8Array)[];
+}
+
+async function groupSpillFill(qnn: Qnn, sources: readonly (string | Uint8Array)[], explicit: unknown): Promise<number> {
+  if (explicit !== undefined) {
+    if (typeof explicit !== 'number' || !Number.isSafeInteger(explicit) || explicit < 0) throw outOfRange('a non-negative safe integer', 'options.spillFillBytes', explicit);
+    return explicit;
+  }
+  let max = 0;
+  for (let i = 0; i < sources.length; i++) {
+    const bytes = await qnn.spillFillBytesOf(sources[i]!);
+    if (bytes === null) {
+      throw new QnnNodeError(
+        'UNSUPPORTED_OPTION',
+        `shareResources needs the spill-fill size of every binary, and QnnSystem reports none for sources[${i}]; pass options.spillFillBytes`,
+        { details: { option: 'shareResources', source: typeof sources[i] === 'string' ? sources[i] : 'memory' } },
+      );
+    }
+    max = Math.max(max, bytes);
+  }
+  return max;
+}
+
+export async function loadContextGroup(qnn: Qnn, sourcesArg: unknown, options: LoadContextsOptions | undefined): Promise<QnnContext[]> {
+  const sources = checkSources(sourcesArg);
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidArg('an options object', 'options', options);
+  const { shareResources, spillFillBytes, ...common } = options ?? {};
+  if (shareResources !== undefined && typeof shareResources !== 'boolean') throw invalidArg('a boolean', 'options.shareResources', shareResources);
+  if (spillFillBytes !== undefined && !shareResources) throw invalidArg('shareResources: true with spillFillBytes', 'options.shareResources', shareResources);
+  const contexts: QnnContext[] = [];
+  try {
+    if (!shareResources) {
+      for (const s of sources) contexts.push(await qnn.loadContext(s, common));
+      return contexts;
+    }
+    const maxSpillFill = await groupSpillFill(qnn, sources, spillFillBytes);
+    for (const s of sources) contexts.push(await qnn.loadGroupMember(s, common, { first: contexts[0], maxSpillFill }));
+    return contexts;
+  } catch (error) {
+    // Later parts first: the group's first context goes last.
+    for (const c of contexts.reverse()) await c.dispose();
+    throw error;
+  }
+}
