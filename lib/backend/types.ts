@@ -116,6 +116,22 @@ export interface LoadContextOptions extends ContextConfigOptions {
   readonly graphs?: readonly GraphSignature[];
 }
 
+/** One binary of loadContexts: a path, bytes, or either with its own graph signatures. */
+export type ContextSource =
+  | string
+  | Uint8Array
+  | { readonly source: string | Uint8Array; readonly graphs?: readonly GraphSignature[] };
+
+export interface LoadContextsOptions extends LoadContextOptions {
+  /** One HTP spill-fill group for all the contexts (REGISTER_MULTI_CONTEXTS). Default false. */
+  readonly shareResources?: boolean;
+  /**
+   * The group's spill-fill buffer in bytes. Default: the largest the binaries declare
+   * (QnnSystem's binary info); required when it cannot tell.
+   */
+  readonly spillFillBytes?: number;
+}
+
 export interface Backend extends AsyncDisposable {
   /** 'qnn' for the native runtime, 'mock' for the TypeScript one. */
   readonly kind: string;
@@ -125,7 +141,7 @@ export interface Backend extends AsyncDisposable {
    * Several binaries in order; `shareResources: true` makes them one HTP spill-fill group
    * (docs/configs.md). Returns the contexts in the order given.
    */
-  loadContexts?(sources: readonly (string | Uint8Array)[], options?: LoadContextOptions & { readonly shareResources?: boolean; readonly spillFillBytes?: number }): Promise<Context[]>;
+  loadContexts?(sources: readonly ContextSource[], options?: LoadContextsOptions): Promise<Context[]>;
   /** Idempotent; disposes every context this backend created. */
   dispose(): Promise<void>;
 }

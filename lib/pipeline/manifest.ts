@@ -26,6 +26,11 @@ export interface ContextEntry {
    * prints it), for this context's graph names and its graphs' tensor names.
    */
   readonly names?: Readonly<Record<string, string>>;
+  /**
+   * Contexts naming the same group are loaded together as one HTP spill-fill group
+   * (qnn.loadContexts with shareResources), e.g. the parts of a split LLM.
+   */
+  readonly shareGroup?: string;
 }
 
 export type AssetEntry =

@@ -30,6 +30,7 @@ import { checkNameTables } from './names.js';
 import { StaticTypeCheck, type GraphInputType } from './typecheck.js';
 import { nameRecord } from './records.js';
 import { applyVariant } from './variants.js';
+import { loadManifestContexts } from './share-groups.js';
 
 export type { PipelineInputs } from './bind.js';
 
@@ -169,14 +170,13 @@ export class Pipeline implements AsyncDisposable {
     assets.open();
     const contexts = new Map<string, Context>();
     try {
-      for (const [name, entry] of Object.entries(valid.contexts)) {
-        let graphs: readonly GraphSignature[] | undefined;
-        if (typeof entry.signature === 'string') graphs = readSignature(resolved.get(`/contexts/${name}/signature`)!, `/contexts/${name}/signature`, limits.maxAllocationBytes);
-        else if (Array.isArray(entry.signature)) graphs = entry.signature;
-        else graphs = (entry.signature as ContextSignature | undefined)?.graphs;
-        const ctx = await backend.loadContext(resolved.get(`/contexts/${name}/binary`)!, graphs ? { graphs } : {});
-        contexts.set(name, ctx);
-      }
+      const graphsOf = (name: string): readonly GraphSignature[] | undefined => {
+        const entry = valid.contexts[name]!;
+        if (typeof entry.signature === 'string') return readSignature(resolved.get(`/contexts/${name}/signature`)!, `/contexts/${name}/signature`, limits.maxAllocationBytes);
+        if (Array.isArray(entry.signature)) return entry.signature;
+        return (entry.signature as ContextSignature | undefined)?.graphs;
+      };
+      await loadManifestContexts(valid, backend, (name) => resolved.get(`/contexts/${name}/binary`)!, graphsOf, contexts);
       const names = checkNameTables(valid, contexts, source);
       for (const [name, entry] of Object.entries(valid.contexts)) {
         const ctx = contexts.get(name)!;

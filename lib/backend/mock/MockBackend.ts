@@ -24,7 +24,9 @@ import type {
   ContextSignature,
   Graph,
   GraphSignature,
+  ContextSource,
   LoadContextOptions,
+  LoadContextsOptions,
   LoadTimings,
   RunOptions,
   TensorMap,
@@ -35,6 +37,7 @@ import { RecordingReplayer, type Tolerance } from './recording.js';
 import { isSignatureFile, readSignatureFile } from '../signature.js';
 import { checkInputs, checkOutputBuffers, checkSignature, checkTensor } from '../validate.js';
 import { contextConfigPlan, type NativeContextConfigPlan } from '../qnn/htp-configs.js';
+import { contextSources } from '../qnn/shared-contexts.js';
 
 /** What a graph implementation is told about the call. */
 export interface MockCall {
@@ -387,17 +390,14 @@ export class MockBackend implements Backend {
   }
 
   /** Loads in order; with shareResources the contexts record one shared group id. */
-  async loadContexts(
-    sources: readonly (string | Uint8Array)[],
-    options: LoadContextOptions & { readonly shareResources?: boolean; readonly spillFillBytes?: number } = {},
-  ): Promise<Context[]> {
-    if (!Array.isArray(sources) || sources.length === 0) throw invalidArg('a non-empty array of context binaries', 'sources', sources);
-    const { shareResources, spillFillBytes, ...common } = options;
+  async loadContexts(sources: readonly ContextSource[], options: LoadContextsOptions = {}): Promise<Context[]> {
+    const parts = contextSources(sources);
+    const { shareResources, spillFillBytes: _bytes, ...common } = options;
     if (shareResources !== undefined && typeof shareResources !== 'boolean') throw invalidArg('a boolean', 'options.shareResources', shareResources);
     const group = shareResources ? ++this.groups : undefined;
     const out: Context[] = [];
-    for (const s of sources) {
-      const c = (await this.loadContext(s, common)) as MockContext;
+    for (const p of parts) {
+      const c = (await this.loadContext(p.source, p.graphs ? { ...common, graphs: p.graphs } : common)) as MockContext;
       if (group !== undefined) c.shareGroup = group;
       out.push(c);
     }

@@ -12,7 +12,7 @@ import { DisposedError, QnnNodeError, invalidArg } from '../../errors.js';
 import { loadAddon, referenceBackendPaths } from '../../native/binding.js';
 import type { NativeAddon, NativeLogLevel, NativePlatformInfo, NativeRuntime, NativeRuntimeInfo } from '../../native/AddonTypes.js';
 import { registerBackend } from '../registry.js';
-import type { Backend } from '../types.js';
+import type { Backend, ContextSource } from '../types.js';
 import { checkDeadline, throwIfAborted, DEVICE_HANG_HINT, withDeadline, type DeadlineOptions } from './deadline.js';
 import { withCallerStack } from './errors.js';
 import { backendMinor, htpCustomConfigs, type HtpBackendConfig, type HtpDeviceConfig } from './htp-configs.js';
@@ -261,7 +261,7 @@ export class Qnn implements Backend {
    * the first context opens it with the largest spill-fill buffer any part needs, the
    * others join it. A failure disposes the contexts already loaded. See docs/configs.md.
    */
-  loadContexts(sources: readonly (string | Uint8Array)[], options?: LoadContextsOptions): Promise<QnnContext[]> {
+  loadContexts(sources: readonly ContextSource[], options?: LoadContextsOptions): Promise<QnnContext[]> {
     return loadContextGroup(this, sources, options);
   }
 

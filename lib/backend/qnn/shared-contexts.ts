@@ -8,25 +8,26 @@
  * handle.
  */
 import { QnnNodeError, invalidArg, outOfRange } from '../../errors.js';
+import type { ContextSource, GraphSignature, LoadContextsOptions as BaseLoadContextsOptions } from '../types.js';
 import type { QnnContext } from './QnnContext.js';
 import type { Qnn, QnnLoadContextCallOptions } from './Qnn.js';
 
-export interface LoadContextsOptions extends QnnLoadContextCallOptions {
-  /** One spill-fill group for all the contexts (REGISTER_MULTI_CONTEXTS). Default false. */
-  readonly shareResources?: boolean;
-  /**
-   * The group's spill-fill buffer in bytes. Default: the largest the binaries declare
-   * (read with QnnSystem); required when QnnSystem cannot tell.
-   */
-  readonly spillFillBytes?: number;
+export type LoadContextsOptions = BaseLoadContextsOptions & QnnLoadContextCallOptions;
+
+interface Part {
+  readonly source: string | Uint8Array;
+  readonly graphs?: readonly GraphSignature[];
 }
 
-function checkSources(sources: unknown): readonly (string | Uint8Array)[] {
+/** Validates loadContexts' sources (shared with the mock backend). */
+export function contextSources(sources: unknown): Part[] {
   if (!Array.isArray(sources) || sources.length === 0) throw invalidArg('a non-empty array of context binaries', 'sources', sources);
-  sources.forEach((s, i) => {
-    if (!(typeof s === 'string' && s.length > 0) && !(s instanceof Uint8Array)) throw invalidArg('a file path or a Uint8Array', `sources[${i}]`, s);
+  return (sources as ContextSource[]).map((s, i) => {
+    const part = typeof s === 'object' && s !== null && !(s instanceof Uint8Array) ? s : { source: s };
+    const src = part.source as unknown;
+    if (!(typeof src === 'string' && src.length > 0) && !(src instanceof Uint8Array)) throw invalidArg('a file path, a Uint8Array or { source, graphs? }', `sources[${i}]`, s);
+    return part;
   });
-  return sources as (string | Uint8Array)[];
 }
 
 async function groupSpillFill(qnn: Qnn, sources: readonly (string | Uint8Array)[], explicit: unknown): Promise<number> {
@@ -50,7 +51,8 @@ async function groupSpillFill(qnn: Qnn, sources: readonly (string | Uint8Array)[
 }
 
 export async function loadContextGroup(qnn: Qnn, sourcesArg: unknown, options: LoadContextsOptions | undefined): Promise<QnnContext[]> {
-  const sources = checkSources(sourcesArg);
+  const parts = contextSources(sourcesArg);
+  const sources = parts.map((p) => p.source);
   if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidArg('an options object', 'options', options);
   const { shareResources, spillFillBytes, ...common } = options ?? {};
   if (shareResources !== undefined && typeof shareResources !== 'boolean') throw invalidArg('a boolean', 'options.shareResources', shareResources);
@@ -58,11 +60,13 @@ export async function loadContextGroup(qnn: Qnn, sourcesArg: unknown, options: L
   const contexts: QnnContext[] = [];
   try {
     if (!shareResources) {
-      for (const s of sources) contexts.push(await qnn.loadContext(s, common));
+      for (const p of parts) contexts.push(await qnn.loadContext(p.source, p.graphs ? { ...common, graphs: p.graphs } : common));
       return contexts;
     }
     const maxSpillFill = await groupSpillFill(qnn, sources, spillFillBytes);
-    for (const s of sources) contexts.push(await qnn.loadGroupMember(s, common, { first: contexts[0], maxSpillFill }));
+    for (const p of parts) {
+      contexts.push(await qnn.loadGroupMember(p.source, p.graphs ? { ...common, graphs: p.graphs } : common, { first: contexts[0], maxSpillFill }));
+    }
     return contexts;
   } catch (error) {
     // Later parts first: the group's first context goes last.
