@@ -95,6 +95,9 @@ const STABLE_SIZES = [
   'QnnBackend_Config_t',
   'QnnDevice_Config_t',
   'QnnBackend_OperationName_t',
+  'QnnHtpContext_CustomConfig_t',
+  'QnnHtpContext_GroupRegistration_t',
+  'QnnHtpGraph_OptimizationOption_t',
 ];
 
 /** Types that grew between releases, with every size a release has had. */
@@ -103,6 +106,8 @@ const GROWING_SIZES: Record<string, number[] | undefined> = {
   QnnSystemInterface_t: undefined, // 32 + 8 × slots
   Qnn_Tensor_t: [120, 144],
   QnnSystemContext_GraphInfo_t: [48, 64, 88],
+  QnnHtpGraph_CustomConfig_t: [16, 56], // SDK 2.25, 2.43
+  QnnHtpDevice_CustomConfig_t: [12, 16], // through SDK 2.43, from 2.44
 };
 
 /** native/qnn/qnn_status_names.h: the code → name table error messages use (plain numbers). */

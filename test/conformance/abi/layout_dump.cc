@@ -291,6 +291,38 @@ int main() {
   QN_OFF(QnnHtpDevice_Infrastructure_t, infraType);
   QN_OFF(QnnHtpDevice_Infrastructure_t, perfInfra);
 
+  // ---- HTP custom configs (context, graph, device) and the priority slot of core configs
+  QN_SIZE(QnnHtpContext_CustomConfig_t);
+  QN_OFF(QnnHtpContext_CustomConfig_t, option);
+  QN_OFF(QnnHtpContext_CustomConfig_t, weightSharingEnabled);
+  QN_OFF(QnnHtpContext_CustomConfig_t, groupRegistration);
+  QN_OFF(QnnHtpContext_CustomConfig_t, fileReadMemoryBudgetInMb);
+  QN_OFF(QnnHtpContext_CustomConfig_t, ioMemEstimation);
+  QN_OFF(QnnHtpContext_CustomConfig_t, initAcceleration);
+  QN_OFF(QnnHtpContext_CustomConfig_t, loraWeightSharingEnabled);
+  QN_SIZE(QnnHtpContext_GroupRegistration_t);
+  QN_OFF(QnnHtpContext_GroupRegistration_t, firstGroupHandle);
+  QN_OFF(QnnHtpContext_GroupRegistration_t, maxSpillFillBuffer);
+  QN_SIZE(QnnHtpGraph_CustomConfig_t);
+  QN_OFF(QnnHtpGraph_CustomConfig_t, option);
+  QN_OFF(QnnHtpGraph_CustomConfig_t, optimizationOption);
+  QN_OFF(QnnHtpGraph_CustomConfig_t, precision);
+  QN_OFF(QnnHtpGraph_CustomConfig_t, numHvxThreads);
+  QN_OFF(QnnHtpGraph_CustomConfig_t, numCores);
+  QN_OFF(QnnHtpGraph_CustomConfig_t, parallelGraphExecutionConfig);
+  QN_OFF(QnnHtpGraph_CustomConfig_t, hmxBoundingInfo);
+  QN_SIZE(QnnHtpGraph_OptimizationOption_t);
+  QN_OFF(QnnHtpGraph_OptimizationOption_t, floatValue);
+  QN_SIZE(QnnHtpDevice_CustomConfig_t);
+  QN_OFF(QnnHtpDevice_CustomConfig_t, option);
+  QN_OFF(QnnHtpDevice_CustomConfig_t, socModel);
+  QN_OFF(QnnHtpDevice_CustomConfig_t, arch);
+  QN_OFF(QnnHtpDevice_CustomConfig_t, useSignedProcessDomain);
+  QN_OFF(QnnHtpDevice_CustomConfig_t, useSecureProcessDomain);
+  QN_OFF(QnnContext_Config_t, priority);
+  QN_OFF(QnnGraph_Config_t, priority);
+  QN_OFF(QnnGraph_Config_t, customConfig);
+
 #ifdef QN_ENUMS_FILE
 #include QN_ENUMS_FILE
 #endif
