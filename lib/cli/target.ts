@@ -3,7 +3,8 @@
  * user's libraries, or the mock backend from a signature file) and a context loaded from
  * a binary (the bundled example when no file is given).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { PRIORITY_VALUES, type QnnPriority } from '../backend/qnn/htp-configs.js';
 import type { QnnLoadContextOptions } from '../backend/qnn/QnnContext.js';
 import type { Backend, Context } from '../backend/types.js';
 import type { CommandContext } from './context.js';
@@ -23,6 +24,9 @@ export interface TargetOptions {
   replay?: string;
   /** Force QNN_CONTEXT_CONFIG_PERSISTENT_BINARY on or off; undefined follows the library default. */
   persistentBinary?: boolean;
+  /** Context priority (QNN_CONTEXT_CONFIG_OPTION_PRIORITY) and every graph's (graphSetConfig). */
+  priority?: QnnPriority;
+  graphPriority?: QnnPriority;
 }
 
 /**
@@ -36,7 +40,17 @@ export function addTargetOptions(cmd: Command, { optionalSignature = false } = {
       `use the mock backend with this signature file (from \`inspect --json\`) instead of the QNN libraries${optionalSignature ? "; a manifest that names its graphs' signatures needs no file" : ''}`,
     )
     .option('--persistent-binary', 'let the backend use the binary in place (QNN_CONTEXT_CONFIG_PERSISTENT_BINARY; the file stays mapped): the default where the backend supports it')
-    .option('--no-persistent-binary', 'make the backend copy the binary and unmap the file right after loading');
+    .option('--no-persistent-binary', 'make the backend copy the binary and unmap the file right after loading')
+    .addOption(new Option('--priority <level>', "the context's priority (QNN_CONTEXT_CONFIG_OPTION_PRIORITY)").choices(Object.keys(PRIORITY_VALUES)))
+    .addOption(new Option('--graph-priority <level>', "every graph's execution priority, set with graphSetConfig after loading").choices(Object.keys(PRIORITY_VALUES)));
+}
+
+/** The context/graph configs the target options ask for. */
+function configOptions(opts: TargetOptions): QnnLoadContextOptions {
+  return {
+    ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+    ...(opts.graphPriority !== undefined ? { graphConfig: { priority: opts.graphPriority } } : {}),
+  };
 }
 
 export function backendSelection(ctx: CommandContext, opts: TargetOptions): BackendSelection {
@@ -70,8 +84,10 @@ export async function openTarget(ctx: CommandContext, binary: string, opts: Targ
   const backend = await runtime.openBackend(selection, binary);
   let context: Context;
   try {
-    const options: QnnLoadContextOptions =
-      selection.kind === 'mock' ? { graphs: selection.signature.graphs } : opts.persistentBinary !== undefined ? { persistentBinary: opts.persistentBinary } : {};
+    const options: QnnLoadContextOptions = {
+      ...(selection.kind === 'mock' ? { graphs: selection.signature.graphs } : opts.persistentBinary !== undefined ? { persistentBinary: opts.persistentBinary } : {}),
+      ...configOptions(opts),
+    };
     context = await backend.loadContext(binary, options);
   } catch (error) {
     await backend.dispose().catch(() => {});

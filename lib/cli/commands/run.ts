@@ -248,7 +248,9 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     let file = argument;
     // `run --mock manifest.json`: the optional value took the manifest.
     if (file === undefined && typeof opts.mock === 'string' && isPipelineManifest(ctx.resolve(opts.mock))) [file, opts.mock] = [opts.mock, true];
-    if (file !== undefined && path.extname(file).toLowerCase() === '.json') return runManifestCommand(ctx, ctx.resolve(file), opts);
+    const isManifest = file !== undefined && path.extname(file).toLowerCase() === '.json';
+    if (isManifest && (opts.priority ?? opts.graphPriority) !== undefined) throw usageError('--priority and --graph-priority apply to context binaries, not manifests');
+    if (isManifest) return runManifestCommand(ctx, ctx.resolve(file!), opts);
     if (opts.allowRoot !== undefined) throw usageError('--allow-root applies to pipeline manifests (.json)');
     if (opts.param !== undefined) throw usageError('--param applies to pipeline manifests (.json)');
     if (opts.variant !== undefined) throw usageError('--variant applies to pipeline manifests (.json)');
