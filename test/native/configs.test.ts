@@ -6,6 +6,9 @@
 import { afterAll, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { Qnn } from '../../lib/backend/qnn/index.js';
+import { loadAddon, referenceBackendPaths } from '../../lib/native/binding.js';
+import { parseReferenceBinary } from '../../lib/reference/reader.js';
+import { readFileSync } from 'node:fs';
 import { hasCode } from '../../lib/errors.js';
 import { ADD, describeNative, tempDir, withEnv, writeBinary } from './helpers.js';
 import { withJournal } from './journal.js';
@@ -181,5 +184,61 @@ describeNative('qnn.loadContexts: spill-fill groups', () => {
       expect(cs.length).toBe(2);
       expect(j.entries('spillFillGroup')).toEqual([]);
     });
+  });
+});
+
+describeNative('configs: spill-fill sizes and the native layer under junk', () => {
+  it('reads the spill-fill size from BinaryInfo V2 (hardware blob) as from V3 (graph blobs)', async () => {
+    const bin = part('v2', 4096);
+    expect(parseReferenceBinary(readFileSync(bin)).spillFillBytes).toBe(4096);
+    for (const version of ['system=1.1.0,backend=5.25.0', 'system=1.7.0,backend=5.43.0']) {
+      await withEnv({ QNN_REFERENCE_API_VERSION: version }, async () => {
+        await using qnn = await Qnn.load({ backend: 'reference' });
+        expect(await qnn.spillFillBytesOf(bin)).toBe(4096);
+      });
+    }
+  });
+
+  it('the addon refuses malformed config plans with typed errors, never a crash', async () => {
+    const addon = loadAddon();
+    const { backend } = referenceBackendPaths();
+    const bad = [
+      { backendConfigs: [{ option: 0, value: 1 }] },
+      { deviceConfigs: [{ option: 99, value: 1 }] },
+      { deviceConfigs: [{ option: 1, value: [1] }] },
+      { deviceConfigs: 'x' },
+      { deviceConfigs: [{ option: 0, value: 1, since: -1 }] },
+    ];
+    for (const extra of bad) {
+      const rt = new addon.Runtime();
+      await expect((async () => rt.load({ backendPath: backend, ...(extra as object) }))()).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_/) });
+      rt.dispose();
+    }
+    const rt = new addon.Runtime();
+    await rt.load({ backendPath: backend });
+    const bin = part('junk', 0);
+    const sig = [{ name: 'add', inputs: [{ name: 'a', dataType: 0x0232, dims: [2, 3] }, { name: 'b', dataType: 0x0232, dims: [2, 3] }], outputs: [{ name: 'out', dataType: 0x0232, dims: [2, 3] }] }];
+    const junk: unknown[] = [
+      7,
+      [],
+      { priority: 5 },
+      { priority: 'high' },
+      { custom: [{ option: 2, value: true }] },
+      { custom: [{ option: 3, value: -1 }] },
+      { custom: [{ option: 3, value: 2n ** 70n }] },
+      { group: { first: {}, maxSpillFill: 1 } },
+      { group: { maxSpillFill: 'x' } },
+      { graphs: [{ custom: [{ option: 9, value: [1, 2] }] }] },
+      { graphs: [{ name: '', priority: 0 }] },
+      { graphs: [{ custom: [{ option: 11, value: [Number.NaN, 1] }] }] },
+    ];
+    for (const j of junk) {
+      const ctx = new addon.Context(rt);
+      expect(() => ctx.load(bin, sig as never, false, j as never), JSON.stringify(j, (_, v) => (typeof v === 'bigint' ? String(v) : v))).toThrow(
+        expect.objectContaining({ code: expect.stringMatching(/^ERR_/) }),
+      );
+      ctx.dispose();
+    }
+    rt.dispose();
   });
 });
