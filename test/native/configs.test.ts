@@ -242,3 +242,51 @@ describeNative('configs: spill-fill sizes and the native layer under junk', () =
     rt.dispose();
   });
 });
+
+describeNative('the reference backend refuses configs the way the HTP does (plans sent past the TS checks)', () => {
+  const sig = [{ name: 'add', inputs: [{ name: 'a', dataType: 0x0232, dims: [2, 3] }, { name: 'b', dataType: 0x0232, dims: [2, 3] }], outputs: [{ name: 'out', dataType: 0x0232, dims: [2, 3] }] }];
+
+  async function loadWith(configs: unknown, version = 'backend=5.43.0'): Promise<unknown> {
+    return withEnv({ QNN_REFERENCE_API_VERSION: version }, async () => {
+      const addon = loadAddon();
+      const rt = new addon.Runtime();
+      try {
+        await rt.load({ backendPath: referenceBackendPaths().backend });
+        const ctx = new addon.Context(rt);
+        try {
+          await ctx.load(part('raw', 0), sig as never, false, configs as never);
+          return undefined;
+        } catch (e) {
+          return e;
+        } finally {
+          ctx.dispose();
+        }
+      } finally {
+        rt.dispose();
+      }
+    });
+  }
+
+  it('an option the emulated version lacks, a prepare-time graph option, SHARE_RESOURCES at createFromBinary', async () => {
+    const old = await loadWith({ graphs: [{ custom: [{ option: 8, value: 2 }] }] }, 'backend=5.25.0');
+    expect(old).toMatchObject({ code: 'QNN_ERROR', statusName: 'QNN_GRAPH_ERROR_INVALID_ARGUMENT' });
+    expect(String((old as Error).message)).toMatch(/NUM_CORES \(8\) is not known to backend API 5\.25\.0/);
+    const prep = await loadWith({ graphs: [{ custom: [{ option: 2, value: 1 }] }] });
+    expect(prep).toMatchObject({ code: 'QNN_ERROR', statusName: 'QNN_GRAPH_ERROR_GRAPH_FINALIZED' });
+    const share = await loadWith({ custom: [{ option: 5, value: true }] });
+    expect(share).toMatchObject({ code: 'QNN_ERROR', statusName: 'QNN_CONTEXT_ERROR_UNSUPPORTED_FEATURE' });
+    const ctxOld = await loadWith({ custom: [{ option: 8, value: true }] }, 'backend=5.25.0');
+    expect(String((ctxOld as Error).message)).toMatch(/INIT_ACCELERATION \(8\) is not known to backend API 5\.25\.0/);
+  });
+
+  it('reads device configs at the offset of the emulated layout: an unknown arch is refused under both', async () => {
+    for (const version of ['backend=5.43.0', 'backend=5.44.0']) {
+      await withEnv({ QNN_REFERENCE_API_VERSION: version }, async () => {
+        const rt = new (loadAddon().Runtime)();
+        const err = await (async () => rt.load({ backendPath: referenceBackendPaths().backend, device: true, deviceConfigs: [{ option: 1, value: [0, 77] }] as never }))().catch((e: unknown) => e);
+        rt.dispose();
+        expect(String((err as Error).message)).toMatch(/unknown HTP arch 77/);
+      });
+    }
+  });
+});
