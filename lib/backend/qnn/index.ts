@@ -7,3 +7,13 @@ export { sdkLibFolders } from './libraries.js';
 export { addonAvailable, referenceBackendPaths, type ReferenceBackendPaths } from '../../native/binding.js';
 export { readContextSignature, type ReadContextSignatureOptions } from './signature.js';
 export type { IsolationLimits } from './isolated-reader.js';
+export type {
+  ContextConfigOptions,
+  GraphConfig,
+  HtpBackendConfig,
+  HtpContextConfig,
+  HtpDeviceConfig,
+  HtpGraphConfig,
+  QnnPriority,
+} from './htp-configs.js';
+export type { LoadContextsOptions as QnnLoadContextsOptions } from './shared-contexts.js';
