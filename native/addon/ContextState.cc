@@ -173,6 +173,7 @@ void ContextState::Load() {
     throw CoreError(rt.WithDeviceContext(rt.StatusError("contextCreateFromBinary", st)));
   }
   timings_.createMs = MsSince(t2);
+  configs_.groupFirst.reset();  // registered: the first context no longer needs holding
   if (!persistent_) {
     // The backend has copied what it needs: give the pages back now.
     mapping_.Close();

@@ -177,6 +177,16 @@ describeNative('qnn.loadContexts: spill-fill groups', () => {
     expect(hasCode(err, 'DISPOSED')).toBe(true);
   });
 
+  it("with validate: 'isolated' QnnSystem reads every part's spill-fill size in a child process", async () => {
+    const parts = [part('i1', 300), part('i2', 700)];
+    await withJournal(dir, async (j) => {
+      await using qnn = await Qnn.load({ backend: 'reference' });
+      const cs = await qnn.loadContexts(parts, { shareResources: true, validate: 'isolated' });
+      expect(cs.every((c) => c.info.validated === 'isolated')).toBe(true);
+      expect(j.entries('spillFillGroup').map((g) => g.bytes)).toEqual([700, 700]);
+    });
+  });
+
   it('without shareResources loads in order with no group registration', async () => {
     await withJournal(dir, async (j) => {
       await using qnn = await Qnn.load({ backend: 'reference' });

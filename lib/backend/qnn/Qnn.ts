@@ -16,6 +16,9 @@ import type { Backend, ContextSource } from '../types.js';
 import { checkDeadline, throwIfAborted, DEVICE_HANG_HINT, withDeadline, type DeadlineOptions } from './deadline.js';
 import { withCallerStack } from './errors.js';
 import { backendMinor, htpCustomConfigs, type HtpBackendConfig, type HtpDeviceConfig } from './htp-configs.js';
+import { checkBinaryStructure, readBinaryHead } from './binary-header.js';
+import { sdkMinorOfBuildId } from './binary-producer.js';
+import { isolationOption, readBinaryInfoIsolated } from './isolated-reader.js';
 import { existing, libraryCandidates, libraryLoadError, type Attempt, type Candidate } from './libraries.js';
 import { QnnContext, type QnnLoadContextOptions, type SpillFillGroupRequest } from './QnnContext.js';
 import { loadContextGroup, type LoadContextsOptions } from './shared-contexts.js';
@@ -267,13 +270,21 @@ export class Qnn implements Backend {
 
   /**
    * @internal The spill-fill buffer a binary needs, from QnnSystem's binary info (null
-   * when it reports none, or when no QnnSystem is loaded).
+   * when it reports none, or when no QnnSystem is loaded). The binary gets the structural
+   * checks of loadContext first, and with validate: 'isolated' QnnSystem reads it in a
+   * child process, as loadContext would.
    */
-  async spillFillBytesOf(source: string | Uint8Array): Promise<number | null> {
+  async spillFillBytesOf(source: string | Uint8Array, options?: QnnLoadContextOptions): Promise<number | null> {
     const read = this.#addon.readBinaryInfo;
-    if (!this.info.systemPath || typeof read !== 'function') return null;
-    const info = await read(this.info.systemPath, source, backendMinor(this.info.backendApiVersion) || undefined);
-    return info.spillFillBytes;
+    const systemPath = this.info.systemPath;
+    if (!systemPath || typeof read !== 'function') return null;
+    const head = await readBinaryHead(source);
+    checkBinaryStructure(head);
+    const sdkMinor = sdkMinorOfBuildId(this.info.buildId) ?? (backendMinor(this.info.backendApiVersion) || undefined);
+    const limits = isolationOption(options?.isolation, 'options.isolation');
+    const isolated = options?.validate === 'isolated' && limits !== false;
+    const info = isolated ? await readBinaryInfoIsolated(systemPath, source, sdkMinor, head.size, limits) : await read(systemPath, source, sdkMinor);
+    return info.spillFillBytes ?? null;
   }
 
   /** @internal loadContexts: one load joining (or opening) a spill-fill group. */

@@ -30,14 +30,14 @@ export function contextSources(sources: unknown): Part[] {
   });
 }
 
-async function groupSpillFill(qnn: Qnn, sources: readonly (string | Uint8Array)[], explicit: unknown): Promise<number> {
+async function groupSpillFill(qnn: Qnn, sources: readonly (string | Uint8Array)[], explicit: unknown, common: QnnLoadContextCallOptions): Promise<number> {
   if (explicit !== undefined) {
     if (typeof explicit !== 'number' || !Number.isSafeInteger(explicit) || explicit < 0) throw outOfRange('a non-negative safe integer', 'options.spillFillBytes', explicit);
     return explicit;
   }
   let max = 0;
   for (let i = 0; i < sources.length; i++) {
-    const bytes = await qnn.spillFillBytesOf(sources[i]!);
+    const bytes = await qnn.spillFillBytesOf(sources[i]!, common);
     if (bytes === null) {
       throw new QnnNodeError(
         'UNSUPPORTED_OPTION',
@@ -63,7 +63,7 @@ export async function loadContextGroup(qnn: Qnn, sourcesArg: unknown, options: L
       for (const p of parts) contexts.push(await qnn.loadContext(p.source, p.graphs ? { ...common, graphs: p.graphs } : common));
       return contexts;
     }
-    const maxSpillFill = await groupSpillFill(qnn, sources, spillFillBytes);
+    const maxSpillFill = await groupSpillFill(qnn, sources, spillFillBytes, common);
     for (const p of parts) {
       contexts.push(await qnn.loadGroupMember(p.source, p.graphs ? { ...common, graphs: p.graphs } : common, { first: contexts[0], maxSpillFill }));
     }
