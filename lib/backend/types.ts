@@ -4,6 +4,7 @@
  * only ever see these types, so they never know which backend they have.
  */
 import type { DType, QuantParams } from '../tensor/dtypes.js';
+import type { PerfProfile } from './power.js';
 import type { Tensor } from '../tensor/Tensor.js';
 
 /** QNN's tensor role in a graph (Qnn_TensorType_t), as the binary declares it. */
@@ -65,6 +66,14 @@ export interface RunOptions {
    */
   readonly outputs?: TensorMap;
   readonly signal?: AbortSignal;
+  /**
+   * The performance profile of this run (docs/power.md): voted before it executes when it
+   * differs from the vote in place (else no call). Default: the context's, else the
+   * backend's profile.
+   */
+  readonly perfProfile?: PerfProfile;
+  /** After the run, vote again what was in place before it (default false: the run's profile stays). */
+  readonly restorePerfProfile?: boolean;
 }
 
 export interface Graph {
@@ -113,6 +122,8 @@ export interface LoadContextOptions {
    * read the binary (QNN backend), and as the graphs of a mock context.
    */
   readonly graphs?: readonly GraphSignature[];
+  /** The performance profile voted while this context's graphs run (runs may name their own). */
+  readonly perfProfile?: PerfProfile;
 }
 
 export interface Backend extends AsyncDisposable {

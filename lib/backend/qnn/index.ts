@@ -7,3 +7,5 @@ export { sdkLibFolders } from './libraries.js';
 export { addonAvailable, referenceBackendPaths, type ReferenceBackendPaths } from '../../native/binding.js';
 export { readContextSignature, type ReadContextSignatureOptions } from './signature.js';
 export type { IsolationLimits } from './isolated-reader.js';
+export { powerOptionsFor, type DcvsV3Config, type HmxV2Config, type HmxVoltageCorner, type PowerConfig, type PowerMode, type PowerTarget, type VoltageCorner, type CornerRange } from './power-configs.js';
+export type { QnnPowerInfo } from './qnn-power.js';
