@@ -3,13 +3,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MockBackend, Pipeline } from '../../lib/index.js';
+import { MockBackend, Pipeline, type GraphSignature } from '../../lib/index.js';
 import { tempDir } from './fixtures.js';
 
 const { dir, cleanup } = tempDir('perf-profile-');
 afterAll(cleanup);
 writeFileSync(join(dir, 'm.bin'), '');
-const sig = (name: string) => ({ name, inputs: [], outputs: [{ name: 'y', dtype: 'float32', dims: [1] }] });
+const sig = (name: string): GraphSignature => ({ name, inputs: [], outputs: [{ name: 'y', dtype: 'float32', dims: [1] }] });
 const CONTEXTS = { m: { binary: 'm.bin', signature: [sig('prefill'), sig('decode')] } };
 
 function manifest(extra: Record<string, unknown> = {}, decodeStep: Record<string, unknown> = {}) {
