@@ -85,6 +85,16 @@ describeNative('--perf-profile', () => {
     });
   });
 
+  it('info reports power control or why it is unavailable', async () => {
+    const on = await run(['info', '--json', '--backend', 'reference'], dir);
+    expect(on.code, on.stderr).toBe(0);
+    expect((JSON.parse(on.stdout) as { backend: { power: string } }).backend.power).toMatch(/^perf profiles and raw configs \(dcvsV3, /);
+    const off = await run(['info', '--json', '--backend', 'reference', '--no-device'], dir);
+    expect((JSON.parse(off.stdout) as { backend: { power: string } }).backend.power).toBe(
+      'unavailable: the runtime was loaded with device: false (power votes go to a QNN device)',
+    );
+  });
+
   it('refuses an unknown profile name (usage error)', async () => {
     const r = await run(['run', bin, '--backend', 'reference', '--perf-profile', 'warp'], dir);
     expect(r.code).toBe(2);
