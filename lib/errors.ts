@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'DISPOSED'
   | 'BUFFER_DETACHED'
   | 'ADDON_NOT_FOUND'
+  | 'POWER_UNAVAILABLE'
   // pipelines
   | 'MANIFEST_INVALID'
   | 'ASSET_MISSING'

@@ -2,6 +2,7 @@ export * from './errors.js';
 export { Prng, hashString } from './random.js';
 export * from './tensor/index.js';
 export * from './backend/types.js';
+export * from './backend/power.js';
 export * from './backend/registry.js';
 export { readSignatureFile } from './backend/signature.js';
 export * from './backend/mock/index.js';

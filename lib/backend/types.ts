@@ -4,6 +4,7 @@
  * only ever see these types, so they never know which backend they have.
  */
 import type { DType, QuantParams } from '../tensor/dtypes.js';
+import type { PerfProfile } from './power.js';
 import type { Tensor } from '../tensor/Tensor.js';
 import type { ContextConfigOptions } from './qnn/htp-configs.js';
 
@@ -66,6 +67,14 @@ export interface RunOptions {
    */
   readonly outputs?: TensorMap;
   readonly signal?: AbortSignal;
+  /**
+   * The performance profile of this run (docs/power.md): voted before it executes when it
+   * differs from the vote in place (else no call). Default: the context's, else the
+   * backend's profile.
+   */
+  readonly perfProfile?: PerfProfile;
+  /** After the run, vote again what was in place before it (default false: the run's profile stays). */
+  readonly restorePerfProfile?: boolean;
 }
 
 export interface Graph {
@@ -114,6 +123,8 @@ export interface LoadContextOptions extends ContextConfigOptions {
    * read the binary (QNN backend), and as the graphs of a mock context.
    */
   readonly graphs?: readonly GraphSignature[];
+  /** The performance profile voted while this context's graphs run (runs may name their own). */
+  readonly perfProfile?: PerfProfile;
 }
 
 /** One binary of loadContexts: a path, bytes, or either with its own graph signatures. */

@@ -80,6 +80,7 @@ export function backendFacts(info: QnnInfo): Record<string, unknown> {
     ...(info.deviceError ? { deviceError: info.deviceError } : {}),
     platform: info.platform,
     ...(info.platformError ? { platformError: info.platformError } : {}),
+    power: info.power.available ? `perf profiles and raw configs (${info.power.options.join(', ')})` : `unavailable: ${info.power.reason}`,
     headers: info.sdkHeaders ? 'QNN SDK headers' : "the project's own QNN declarations",
     providers: info.providers.map((p) => `${p.name} (id ${p.backendId}, core ${p.coreApiVersion}, backend ${p.backendApiVersion})`),
   };

@@ -8,6 +8,8 @@ import type { Backend, ContextSignature } from '../backend/types.js';
 import type { PipelineResult } from '../pipeline/events.js';
 
 /** Which QNN libraries to use, as the user asked on the command line. */
+import type { PerfProfile } from '../backend/power.js';
+
 export interface LibrarySelection {
   /** `--backend <path|name>`: the QNN backend library (libQnnHtp.so, libQnnCpu.so, libQnnReference.so…). */
   readonly backend?: string;
@@ -95,6 +97,8 @@ export interface ManifestRunOptions {
   readonly allowedRoots?: readonly string[];
   /** `--variant`: the manifest variant to run (default: its defaultVariant). */
   readonly variant?: string;
+  /** `--perf-profile`: replaces the manifest's perfProfile for this run. */
+  readonly perfProfile?: PerfProfile;
 }
 
 /** How `inspect` reads a binary. */

@@ -73,6 +73,10 @@ export interface NativeRuntimeInfo {
   platformError: string | null;
   /** Slots of the core function table read for the reported core version. */
   coreTableSlots: number;
+  /** The HTP perf infrastructure is usable (a device, deviceGetInfrastructure, the HTP layout). */
+  powerAvailable: boolean;
+  /** Why power votes are unavailable; null when they are available. */
+  powerError: string | null;
   logging: boolean;
   providers: NativeProviderInfo[];
 }
@@ -151,6 +155,14 @@ export interface NativeRuntime {
   /** Drops the runtime's own hold; contexts keep it alive until they are freed. */
   dispose(): void;
   readonly disposed: boolean;
+  /**
+   * The instance performance profile (null: clear it, no vote): voted now on the pool when
+   * it differs from the vote in place. POWER_UNAVAILABLE without power control ('default'
+   * and null resolve without a call).
+   */
+  setPerfProfile(profile: string | null): Promise<void>;
+  /** Raw power configs (17 words each, lib/backend/qnn/power-configs.ts) on (deviceId, coreId). */
+  setPowerConfig(configs: Uint32Array, deviceId?: number, coreId?: number): Promise<void>;
 }
 
 export interface NativeContext {
@@ -172,12 +184,18 @@ export interface NativeContext {
   ): Promise<NativeContextLoadResult>;
   /** true: freed now; false: freed when the runs in flight settle. */
   dispose(): boolean;
+  /** The profile voted while this context's graphs run (null: none). POWER_UNAVAILABLE without power control. */
+  setPerfProfile(profile: string | null): void;
   readonly pendingRuns: number;
 }
 
 /** Per-run options (native/addon/RunOptions.h); every field optional. */
 export interface NativeRunOptions {
   // ---- power ----
+  /** A profile name (lib/backend/power.ts): voted before graphExecute when it differs from the vote in place. */
+  perfProfile?: string;
+  /** After the run, vote again what was in place before it (when no other run is in flight). */
+  restorePerfProfile?: boolean;
 
   // ---- profiling ----
 }

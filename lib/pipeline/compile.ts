@@ -7,6 +7,7 @@
 import AjvModule from 'ajv';
 import { describeValue } from '../errors.js';
 import type { Context, Graph, TensorSpec } from '../backend/types.js';
+import type { PerfProfile } from '../backend/power.js';
 import type { HostOpDefinition } from './hostops.js';
 import { OP_STEP_KEYS, isBreakStep, isGraphStep, isLoopStep, type Condition, type OpStep, type PipelineManifest, type Step } from './manifest.js';
 import { BUILTIN_HOST_OPS } from './ops/builtin.js';
@@ -32,6 +33,8 @@ export interface GraphNode {
   readonly inputs: readonly (readonly [spec: TensorSpec, value: string])[];
   readonly outputs: readonly (readonly [spec: TensorSpec, value: string])[];
   readonly reuse: boolean;
+  /** The step's own performance profile (the run's default applies otherwise). */
+  readonly perfProfile?: PerfProfile;
 }
 
 export interface OpNode {
@@ -139,6 +142,7 @@ export function compile(steps: readonly Step[], base: string, env: CompileEnv, c
         inputs: graph.inputs.map((s) => [s, boundReal.get(s.name)!] as const),
         outputs: Object.entries(step.outputs ?? {}).map(([k, v]) => [graph.outputs.find((s) => s.name === names.real(k))!, v] as const),
         reuse: step.reuseOutputs ?? true,
+        ...(step.perfProfile !== undefined ? { perfProfile: step.perfProfile } : {}),
       };
     }
     if (isLoopStep(step)) {

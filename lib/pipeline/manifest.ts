@@ -7,6 +7,7 @@
 import type { DType } from '../tensor/dtypes.js';
 import type { ContextSignature, GraphSignature } from '../backend/types.js';
 import type { VariantEntry } from './variants.js';
+import type { PerfProfile } from '../backend/power.js';
 
 /** "$name": a run parameter. */
 export type ParamRef = `$${string}`;
@@ -69,6 +70,8 @@ export interface GraphStep {
   readonly outputs?: Readonly<Record<string, string>>;
   /** Write outputs into tensors already bound to those names (default true). */
   readonly reuseOutputs?: boolean;
+  /** The performance profile of this graph's runs (default: the manifest's). */
+  readonly perfProfile?: PerfProfile;
   readonly name?: string;
   readonly description?: string;
 }
@@ -133,6 +136,8 @@ export interface PipelineManifest {
   readonly variants?: Readonly<Record<string, VariantEntry>>;
   /** The variant used when the caller names none. */
   readonly defaultVariant?: string;
+  /** The performance profile of every graph step that names none (docs/power.md). */
+  readonly perfProfile?: PerfProfile;
 }
 
 export function isGraphStep(step: Step): step is GraphStep {

@@ -19,6 +19,8 @@ import type { Condition } from './manifest.js';
 import type { PathPolicy } from './paths.js';
 import { Recorder } from './recorder.js';
 import { nameRecord } from './records.js';
+import { graphRunOptions } from './power.js';
+import type { PerfProfile } from '../backend/power.js';
 
 const BREAK = 1;
 
@@ -47,6 +49,8 @@ export interface RunInit {
   readonly stepEvents: boolean;
   readonly nodeCount: number;
   readonly record: string | undefined;
+  /** The performance profile of graph steps that name none (lib/pipeline/power.ts). */
+  readonly perfProfile?: PerfProfile;
 }
 
 function isPlainRecord(v: unknown): v is Record<string, PipelineValue> {
@@ -101,6 +105,7 @@ export class RunState {
   private readonly signal: AbortSignal;
   private readonly listener: ((e: PipelineEvent) => void) | undefined;
   private readonly stepEvents: boolean;
+  private readonly perfProfile: PerfProfile | undefined;
 
   constructor(init: RunInit) {
     ({
@@ -114,6 +119,7 @@ export class RunState {
       signal: this.signal,
       listener: this.listener,
       stepEvents: this.stepEvents,
+      perfProfile: this.perfProfile,
     } = init);
     const { values, nodeCount, record } = init;
     this.yieldAt = this.started + this.limits.maxBlockingMs;
@@ -258,7 +264,7 @@ export class RunState {
     const t0 = performance.now();
     let outputs: TensorMap;
     try {
-      outputs = await node.graph.run(inputs, buffers ? { outputs: buffers, signal: this.signal } : { signal: this.signal });
+      outputs = await node.graph.run(inputs, graphRunOptions(this.signal, buffers, node.perfProfile ?? this.perfProfile));
     } catch (error) {
       if (this.signal.aborted) throw abortError(this.signal);
       throw annotate(error, node, node.name);

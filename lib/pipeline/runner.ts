@@ -28,6 +28,8 @@ import { eventStream } from './stream.js';
 import { manifestError, parseManifestText, validateManifest } from './validate.js';
 import { checkNameTables } from './names.js';
 import { StaticTypeCheck, type GraphInputType } from './typecheck.js';
+import { runPerfProfile } from './power.js';
+import type { PerfProfile } from '../backend/power.js';
 import { nameRecord } from './records.js';
 import { applyVariant } from './variants.js';
 import { loadManifestContexts } from './share-groups.js';
@@ -74,6 +76,8 @@ export interface PipelineRunOptions {
   readonly record?: string;
   /** Called for every event (token, step, done) as it happens. */
   readonly onEvent?: (event: PipelineEvent) => void;
+  /** Replaces the manifest's perfProfile for this run (graph steps naming their own keep it). */
+  readonly perfProfile?: PerfProfile;
 }
 
 export class Pipeline implements AsyncDisposable {
@@ -250,6 +254,7 @@ export class Pipeline implements AsyncDisposable {
       stepEvents,
       nodeCount: this.nodeCount,
       record: options.record,
+      perfProfile: runPerfProfile(options.perfProfile, this.manifest.perfProfile),
     });
     this.active.add(controller);
     try {

@@ -269,7 +269,9 @@ Napi::Value ReadBinaryInfoJs(const Napi::CallbackInfo& info) {
 
 Napi::Function AddonContext::Init(Napi::Env env) {
   Napi::Function ctor = DefineClass(
-      env, "Context", {InstanceMethod<&AddonContext::Load>("load"), InstanceMethod<&AddonContext::Dispose>("dispose")});
+      env, "Context",
+      {InstanceMethod<&AddonContext::Load>("load"), InstanceMethod<&AddonContext::Dispose>("dispose"),
+       InstanceMethod<&AddonContext::SetPerfProfile>("setPerfProfile")});
   // A plain accessor that checks its receiver (InstanceAccessor's own unwrap throws a bare
   // "Invalid argument" for a receiver without a wrap).
   ctor.Get("prototype").As<Napi::Object>().DefineProperty(
@@ -308,6 +310,24 @@ bool AddonContext::IsInstance(Napi::Env env, const Napi::Value& value) {
   if (!value.IsObject()) return false;
   // The tag is set only on a constructed Context wrap (see AddonRuntime::IsInstance).
   return value.As<Napi::Object>().CheckTypeTag(&kContextTag);
+}
+
+Napi::Value AddonContext::SetPerfProfile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Value arg = info.Length() > 0 ? info[0] : env.Undefined();
+  PerfProfile p = arg.IsNull() ? PerfProfile::kUnset : ParsePerfProfile(env, arg, "profile");
+  if (freed_ || disposeRequested_) ThrowCode(env, "DISPOSED", "The QNN context has been disposed");
+  RuntimeState& rt = state_->runtime();
+  if (!rt.power && p != PerfProfile::kUnset && p != PerfProfile::kDefault) {
+    NativeError e;
+    e.code = "POWER_UNAVAILABLE";
+    e.message = std::string("Cannot give the context the performance profile \"") + PerfProfileName(p) +
+                "\": power control is unavailable (" + rt.powerError + ")";
+    e.details.emplace_back("reason", rt.powerError);
+    throw ToJsError(env, e);
+  }
+  state_->perfProfile.store(p, std::memory_order_relaxed);
+  return env.Undefined();
 }
 
 std::shared_ptr<ContextState> AddonContext::Require(Napi::Env env) const {

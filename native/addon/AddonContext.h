@@ -38,6 +38,8 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
  private:
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
+  // setPerfProfile(name | null): the context's profile for its graphs' runs (PowerVotes.h).
+  Napi::Value SetPerfProfile(const Napi::CallbackInfo& info);
   static Napi::Value GetPending(const Napi::CallbackInfo& info);
   void FreeNow(Napi::Env env, bool adjustMemory);
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "ConfigsFromJs.h"
+#include "PowerVotes.h"
 #include "Worker.h"
 
 namespace qnn_node {
@@ -36,6 +37,52 @@ class RuntimeLoadWorker : public PromiseWorker {
   std::shared_ptr<RuntimeState> state_;
 };
 
+// setPerfProfile / setPowerConfig on the pool: setPowerConfig is an RPC to the DSP.
+class PowerWorker : public PromiseWorker {
+ public:
+  PowerWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<RuntimeState> state, PerfProfile profile)
+      : PromiseWorker(env, "qnn-node:runtime.power", owner), state_(std::move(state)), profile_(profile) {}
+  PowerWorker(Napi::Env env, Napi::Object owner, std::shared_ptr<RuntimeState> state,
+              std::vector<PowerConfigWords> configs, uint32_t deviceId, uint32_t coreId)
+      : PromiseWorker(env, "qnn-node:runtime.power", owner), state_(std::move(state)), raw_(true),
+        configs_(std::move(configs)), deviceId_(deviceId), coreId_(coreId) {}
+
+ protected:
+  void DoWork() override {
+    if (raw_) {
+      state_->power->SetRaw(std::move(configs_), deviceId_, coreId_);
+    } else {
+      state_->power->SetInstanceProfile(profile_);
+    }
+  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::shared_ptr<RuntimeState> state_;
+  PerfProfile profile_ = PerfProfile::kUnset;
+  bool raw_ = false;
+  std::vector<PowerConfigWords> configs_;
+  uint32_t deviceId_ = 0, coreId_ = 0;
+};
+
+[[noreturn]] void ThrowPowerUnavailable(Napi::Env env, const RuntimeState& rt, const std::string& what) {
+  NativeError e;
+  e.code = "POWER_UNAVAILABLE";
+  e.message = "Cannot " + what + ": power control is unavailable (" + rt.powerError + ")";
+  e.details.emplace_back("reason", rt.powerError);
+  throw ToJsError(env, e);
+}
+
+uint32_t OptionalId(Napi::Env env, const Napi::Value& v, const char* name) {
+  if (v.IsUndefined() || v.IsNull()) return 0;
+  if (!v.IsNumber()) ThrowInvalidArg(env, "an integer from 0 to 4294967295", name, v);
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint32_t>(d))) {
+    ThrowCode(env, "ERR_OUT_OF_RANGE", std::string("Expected an integer from 0 to 4294967295 for ") + name + " but received " + DescribeValue(v));
+  }
+  return static_cast<uint32_t>(d);
+}
+
 std::string OptionalString(Napi::Env env, Napi::Object opts, const char* key, bool required) {
   Napi::Value v = opts.Get(key);
   if (v.IsUndefined() || v.IsNull()) {
@@ -54,6 +101,8 @@ Napi::Function AddonRuntime::Init(Napi::Env env) {
   Napi::Function ctor = DefineClass(
       env, "Runtime",
       {InstanceMethod<&AddonRuntime::Load>("load"), InstanceMethod<&AddonRuntime::Dispose>("dispose"),
+       InstanceMethod<&AddonRuntime::SetPerfProfile>("setPerfProfile"),
+       InstanceMethod<&AddonRuntime::SetPowerConfig>("setPowerConfig"),
        StaticMethod<&AddonRuntime::ExitProcess>("exitProcess")});
   // A plain accessor that checks its receiver (see AddonContext::Init).
   ctor.Get("prototype").As<Napi::Object>().DefineProperty(
@@ -146,6 +195,38 @@ Napi::Value AddonRuntime::Load(const Napi::CallbackInfo& info) {
   return worker->Promise();
 }
 
+// setPerfProfile(name | null): the instance profile (null clears it without a vote).
+Napi::Value AddonRuntime::SetPerfProfile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Value arg = info.Length() > 0 ? info[0] : env.Undefined();
+  PerfProfile p = arg.IsNull() ? PerfProfile::kUnset : ParsePerfProfile(env, arg, "profile");
+  std::shared_ptr<RuntimeState> state = Require(env);
+  if (!state->power) {
+    if (p != PerfProfile::kUnset && p != PerfProfile::kDefault) {
+      ThrowPowerUnavailable(env, *state, std::string("set the performance profile \"") + PerfProfileName(p) + "\"");
+    }
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Resolve(env.Undefined());
+    return deferred.Promise();
+  }
+  auto* worker = new PowerWorker(env, Value(), state, p);
+  worker->Queue();
+  return worker->Promise();
+}
+
+// setPowerConfig(words: Uint32Array, deviceId?, coreId?): raw configs.
+Napi::Value AddonRuntime::SetPowerConfig(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<PowerConfigWords> configs = ParsePowerConfigWords(env, info.Length() > 0 ? info[0] : env.Undefined());
+  uint32_t deviceId = OptionalId(env, info.Length() > 1 ? info[1] : env.Undefined(), "deviceId");
+  uint32_t coreId = OptionalId(env, info.Length() > 2 ? info[2] : env.Undefined(), "coreId");
+  std::shared_ptr<RuntimeState> state = Require(env);
+  if (!state->power) ThrowPowerUnavailable(env, *state, "set power configs");
+  auto* worker = new PowerWorker(env, Value(), state, std::move(configs), deviceId, coreId);
+  worker->Queue();
+  return worker->Promise();
+}
+
 Napi::Value AddonRuntime::Dispose(const Napi::CallbackInfo& info) {
   Release();
   return info.Env().Undefined();
@@ -210,6 +291,8 @@ Napi::Object RuntimeInfoToJs(Napi::Env env, const RuntimeState& rt) {
   }
   o.Set("platformError", rt.platformError.empty() ? env.Null() : Napi::Value(Napi::String::New(env, rt.platformError)));
   o.Set("coreTableSlots", Napi::Number::New(env, rt.coreSlots));
+  o.Set("powerAvailable", Napi::Boolean::New(env, rt.power != nullptr));
+  o.Set("powerError", rt.power ? env.Null() : Napi::Value(Napi::String::New(env, rt.powerError)));
   o.Set("logging", Napi::Boolean::New(env, rt.logHandle != nullptr));
   Napi::Array providers = Napi::Array::New(env, rt.providers.size());
   for (size_t i = 0; i < rt.providers.size(); ++i) {

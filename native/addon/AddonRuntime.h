@@ -30,6 +30,9 @@ class AddonRuntime : public Napi::ObjectWrap<AddonRuntime> {
  private:
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
+  // Power votes (PowerVotes.h), each a Promise settled after the backend call.
+  Napi::Value SetPerfProfile(const Napi::CallbackInfo& info);
+  Napi::Value SetPowerConfig(const Napi::CallbackInfo& info);
   static Napi::Value GetDisposed(const Napi::CallbackInfo& info);
   static Napi::Value ExitProcess(const Napi::CallbackInfo& info);
 

@@ -200,7 +200,7 @@ void ContextState::Load() {
 }
 
 void ContextState::Execute(size_t index, const IoBuffer* inputs, size_t numInputs, const IoBuffer* outputs,
-                           size_t numOutputs, const RunOptions& /*options*/, RunResult* /*result*/) {
+                           size_t numOutputs, const RunOptions& options, RunResult* /*result*/) {
   if (freed_ || !context_) throw CoreError("DISPOSED", "the context has been disposed");
   if (index >= graphs_.size()) throw CoreError("UNKNOWN_GRAPH", "no graph at index " + std::to_string(index));
   GraphState& g = *graphs_[index];
@@ -220,9 +220,11 @@ void ContextState::Execute(size_t index, const IoBuffer* inputs, size_t numInput
     g.outTensors[i].v1.clientBuf.dataSize = static_cast<uint32_t>(outputs[i].size);
   }
   RuntimeState& rt = *runtime_;
+  PowerRunScope power(rt, options.perfProfile, perfProfile.load(std::memory_order_relaxed), options.restorePerfProfile);
   Qnn_ErrorHandle_t st = rt.fns.graphExecute(g.handle, g.inTensors.data(), static_cast<uint32_t>(numInputs),
                                              g.outTensors.data(), static_cast<uint32_t>(numOutputs), nullptr, nullptr);
   if (st != QNN_SUCCESS) throw CoreError(rt.StatusError("graphExecute", st, "for graph \"" + g.meta.name + "\""));
+  power.End();
 }
 
 ContextState::Busy::Busy(ContextState& s) : s_(s) {

@@ -86,6 +86,10 @@ class ContextState {
   std::vector<std::unique_ptr<GraphState>>& graphs() { return graphs_; }
   RuntimeState& runtime() { return *runtime_; }
 
+  // The context's performance profile (loadContext perfProfile): voted while its graphs
+  // run, unless a run names its own (PowerVotes.h).
+  std::atomic<PerfProfile> perfProfile{PerfProfile::kUnset};
+
   // Execution bookkeeping (for dispose and the exit hook).
   // `executing` counts threads inside Load/Execute; `closing` (exit hook) refuses new ones.
   std::atomic<int> executing{0};

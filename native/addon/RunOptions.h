@@ -6,10 +6,14 @@
 
 #include <napi.h>
 
+#include "PowerVotes.h"
+
 namespace qnn_node {
 
 struct RunOptions {
   // ---- power (PowerVotes.h) ----
+  PerfProfile perfProfile = PerfProfile::kUnset;  // options.perfProfile
+  bool restorePerfProfile = false;                // options.restorePerfProfile
 
   // ---- profiling (Profiling.h) ----
 };

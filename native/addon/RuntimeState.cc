@@ -9,6 +9,7 @@
 #include "qnn/qnn_abi_compat.h"
 #include "qnn/qnn_status_names.h"
 
+#include "PowerVotes.h"
 #include "SafeRead.h"
 
 namespace qnn_node {
@@ -222,6 +223,7 @@ void RuntimeState::LoadBackend(const RuntimeOptions& options) {
   fns.errorGetMessage = QNN_NODE_CORE_SLOT(chosen, errorGetMessage, coreSlots);
   fns.deviceGetPlatformInfo = QNN_NODE_CORE_SLOT(chosen, deviceGetPlatformInfo, coreSlots);
   fns.deviceFreePlatformInfo = QNN_NODE_CORE_SLOT(chosen, deviceFreePlatformInfo, coreSlots);
+  fns.deviceGetInfrastructure = QNN_NODE_CORE_SLOT(chosen, deviceGetInfrastructure, coreSlots);
   const char* required[] = {"backendCreate", "backendFree", "contextCreateFromBinary", "contextFree",
                             "graphRetrieve", "graphExecute"};
   const void* ptrs[] = {reinterpret_cast<const void*>(fns.backendCreate), reinterpret_cast<const void*>(fns.backendFree),
@@ -379,6 +381,7 @@ void RuntimeState::CreateHandles(const RuntimeOptions& options) {
   } else if (options.device == 0) {
     deviceSkipped = true;
   }
+  power = PowerVotes::Probe(*this, &powerError);
 }
 
 // Not fatal: a failure status or an unreadable part is recorded in platformError.
@@ -456,6 +459,8 @@ size_t RuntimeState::GraphInfoStride() const {
 }
 
 void RuntimeState::Teardown() {
+  if (power) power->Shutdown();  // the power config ids go before the device
+  power.reset();
   if (deviceHandle && fns.deviceFree) fns.deviceFree(deviceHandle);
   deviceHandle = nullptr;
   if (backendHandle && fns.backendFree) fns.backendFree(backendHandle);

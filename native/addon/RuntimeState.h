@@ -19,6 +19,8 @@
 
 namespace qnn_node {
 
+class PowerVotes;
+
 struct Version {
   uint32_t major = 0, minor = 0, patch = 0;
   std::string str() const;
@@ -42,6 +44,7 @@ struct CoreFns {
   QnnError_GetMessageFn_t errorGetMessage = nullptr;
   QnnDevice_GetPlatformInfoFn_t deviceGetPlatformInfo = nullptr;
   QnnDevice_FreePlatformInfoFn_t deviceFreePlatformInfo = nullptr;
+  QnnDevice_GetInfrastructureFn_t deviceGetInfrastructure = nullptr;
 };
 
 struct SystemFns {
@@ -122,6 +125,9 @@ class RuntimeState {
   PlatformInfo platform;
   std::string platformError;  // a failure status or what could not be read ("" if none)
   uint32_t sdkMinor = 0;      // system-only: the caller's SDK minor (0: unknown)
+  // HTP power votes (PowerVotes.h); null with powerError saying why when unavailable.
+  std::unique_ptr<PowerVotes> power;
+  std::string powerError;
 
   CoreFns fns;
   SystemFns sys;

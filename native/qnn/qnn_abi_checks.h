@@ -210,6 +210,18 @@ QNN_NODE_CHECK_OFFSET(QnnHtpDevice_Infrastructure_t, infraType, 0);
 QNN_NODE_CHECK_OFFSET(QnnHtpDevice_Infrastructure_t, perfInfra, 8);
 QNN_NODE_CHECK_SIZE(QnnHtpDevice_PerfInfrastructure_t, 32);
 QNN_NODE_CHECK_OFFSET(QnnHtpDevice_PerfInfrastructure_t, setPowerConfig, 16);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_PowerConfig_t, rpcControlLatencyConfig, 4);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_PowerConfig_t, rpcPollingTimeConfig, 4);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_PowerConfig_t, hmxTimeoutIntervalUsConfig, 4);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_DcvsV3_t, sleepLatency, 20);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_DcvsV3_t, busVoltageCornerMin, 36);
+/* HMX V2 (HTP API 5.25 on): 20 bytes inside the same 68-byte union. */
+#if !QNN_NODE_HEADERS_FROM_SDK || QNN_HTP_API_VERSION_MINOR >= 25
+QNN_NODE_CHECK_SIZE(QnnHtpPerfInfrastructure_HmxV2_t, 20);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_HmxV2_t, hmxVoltageCornerMin, 4);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_HmxV2_t, hmxPerfMode, 16);
+QNN_NODE_CHECK_OFFSET(QnnHtpPerfInfrastructure_PowerConfig_t, hmxV2Config, 4);
+#endif
 
 /* HTP custom configs (qnn_htp_configs.h): option at 0, union at the QnnNode_* offsets */
 QNN_NODE_CHECK_SIZE(QnnHtpContext_CustomConfig_t, QnnNode_HtpContextConfigSize);

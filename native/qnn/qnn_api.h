@@ -32,6 +32,7 @@
 #include "HTP/QnnHtpPerfInfrastructure.h"
 #include "HTP/QnnHtpContext.h"
 #include "HTP/QnnHtpGraph.h"
+#include "HTP/QnnHtpCommon.h"
 #if QNN_API_VERSION_MAJOR != 2 || QNN_API_VERSION_MINOR < 14
 #error "qnn-node needs QNN SDK headers of core API 2.14 or newer (QAIRT/QNN SDK 2.20+)"
 #endif

@@ -35,6 +35,8 @@ import type {
 import { Prng, hashString } from '../../random.js';
 import { RecordingReplayer, type Tolerance } from './recording.js';
 import { isSignatureFile, readSignatureFile } from '../signature.js';
+import { MockPowerLog, type MockPerfProfileRecord } from './power.js';
+import type { PerfProfile } from '../power.js';
 import { checkInputs, checkOutputBuffers, checkSignature, checkTensor } from '../validate.js';
 import { contextConfigPlan, type NativeContextConfigPlan } from '../qnn/htp-configs.js';
 import { contextSources } from '../qnn/shared-contexts.js';
@@ -71,6 +73,8 @@ export interface MockBackendOptions {
   readonly strictShapes?: boolean;
   /** Simulated device time per run in ms (all graphs, or by graph name). */
   readonly latencyMs?: number | Readonly<Record<string, number>>;
+  /** The backend's performance profile (recorded per run; there is no device to vote on). */
+  readonly perfProfile?: PerfProfile;
 }
 
 function freezeSignature(sig: GraphSignature): GraphSignature {
@@ -275,6 +279,7 @@ class MockContext implements Context {
     signatures: readonly GraphSignature[],
     readonly source: string,
     loadMs: number,
+    readonly perfProfile: PerfProfile | undefined,
   ) {
     this.graphs = Object.freeze(signatures.map((s) => new MockGraph(freezeSignature(s), this)));
     this.loadTimings = Object.freeze({ mapMs: 0, createMs: 0, retrieveMs: loadMs, totalMs: loadMs });
@@ -294,6 +299,7 @@ class MockContext implements Context {
   begin(graph: MockGraph, options: RunOptions): MockCallState {
     if (this.disposed) throw new DisposedError(`Graph ${JSON.stringify(graph.name)}`);
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
+    this.backend.power.recordRun(graph.name, options, this.perfProfile);
     this.inflight++;
     return new MockCallState(graph, this.backend, options);
   }
@@ -327,10 +333,13 @@ export class MockBackend implements Backend {
   private readonly calls = new Map<string, number>();
   private readonly contexts = new Set<MockContext>();
   private disposed = false;
+  /** @internal The performance profiles of the runs (mock/power.ts). */
+  readonly power = new MockPowerLog();
 
   constructor(options: MockBackendOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
-    const { graphs = {}, recording, tolerance, seed = 0, signatures, strictShapes = true, latencyMs = 0 } = options;
+    const { graphs = {}, recording, tolerance, seed = 0, signatures, strictShapes = true, latencyMs = 0, perfProfile } = options;
+    if (perfProfile !== undefined) this.power.setBackendProfile(perfProfile);
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
     for (const [name, fn] of Object.entries(graphs)) {
       if (typeof fn !== 'function') throw invalidArg('a function', `options.graphs.${name}`, fn);
@@ -353,6 +362,22 @@ export class MockBackend implements Backend {
     if (typeof name !== 'string' || name.length === 0) throw invalidArg('a non-empty string', 'name', name);
     if (typeof fn !== 'function') throw invalidArg('a function', 'fn', fn);
     this.impls.set(name, fn);
+  }
+
+  /** Sets the backend's performance profile (null clears it), as Qnn#setPerfProfile does; recorded per run. */
+  async setPerfProfile(profile: PerfProfile | null): Promise<void> {
+    if (this.disposed) throw new DisposedError('MockBackend');
+    this.power.setBackendProfile(profile);
+  }
+
+  /** The backend's performance profile, or undefined. */
+  get perfProfile(): PerfProfile | undefined {
+    return this.power.backendProfile;
+  }
+
+  /** The performance profile each run resolved to (run, context or backend), in run order. */
+  perfProfileRecords(): readonly MockPerfProfileRecord[] {
+    return this.power.records();
   }
 
   /** How many times each graph has run on this backend. */
@@ -383,7 +408,8 @@ export class MockBackend implements Backend {
     }
     // Validated like the QNN backend (no version gate: the mock emulates no version).
     const configs = contextConfigPlan(options, MOCK_BACKEND_API_VERSION);
-    const context = new MockContext(this, signatures, typeof source === 'string' ? source : `<${describeValue(source)}>`, performance.now() - start);
+    const perfProfile = this.power.contextProfile(options.perfProfile);
+    const context = new MockContext(this, signatures, typeof source === 'string' ? source : `<${describeValue(source)}>`, performance.now() - start, perfProfile);
     context.configs = configs;
     this.contexts.add(context);
     return context;

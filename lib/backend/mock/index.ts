@@ -1,2 +1,3 @@
 export { MockBackend, type MockBackendOptions, type MockCall, type MockGraphFn } from './MockBackend.js';
 export { RecordingReplayer, compareTensor, readRecordingIndex, type RecordedCall, type RecordedTensor, type RecordingIndex, type Tolerance } from './recording.js';
+export type { MockPerfProfileRecord } from './power.js';

@@ -22,6 +22,9 @@ import { isolationOption, readBinaryInfoIsolated } from './isolated-reader.js';
 import { existing, libraryCandidates, libraryLoadError, type Attempt, type Candidate } from './libraries.js';
 import { QnnContext, type QnnLoadContextOptions, type SpillFillGroupRequest } from './QnnContext.js';
 import { loadContextGroup, type LoadContextsOptions } from './shared-contexts.js';
+import { checkPerfProfile, type PerfProfile } from '../power.js';
+import { encodePowerConfigs, type PowerConfig, type PowerTarget } from './power-configs.js';
+import { checkProfileFor, powerInfoOf, powerUnavailable, type QnnPowerInfo } from './qnn-power.js';
 
 export type QnnLogLevel = 'off' | 'error' | 'warn' | 'info' | 'verbose' | 'debug';
 const LOG_LEVELS: readonly QnnLogLevel[] = ['off', 'error', 'warn', 'info', 'verbose', 'debug'];
@@ -63,6 +66,11 @@ export interface QnnLoadOptions {
   readonly backendConfig?: { readonly htp?: HtpBackendConfig };
   /** deviceCreate's configs: HTP device custom configs (SoC, arch, process domains). */
   readonly deviceConfig?: { readonly htp?: HtpDeviceConfig };
+  /**
+   * The instance performance profile (docs/power.md), voted right after the load and for
+   * every run whose context and call name none. POWER_UNAVAILABLE without power control.
+   */
+  readonly perfProfile?: PerfProfile;
 }
 
 /** Qnn#loadContext options: the context's own, plus a time limit / abort signal. */
@@ -105,6 +113,8 @@ export interface QnnInfo {
   readonly providers: readonly { name: string; backendId: number; coreApiVersion: string; backendApiVersion: string }[];
   /** The addon was compiled against the real SDK headers (QNN_SDK_ROOT at build time). */
   readonly sdkHeaders: boolean;
+  /** HTP power control (perf profiles, raw power configs): available or why not. */
+  readonly power: QnnPowerInfo;
 }
 
 function checkOptions(options: unknown): QnnLoadOptions {
@@ -135,6 +145,7 @@ function checkOptions(options: unknown): QnnLoadOptions {
   if (o.device === false && (o.deviceConfig as { htp?: object } | undefined)?.htp) {
     throw invalidArg('no deviceConfig (device: false creates no device)', 'options.deviceConfig', o.deviceConfig);
   }
+  if (o.perfProfile !== undefined) checkPerfProfile(o.perfProfile, 'options.perfProfile');
   return o as QnnLoadOptions;
 }
 
@@ -147,6 +158,7 @@ export class Qnn implements Backend {
   readonly #loading = new Set<Promise<unknown>>();
   readonly #contextTimeoutMs: number | undefined;
   #disposing: Promise<void> | undefined;
+  #perfProfile: PerfProfile | undefined;
 
   private constructor(addon: NativeAddon, runtime: NativeRuntime, info: QnnInfo, contextTimeoutMs: number | undefined) {
     this.#addon = addon;
@@ -224,7 +236,9 @@ export class Qnn implements Backend {
             callSite,
             'QNN runtime',
           );
-          return new Qnn(addon, runtime, toInfo(info, reference, addon.sdkHeaders), opts.contextTimeoutMs);
+          const qnn = new Qnn(addon, runtime, toInfo(info, reference, addon.sdkHeaders), opts.contextTimeoutMs);
+          if (opts.perfProfile !== undefined) await qnn.#applyLoadProfile(opts.perfProfile, callSite);
+          return qnn;
         } catch (error) {
           runtime.dispose();
           const e = error as QnnNodeError;
@@ -255,6 +269,51 @@ export class Qnn implements Backend {
 
   get disposed(): boolean {
     return this.#disposing !== undefined;
+  }
+
+  /** Qnn.load's perfProfile: a refusal disposes the runtime (the load fails). */
+  async #applyLoadProfile(profile: PerfProfile, callSite: Error): Promise<void> {
+    try {
+      checkProfileFor(this.info.power, profile, 'options.perfProfile', 'set the performance profile');
+      await withCallerStack(() => this.#runtime.setPerfProfile(profile), callSite, 'QNN runtime');
+      this.#perfProfile = profile;
+    } catch (error) {
+      this.#runtime.dispose();
+      throw error;
+    }
+  }
+
+  /** The instance performance profile (Qnn.load / setPerfProfile), or undefined. */
+  get perfProfile(): PerfProfile | undefined {
+    return this.#perfProfile;
+  }
+
+  /**
+   * Sets the instance performance profile and votes it now when it differs from the vote in
+   * place; runs whose context and call name none use it. null clears it without a vote.
+   * POWER_UNAVAILABLE without power control (qnn.info.power.reason says why).
+   */
+  async setPerfProfile(profile: PerfProfile | null): Promise<void> {
+    const callSite = new Error();
+    if (this.disposed) throw new DisposedError('QNN backend');
+    const p = profile === null ? null : checkProfileFor(this.info.power, profile, 'profile', 'set the performance profile');
+    await withCallerStack(() => this.#runtime.setPerfProfile(p ?? null), callSite, 'QNN runtime');
+    this.#perfProfile = p ?? undefined;
+  }
+
+  /**
+   * Raw HTP power configs for experts (docs/power.md), checked field by field against the
+   * reported backend API version and voted now on `target` (default device 0, core 0). The
+   * vote stays until a profile replaces it; the instance profile is cleared.
+   */
+  async setPowerConfig(configs: readonly PowerConfig[], target?: PowerTarget): Promise<void> {
+    const callSite = new Error();
+    if (this.disposed) throw new DisposedError('QNN backend');
+    if (target !== undefined && (typeof target !== 'object' || target === null)) throw invalidArg('an object { deviceId, coreId }', 'target', target);
+    const words = encodePowerConfigs(configs, this.info.backendApiVersion);
+    if (!this.info.power.available) throw powerUnavailable(this.info.power, 'set power configs');
+    await withCallerStack(() => this.#runtime.setPowerConfig(words, target?.deviceId, target?.coreId), callSite, 'QNN runtime');
+    this.#perfProfile = undefined;
   }
 
   /** A context from a binary: a path (memory-mapped) or bytes (used in place, pinned). */
@@ -380,6 +439,7 @@ function toInfo(n: NativeRuntimeInfo, reference: boolean, sdkHeaders: boolean): 
     coreTableSlots: n.coreTableSlots,
     providers: Object.freeze(n.providers.map((p) => Object.freeze({ ...p }))),
     sdkHeaders,
+    power: powerInfoOf(n),
   });
 }
 

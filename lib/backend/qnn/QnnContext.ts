@@ -4,6 +4,7 @@ import { DTYPES } from '../../tensor/dtypes.js';
 import { isResizableBuffer } from '../../tensor/resizable.js';
 import type { NativeAddon, NativeContext, NativeGraphSignature, NativeRuntime, NativeTensorSignature } from '../../native/AddonTypes.js';
 import { checkSignature } from '../validate.js';
+import type { PerfProfile } from '../power.js';
 import type { BinaryProducer, Context, GraphSignature, LoadContextOptions, LoadTimings, TensorSpec } from '../types.js';
 import { checkBinaryStructure, readBinaryHead } from './binary-header.js';
 import { explainVersionMismatch, producerFrom, sdkMinorOfBuildId, systemReader } from './binary-producer.js';
@@ -12,6 +13,7 @@ import { contextConfigPlan } from './htp-configs.js';
 import { isolationOption, readBinaryInfoIsolated, type IsolationLimits } from './isolated-reader.js';
 import type { QnnInfo } from './Qnn.js';
 import { QnnGraph, type GraphOwner } from './QnnGraph.js';
+import { checkProfileFor } from './qnn-power.js';
 
 function tensorSignature(spec: TensorSpec, where: string): NativeTensorSignature {
   const info = DTYPES[spec.dtype];
@@ -148,6 +150,8 @@ export interface QnnContextInfo {
   readonly producer?: BinaryProducer;
   /** validate: 'isolated' ran (QnnSystem read the binary in a child process first). */
   readonly validated?: 'isolated';
+  /** The performance profile voted while this context's graphs run (loadContext's perfProfile). */
+  readonly perfProfile?: PerfProfile;
 }
 
 /** @internal A spill-fill group registration (REGISTER_MULTI_CONTEXTS) for one load. */
@@ -192,6 +196,7 @@ export class QnnContext implements Context, GraphOwner {
     if (typeof source !== 'string' && isResizableBuffer(source)) throw invalidArg('a fixed-length ArrayBuffer', 'source', source);
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidArg('an options object', 'options', options);
     const graphs = graphSignatures(options?.graphs);
+    const perfProfile = runtimeInfo && checkProfileFor(runtimeInfo.power, options?.perfProfile, 'options.perfProfile', 'give the context the performance profile');
     const persistentOption = options?.persistentBinary;
     if (persistentOption !== undefined && typeof persistentOption !== 'boolean') {
       throw invalidArg('a boolean', 'options.persistentBinary', persistentOption);
@@ -219,6 +224,7 @@ export class QnnContext implements Context, GraphOwner {
     });
     let ctx: QnnContext;
     try {
+      if (perfProfile !== undefined) native.setPerfProfile(perfProfile);
       ctx = new QnnContext(
         native,
         (owner) => result.graphs.map((g) => new QnnGraph(owner, g)),
@@ -233,6 +239,7 @@ export class QnnContext implements Context, GraphOwner {
           ...(result.systemNote ? { systemNote: result.systemNote } : {}),
           ...(check.producer ? { producer: check.producer } : {}),
           ...(check.validated ? { validated: 'isolated' as const } : {}),
+          ...(perfProfile !== undefined ? { perfProfile } : {}),
         },
       );
     } catch (e) {

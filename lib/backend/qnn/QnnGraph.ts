@@ -4,7 +4,8 @@ import { DTYPES, dtypeFromQnnCode, type DType, type QuantParams } from '../../te
 import { Tensor } from '../../tensor/Tensor.js';
 import { checkInputs, checkOutputBuffers, unsizableSpec } from '../validate.js';
 import { checkedElementCount } from '../../tensor/shape.js';
-import type { NativeGraph, NativeRunResult, NativeGraphInfo, NativeQuant, NativeTensorInfo } from '../../native/AddonTypes.js';
+import type { NativeGraph, NativeRunOptions, NativeRunResult, NativeGraphInfo, NativeQuant, NativeTensorInfo } from '../../native/AddonTypes.js';
+import { checkRunPower } from '../power.js';
 import type { Graph, RunOptions, TensorMap, TensorRole, TensorSpec } from '../types.js';
 import { fromNative } from './errors.js';
 
@@ -58,6 +59,8 @@ interface Prepared {
   ins: ArrayBufferView[];
   outs: ArrayBufferView[];
   result: TensorMap;
+  /** What the native run takes besides the buffers (undefined: nothing, the common case). */
+  native: NativeRunOptions | undefined;
 }
 
 /**
@@ -164,6 +167,7 @@ export class QnnGraph implements Graph {
   #prepare(inputs: TensorMap, options: RunOptions | undefined): Prepared {
     if (this.#owner.disposed) throw new DisposedError(this.#what);
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidArg('an options object', 'options', options);
+    const native: NativeRunOptions | undefined = checkRunPower(options);
     let ins = this.#fastInputs(inputs);
     if (ins === undefined) {
       checkInputs(this, inputs, false); // throws; if it does not, the map is valid after all
@@ -193,7 +197,7 @@ export class QnnGraph implements Graph {
       result[plan.names[i]] = t;
       outs[i] = t.data as ArrayBufferView;
     }
-    return { ins, outs, result };
+    return { ins, outs, result, native };
   }
 
   /**
@@ -221,7 +225,7 @@ export class QnnGraph implements Graph {
       }
       let native: Promise<NativeRunResult | undefined>;
       try {
-        native = this.#native.run(prepared.ins, prepared.outs);
+        native = this.#native.run(prepared.ins, prepared.outs, prepared.native);
       } catch (e) {
         this.#next();
         return Promise.reject(fromNative(e, this.#what));
@@ -261,7 +265,7 @@ export class QnnGraph implements Graph {
     const prepared = this.#prepare(inputs, options);
     if (options?.signal?.aborted) throw abortError(this.name, options.signal);
     try {
-      this.#native.runSync(prepared.ins, prepared.outs);
+      this.#native.runSync(prepared.ins, prepared.outs, prepared.native);
     } catch (e) {
       throw fromNative(e, this.#what);
     }

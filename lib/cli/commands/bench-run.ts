@@ -20,6 +20,8 @@ import { formatTable } from '../output/table.js';
 import { summarize, type Summary } from '../stats.js';
 import { addTargetOptions, openTarget, resolveBinary, type TargetOptions } from '../target.js';
 import { selectGraphs } from '../signature.js';
+import type { PerfProfile } from '../../backend/power.js';
+import { addPerfProfileOption, perfRunOptions } from '../perf-profile.js';
 
 export type RunMode = 'sync' | 'async';
 
@@ -34,6 +36,7 @@ interface BenchRunOptions extends TargetOptions {
   json?: boolean;
   csv?: boolean;
   quiet?: boolean;
+  perfProfile?: PerfProfile;
 }
 
 export interface LatencyResult {
@@ -53,6 +56,8 @@ export interface BenchRunReport {
   readonly backend: string;
   readonly limit: { readonly count: number } | { readonly durationMs: number };
   readonly results: readonly LatencyResult[];
+  /** --perf-profile: the profile every run named (voted once, on the first run). */
+  readonly perfProfile?: PerfProfile;
 }
 
 /** How long the loop goes on: a fixed count or a duration. */
@@ -67,8 +72,9 @@ export async function measureLatency(
   warmup: number,
   limit: Limit,
   onProgress: (done: number) => void = () => {},
+  perfProfile?: PerfProfile,
 ): Promise<LatencyResult> {
-  const options = { outputs };
+  const options = { outputs, ...perfRunOptions(perfProfile) };
   for (let i = 0; i < warmup; i++) {
     if (mode === 'sync') graph.runSync(inputs, options);
     else await graph.run(inputs, options);
@@ -110,8 +116,9 @@ function rows(report: BenchRunReport): (string | number)[][] {
 
 export function renderBenchRun(report: BenchRunReport): string {
   const limit = 'count' in report.limit ? `${report.limit.count} runs` : `${report.limit.durationMs} ms`;
+  const perf = report.perfProfile ? `, perf profile ${report.perfProfile}` : '';
   return (
-    `${report.binary} (${report.backend} backend, ${limit} per graph and mode, latency in µs)\n` +
+    `${report.binary} (${report.backend} backend, ${limit} per graph and mode${perf}, latency in µs)\n` +
     formatTable(
       ['graph', 'mode', ...['count', 'min', 'median', 'mean', 'p95', 'p99', 'max', 'runs/s'].map((header) => ({ header, align: 'right' as const }))],
       report.results.map((r) => [
@@ -149,6 +156,7 @@ export function registerBenchRun(bench: Command, ctx: CommandContext): void {
     .option('--json', 'print the report as JSON')
     .option('--csv', 'print the results as CSV')
     .option('-q, --quiet', 'no progress output');
+  addPerfProfileOption(cmd, 'HTP performance profile of every measured run (voted on the first run; the warm-up absorbs the switch)');
   addTargetOptions(cmd).action(async (file: string | undefined, opts: BenchRunOptions) => {
     if (opts.count !== undefined && opts.duration !== undefined) throw usageError('--count and --duration cannot be used together');
     if (opts.json && opts.csv) throw usageError('--json and --csv cannot be used together');
@@ -172,17 +180,26 @@ export function registerBenchRun(bench: Command, ctx: CommandContext): void {
           let reported = 0;
           try {
             results.push(
-              await measureLatency(graph, inputs, outputs, mode, opts.warmup, limit, (done) => {
-                progress.tick(Math.round(done) - reported);
-                reported = Math.round(done);
-              }),
+              await measureLatency(
+                graph,
+                inputs,
+                outputs,
+                mode,
+                opts.warmup,
+                limit,
+                (done) => {
+                  progress.tick(Math.round(done) - reported);
+                  reported = Math.round(done);
+                },
+                opts.perfProfile,
+              ),
             );
           } finally {
             progress.stop();
           }
         }
       }
-      const report: BenchRunReport = { binary, backend: target.backend.kind, limit, results };
+      const report: BenchRunReport = { binary, backend: target.backend.kind, limit, results, ...perfRunOptions(opts.perfProfile) };
       if (opts.json) ctx.io.stdout.write(toJson(report));
       else if (opts.csv) ctx.io.stdout.write(benchRunCsv(report));
       else ctx.io.stdout.write(renderBenchRun(report));

@@ -26,6 +26,8 @@ import type { ManifestRunResult } from '../runtime.js';
 import { normalizeSignature, readSignatureFile, selectGraphs } from '../signature.js';
 import { addTargetOptions, openTarget, resolveBinary, type TargetOptions } from '../target.js';
 import { nameRecord } from '../../pipeline/records.js';
+import type { PerfProfile } from '../../backend/power.js';
+import { addPerfProfileOption, perfRunOptions } from '../perf-profile.js';
 
 interface RunOptions extends TargetOptions {
   input?: string[];
@@ -41,6 +43,7 @@ interface RunOptions extends TargetOptions {
   allowRoot?: string[];
   param?: string[];
   variant?: string;
+  perfProfile?: PerfProfile;
 }
 
 export interface OutputSummary {
@@ -195,6 +198,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     ...(allowedRoots.length ? { allowedRoots } : {}),
     ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
     ...(record !== undefined ? { record } : {}),
+    ...perfRunOptions(opts.perfProfile),
     backend:
       opts.mock !== undefined || opts.replay !== undefined
         ? {
@@ -244,6 +248,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--allow-root <dir>', "manifests: also allow files under this folder (default: only the manifest's own folder); repeatable", collect)
     .option('--param <name=value>', 'manifests: override a manifest param (value as JSON when it parses, else text; same type as the default); repeatable', collect)
     .option('--variant <name>', "manifests: the variant to run (e.g. fp32; default: the manifest's defaultVariant)");
+  addPerfProfileOption(cmd, "HTP performance profile of every graph run (manifests: replaces the manifest's perfProfile; steps naming their own keep it)");
   addTargetOptions(cmd, { optionalSignature: true }).action(async (argument: string | undefined, opts: RunOptions) => {
     let file = argument;
     // `run --mock manifest.json`: the optional value took the manifest.
@@ -288,7 +293,8 @@ export function registerRun(program: Command, ctx: CommandContext): void {
           }
         }
         const e0 = performance.now();
-        const outputs = opts.sync ? graph.runSync(inputs) : await graph.run(inputs);
+        const perf = perfRunOptions(opts.perfProfile);
+        const outputs = opts.sync ? graph.runSync(inputs, perf) : await graph.run(inputs, perf);
         const executeMs = performance.now() - e0;
         recorder?.add(sig.name, inputs, outputs, executeMs);
         const summaries = graph.outputs.map((spec) => {

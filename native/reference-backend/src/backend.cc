@@ -9,6 +9,7 @@
 
 #include "backend_api.h"
 #include "backend_configs.h"
+#include "backend_perf.h"
 #include "backend_registry.h"
 #include "qnn/qnn_abi_checks.h"
 
@@ -75,13 +76,17 @@ auto* const g_providers = new std::map<std::string, Provider*>();
 const char* const kProviderName = "QNN_NODE_REFERENCE";
 
 const Provider* providerFor(const Emulation& e) {
-  std::string key = versionString(e.core) + "/" + versionString(e.backend) + (slotDisabled("graphSetConfig") ? "/no-setconfig" : "");
+  // QNN_REFERENCE_PERF_INFRA=missing: a table without deviceGetInfrastructure.
+  bool noInfraSlot = perfInfraMode() == "missing";
+  std::string key = versionString(e.core) + "/" + versionString(e.backend) +
+                    (slotDisabled("graphSetConfig") ? "/no-setconfig" : "") + (noInfraSlot ? "/no-infra" : "");
   std::lock_guard<std::mutex> lock(g_providersMu);
   auto it = g_providers->find(key);
   if (it != g_providers->end()) return it->second;
 
   Slot table[abi::kCoreSlotCount] = {};
   fillTable(table);
+  if (noInfraSlot) table[abi::kDeviceGetInfrastructure] = nullptr;
   uint32_t count = abi::coreSlotCount(e.core.minor);
   std::vector<Slot> slots(count, nullptr);
   if (e.core.minor < abi::kAppendOnlySinceMinor) {

@@ -1,65 +1,14 @@
-// libQnnReference: device handles, platform info and the HTP performance infrastructure
-// (power votes are accepted and have no effect).
+// libQnnReference: device handles and platform info (the HTP performance infrastructure
+// is backend_perf.cc).
 #include <cstring>
-#include <set>
 
 #include "backend_api.h"
 #include "backend_configs.h"
+#include "backend_journal.h"
 #include "backend_registry.h"
 
 namespace qnnref {
 namespace {
-
-std::mutex g_powerMu;
-std::set<uint32_t> g_powerIds;
-uint32_t g_nextPowerId = 1;
-
-Qnn_ErrorHandle_t perfCreatePowerConfigId(uint32_t, uint32_t, uint32_t* id) {
-  if (!id) return QNN_HTP_PERF_INFRASTRUCTURE_ERROR_INVALID_HANDLE_PTR;
-  std::lock_guard<std::mutex> lock(g_powerMu);
-  *id = g_nextPowerId++;
-  g_powerIds.insert(*id);
-  return QNN_SUCCESS;
-}
-
-Qnn_ErrorHandle_t perfDestroyPowerConfigId(uint32_t id) {
-  std::lock_guard<std::mutex> lock(g_powerMu);
-  return g_powerIds.erase(id) ? QNN_SUCCESS : Qnn_ErrorHandle_t(QNN_HTP_PERF_INFRASTRUCTURE_ERROR_INVALID_INPUT);
-}
-
-Qnn_ErrorHandle_t perfSetPowerConfig(uint32_t id, const QnnHtpPerfInfrastructure_PowerConfig_t** config) {
-  {
-    std::lock_guard<std::mutex> lock(g_powerMu);
-    if (!g_powerIds.count(id)) return fail(anyLogger(), QNN_HTP_PERF_INFRASTRUCTURE_ERROR_INVALID_INPUT, formatString("setPowerConfig: unknown power config id %u", id));
-  }
-  if (!config) return fail(anyLogger(), QNN_HTP_PERF_INFRASTRUCTURE_ERROR_INVALID_INPUT, "setPowerConfig: config is NULL");
-  for (size_t i = 0; config[i]; ++i) {
-    if (i >= 64) return fail(anyLogger(), QNN_HTP_PERF_INFRASTRUCTURE_ERROR_INVALID_INPUT, "setPowerConfig: config array is not NULL-terminated");
-    uint32_t opt = config[i]->option;
-    if (opt < QNN_HTP_PERF_INFRASTRUCTURE_POWER_CONFIGOPTION_DCVS_V3 || opt > QNN_HTP_PERF_INFRASTRUCTURE_POWER_CONFIGOPTION_HMX_TIMEOUT_INTERVAL_US)
-      return fail(anyLogger(), QNN_HTP_PERF_INFRASTRUCTURE_ERROR_UNSUPPORTED_CONFIG, formatString("setPowerConfig: unsupported option %u", opt));
-    if (opt == QNN_HTP_PERF_INFRASTRUCTURE_POWER_CONFIGOPTION_DCVS_V3)
-      logf(anyLogger(), QNN_LOG_LEVEL_VERBOSE, "power vote: DCVS v3 powerMode 0x%x core target 0x%x (no effect)",
-           unsigned(config[i]->dcvsV3Config.powerMode), unsigned(config[i]->dcvsV3Config.coreVoltageCornerTarget));
-  }
-  return QNN_SUCCESS;
-}
-
-Qnn_ErrorHandle_t perfSetMemoryConfig(uint32_t, uint32_t, const QnnHtpPerfInfrastructure_MemoryConfig_t** config) {
-  if (!config) return QNN_HTP_PERF_INFRASTRUCTURE_ERROR_INVALID_INPUT;
-  return QNN_SUCCESS;
-}
-
-QnnHtpDevice_Infrastructure_t g_infra = [] {
-  QnnHtpDevice_Infrastructure_t infra;
-  std::memset(&infra, 0, sizeof infra);
-  infra.infraType = QNN_HTP_DEVICE_INFRASTRUCTURE_TYPE_PERF;
-  infra.perfInfra.createPowerConfigId = perfCreatePowerConfigId;
-  infra.perfInfra.destroyPowerConfigId = perfDestroyPowerConfigId;
-  infra.perfInfra.setPowerConfig = perfSetPowerConfig;
-  infra.perfInfra.setMemoryConfig = perfSetMemoryConfig;
-  return infra;
-}();
 
 QnnDevice_CoreInfo_t g_core = [] {
   QnnDevice_CoreInfo_t c;
@@ -85,12 +34,6 @@ QnnDevice_PlatformInfo_t g_platform = [] {
 }();
 
 }  // namespace
-
-Qnn_ErrorHandle_t deviceGetInfrastructure(const QnnDevice_Infrastructure_t* infra) {
-  if (!infra) return QNN_DEVICE_ERROR_INVALID_ARGUMENT;
-  *const_cast<QnnDevice_Infrastructure_t*>(infra) = &g_infra;
-  return QNN_SUCCESS;
-}
 
 Qnn_ErrorHandle_t deviceGetPlatformInfo(Qnn_LogHandle_t logger, const QnnDevice_PlatformInfo_t** info) {
   std::shared_ptr<Logger> log;
@@ -140,6 +83,7 @@ Qnn_ErrorHandle_t deviceFree(Qnn_DeviceHandle_t device) {
   DeviceImpl* d = lookup<DeviceImpl>(device, Kind::Device);
   if (!d || !removeHandle(d, Kind::Device)) return fail(anyLogger(), QNN_DEVICE_ERROR_INVALID_HANDLE, "deviceFree: invalid device handle");
   delete d;
+  JournalEntry("deviceFree").write();  // ordering: power config ids must be destroyed before
   return QNN_SUCCESS;
 }
 

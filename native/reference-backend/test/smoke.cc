@@ -350,7 +350,31 @@ static void testErrors(const std::string& dir) {
   const QnnHtpPerfInfrastructure_PowerConfig_t* pcs[] = {&pc, nullptr};
   CHECK(htp->perfInfra.setPowerConfig(pid, pcs) == QNN_SUCCESS, "setPowerConfig");
   CHECK(htp->perfInfra.setPowerConfig(pid + 100, pcs) != QNN_SUCCESS, "setPowerConfig with unknown id");
+  // Refused as the HTP headers document: an unknown option, a value outside its enum, an
+  // RPC polling time above 9999 us; NULL (no configs) is allowed.
+  CHECK(htp->perfInfra.setPowerConfig(pid, nullptr) == QNN_SUCCESS, "setPowerConfig(NULL)");
+  QnnHtpPerfInfrastructure_PowerConfig_t odd;
+  std::memset(&odd, 0, sizeof odd);
+  odd.option = static_cast<QnnHtpPerfInfrastructure_PowerConfigOption_t>(42);
+  const QnnHtpPerfInfrastructure_PowerConfig_t* odds[] = {&odd, nullptr};
+  CHECK(code(htp->perfInfra.setPowerConfig(pid, odds)) == QNN_HTP_PERF_INFRASTRUCTURE_ERROR_UNSUPPORTED_CONFIG, "unknown option");
+  odd.option = QNN_HTP_PERF_INFRASTRUCTURE_POWER_CONFIGOPTION_RPC_POLLING_TIME;
+  odd.rpcPollingTimeConfig = 10000;
+  CHECK(code(htp->perfInfra.setPowerConfig(pid, odds)) == QNN_HTP_PERF_INFRASTRUCTURE_ERROR_INVALID_INPUT, "polling > 9999");
+  odd.option = QNN_HTP_PERF_INFRASTRUCTURE_POWER_CONFIGOPTION_DCVS_V3;
+  std::memset(&odd.dcvsV3Config, 0, sizeof odd.dcvsV3Config);
+  odd.dcvsV3Config.setCoreParams = 1;
+  odd.dcvsV3Config.coreVoltageCornerMin = odd.dcvsV3Config.coreVoltageCornerTarget = DCVS_VOLTAGE_VCORNER_SVS;
+  odd.dcvsV3Config.coreVoltageCornerMax = static_cast<QnnHtpPerfInfrastructure_VoltageCorner_t>(0x99);
+  CHECK(code(htp->perfInfra.setPowerConfig(pid, odds)) == QNN_HTP_PERF_INFRASTRUCTURE_ERROR_INVALID_INPUT, "corner 0x99");
+  // Options of newer releases: UNSUPPORTED_CONFIG when the emulated backend API lacks them.
+  odd.option = QNN_HTP_PERF_INFRASTRUCTURE_POWER_CONFIGOPTION_DDR_PERF_MODE;
+  odd.ddrPerfModeConfig = 1;
+  CHECK(htp->perfInfra.setPowerConfig(pid, odds) == QNN_SUCCESS, "DDR_PERF_MODE on 5.43");
+  uint32_t badId = 0;
+  CHECK(code(htp->perfInfra.createPowerConfigId(0, 1, &badId)) == QNN_HTP_PERF_INFRASTRUCTURE_ERROR_INVALID_INPUT, "no core 1");
   CHECK(htp->perfInfra.destroyPowerConfigId(pid) == QNN_SUCCESS, "destroyPowerConfigId");
+  CHECK(code(htp->perfInfra.destroyPowerConfigId(pid)) == QNN_HTP_PERF_INFRASTRUCTURE_ERROR_INVALID_INPUT, "destroy twice");
 
   // Fault injection.
   setenv("QNN_REFERENCE_FAIL", "graphExecute=6031", 1);
@@ -497,6 +521,29 @@ static void testBadEnv() {
   CHECK(c.core.minor == 32 && c.iface->apiVersion.backendApiVersion.minor == 43, "defaults: core 2.32, backend 5.43");
 }
 
+// The perf infrastructure follows the emulated backend API: options of newer releases
+// (HMX_V2 from 5.25, DDR_PERF_MODE from 5.43) are UNSUPPORTED_CONFIG before them.
+static void testPowerOptionsByVersion() {
+  Core c = getCore("backend=5.20.0");
+  QnnDevice_Infrastructure_t infra = nullptr;
+  CHECK(c.fn<QnnDevice_GetInfrastructureFn_t>(abi::kDeviceGetInfrastructure)(&infra) == QNN_SUCCESS && infra, "deviceGetInfrastructure");
+  auto* htp = reinterpret_cast<QnnHtpDevice_Infrastructure_t*>(infra);
+  uint32_t pid = 0;
+  CHECK(htp->perfInfra.createPowerConfigId(0, 0, &pid) == QNN_SUCCESS, "createPowerConfigId");
+  QnnHtpPerfInfrastructure_PowerConfig_t hmx;
+  std::memset(&hmx, 0, sizeof hmx);
+  hmx.option = QNN_HTP_PERF_INFRASTRUCTURE_POWER_CONFIGOPTION_HMX_V2;
+  hmx.hmxV2Config.hmxVoltageCornerMin = hmx.hmxV2Config.hmxVoltageCornerTarget = hmx.hmxV2Config.hmxVoltageCornerMax = DCVS_EXP_VCORNER_TUR;
+  const QnnHtpPerfInfrastructure_PowerConfig_t* cfgs[] = {&hmx, nullptr};
+  CHECK(code(htp->perfInfra.setPowerConfig(pid, cfgs)) == QNN_HTP_PERF_INFRASTRUCTURE_ERROR_UNSUPPORTED_CONFIG, "HMX_V2 on 5.20");
+  getCore("backend=5.25.0");
+  CHECK(htp->perfInfra.setPowerConfig(pid, cfgs) == QNN_SUCCESS, "HMX_V2 on 5.25");
+  hmx.hmxV2Config.hmxVoltageCornerMax = DCVS_EXP_VCORNER_NOM_L2;  // a corner of 2.43
+  CHECK(code(htp->perfInfra.setPowerConfig(pid, cfgs)) == QNN_HTP_PERF_INFRASTRUCTURE_ERROR_INVALID_INPUT, "NOM_L2 on 5.25");
+  CHECK(htp->perfInfra.destroyPowerConfigId(pid) == QNN_SUCCESS, "destroyPowerConfigId");
+  getCore("");
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s <fixture-dir> [libQnnReference] [libQnnReferenceSystem]\n", argv[0]);
@@ -526,6 +573,7 @@ int main(int argc, char** argv) {
   testFuzz(dir);
   testConcurrency(dir);
   testBadEnv();
+  testPowerOptionsByVersion();
   std::printf("%d checks, %d failures\n", g_checks.load(), g_failures.load());
   return g_failures ? 1 : 0;
 }

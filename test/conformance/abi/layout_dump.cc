@@ -282,6 +282,14 @@ int main() {
   QN_OFF(QnnHtpPerfInfrastructure_PowerConfig_t, rpcControlLatencyConfig);
   QN_OFF(QnnHtpPerfInfrastructure_PowerConfig_t, rpcPollingTimeConfig);
   QN_OFF(QnnHtpPerfInfrastructure_PowerConfig_t, hmxTimeoutIntervalUsConfig);
+  QN_OFF(QnnHtpPerfInfrastructure_PowerConfig_t, hmxV2Config);
+  QN_OFF(QnnHtpPerfInfrastructure_PowerConfig_t, hmxV2Config.hmxPickDefault);
+  QN_OFF(QnnHtpPerfInfrastructure_PowerConfig_t, hmxV2Config.hmxVoltageCornerMin);
+  QN_OFF(QnnHtpPerfInfrastructure_PowerConfig_t, hmxV2Config.hmxVoltageCornerTarget);
+  QN_OFF(QnnHtpPerfInfrastructure_PowerConfig_t, hmxV2Config.hmxVoltageCornerMax);
+  QN_OFF(QnnHtpPerfInfrastructure_PowerConfig_t, hmxV2Config.hmxPerfMode);
+  QN_OFF(QnnHtpPerfInfrastructure_PowerConfig_t, adaptivePollingTimeConfig);
+  QN_OFF(QnnHtpPerfInfrastructure_PowerConfig_t, ddrPerfModeConfig);
   QN_SIZE(QnnHtpDevice_PerfInfrastructure_t);
   QN_OFF(QnnHtpDevice_PerfInfrastructure_t, createPowerConfigId);
   QN_OFF(QnnHtpDevice_PerfInfrastructure_t, destroyPowerConfigId);
