@@ -46,6 +46,7 @@
         "native/addon/Mapping.cc",
         "native/addon/ProcessLimits.cc",
         "native/addon/RunOptions.cc",
+        "native/addon/Profiling.cc",
         "native/addon/RuntimeState.cc",
         "native/addon/SafeRead.cc",
         "native/addon/TensorMeta.cc"

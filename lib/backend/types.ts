@@ -5,6 +5,7 @@
  */
 import type { DType, QuantParams } from '../tensor/dtypes.js';
 import type { Tensor } from '../tensor/Tensor.js';
+import type { Profile, ProfileLevel } from '../profile/types.js';
 
 /** QNN's tensor role in a graph (Qnn_TensorType_t), as the binary declares it. */
 export type TensorRole = 'APP_WRITE' | 'APP_READ' | 'APP_READWRITE' | 'NATIVE' | 'STATIC' | 'NULL' | 'UNDEFINED';
@@ -65,6 +66,13 @@ export interface RunOptions {
    */
   readonly outputs?: TensorMap;
   readonly signal?: AbortSignal;
+  /**
+   * Profile this run with the QNN profile API (docs/profiling.md). The result is still the
+   * output map: the events go to `onProfile` (called before the run resolves) and to
+   * `graph.lastProfile`. Off (undefined) costs nothing.
+   */
+  readonly profile?: ProfileLevel;
+  readonly onProfile?: (profile: Profile) => void;
 }
 
 export interface Graph {
@@ -85,6 +93,8 @@ export interface Graph {
   run(inputs: TensorMap, options?: RunOptions): Promise<TensorMap>;
   /** Executes on the calling thread (same result shape as run). */
   runSync(inputs: TensorMap, options?: RunOptions): TensorMap;
+  /** The events of this graph's latest profiled run (options.profile), if any. */
+  readonly lastProfile?: Profile;
 }
 
 /** Milliseconds spent in each phase of loading a context. */
@@ -103,6 +113,8 @@ export interface Context extends AsyncDisposable {
   /** The graph of that name; throws UNKNOWN_GRAPH naming the graphs there are. */
   graph(name: string): Graph;
   readonly loadTimings?: LoadTimings;
+  /** The events of contextCreateFromBinary when loaded with options.profile. */
+  readonly loadProfile?: Profile;
   /** Idempotent; waits for in-flight runs; every later call throws DISPOSED. */
   dispose(): Promise<void>;
 }
@@ -113,6 +125,8 @@ export interface LoadContextOptions {
    * read the binary (QNN backend), and as the graphs of a mock context.
    */
   readonly graphs?: readonly GraphSignature[];
+  /** Profile the load (QNN profile API): the events are in `ctx.loadProfile`. */
+  readonly profile?: ProfileLevel;
 }
 
 export interface Backend extends AsyncDisposable {

@@ -139,6 +139,7 @@ export interface NativeContextLoadResult {
   persistentNote?: string;
   binaryBytes: number;
   graphs: NativeGraphInfo[];
+  loadProfile?: NativeProfile;
 }
 
 export interface NativeRuntime {
@@ -163,6 +164,8 @@ export interface NativeContext {
     graphs?: NativeGraphSignature[],
     persistentBinary?: boolean,
   ): Promise<NativeContextLoadResult>;
+  /** Before load(): profile contextCreateFromBinary (the result then has loadProfile). */
+  setLoadProfile(level: 'basic' | 'detailed' | 'optrace' | undefined): void;
   /** true: freed now; false: freed when the runs in flight settle. */
   dispose(): boolean;
   readonly pendingRuns: number;
@@ -173,11 +176,29 @@ export interface NativeRunOptions {
   // ---- power ----
 
   // ---- profiling ----
+  profile?: 'basic' | 'detailed' | 'optrace';
 }
 
 /** What a run hands back besides its outputs (undefined when nothing was asked for). */
 export interface NativeRunResult {
   // ---- profiling ----
+  profile?: NativeProfile;
+}
+
+/** One event as the addon reads it (native/addon/Profiling.h): raw QNN codes. */
+export interface NativeProfileEvent {
+  type: number;
+  unit: number;
+  value: number;
+  identifier?: string;
+  timestamp?: number;
+  children: NativeProfileEvent[];
+}
+
+export interface NativeProfile {
+  level: string;
+  extended: boolean;
+  events: NativeProfileEvent[];
 }
 
 export interface NativeGraph {

@@ -1,5 +1,6 @@
 // Context wrap: one context created from a binary (a mapped file or a pinned buffer).
 //   new Context(runtime); ctx.load(source, graphs?) -> Promise<{ timings, graphs, … }>;
+//   ctx.setLoadProfile(level?) before load: the result then has `loadProfile` (Profiling.h);
 //   ctx.dispose() -> true when freed now, false when deferred until in-flight runs end.
 #pragma once
 
@@ -38,6 +39,7 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
  private:
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value SetLoadProfile(const Napi::CallbackInfo& info);
   static Napi::Value GetPending(const Napi::CallbackInfo& info);
   void FreeNow(Napi::Env env, bool adjustMemory);
 

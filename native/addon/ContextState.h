@@ -56,6 +56,9 @@ class ContextState {
   // abi::kPersistentBinarySinceCoreMinor); if the backend refuses the config as
   // unsupported / invalid, create once more without it (copy path).
   enum class Persistence { kOff, kOn, kAuto };
+  // Profile contextCreateFromBinary at this level (Profiling.h); the events: loadProfile().
+  void SetLoadProfile(ProfileLevel level) { loadProfileLevel_ = level; }
+  const ProfileResult& loadProfile() const { return loadProfile_; }
   void SetPersistence(Persistence p) { persistence_ = p; }
   bool persistent() const { return persistent_; }
   // Why the persistent config was not used in kAuto mode ("" when it was, or not asked).
@@ -99,6 +102,8 @@ class ContextState {
   };
 
  private:
+  void ExecuteProfiled(GraphState& g, ProfileLevel level, RunResult* result);
+
   std::shared_ptr<RuntimeState> runtime_;
   std::string path_;
   const void* memory_ = nullptr;
@@ -116,6 +121,8 @@ class ContextState {
   std::string persistentNote_;
   bool wasMapped_ = false;
   uint64_t binarySize_ = 0;
+  ProfileLevel loadProfileLevel_ = ProfileLevel::kOff;
+  ProfileResult loadProfile_;
 };
 
 }  // namespace qnn_node

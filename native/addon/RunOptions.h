@@ -6,16 +6,20 @@
 
 #include <napi.h>
 
+#include "Profiling.h"
+
 namespace qnn_node {
 
 struct RunOptions {
   // ---- power (PowerVotes.h) ----
 
   // ---- profiling (Profiling.h) ----
+  ProfileLevel profile = ProfileLevel::kOff;
 };
 
 struct RunResult {
   // ---- profiling (Profiling.h) ----
+  ProfileResult profile;  // level kOff: the run was not profiled
 };
 
 // `value`: undefined/null → defaults; otherwise a plain object (ERR_INVALID_ARG for anything

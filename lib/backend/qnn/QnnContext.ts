@@ -11,6 +11,9 @@ import { fromNative, withCallerStack } from './errors.js';
 import { isolationOption, readBinaryInfoIsolated, type IsolationLimits } from './isolated-reader.js';
 import type { QnnInfo } from './Qnn.js';
 import { QnnGraph, type GraphOwner } from './QnnGraph.js';
+import { decodeProfile } from '../../profile/decode.js';
+import { profileLevelOption } from '../../profile/options.js';
+import type { Profile } from '../../profile/types.js';
 
 function tensorSignature(spec: TensorSpec, where: string): NativeTensorSignature {
   const info = DTYPES[spec.dtype];
@@ -153,6 +156,7 @@ export class QnnContext implements Context, GraphOwner {
   readonly graphs: readonly QnnGraph[];
   readonly loadTimings: LoadTimings;
   readonly info: QnnContextInfo;
+  #loadProfile: Profile | undefined;
   readonly #native: NativeContext;
   /** Runs queued or executing on any graph; dispose() waits for 0. */
   #active = 0;
@@ -190,6 +194,7 @@ export class QnnContext implements Context, GraphOwner {
     // In-memory bytes default to a copy: they then only need to live during the call (a
     // persistent pin would forbid transferring them until the context is disposed).
     const persistent = persistentOption ?? (typeof source === 'string' ? undefined : false);
+    const loadProfileLevel = profileLevelOption(options?.profile, 'options.profile');
     const check = await checkBeforeLoad(source, options, runtimeInfo, callSite, abandon);
     // The caller gave up (timeout / abort) while the checks ran: never reach the backend.
     if (abandon?.aborted) throw new QnnNodeError('ABORTED', 'Qnn#loadContext was given up before the backend was called', { details: { operation: 'Qnn#loadContext' } });
@@ -199,6 +204,7 @@ export class QnnContext implements Context, GraphOwner {
     } catch (e) {
       throw fromNative(e, 'QNN backend');
     }
+    if (loadProfileLevel !== undefined) native.setLoadProfile(loadProfileLevel);
     const result = await withCallerStack(() => native.load(source, graphs, persistent), callSite, 'QNN context').catch((error: unknown) => {
       explainRefusal(error, check.producer, runtimeInfo);
       throw error;
@@ -225,8 +231,14 @@ export class QnnContext implements Context, GraphOwner {
       native.dispose();
       throw e;
     }
+    if (result.loadProfile) ctx.#loadProfile = decodeProfile(result.loadProfile);
     ctx.#onDispose = onDispose;
     return ctx;
+  }
+
+  /** The events of contextCreateFromBinary when loaded with options.profile. */
+  get loadProfile(): Profile | undefined {
+    return this.#loadProfile;
   }
 
   get disposed(): boolean {

@@ -4,9 +4,12 @@ import { DTYPES, dtypeFromQnnCode, type DType, type QuantParams } from '../../te
 import { Tensor } from '../../tensor/Tensor.js';
 import { checkInputs, checkOutputBuffers, unsizableSpec } from '../validate.js';
 import { checkedElementCount } from '../../tensor/shape.js';
-import type { NativeGraph, NativeRunResult, NativeGraphInfo, NativeQuant, NativeTensorInfo } from '../../native/AddonTypes.js';
+import type { NativeGraph, NativeRunOptions, NativeRunResult, NativeGraphInfo, NativeQuant, NativeTensorInfo } from '../../native/AddonTypes.js';
 import type { Graph, RunOptions, TensorMap, TensorRole, TensorSpec } from '../types.js';
 import { fromNative } from './errors.js';
+import { decodeProfile } from '../../profile/decode.js';
+import { onProfileOption, profileLevelOption } from '../../profile/options.js';
+import type { Profile } from '../../profile/types.js';
 
 const ROLES: readonly TensorRole[] = ['APP_WRITE', 'APP_READ', 'APP_READWRITE', 'NATIVE', 'STATIC', 'NULL'];
 
@@ -58,6 +61,8 @@ interface Prepared {
   ins: ArrayBufferView[];
   outs: ArrayBufferView[];
   result: TensorMap;
+  /** Only when options.profile is set (a run without it passes no native options). */
+  profiling?: { native: NativeRunOptions; onProfile?: (profile: Profile) => void };
 }
 
 /**
@@ -193,7 +198,25 @@ export class QnnGraph implements Graph {
       result[plan.names[i]] = t;
       outs[i] = t.data as ArrayBufferView;
     }
-    return { ins, outs, result };
+    if (options?.profile === undefined) return { ins, outs, result };
+    const level = profileLevelOption(options.profile, 'options.profile');
+    const onProfile = onProfileOption(options.onProfile, 'options.onProfile');
+    return { ins, outs, result, profiling: { native: { profile: level }, ...(onProfile ? { onProfile } : {}) } };
+  }
+
+  /** The events of this graph's latest profiled run (options.profile), if any. */
+  get lastProfile(): Profile | undefined {
+    return this.#lastProfile;
+  }
+
+  #lastProfile: Profile | undefined;
+
+  /** A profiled run has settled: keep and hand over its events. */
+  #profiled(prepared: Prepared, raw: NativeRunResult | undefined): void {
+    if (!raw?.profile) return;
+    const profile = decodeProfile(raw.profile);
+    this.#lastProfile = profile;
+    prepared.profiling?.onProfile?.(profile);
   }
 
   /**
@@ -221,7 +244,7 @@ export class QnnGraph implements Graph {
       }
       let native: Promise<NativeRunResult | undefined>;
       try {
-        native = this.#native.run(prepared.ins, prepared.outs);
+        native = prepared.profiling ? this.#native.run(prepared.ins, prepared.outs, prepared.profiling.native) : this.#native.run(prepared.ins, prepared.outs);
       } catch (e) {
         this.#next();
         return Promise.reject(fromNative(e, this.#what));
@@ -232,8 +255,9 @@ export class QnnGraph implements Graph {
       // gets. No eager `new Error()` per run: capturing a stack costs ~3 µs here, more
       // than all the rest of the binding's own work.
       return native.then(
-        () => {
+        (raw) => {
           this.#next();
+          if (prepared.profiling) this.#profiled(prepared, raw);
           return prepared.result;
         },
         (e: unknown) => {
@@ -260,11 +284,13 @@ export class QnnGraph implements Graph {
   runSync(inputs: TensorMap, options?: RunOptions): TensorMap {
     const prepared = this.#prepare(inputs, options);
     if (options?.signal?.aborted) throw abortError(this.name, options.signal);
+    let raw: NativeRunResult | undefined;
     try {
-      this.#native.runSync(prepared.ins, prepared.outs);
+      raw = prepared.profiling ? this.#native.runSync(prepared.ins, prepared.outs, prepared.profiling.native) : this.#native.runSync(prepared.ins, prepared.outs);
     } catch (e) {
       throw fromNative(e, this.#what);
     }
+    if (prepared.profiling) this.#profiled(prepared, raw);
     return prepared.result;
   }
 }

@@ -1,6 +1,7 @@
 // libQnnReference: the core QNN interface on the CPU (docs/reference-backend.md).
 // A TEST DOUBLE, not a Qualcomm backend.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -28,6 +29,13 @@ Slot slot(F f) {
   return reinterpret_cast<Slot>(f);
 }
 
+// QNN_REFERENCE_PROFILE_EXTENDED=0: leave profileGetExtendedEventData NULL, as a backend
+// that does not implement it (the slot exists from core 2.9 on).
+bool extendedProfileEmulated() {
+  const char* env = knobsApply() ? std::getenv("QNN_REFERENCE_PROFILE_EXTENDED") : nullptr;
+  return !(env && std::strcmp(env, "0") == 0);
+}
+
 void fillTable(Slot* s) {  // 2.9+ order, kCoreSlotCount entries
   s[abi::kPropertyHasCapability] = slot(propertyHasCapability);
   s[abi::kBackendCreate] = slot(backendCreate);
@@ -50,6 +58,8 @@ void fillTable(Slot* s) {  // 2.9+ order, kCoreSlotCount entries
   s[abi::kProfileGetEvents] = slot(profileGetEvents);
   s[abi::kProfileGetSubEvents] = slot(profileGetSubEvents);
   s[abi::kProfileGetEventData] = slot(profileGetEventData);
+  s[abi::kProfileSetConfig] = slot(profileSetConfig);
+  if (extendedProfileEmulated()) s[abi::kProfileGetExtendedEventData] = slot(profileGetExtendedEventData);
   s[abi::kProfileFree] = slot(profileFree);
   s[abi::kDeviceGetPlatformInfo] = slot(deviceGetPlatformInfo);
   s[abi::kDeviceFreePlatformInfo] = slot(deviceFreePlatformInfo);
@@ -73,7 +83,7 @@ auto* const g_providers = new std::map<std::string, Provider*>();
 const char* const kProviderName = "QNN_NODE_REFERENCE";
 
 const Provider* providerFor(const Emulation& e) {
-  std::string key = versionString(e.core) + "/" + versionString(e.backend);
+  std::string key = versionString(e.core) + "/" + versionString(e.backend) + (extendedProfileEmulated() ? "" : "/no-extended-profile");
   std::lock_guard<std::mutex> lock(g_providersMu);
   auto it = g_providers->find(key);
   if (it != g_providers->end()) return it->second;
