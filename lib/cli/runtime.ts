@@ -6,6 +6,7 @@
 import type { QnnPlatformInfo } from '../backend/qnn/Qnn.js';
 import type { Backend, ContextSignature } from '../backend/types.js';
 import type { PipelineResult } from '../pipeline/events.js';
+import type { ProfileLevel } from '../profile/types.js';
 
 /** Which QNN libraries to use, as the user asked on the command line. */
 export interface LibrarySelection {
@@ -95,6 +96,8 @@ export interface ManifestRunOptions {
   readonly allowedRoots?: readonly string[];
   /** `--variant`: the manifest variant to run (default: its defaultVariant). */
   readonly variant?: string;
+  /** `--profile`: profile every graph step (result.profile). */
+  readonly profile?: ProfileLevel;
 }
 
 /** How `inspect` reads a binary. */

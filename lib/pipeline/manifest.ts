@@ -128,6 +128,8 @@ export interface PipelineManifest {
   readonly variants?: Readonly<Record<string, VariantEntry>>;
   /** The variant used when the caller names none. */
   readonly defaultVariant?: string;
+  /** Profile every run of this manifest (QNN profile API) unless the run says otherwise. */
+  readonly profile?: 'basic' | 'detailed' | 'optrace';
 }
 
 export function isGraphStep(step: Step): step is GraphStep {

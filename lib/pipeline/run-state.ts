@@ -19,6 +19,7 @@ import type { Condition } from './manifest.js';
 import type { PathPolicy } from './paths.js';
 import { Recorder } from './recorder.js';
 import { nameRecord } from './records.js';
+import type { RunProfiler } from './profiling.js';
 
 const BREAK = 1;
 
@@ -47,6 +48,8 @@ export interface RunInit {
   readonly stepEvents: boolean;
   readonly nodeCount: number;
   readonly record: string | undefined;
+  /** Profiling of the whole run (lib/pipeline/profiling.ts), when asked. */
+  readonly profiler?: RunProfiler;
 }
 
 function isPlainRecord(v: unknown): v is Record<string, PipelineValue> {
@@ -101,8 +104,10 @@ export class RunState {
   private readonly signal: AbortSignal;
   private readonly listener: ((e: PipelineEvent) => void) | undefined;
   private readonly stepEvents: boolean;
+  readonly profiler: RunProfiler | undefined;
 
   constructor(init: RunInit) {
+    this.profiler = init.profiler;
     ({
       assets: this.assets,
       files: this.files,
@@ -258,7 +263,8 @@ export class RunState {
     const t0 = performance.now();
     let outputs: TensorMap;
     try {
-      outputs = await node.graph.run(inputs, buffers ? { outputs: buffers, signal: this.signal } : { signal: this.signal });
+      const options = buffers ? { outputs: buffers, signal: this.signal } : { signal: this.signal };
+      outputs = await node.graph.run(inputs, this.profiler ? this.profiler.graphOptions(options) : options);
     } catch (error) {
       if (this.signal.aborted) throw abortError(this.signal);
       throw annotate(error, node, node.name);
@@ -266,6 +272,7 @@ export class RunState {
     const ms = performance.now() - t0;
     this.graphMs += ms;
     this.time(node, ms);
+    this.profiler?.graphDone(node.path, node.name, iteration, t0, ms);
     for (const [spec, ref] of node.outputs) this.values.set(ref, own(outputs, spec.name)!);
     this.recorder?.record({ context: node.context, graph: node.graph.name, step: node.path, iteration, inputs, outputs, ms });
     if (this.stepEvents) this.listener?.({ type: 'step', path: node.path, kind: 'graph', name: node.name, iteration: [...iteration], ms });
@@ -308,6 +315,7 @@ export class RunState {
     const ms = performance.now() - t0;
     this.hostMs += ms;
     this.time(node, ms);
+    this.profiler?.hostDone(node.path, node.name, iteration, t0, ms);
     const step = node.step;
     if (result !== undefined) {
       if (isPlainRecord(result)) {

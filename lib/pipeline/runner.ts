@@ -30,6 +30,9 @@ import { checkNameTables } from './names.js';
 import { StaticTypeCheck, type GraphInputType } from './typecheck.js';
 import { nameRecord } from './records.js';
 import { applyVariant } from './variants.js';
+import { RunProfiler } from './profiling.js';
+import { profileLevelOption } from '../profile/options.js';
+import type { ProfileLevel } from '../profile/types.js';
 
 export type { PipelineInputs } from './bind.js';
 
@@ -73,6 +76,8 @@ export interface PipelineRunOptions {
   readonly record?: string;
   /** Called for every event (token, step, done) as it happens. */
   readonly onEvent?: (event: PipelineEvent) => void;
+  /** Profile every graph step (QNN profile API); default: the manifest's `profile`. The events are in result.profile. */
+  readonly profile?: ProfileLevel;
 }
 
 export class Pipeline implements AsyncDisposable {
@@ -231,6 +236,7 @@ export class Pipeline implements AsyncDisposable {
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
+    const profileLevel = profileLevelOption(options.profile ?? this.manifest.profile, options.profile !== undefined ? 'options.profile' : 'manifest profile');
     const params = resolveParams(this.manifest, options.params, this.countParams, this.limits);
     if (options.params !== undefined) this.types.checkRun(params); // an override may change a param a type depends on
     const { values, callerPaths } = bindInputs(this.manifest, inputs, this.files);
@@ -250,6 +256,7 @@ export class Pipeline implements AsyncDisposable {
       stepEvents,
       nodeCount: this.nodeCount,
       record: options.record,
+      ...(profileLevel ? { profiler: new RunProfiler(profileLevel, performance.now()) } : {}),
     });
     this.active.add(controller);
     try {
@@ -257,7 +264,13 @@ export class Pipeline implements AsyncDisposable {
       // Null prototype: an output may be named "__proto__" or "constructor".
       const outputs = nameRecord<PipelineValue>();
       for (const [name, ref] of Object.entries(this.manifest.outputs ?? {})) outputs[name] = values.get(ref)!;
-      const result: PipelineResult = { outputs, tokens: run.tokens, text: run.text, timings: run.timings(this.nodes) };
+      const result: PipelineResult = {
+        outputs,
+        tokens: run.tokens,
+        text: run.text,
+        timings: run.timings(this.nodes),
+        ...(run.profiler ? { profile: run.profiler.result() } : {}),
+      };
       listener?.({ type: 'done', result });
       return result;
     } catch (error) {

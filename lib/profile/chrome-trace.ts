@@ -45,6 +45,9 @@ export interface ChromeTraceOptions {
 const isTracks = (x: readonly ProfileEvent[] | readonly TraceTrack[]): x is readonly TraceTrack[] =>
   x.length > 0 && 'events' in x[0] && !('typeName' in x[0]);
 
+/** µs to ns precision: keeps the JSON short. */
+const round = (us: number): number => Math.round(us * 1000) / 1000;
+
 /** The earliest timestamp among events that have one (extended event data). */
 function earliest(events: readonly ProfileEvent[]): number | undefined {
   let min: number | undefined;
@@ -79,9 +82,9 @@ export function toChromeTrace(input: readonly ProfileEvent[] | readonly TraceTra
       for (const e of events) {
         const args: Record<string, unknown> = { type: e.typeName, ...(extra ?? {}) };
         if (e.unit === 'us') {
-          const ts = place(e, cursor);
-          Object.assign(args, emit(e.children, ts, depth + 1));
+          const ts = round(place(e, cursor));
           out.push({ name: e.name, cat: e.typeName, ph: 'X', ts, dur: Math.max(0, e.value), pid, tid, args });
+          Object.assign(args, emit(e.children, ts, depth + 1));
           cursor = Math.max(cursor, ts + Math.max(0, e.value));
         } else if (depth > 0) {
           // A node's unitless sub-event names its op type (the reference backend's convention).
@@ -90,7 +93,7 @@ export function toChromeTrace(input: readonly ProfileEvent[] | readonly TraceTra
           Object.assign(parentArgs, emit(e.children, cursor, depth + 1));
         } else {
           Object.assign(args, { value: e.value, unit: e.unit }, emit(e.children, cursor, depth + 1));
-          out.push({ name: e.name, cat: e.typeName, ph: 'i', s: 't', ts: place(e, cursor), pid, tid, args });
+          out.push({ name: e.name, cat: e.typeName, ph: 'i', s: 't', ts: round(place(e, cursor)), pid, tid, args });
         }
       }
       return parentArgs;
