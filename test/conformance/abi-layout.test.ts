@@ -95,6 +95,9 @@ const STABLE_SIZES = [
   'QnnBackend_Config_t',
   'QnnDevice_Config_t',
   'QnnBackend_OperationName_t',
+  'QnnProfile_EventData_t',
+  'QnnProfile_ExtendedEventData_t',
+  'QnnProfile_Config_t',
 ];
 
 /** Types that grew between releases, with every size a release has had. */
