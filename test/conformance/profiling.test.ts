@@ -19,7 +19,9 @@ import { Tensor } from '../../lib/tensor/Tensor.js';
 import { HOST_RUNS_SDK_LIBS, SDK_ROOT, sdkLibrary } from './helpers.js';
 
 const SAVER = sdkLibrary('libQnnSaver.so');
+const HTP_QEMU = sdkLibrary('libQnnHtpQemu.so');
 const ready = Boolean(SDK_ROOT && SAVER) && HOST_RUNS_SDK_LIBS && addonAvailable();
+const htpReady = Boolean(SDK_ROOT && HTP_QEMU) && HOST_RUNS_SDK_LIBS && addonAvailable();
 
 const BINARY = new Uint8Array(200).map((_, i) => (i * 11 + 5) & 0xff);
 const SIG = {
@@ -92,4 +94,25 @@ describe.skipIf(!ready)('conformance: profiling through the real libQnnSaver', (
     expect(last.some((c) => c.startsWith('profileFree'))).toBe(true);
     expect(last.some((c) => c.startsWith('contextCreateFromBinary'))).toBe(false);
   });
+});
+
+/**
+ * The real HTP host code (libQnnHtpQemu, device: false): it takes profileCreate at both
+ * levels and profileSetConfig(ENABLE_OPTRACE) — the load then fails only where the HTP
+ * parses the bytes (contextCreateFromBinary, 30001). A real binary cannot be loaded here:
+ * without the Hexagon emulator the call spins (docs/conformance.md).
+ */
+describe.skipIf(!htpReady)('conformance: profiling on the real HTP host code (libQnnHtpQemu)', () => {
+  for (const level of ['basic', 'detailed', 'optrace'] as const) {
+    it(`profile '${level}': profileCreate${level === 'optrace' ? ' and ENABLE_OPTRACE are' : ' is'} accepted; the load fails in contextCreateFromBinary`, async () => {
+      const qnn = await Qnn.load({ backend: HTP_QEMU!, system: false, device: false });
+      try {
+        const e = await qnn.loadContext(new Uint8Array(256).fill(7), { graphs: [SIG], profile: level }).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(QnnStatusError);
+        expect(e).toMatchObject({ apiFunction: 'contextCreateFromBinary', statusCode: 30001 });
+      } finally {
+        await qnn.dispose();
+      }
+    });
+  }
 });
