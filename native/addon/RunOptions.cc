@@ -14,9 +14,11 @@ RunOptions ParseRunOptions(Napi::Env env, Napi::Value value) {
 }
 
 Napi::Value RunResultToJs(Napi::Env env, const RunResult& result) {
-  if (result.profile.level == ProfileLevel::kOff) return env.Undefined();
+  // One check per section: undefined when no section has anything to say.
+  bool profiled = result.profile.level != ProfileLevel::kOff;
+  if (!profiled) return env.Undefined();
   Napi::Object o = Napi::Object::New(env);
-  if (result.profile.level != ProfileLevel::kOff) o.Set("profile", ProfileResultToJs(env, result.profile));
+  if (profiled) o.Set("profile", ProfileResultToJs(env, result.profile));
   return o;
 }
 
