@@ -49,6 +49,7 @@
         "native/addon/PowerVotes.cc",
         "native/addon/ProcessLimits.cc",
         "native/addon/RunOptions.cc",
+        "native/addon/Profiling.cc",
         "native/addon/RuntimeState.cc",
         "native/addon/SafeRead.cc",
         "native/addon/TensorMeta.cc"

@@ -8,3 +8,4 @@ export { readSignatureFile } from './backend/signature.js';
 export * from './backend/mock/index.js';
 export * from './pipeline/index.js';
 export * from './backend/qnn/index.js';
+export * from './profile/index.js';

@@ -7,6 +7,7 @@ import type { DType, QuantParams } from '../tensor/dtypes.js';
 import type { PerfProfile } from './power.js';
 import type { Tensor } from '../tensor/Tensor.js';
 import type { ContextConfigOptions } from './qnn/htp-configs.js';
+import type { Profile, ProfileLevel } from '../profile/types.js';
 
 /** QNN's tensor role in a graph (Qnn_TensorType_t), as the binary declares it. */
 export type TensorRole = 'APP_WRITE' | 'APP_READ' | 'APP_READWRITE' | 'NATIVE' | 'STATIC' | 'NULL' | 'UNDEFINED';
@@ -75,6 +76,13 @@ export interface RunOptions {
   readonly perfProfile?: PerfProfile;
   /** After the run, vote again what was in place before it (default false: the run's profile stays). */
   readonly restorePerfProfile?: boolean;
+  /**
+   * Profile this run with the QNN profile API (docs/profiling.md). The result is still the
+   * output map: the events go to `onProfile` (called before the run resolves) and to
+   * `graph.lastProfile`. Off (undefined) costs nothing.
+   */
+  readonly profile?: ProfileLevel;
+  readonly onProfile?: (profile: Profile) => void;
 }
 
 export interface Graph {
@@ -95,6 +103,8 @@ export interface Graph {
   run(inputs: TensorMap, options?: RunOptions): Promise<TensorMap>;
   /** Executes on the calling thread (same result shape as run). */
   runSync(inputs: TensorMap, options?: RunOptions): TensorMap;
+  /** The events of this graph's latest profiled run (options.profile), if any. */
+  readonly lastProfile?: Profile;
 }
 
 /** Milliseconds spent in each phase of loading a context. */
@@ -113,6 +123,8 @@ export interface Context extends AsyncDisposable {
   /** The graph of that name; throws UNKNOWN_GRAPH naming the graphs there are. */
   graph(name: string): Graph;
   readonly loadTimings?: LoadTimings;
+  /** The events of contextCreateFromBinary when loaded with options.profile. */
+  readonly loadProfile?: Profile;
   /** Idempotent; waits for in-flight runs; every later call throws DISPOSED. */
   dispose(): Promise<void>;
 }
@@ -125,6 +137,8 @@ export interface LoadContextOptions extends ContextConfigOptions {
   readonly graphs?: readonly GraphSignature[];
   /** The performance profile voted while this context's graphs run (runs may name their own). */
   readonly perfProfile?: PerfProfile;
+  /** Profile the load (QNN profile API): the events are in `ctx.loadProfile`. */
+  readonly profile?: ProfileLevel;
 }
 
 /** One binary of loadContexts: a path, bytes, or either with its own graph signatures. */

@@ -172,6 +172,7 @@ export async function runManifestFile(file: string, options: ManifestRunOptions)
       ...(options.params !== undefined ? { params } : {}),
       ...(options.variant !== undefined ? { variant: options.variant } : {}),
       ...(options.perfProfile !== undefined ? { perfProfile: options.perfProfile } : {}),
+      ...(options.profile !== undefined ? { profile: options.profile } : {}),
       ...(options.onText ? { onEvent: (e) => (e.type === 'token' && e.text ? options.onText!(e.text) : undefined) } : {}),
     });
   } finally {

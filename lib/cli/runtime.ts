@@ -6,6 +6,7 @@
 import type { QnnPlatformInfo } from '../backend/qnn/Qnn.js';
 import type { Backend, ContextSignature } from '../backend/types.js';
 import type { PipelineResult } from '../pipeline/events.js';
+import type { ProfileLevel } from '../profile/types.js';
 
 /** Which QNN libraries to use, as the user asked on the command line. */
 import type { PerfProfile } from '../backend/power.js';
@@ -99,6 +100,8 @@ export interface ManifestRunOptions {
   readonly variant?: string;
   /** `--perf-profile`: replaces the manifest's perfProfile for this run. */
   readonly perfProfile?: PerfProfile;
+  /** `--profile`: profile every graph step (result.profile). */
+  readonly profile?: ProfileLevel;
 }
 
 /** How `inspect` reads a binary. */

@@ -148,6 +148,7 @@ export interface NativeContextLoadResult {
   persistentNote?: string;
   binaryBytes: number;
   graphs: NativeGraphInfo[];
+  loadProfile?: NativeProfile;
 }
 
 export interface NativeRuntime {
@@ -182,6 +183,8 @@ export interface NativeContext {
     /** Context/graph configs and a spill-fill group (lib/backend/qnn/htp-configs.ts builds them). */
     configs?: NativeContextConfigPlan,
   ): Promise<NativeContextLoadResult>;
+  /** Before load(): profile contextCreateFromBinary (the result then has loadProfile). */
+  setLoadProfile(level: 'basic' | 'detailed' | 'optrace' | undefined): void;
   /** true: freed now; false: freed when the runs in flight settle. */
   dispose(): boolean;
   /** The profile voted while this context's graphs run (null: none). POWER_UNAVAILABLE without power control. */
@@ -198,11 +201,29 @@ export interface NativeRunOptions {
   restorePerfProfile?: boolean;
 
   // ---- profiling ----
+  profile?: 'basic' | 'detailed' | 'optrace';
 }
 
 /** What a run hands back besides its outputs (undefined when nothing was asked for). */
 export interface NativeRunResult {
   // ---- profiling ----
+  profile?: NativeProfile;
+}
+
+/** One event as the addon reads it (native/addon/Profiling.h): raw QNN codes. */
+export interface NativeProfileEvent {
+  type: number;
+  unit: number;
+  value: number;
+  identifier?: string;
+  timestamp?: number;
+  children: NativeProfileEvent[];
+}
+
+export interface NativeProfile {
+  level: string;
+  extended: boolean;
+  events: NativeProfileEvent[];
 }
 
 export interface NativeGraph {

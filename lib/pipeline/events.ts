@@ -1,5 +1,6 @@
 /** What a running pipeline reports: streamed tokens, per-step timings and the result. */
 import type { PipelineValue } from './hostops.js';
+import type { PipelineProfile } from './profiling.js';
 
 export interface TokenEvent {
   readonly type: 'token';
@@ -59,4 +60,6 @@ export interface PipelineResult {
   /** Text streamed by emit steps with a tokenizer. */
   readonly text: string;
   readonly timings: PipelineTimings;
+  /** With options.profile (or the manifest's `profile`): every step's profile. */
+  readonly profile?: PipelineProfile;
 }

@@ -25,3 +25,4 @@ export { writeRopeTables, ropeInverseFrequencies, rangePositions, tensorPosition
 export { writeMropePositions, mropeLength, type MropeLayout, type MropeResult } from './ops/mrope-layout.js';
 export { applyVariant, type VariantEntry, type VariantContextEntry } from './variants.js';
 export { parseStats, parseSafetensors, type NormStats } from './stats.js';
+export { stageTable, pipelineOpTable, pipelineTracks, RunProfiler, type PipelineProfile, type ProfiledStep, type StageRow } from './profiling.js';

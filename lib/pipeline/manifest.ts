@@ -138,6 +138,8 @@ export interface PipelineManifest {
   readonly defaultVariant?: string;
   /** The performance profile of every graph step that names none (docs/power.md). */
   readonly perfProfile?: PerfProfile;
+  /** Profile every run of this manifest (QNN profile API) unless the run says otherwise. */
+  readonly profile?: 'basic' | 'detailed' | 'optrace';
 }
 
 export function isGraphStep(step: Step): step is GraphStep {

@@ -21,6 +21,7 @@ import { Recorder } from './recorder.js';
 import { nameRecord } from './records.js';
 import { graphRunOptions } from './power.js';
 import type { PerfProfile } from '../backend/power.js';
+import type { RunProfiler } from './profiling.js';
 
 const BREAK = 1;
 
@@ -51,6 +52,8 @@ export interface RunInit {
   readonly record: string | undefined;
   /** The performance profile of graph steps that name none (lib/pipeline/power.ts). */
   readonly perfProfile?: PerfProfile;
+  /** Profiling of the whole run (lib/pipeline/profiling.ts), when asked. */
+  readonly profiler?: RunProfiler;
 }
 
 function isPlainRecord(v: unknown): v is Record<string, PipelineValue> {
@@ -106,8 +109,10 @@ export class RunState {
   private readonly listener: ((e: PipelineEvent) => void) | undefined;
   private readonly stepEvents: boolean;
   private readonly perfProfile: PerfProfile | undefined;
+  readonly profiler: RunProfiler | undefined;
 
   constructor(init: RunInit) {
+    this.profiler = init.profiler;
     ({
       assets: this.assets,
       files: this.files,
@@ -264,7 +269,8 @@ export class RunState {
     const t0 = performance.now();
     let outputs: TensorMap;
     try {
-      outputs = await node.graph.run(inputs, graphRunOptions(this.signal, buffers, node.perfProfile ?? this.perfProfile));
+      const base = graphRunOptions(this.signal, buffers, node.perfProfile ?? this.perfProfile);
+      outputs = await node.graph.run(inputs, this.profiler ? this.profiler.graphOptions(base) : base);
     } catch (error) {
       if (this.signal.aborted) throw abortError(this.signal);
       throw annotate(error, node, node.name);
@@ -272,6 +278,7 @@ export class RunState {
     const ms = performance.now() - t0;
     this.graphMs += ms;
     this.time(node, ms);
+    this.profiler?.graphDone(node.path, node.name, iteration, t0, ms);
     for (const [spec, ref] of node.outputs) this.values.set(ref, own(outputs, spec.name)!);
     this.recorder?.record({ context: node.context, graph: node.graph.name, step: node.path, iteration, inputs, outputs, ms });
     if (this.stepEvents) this.listener?.({ type: 'step', path: node.path, kind: 'graph', name: node.name, iteration: [...iteration], ms });
@@ -314,6 +321,7 @@ export class RunState {
     const ms = performance.now() - t0;
     this.hostMs += ms;
     this.time(node, ms);
+    this.profiler?.hostDone(node.path, node.name, iteration, t0, ms);
     const step = node.step;
     if (result !== undefined) {
       if (isPlainRecord(result)) {

@@ -33,6 +33,9 @@ import type { PerfProfile } from '../backend/power.js';
 import { nameRecord } from './records.js';
 import { applyVariant } from './variants.js';
 import { loadManifestContexts } from './share-groups.js';
+import { RunProfiler } from './profiling.js';
+import { profileLevelOption } from '../profile/options.js';
+import type { ProfileLevel } from '../profile/types.js';
 
 export type { PipelineInputs } from './bind.js';
 
@@ -78,6 +81,8 @@ export interface PipelineRunOptions {
   readonly onEvent?: (event: PipelineEvent) => void;
   /** Replaces the manifest's perfProfile for this run (graph steps naming their own keep it). */
   readonly perfProfile?: PerfProfile;
+  /** Profile every graph step (QNN profile API); default: the manifest's `profile`. The events are in result.profile. */
+  readonly profile?: ProfileLevel;
 }
 
 export class Pipeline implements AsyncDisposable {
@@ -235,6 +240,7 @@ export class Pipeline implements AsyncDisposable {
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
+    const profileLevel = profileLevelOption(options.profile ?? this.manifest.profile, options.profile !== undefined ? 'options.profile' : 'manifest profile');
     const params = resolveParams(this.manifest, options.params, this.countParams, this.limits);
     if (options.params !== undefined) this.types.checkRun(params); // an override may change a param a type depends on
     const { values, callerPaths } = bindInputs(this.manifest, inputs, this.files);
@@ -255,6 +261,7 @@ export class Pipeline implements AsyncDisposable {
       nodeCount: this.nodeCount,
       record: options.record,
       perfProfile: runPerfProfile(options.perfProfile, this.manifest.perfProfile),
+      ...(profileLevel ? { profiler: new RunProfiler(profileLevel, performance.now()) } : {}),
     });
     this.active.add(controller);
     try {
@@ -262,7 +269,13 @@ export class Pipeline implements AsyncDisposable {
       // Null prototype: an output may be named "__proto__" or "constructor".
       const outputs = nameRecord<PipelineValue>();
       for (const [name, ref] of Object.entries(this.manifest.outputs ?? {})) outputs[name] = values.get(ref)!;
-      const result: PipelineResult = { outputs, tokens: run.tokens, text: run.text, timings: run.timings(this.nodes) };
+      const result: PipelineResult = {
+        outputs,
+        tokens: run.tokens,
+        text: run.text,
+        timings: run.timings(this.nodes),
+        ...(run.profiler ? { profile: run.profiler.result() } : {}),
+      };
       listener?.({ type: 'done', result });
       return result;
     } catch (error) {

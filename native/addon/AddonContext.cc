@@ -271,7 +271,8 @@ Napi::Function AddonContext::Init(Napi::Env env) {
   Napi::Function ctor = DefineClass(
       env, "Context",
       {InstanceMethod<&AddonContext::Load>("load"), InstanceMethod<&AddonContext::Dispose>("dispose"),
-       InstanceMethod<&AddonContext::SetPerfProfile>("setPerfProfile")});
+       InstanceMethod<&AddonContext::SetPerfProfile>("setPerfProfile"),
+       InstanceMethod<&AddonContext::SetLoadProfile>("setLoadProfile")});
   // A plain accessor that checks its receiver (InstanceAccessor's own unwrap throws a bare
   // "Invalid argument" for a receiver without a wrap).
   ctor.Get("prototype").As<Napi::Object>().DefineProperty(
@@ -401,6 +402,16 @@ Napi::Value AddonContext::Load(const Napi::CallbackInfo& info) {
   return worker->Promise();
 }
 
+// Before load(): profile contextCreateFromBinary at this level (undefined/null: off).
+Napi::Value AddonContext::SetLoadProfile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (freed_ || disposeRequested_) ThrowCode(env, "DISPOSED", "The QNN context has been disposed");
+  ProfileLevel level = ParseProfileLevel(env, info.Length() > 0 ? info[0] : env.Undefined(), "options.profile");
+  if (loaded_ || loading) ThrowCode(env, "ERR_INVALID_ARG", "The load profile is set before the QNN context is loaded", true);
+  state_->SetLoadProfile(level);
+  return env.Undefined();
+}
+
 void AddonContext::LoadSettled(Napi::Env env, bool failed) {
   loading = false;
   // A failed load frees whatever it created (a context whose graphRetrieve failed…).
@@ -432,6 +443,7 @@ Napi::Value AddonContext::Loaded(Napi::Env env) {
   result.Set("mapped", Napi::Boolean::New(env, state_->wasMapped()));
   result.Set("persistentBinary", Napi::Boolean::New(env, state_->persistent()));
   if (!state_->persistentNote().empty()) result.Set("persistentNote", Napi::String::New(env, state_->persistentNote()));
+  if (state_->loadProfile().level != ProfileLevel::kOff) result.Set("loadProfile", ProfileResultToJs(env, state_->loadProfile()));
   result.Set("binaryBytes", Napi::Number::New(env, static_cast<double>(state_->binarySize())));
   auto& graphs = state_->graphs();
   Napi::Array arr = Napi::Array::New(env, graphs.size());

@@ -1,5 +1,6 @@
 // Context wrap: one context created from a binary (a mapped file or a pinned buffer).
 //   new Context(runtime); ctx.load(source, graphs?) -> Promise<{ timings, graphs, … }>;
+//   ctx.setLoadProfile(level?) before load: the result then has `loadProfile` (Profiling.h);
 //   ctx.dispose() -> true when freed now, false when deferred until in-flight runs end.
 #pragma once
 
@@ -40,6 +41,7 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   // setPerfProfile(name | null): the context's profile for its graphs' runs (PowerVotes.h).
   Napi::Value SetPerfProfile(const Napi::CallbackInfo& info);
+  Napi::Value SetLoadProfile(const Napi::CallbackInfo& info);
   static Napi::Value GetPending(const Napi::CallbackInfo& info);
   void FreeNow(Napi::Env env, bool adjustMemory);
 

@@ -155,9 +155,11 @@ void ContextState::Load() {
     return a;
   };
   ConfigArray configs = buildConfigs(persistent_);
+  ScopedProfile loadProfile;
+  if (loadProfileLevel_ != ProfileLevel::kOff) loadProfile.Create(rt, loadProfileLevel_, "the context load");
   Qnn_ErrorHandle_t st =
       rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, configs.empty() ? nullptr : configs.Get<QnnContext_Config_t>(), data,
-                                     static_cast<Qnn_ContextBinarySize_t>(size), &context_, nullptr);
+                                     static_cast<Qnn_ContextBinarySize_t>(size), &context_, loadProfile.handle());
   if (st != QNN_SUCCESS && persistent_ && persistence_ == Persistence::kAuto && IsConfigRejection(st)) {
     // The default asked for the config and the backend refused it as such: create once
     // more the plain way (the backend copies), as if persistentBinary: false.
@@ -166,7 +168,7 @@ void ContextState::Load() {
     context_ = nullptr;
     ConfigArray plain = buildConfigs(false);
     st = rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, plain.empty() ? nullptr : plain.Get<QnnContext_Config_t>(), data,
-                                        static_cast<Qnn_ContextBinarySize_t>(size), &context_, nullptr);
+                                        static_cast<Qnn_ContextBinarySize_t>(size), &context_, loadProfile.handle());
   }
   if (st != QNN_SUCCESS) {
     context_ = nullptr;
@@ -174,6 +176,7 @@ void ContextState::Load() {
   }
   timings_.createMs = MsSince(t2);
   configs_.groupFirst.reset();  // registered: the first context no longer needs holding
+  if (loadProfile.handle()) loadProfile_ = loadProfile.Read();
   if (!persistent_) {
     // The backend has copied what it needs: give the pages back now.
     mapping_.Close();
@@ -200,7 +203,7 @@ void ContextState::Load() {
 }
 
 void ContextState::Execute(size_t index, const IoBuffer* inputs, size_t numInputs, const IoBuffer* outputs,
-                           size_t numOutputs, const RunOptions& options, RunResult* /*result*/) {
+                           size_t numOutputs, const RunOptions& options, RunResult* result) {
   if (freed_ || !context_) throw CoreError("DISPOSED", "the context has been disposed");
   if (index >= graphs_.size()) throw CoreError("UNKNOWN_GRAPH", "no graph at index " + std::to_string(index));
   GraphState& g = *graphs_[index];
@@ -221,10 +224,27 @@ void ContextState::Execute(size_t index, const IoBuffer* inputs, size_t numInput
   }
   RuntimeState& rt = *runtime_;
   PowerRunScope power(rt, options.perfProfile, perfProfile.load(std::memory_order_relaxed), options.restorePerfProfile);
+  if (options.profile != ProfileLevel::kOff) {
+    ExecuteProfiled(g, options.profile, result);
+    power.End();
+    return;
+  }
   Qnn_ErrorHandle_t st = rt.fns.graphExecute(g.handle, g.inTensors.data(), static_cast<uint32_t>(numInputs),
                                              g.outTensors.data(), static_cast<uint32_t>(numOutputs), nullptr, nullptr);
   if (st != QNN_SUCCESS) throw CoreError(rt.StatusError("graphExecute", st, "for graph \"" + g.meta.name + "\""));
   power.End();
+}
+
+// A profile handle per run: QNN has no call to clear a handle's events, so one cached per
+// graph would hand back every earlier run's events too (docs/profiling.md).
+void ContextState::ExecuteProfiled(GraphState& g, ProfileLevel level, RunResult* result) {
+  RuntimeState& rt = *runtime_;
+  ScopedProfile profile;
+  profile.Create(rt, level, ("the run of graph \"" + g.meta.name + "\"").c_str());
+  Qnn_ErrorHandle_t st = rt.fns.graphExecute(g.handle, g.inTensors.data(), static_cast<uint32_t>(g.inTensors.size()),
+                                             g.outTensors.data(), static_cast<uint32_t>(g.outTensors.size()), profile.handle(), nullptr);
+  if (st != QNN_SUCCESS) throw CoreError(rt.StatusError("graphExecute", st, "for graph \"" + g.meta.name + "\""));
+  result->profile = profile.Read();
 }
 
 ContextState::Busy::Busy(ContextState& s) : s_(s) {

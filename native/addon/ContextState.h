@@ -57,6 +57,9 @@ class ContextState {
   // abi::kPersistentBinarySinceCoreMinor); if the backend refuses the config as
   // unsupported / invalid, create once more without it (copy path).
   enum class Persistence { kOff, kOn, kAuto };
+  // Profile contextCreateFromBinary at this level (Profiling.h); the events: loadProfile().
+  void SetLoadProfile(ProfileLevel level) { loadProfileLevel_ = level; }
+  const ProfileResult& loadProfile() const { return loadProfile_; }
   void SetPersistence(Persistence p) { persistence_ = p; }
   // Context/graph configs (priorities, HTP custom configs, spill-fill group): sent at
   // contextCreateFromBinary and, per graph, through graphSetConfig after graphRetrieve.
@@ -110,6 +113,8 @@ class ContextState {
   };
 
  private:
+  void ExecuteProfiled(GraphState& g, ProfileLevel level, RunResult* result);
+
   std::shared_ptr<RuntimeState> runtime_;
   std::string path_;
   const void* memory_ = nullptr;
@@ -128,6 +133,8 @@ class ContextState {
   bool wasMapped_ = false;
   uint64_t binarySize_ = 0;
   ContextConfigSpec configs_;
+  ProfileLevel loadProfileLevel_ = ProfileLevel::kOff;
+  ProfileResult loadProfile_;
 };
 
 }  // namespace qnn_node

@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include "PowerVotes.h"
+#include "Profiling.h"
 
 namespace qnn_node {
 
@@ -16,10 +17,12 @@ struct RunOptions {
   bool restorePerfProfile = false;                // options.restorePerfProfile
 
   // ---- profiling (Profiling.h) ----
+  ProfileLevel profile = ProfileLevel::kOff;
 };
 
 struct RunResult {
   // ---- profiling (Profiling.h) ----
+  ProfileResult profile;  // level kOff: the run was not profiled
 };
 
 // `value`: undefined/null → defaults; otherwise a plain object (ERR_INVALID_ARG for anything

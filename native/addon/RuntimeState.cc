@@ -220,6 +220,13 @@ void RuntimeState::LoadBackend(const RuntimeOptions& options) {
   fns.graphRetrieve = QNN_NODE_CORE_SLOT(chosen, graphRetrieve, coreSlots);
   fns.graphSetConfig = QNN_NODE_CORE_SLOT(chosen, graphSetConfig, coreSlots);
   fns.graphExecute = QNN_NODE_CORE_SLOT(chosen, graphExecute, coreSlots);
+  fns.profileCreate = QNN_NODE_CORE_SLOT(chosen, profileCreate, coreSlots);
+  fns.profileSetConfig = QNN_NODE_CORE_SLOT(chosen, profileSetConfig, coreSlots);
+  fns.profileGetEvents = QNN_NODE_CORE_SLOT(chosen, profileGetEvents, coreSlots);
+  fns.profileGetSubEvents = QNN_NODE_CORE_SLOT(chosen, profileGetSubEvents, coreSlots);
+  fns.profileGetEventData = QNN_NODE_CORE_SLOT(chosen, profileGetEventData, coreSlots);
+  fns.profileGetExtendedEventData = QNN_NODE_CORE_SLOT(chosen, profileGetExtendedEventData, coreSlots);
+  fns.profileFree = QNN_NODE_CORE_SLOT(chosen, profileFree, coreSlots);
   fns.errorGetMessage = QNN_NODE_CORE_SLOT(chosen, errorGetMessage, coreSlots);
   fns.deviceGetPlatformInfo = QNN_NODE_CORE_SLOT(chosen, deviceGetPlatformInfo, coreSlots);
   fns.deviceFreePlatformInfo = QNN_NODE_CORE_SLOT(chosen, deviceFreePlatformInfo, coreSlots);

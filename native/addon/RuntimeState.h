@@ -41,6 +41,14 @@ struct CoreFns {
   QnnGraph_RetrieveFn_t graphRetrieve = nullptr;
   QnnGraph_SetConfigFn_t graphSetConfig = nullptr;
   QnnGraph_ExecuteFn_t graphExecute = nullptr;
+  // Profiling.h (profileSetConfig / GetExtendedEventData may be NULL on any version).
+  QnnProfile_CreateFn_t profileCreate = nullptr;
+  QnnProfile_SetConfigFn_t profileSetConfig = nullptr;
+  QnnProfile_GetEventsFn_t profileGetEvents = nullptr;
+  QnnProfile_GetSubEventsFn_t profileGetSubEvents = nullptr;
+  QnnProfile_GetEventDataFn_t profileGetEventData = nullptr;
+  QnnProfile_GetExtendedEventDataFn_t profileGetExtendedEventData = nullptr;
+  QnnProfile_FreeFn_t profileFree = nullptr;
   QnnError_GetMessageFn_t errorGetMessage = nullptr;
   QnnDevice_GetPlatformInfoFn_t deviceGetPlatformInfo = nullptr;
   QnnDevice_FreePlatformInfoFn_t deviceFreePlatformInfo = nullptr;

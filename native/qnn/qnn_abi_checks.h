@@ -75,6 +75,26 @@ QNN_NODE_CHECK_SIZE(QnnGraph_Config_t, 16);
 QNN_NODE_CHECK_SIZE(QnnDevice_Config_t, 16);
 QNN_NODE_CHECK_OFFSET(QnnContext_Config_t, enableGraphs, 8);
 
+/* Profiles: event data 24 bytes; extended event data 56 (v1 48 bytes at 8: a 24-byte union
+ * of scalar value / backend object at 8, timestamp 32, identifier 40); config 16 */
+QNN_NODE_CHECK_SIZE(QnnProfile_EventData_t, 24);
+QNN_NODE_CHECK_OFFSET(QnnProfile_EventData_t, unit, 4);
+QNN_NODE_CHECK_OFFSET(QnnProfile_EventData_t, value, 8);
+QNN_NODE_CHECK_OFFSET(QnnProfile_EventData_t, identifier, 16);
+QNN_NODE_CHECK_SIZE(Qnn_Scalar_t, 16);
+QNN_NODE_CHECK_SIZE(QnnProfile_BackendOpaqueObject_t, 24);
+QNN_NODE_CHECK_SIZE(QnnProfile_ExtendedEventDataV1_t, 48);
+QNN_NODE_CHECK_OFFSET(QnnProfile_ExtendedEventDataV1_t, unit, 4);
+QNN_NODE_CHECK_OFFSET(QnnProfile_ExtendedEventDataV1_t, value, 8);
+QNN_NODE_CHECK_OFFSET(QnnProfile_ExtendedEventDataV1_t, backendOpaqueObject, 8);
+QNN_NODE_CHECK_OFFSET(QnnProfile_ExtendedEventDataV1_t, timestamp, 32);
+QNN_NODE_CHECK_OFFSET(QnnProfile_ExtendedEventDataV1_t, identifier, 40);
+QNN_NODE_CHECK_SIZE(QnnProfile_ExtendedEventData_t, 56);
+QNN_NODE_CHECK_OFFSET(QnnProfile_ExtendedEventData_t, v1, 8);
+QNN_NODE_CHECK_SIZE(QnnProfile_Config_t, 16);
+QNN_NODE_CHECK_OFFSET(QnnProfile_Config_t, numMaxEvents, 8);
+QNN_NODE_CHECK_OFFSET(QnnProfile_Config_t, enableOptrace, 8);
+
 /* backendGetSupportedOperations' entries: three strings (SDK 2.13 - 2.48) */
 QNN_NODE_CHECK_SIZE(QnnBackend_OperationName_t, 24);
 QNN_NODE_CHECK_OFFSET(QnnBackend_OperationName_t, packageName, 0);

@@ -16,6 +16,7 @@ const SECTIONS: Record<string, () => Promise<{ default: BenchSection }>> = {
   load: () => import('./load.js'),
   pipeline: () => import('./pipeline.js'),
   sampling: () => import('./sampling.js'),
+  profiling: () => import('./profiling.js'),
 };
 
 function parseArgs(argv: string[]): { names: string[]; json: boolean; options: MeasureOptions } {

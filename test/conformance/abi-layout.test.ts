@@ -98,6 +98,9 @@ const STABLE_SIZES = [
   'QnnHtpContext_CustomConfig_t',
   'QnnHtpContext_GroupRegistration_t',
   'QnnHtpGraph_OptimizationOption_t',
+  'QnnProfile_EventData_t',
+  'QnnProfile_ExtendedEventData_t',
+  'QnnProfile_Config_t',
 ];
 
 /** Types that grew between releases, with every size a release has had. */

@@ -143,6 +143,26 @@ describeNative('HTP power votes', () => {
     });
   });
 
+  it('a run may both vote a profile and be profiled: the vote precedes the profiled execute, and both restore', async () => {
+    await withJournal(dir, async (j) => {
+      await using qnn = await Qnn.load({ backend: 'reference' });
+      await using ctx = await qnn.loadContext(addPath);
+      const g = ctx.graph('add');
+      j.clear();
+      let events: readonly { typeName: string }[] = [];
+      const { out } = await g.run({ a, b }, { perfProfile: 'burst', restorePerfProfile: true, profile: 'basic', onProfile: (p) => (events = p.events) });
+      expect([...out.data]).toEqual([7, 7, 7, 7, 7, 7]);
+      expect(events.map((e) => e.typeName)).toContain('execute');
+      const calls = j.entries().map((e) => e.call);
+      expect(calls.indexOf('setPowerConfig')).toBeLessThan(calls.indexOf('profileCreate'));
+      expect(calls.filter((c) => c === 'setPowerConfig')).toHaveLength(2); // burst, then the restore
+      expect(calls.filter((c) => c === 'profileFree')).toHaveLength(1);
+      g.runSync({ a, b }, { perfProfile: 'burst', profile: 'detailed' });
+      expect(g.lastProfile?.events.length).toBeGreaterThan(0);
+      expect(votedProfiles(j)).toEqual(['burst', 'default', 'burst']);
+    });
+  });
+
   it('switches per run only when the profile changes, and restores when asked', async () => {
     await withJournal(dir, async (j) => {
       await using qnn = await Qnn.load({ backend: 'reference' });

@@ -34,6 +34,9 @@ import type {
 } from '../types.js';
 import { Prng, hashString } from '../../random.js';
 import { RecordingReplayer, type Tolerance } from './recording.js';
+import { MockRunProfiler, mockLoadProfile } from './profiling.js';
+import { profileLevelOption } from '../../profile/options.js';
+import type { Profile } from '../../profile/types.js';
 import { isSignatureFile, readSignatureFile } from '../signature.js';
 import { MockPowerLog, type MockPerfProfileRecord } from './power.js';
 import type { PerfProfile } from '../power.js';
@@ -158,21 +161,38 @@ class MockGraph implements Graph {
     this.outputs = signature.outputs;
   }
 
+  /** The synthetic events of this graph's latest profiled run (mock/profiling.ts). */
+  lastProfile: Profile | undefined;
+
+  #profiled(profiler: MockRunProfiler): void {
+    const profile = profiler.finish(this.name);
+    this.lastProfile = profile;
+    profiler.onProfile?.(profile);
+  }
+
   async run(inputs: TensorMap, options: RunOptions = {}): Promise<TensorMap> {
     const call = this.context.begin(this, options);
     try {
+      const profiler = MockRunProfiler.for(options);
       const latency = this.context.backend.latencyFor(this.name);
       if (latency > 0) await delay(latency, options.signal);
       if (options.signal?.aborted) throw abortError(options.signal);
+      profiler?.step('latency');
       const { outputs, returned } = call.execute(inputs);
       const produced = await returned;
+      profiler?.step(`compute (${call.source})`);
       // A real backend completes on another thread, so timers run between calls. A
       // synchronous implementation would starve them (a loop of awaited runs is all
       // microtasks): yield once per call, then honour an abort that came due meanwhile.
       // One synchronous call itself cannot be interrupted; its result is dropped.
       await yieldToEventLoop();
       if (options.signal?.aborted) throw abortError(options.signal);
-      return call.finish(outputs, produced);
+      const result = call.finish(outputs, produced);
+      if (profiler) {
+        profiler.step('copy outputs');
+        this.#profiled(profiler);
+      }
+      return result;
     } finally {
       this.context.end();
     }
@@ -181,15 +201,22 @@ class MockGraph implements Graph {
   runSync(inputs: TensorMap, options: RunOptions = {}): TensorMap {
     const call = this.context.begin(this, options);
     try {
+      const profiler = MockRunProfiler.for(options);
       if (options.signal?.aborted) throw abortError(options.signal);
       const { outputs, returned } = call.execute(inputs);
+      profiler?.step(`compute (${call.source})`);
       if (returned instanceof Promise) {
         returned.catch(() => undefined);
         throw new QnnNodeError('ERR_INVALID_ARG', `The mock implementation of graph ${JSON.stringify(this.name)} returned a promise; runSync needs a synchronous function (use run)`, {
           details: { graph: this.name },
         });
       }
-      return call.finish(outputs, returned);
+      const result = call.finish(outputs, returned);
+      if (profiler) {
+        profiler.step('copy outputs');
+        this.#profiled(profiler);
+      }
+      return result;
     } finally {
       this.context.end();
     }
@@ -200,6 +227,8 @@ class MockGraph implements Graph {
 class MockCallState {
   /** The output tensors this call writes and returns: the caller's, or allocated here. */
   #targets: TensorMap = tensorMap();
+  /** How the outputs were computed (named in synthetic profiles). */
+  source: 'function' | 'recording' | 'seeded' = 'seeded';
 
   constructor(
     private readonly graph: MockGraph,
@@ -225,9 +254,16 @@ class MockCallState {
     const fn = this.backend.implementation(sig.name);
     // Inputs are handed over as a frozen shallow copy: the implementation cannot rebind the caller's map.
     const inputView = Object.freeze(tensorMap(inputs));
-    if (fn) return { outputs, returned: fn(inputView, outputs, call) };
+    if (fn) {
+      this.source = 'function';
+      return { outputs, returned: fn(inputView, outputs, call) };
+    }
     const replay = this.backend.replayer;
-    if (replay?.has(sig.name)) return { outputs, returned: replay.take(sig.name, inputView) };
+    if (replay?.has(sig.name)) {
+      this.source = 'recording';
+      return { outputs, returned: replay.take(sig.name, inputView) };
+    }
+    this.source = 'seeded';
     for (const spec of sig.outputs) fillDefault(outputs[spec.name], rng);
     return { outputs, returned: undefined };
   }
@@ -270,6 +306,8 @@ class MockContext implements Context {
   /** The spill-fill group it was loaded into by loadContexts (undefined: none). */
   shareGroup: number | undefined;
   readonly loadTimings: LoadTimings;
+  /** Synthetic (mock/profiling.ts) when loaded with options.profile. */
+  loadProfile: Profile | undefined;
   private disposed = false;
   private inflight = 0;
   private idle: (() => void)[] = [];
@@ -411,6 +449,8 @@ export class MockBackend implements Backend {
     const perfProfile = this.power.contextProfile(options.perfProfile);
     const context = new MockContext(this, signatures, typeof source === 'string' ? source : `<${describeValue(source)}>`, performance.now() - start, perfProfile);
     context.configs = configs;
+    const loadProfileLevel = profileLevelOption(options.profile, 'options.profile');
+    if (loadProfileLevel) context.loadProfile = mockLoadProfile(loadProfileLevel, start, performance.now(), context.graphs.map((g) => g.name));
     this.contexts.add(context);
     return context;
   }

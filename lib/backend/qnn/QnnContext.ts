@@ -14,6 +14,9 @@ import { isolationOption, readBinaryInfoIsolated, type IsolationLimits } from '.
 import type { QnnInfo } from './Qnn.js';
 import { QnnGraph, type GraphOwner } from './QnnGraph.js';
 import { checkProfileFor } from './qnn-power.js';
+import { decodeProfile } from '../../profile/decode.js';
+import { profileLevelOption } from '../../profile/options.js';
+import type { Profile } from '../../profile/types.js';
 
 function tensorSignature(spec: TensorSpec, where: string): NativeTensorSignature {
   const info = DTYPES[spec.dtype];
@@ -165,6 +168,7 @@ export class QnnContext implements Context, GraphOwner {
   readonly graphs: readonly QnnGraph[];
   readonly loadTimings: LoadTimings;
   readonly info: QnnContextInfo;
+  #loadProfile: Profile | undefined;
   readonly #native: NativeContext;
   /** Runs queued or executing on any graph; dispose() waits for 0. */
   #active = 0;
@@ -209,6 +213,7 @@ export class QnnContext implements Context, GraphOwner {
       group === undefined
         ? configPlan
         : { custom: [], graphs: [], ...configPlan, group: { first: group.first ? group.first.#native : null, maxSpillFill: group.maxSpillFill } };
+    const loadProfileLevel = profileLevelOption(options?.profile, 'options.profile');
     const check = await checkBeforeLoad(source, options, runtimeInfo, callSite, abandon);
     // The caller gave up (timeout / abort) while the checks ran: never reach the backend.
     if (abandon?.aborted) throw new QnnNodeError('ABORTED', 'Qnn#loadContext was given up before the backend was called', { details: { operation: 'Qnn#loadContext' } });
@@ -218,6 +223,7 @@ export class QnnContext implements Context, GraphOwner {
     } catch (e) {
       throw fromNative(e, 'QNN backend');
     }
+    if (loadProfileLevel !== undefined) native.setLoadProfile(loadProfileLevel);
     const result = await withCallerStack(() => native.load(source, graphs, persistent, configs), callSite, 'QNN context').catch((error: unknown) => {
       explainRefusal(error, check.producer, runtimeInfo);
       throw error;
@@ -246,8 +252,14 @@ export class QnnContext implements Context, GraphOwner {
       native.dispose();
       throw e;
     }
+    if (result.loadProfile) ctx.#loadProfile = decodeProfile(result.loadProfile);
     ctx.#onDispose = onDispose;
     return ctx;
+  }
+
+  /** The events of contextCreateFromBinary when loaded with options.profile. */
+  get loadProfile(): Profile | undefined {
+    return this.#loadProfile;
   }
 
   get disposed(): boolean {

@@ -8,6 +8,9 @@ import type { NativeGraph, NativeRunOptions, NativeRunResult, NativeGraphInfo, N
 import { checkRunPower } from '../power.js';
 import type { Graph, RunOptions, TensorMap, TensorRole, TensorSpec } from '../types.js';
 import { fromNative } from './errors.js';
+import { decodeProfile } from '../../profile/decode.js';
+import { onProfileOption, profileLevelOption } from '../../profile/options.js';
+import type { Profile } from '../../profile/types.js';
 
 const ROLES: readonly TensorRole[] = ['APP_WRITE', 'APP_READ', 'APP_READWRITE', 'NATIVE', 'STATIC', 'NULL'];
 
@@ -61,6 +64,8 @@ interface Prepared {
   result: TensorMap;
   /** What the native run takes besides the buffers (undefined: nothing, the common case). */
   native: NativeRunOptions | undefined;
+  /** Only when options.profile is set. */
+  profiling?: { onProfile?: (profile: Profile) => void };
 }
 
 /**
@@ -197,7 +202,25 @@ export class QnnGraph implements Graph {
       result[plan.names[i]] = t;
       outs[i] = t.data as ArrayBufferView;
     }
-    return { ins, outs, result, native };
+    if (options?.profile === undefined) return { ins, outs, result, native };
+    const level = profileLevelOption(options.profile, 'options.profile');
+    const onProfile = onProfileOption(options.onProfile, 'options.onProfile');
+    return { ins, outs, result, native: { ...native, profile: level }, profiling: onProfile ? { onProfile } : {} };
+  }
+
+  /** The events of this graph's latest profiled run (options.profile), if any. */
+  get lastProfile(): Profile | undefined {
+    return this.#lastProfile;
+  }
+
+  #lastProfile: Profile | undefined;
+
+  /** A profiled run has settled: keep and hand over its events. */
+  #profiled(prepared: Prepared, raw: NativeRunResult | undefined): void {
+    if (!raw?.profile) return;
+    const profile = decodeProfile(raw.profile);
+    this.#lastProfile = profile;
+    prepared.profiling?.onProfile?.(profile);
   }
 
   /**
@@ -236,8 +259,9 @@ export class QnnGraph implements Graph {
       // gets. No eager `new Error()` per run: capturing a stack costs ~3 µs here, more
       // than all the rest of the binding's own work.
       return native.then(
-        () => {
+        (raw) => {
           this.#next();
+          if (prepared.profiling) this.#profiled(prepared, raw);
           return prepared.result;
         },
         (e: unknown) => {
@@ -264,11 +288,13 @@ export class QnnGraph implements Graph {
   runSync(inputs: TensorMap, options?: RunOptions): TensorMap {
     const prepared = this.#prepare(inputs, options);
     if (options?.signal?.aborted) throw abortError(this.name, options.signal);
+    let raw: NativeRunResult | undefined;
     try {
-      this.#native.runSync(prepared.ins, prepared.outs, prepared.native);
+      raw = this.#native.runSync(prepared.ins, prepared.outs, prepared.native);
     } catch (e) {
       throw fromNative(e, this.#what);
     }
+    if (prepared.profiling) this.#profiled(prepared, raw);
     return prepared.result;
   }
 }

@@ -22,10 +22,14 @@ import { addTargetOptions, openTarget, resolveBinary, type TargetOptions } from 
 import { selectGraphs } from '../signature.js';
 import type { PerfProfile } from '../../backend/power.js';
 import { addPerfProfileOption, perfRunOptions } from '../perf-profile.js';
+import { profiledTable, profiledTracks, profileRuns, type ProfiledRun } from '../bench/profile-runs.js';
+import { addProfileOptions, checkProfileOptions, renderOpTable, writeTrace, type ProfileCliOptions } from '../profile-output.js';
+import type { OpTable } from '../../profile/op-table.js';
 
 export type RunMode = 'sync' | 'async';
 
-interface BenchRunOptions extends TargetOptions {
+interface BenchRunOptions extends TargetOptions, ProfileCliOptions {
+  profileRuns: number;
   graph?: string[];
   count?: number;
   duration?: number;
@@ -58,6 +62,8 @@ export interface BenchRunReport {
   readonly results: readonly LatencyResult[];
   /** --perf-profile: the profile every run named (voted once, on the first run). */
   readonly perfProfile?: PerfProfile;
+  /** --profile: the per-op table of the profiled pass (after the latency loops). */
+  readonly profile?: { readonly level: string; readonly runs: number; readonly synthetic: boolean; readonly table: OpTable };
 }
 
 /** How long the loop goes on: a fixed count or a duration. */
@@ -155,9 +161,12 @@ export function registerBenchRun(bench: Command, ctx: CommandContext): void {
     .option('--seed <n>', 'seed of random inputs', nonNegativeInt, 0)
     .option('--json', 'print the report as JSON')
     .option('--csv', 'print the results as CSV')
-    .option('-q, --quiet', 'no progress output');
+    .option('-q, --quiet', 'no progress output')
+    .option('--profile-runs <n>', 'with --profile: profiled runs per graph, after the latency loops', positiveInt, 20);
+  addProfileOptions(cmd);
   addPerfProfileOption(cmd, 'HTP performance profile of every measured run (voted on the first run; the warm-up absorbs the switch)');
   addTargetOptions(cmd).action(async (file: string | undefined, opts: BenchRunOptions) => {
+    checkProfileOptions(opts);
     if (opts.count !== undefined && opts.duration !== undefined) throw usageError('--count and --duration cannot be used together');
     if (opts.json && opts.csv) throw usageError('--json and --csv cannot be used together');
     const limit: Limit = opts.duration !== undefined ? { durationMs: opts.duration } : { count: opts.count ?? 1000 };
@@ -170,6 +179,8 @@ export function registerBenchRun(bench: Command, ctx: CommandContext): void {
       ).graphs.map((g) => g.name);
       const modes: RunMode[] = opts.mode === 'both' ? ['sync', 'async'] : [opts.mode];
       const results: LatencyResult[] = [];
+      const profiled: ProfiledRun[] = [];
+      const origin = performance.now();
       for (const name of graphNames) {
         const graph = target.context.graph(name);
         const inputs: TensorMap = Object.fromEntries(graph.inputs.map((s) => [s.name, fillTensor(s, opts.fill, opts.seed)]));
@@ -198,11 +209,22 @@ export function registerBenchRun(bench: Command, ctx: CommandContext): void {
             progress.stop();
           }
         }
+        if (opts.profile) profiled.push(...(await profileRuns(graph, inputs, outputs, opts.profile, opts.profileRuns, origin)));
       }
-      const report: BenchRunReport = { binary, backend: target.backend.kind, limit, results, ...perfRunOptions(opts.perfProfile) };
+      const profile = opts.profile
+        ? { level: opts.profile, runs: opts.profileRuns, synthetic: profiled.some((r) => r.profile.synthetic === true), table: profiledTable(profiled) }
+        : undefined;
+      const report: BenchRunReport = { binary, backend: target.backend.kind, limit, results, ...perfRunOptions(opts.perfProfile), ...(profile ? { profile } : {}) };
       if (opts.json) ctx.io.stdout.write(toJson(report));
       else if (opts.csv) ctx.io.stdout.write(benchRunCsv(report));
-      else ctx.io.stdout.write(renderBenchRun(report));
+      else {
+        ctx.io.stdout.write(renderBenchRun(report));
+        if (profile) {
+          const title = `\nprofile '${profile.level}', ${profile.runs} run(s) per graph${profile.synthetic ? ' (synthetic: mock backend, JS timings)' : ''}`;
+          ctx.io.stdout.write(renderOpTable(profile.table, title));
+        }
+      }
+      if (opts.trace) await writeTrace(opts.trace, profiledTracks(profiled), { binary, backend: target.backend.kind, level: opts.profile });
     } finally {
       await target.close();
     }

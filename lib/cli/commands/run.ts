@@ -28,8 +28,11 @@ import { addTargetOptions, openTarget, resolveBinary, type TargetOptions } from 
 import { nameRecord } from '../../pipeline/records.js';
 import type { PerfProfile } from '../../backend/power.js';
 import { addPerfProfileOption, perfRunOptions } from '../perf-profile.js';
+import { RunProfiler } from '../../pipeline/profiling.js';
+import { renderPipelineProfile, summarizePipelineProfile, writePipelineTrace, type PipelineProfileSummary } from '../pipeline-profile.js';
+import { addProfileOptions, checkProfileOptions, type ProfileCliOptions } from '../profile-output.js';
 
-interface RunOptions extends TargetOptions {
+interface RunOptions extends TargetOptions, ProfileCliOptions {
   input?: string[];
   graph?: string[];
   outputDir?: string;
@@ -75,6 +78,8 @@ export interface RunReport {
   readonly loadMs: number;
   readonly graphs: readonly GraphRunReport[];
   readonly recording?: string;
+  /** --profile: per-graph and per-op summaries. */
+  readonly profile?: PipelineProfileSummary;
 }
 
 function values(t: Tensor): Float64Array {
@@ -127,6 +132,8 @@ export interface ManifestReport {
   readonly outputs: Readonly<Record<string, unknown>>;
   readonly timings: ManifestRunResult['timings'];
   readonly recording?: string;
+  /** --profile: per-stage and per-op summaries (lib/cli/pipeline-profile.ts). */
+  readonly profile?: PipelineProfileSummary;
 }
 
 function describeValue(name: string, value: unknown, headCount: number, outputDir: string | undefined): unknown {
@@ -199,6 +206,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
     ...(record !== undefined ? { record } : {}),
     ...perfRunOptions(opts.perfProfile),
+    ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
     backend:
       opts.mock !== undefined || opts.replay !== undefined
         ? {
@@ -226,8 +234,11 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     outputs: Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, describeValue(k, v, opts.head, outputDir)])),
     timings: result.timings,
     ...(record !== undefined ? { recording: record } : {}),
+    ...(result.profile ? { profile: summarizePipelineProfile(result.profile) } : {}),
   };
   ctx.io.stdout.write(opts.json ? toJson(report) : renderManifest(report, wroteText));
+  if (result.profile && !opts.json) ctx.io.stdout.write(renderPipelineProfile(report.profile!));
+  if (result.profile && opts.trace) await writePipelineTrace(ctx.resolve(opts.trace), result.profile, manifest);
 }
 
 export function registerRun(program: Command, ctx: CommandContext): void {
@@ -249,7 +260,9 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--param <name=value>', 'manifests: override a manifest param (value as JSON when it parses, else text; same type as the default); repeatable', collect)
     .option('--variant <name>', "manifests: the variant to run (e.g. fp32; default: the manifest's defaultVariant)");
   addPerfProfileOption(cmd, "HTP performance profile of every graph run (manifests: replaces the manifest's perfProfile; steps naming their own keep it)");
+  addProfileOptions(cmd);
   addTargetOptions(cmd, { optionalSignature: true }).action(async (argument: string | undefined, opts: RunOptions) => {
+    checkProfileOptions(opts);
     let file = argument;
     // `run --mock manifest.json`: the optional value took the manifest.
     if (file === undefined && typeof opts.mock === 'string' && isPipelineManifest(ctx.resolve(opts.mock))) [file, opts.mock] = [opts.mock, true];
@@ -276,6 +289,8 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       const outputDir = opts.outputDir !== undefined ? ctx.resolve(opts.outputDir) : undefined;
       if (outputDir) fs.mkdirSync(outputDir, { recursive: true });
       const graphs: GraphRunReport[] = [];
+      // --profile: each graph's run is profiled like a pipeline step (lib/pipeline/profiling.ts).
+      const profiler = opts.profile ? new RunProfiler(opts.profile, performance.now()) : undefined;
       for (const sig of selected.graphs) {
         const graph = target.context.graph(sig.name);
         const inputs = nameRecord<Tensor>() as TensorMap; // input names come from the binary
@@ -294,8 +309,10 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         }
         const e0 = performance.now();
         const perf = perfRunOptions(opts.perfProfile);
-        const outputs = opts.sync ? graph.runSync(inputs, perf) : await graph.run(inputs, perf);
+        const runOptions = profiler ? profiler.graphOptions(perf) : perf;
+        const outputs = opts.sync ? graph.runSync(inputs, runOptions) : await graph.run(inputs, runOptions);
         const executeMs = performance.now() - e0;
+        profiler?.graphDone('graph', sig.name, [], e0, executeMs);
         recorder?.add(sig.name, inputs, outputs, executeMs);
         const summaries = graph.outputs.map((spec) => {
           const t = outputs[spec.name];
@@ -316,8 +333,11 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         loadMs,
         graphs,
         ...(recorder ? { recording: recorder.dir } : {}),
+        ...(profiler ? { profile: summarizePipelineProfile(profiler.result()) } : {}),
       };
       ctx.io.stdout.write(opts.json ? toJson(report) : renderRun(report));
+      if (report.profile && !opts.json) ctx.io.stdout.write(renderPipelineProfile(report.profile));
+      if (profiler && opts.trace) await writePipelineTrace(ctx.resolve(opts.trace), profiler.result(), binary);
     } finally {
       await target.close();
     }

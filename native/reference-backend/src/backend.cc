@@ -1,6 +1,7 @@
 // libQnnReference: the core QNN interface on the CPU (docs/reference-backend.md).
 // A TEST DOUBLE, not a Qualcomm backend.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -30,6 +31,13 @@ Slot slot(F f) {
   return reinterpret_cast<Slot>(f);
 }
 
+// QNN_REFERENCE_PROFILE_EXTENDED=0: leave profileGetExtendedEventData NULL, as a backend
+// that does not implement it (the slot exists from core 2.9 on).
+bool extendedProfileEmulated() {
+  const char* env = knobsApply() ? std::getenv("QNN_REFERENCE_PROFILE_EXTENDED") : nullptr;
+  return !(env && std::strcmp(env, "0") == 0);
+}
+
 void fillTable(Slot* s) {  // 2.9+ order, kCoreSlotCount entries
   s[abi::kPropertyHasCapability] = slot(propertyHasCapability);
   s[abi::kBackendCreate] = slot(backendCreate);
@@ -53,6 +61,8 @@ void fillTable(Slot* s) {  // 2.9+ order, kCoreSlotCount entries
   s[abi::kProfileGetEvents] = slot(profileGetEvents);
   s[abi::kProfileGetSubEvents] = slot(profileGetSubEvents);
   s[abi::kProfileGetEventData] = slot(profileGetEventData);
+  s[abi::kProfileSetConfig] = slot(profileSetConfig);
+  if (extendedProfileEmulated()) s[abi::kProfileGetExtendedEventData] = slot(profileGetExtendedEventData);
   s[abi::kProfileFree] = slot(profileFree);
   s[abi::kDeviceGetPlatformInfo] = slot(deviceGetPlatformInfo);
   s[abi::kDeviceFreePlatformInfo] = slot(deviceFreePlatformInfo);
@@ -79,7 +89,8 @@ const Provider* providerFor(const Emulation& e) {
   // QNN_REFERENCE_PERF_INFRA=missing: a table without deviceGetInfrastructure.
   bool noInfraSlot = perfInfraMode() == "missing";
   std::string key = versionString(e.core) + "/" + versionString(e.backend) +
-                    (slotDisabled("graphSetConfig") ? "/no-setconfig" : "") + (noInfraSlot ? "/no-infra" : "");
+                    (slotDisabled("graphSetConfig") ? "/no-setconfig" : "") + (noInfraSlot ? "/no-infra" : "") +
+                    (extendedProfileEmulated() ? "" : "/no-extended-profile");
   std::lock_guard<std::mutex> lock(g_providersMu);
   auto it = g_providers->find(key);
   if (it != g_providers->end()) return it->second;

@@ -30,6 +30,8 @@ Qnn_ErrorHandle_t profileCreate(Qnn_BackendHandle_t backend, QnnProfile_Level_t 
 Qnn_ErrorHandle_t profileGetEvents(Qnn_ProfileHandle_t profile, const QnnProfile_EventId_t** ids, uint32_t* num);
 Qnn_ErrorHandle_t profileGetSubEvents(QnnProfile_EventId_t id, const QnnProfile_EventId_t** ids, uint32_t* num);
 Qnn_ErrorHandle_t profileGetEventData(QnnProfile_EventId_t id, QnnProfile_EventData_t* data);
+Qnn_ErrorHandle_t profileSetConfig(Qnn_ProfileHandle_t profile, const QnnProfile_Config_t** config);
+Qnn_ErrorHandle_t profileGetExtendedEventData(QnnProfile_EventId_t id, QnnProfile_ExtendedEventData_t* data);
 Qnn_ErrorHandle_t profileFree(Qnn_ProfileHandle_t profile);
 
 // backend_context.cc: contexts from binaries, and retrieving their graphs

@@ -80,7 +80,13 @@ Qnn_ErrorHandle_t loadContext(const char* fn, Qnn_BackendHandle_t backend, const
   addHandle(raw, Kind::Context);
   for (auto& g : raw->graphs) addHandle(g.get(), Kind::Graph);
   *context = raw;
-  recordEvent(profile, QNN_PROFILE_EVENTTYPE_INIT, microsSince(t0), "contextCreateFromBinary");
+  QnnProfile_EventId_t event = recordEvent(profile, QNN_PROFILE_EVENTTYPE_INIT, microsSince(t0), "contextCreateFromBinary", t0);
+  // Detailed: what the load consisted of, one sub-event each (parse+copy, then per graph).
+  if (event && profileLevel(profile) == QNN_PROFILE_LEVEL_DETAILED) {
+    recordSubEvent(event, QNN_PROFILE_EVENTTYPE_INIT, QNN_PROFILE_EVENTUNIT_BYTES, m.dataSize, zeroCopy ? "static data (zero-copy)" : "static data (copied)", t0);
+    for (const auto& g : m.graphs)
+      recordSubEvent(event, QNN_PROFILE_EVENTTYPE_INIT, QNN_PROFILE_EVENTUNIT_COUNT, g.nodes.size(), "graph '" + g.name + "' nodes", t0);
+  }
   return QNN_SUCCESS;
 }
 
@@ -143,7 +149,7 @@ Qnn_ErrorHandle_t contextFree(Qnn_ContextHandle_t context, Qnn_ProfileHandle_t p
   leaveSpillFillGroup(c);
   logf(c->logger.get(), QNN_LOG_LEVEL_INFO, "context freed");
   delete c;
-  recordEvent(profile, QNN_PROFILE_EVENTTYPE_DEINIT, microsSince(t0), "contextFree");
+  recordEvent(profile, QNN_PROFILE_EVENTTYPE_DEINIT, microsSince(t0), "contextFree", t0);
   return QNN_SUCCESS;
 }
 

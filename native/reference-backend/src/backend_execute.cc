@@ -137,15 +137,26 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
     for (uint32_t idx : n.inputs)
       if (m.tensors[idx].type == kTypeStatic) bufs[idx] = const_cast<uint8_t*>(c->data + m.tensors[idx].dataOffset);
 
-  for (const Node& n : gr.nodes) {
+  // Detailed profiles time every node (basic ones only the whole call): one clock read per
+  // node, and only when asked.
+  const bool perNode = profileLevel(profile) == QNN_PROFILE_LEVEL_DETAILED;
+  struct NodeTime {
+    std::chrono::steady_clock::time_point start;
+    uint64_t us;
+  };
+  std::vector<NodeTime> nodeTimes(perNode ? gr.nodes.size() : 0);
+  for (size_t k = 0; k < gr.nodes.size(); ++k) {
+    const Node& n = gr.nodes[k];
     std::string error;
     bool ok;
+    auto tn = perNode ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     try {
       ok = runNode(m, n, bufs, &error);
     } catch (const std::bad_alloc&) {
       return fail(log, QNN_GRAPH_ERROR_MEM_ALLOC, "graphExecute: out of memory in node '" + n.name + "'");
     }
     if (!ok) return fail(log, QNN_GRAPH_ERROR_INVALID_ARGUMENT, "graphExecute: " + gname + ": " + error);
+    if (perNode) nodeTimes[k] = NodeTime{tn, microsSince(tn)};
   }
   for (size_t k = 0; k < gr.outputs.size(); ++k) {
     const auto& s = g->scratch[gr.natives.size() + k];
@@ -153,7 +164,13 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
   }
   uint64_t us = microsSince(t0);
   logf(log, QNN_LOG_LEVEL_DEBUG, "graphExecute %s: %llu us", gname.c_str(), (unsigned long long)us);
-  recordEvent(profile, QNN_PROFILE_EVENTTYPE_EXECUTE, us, "graphExecute");
+  QnnProfile_EventId_t event = recordEvent(profile, QNN_PROFILE_EVENTTYPE_EXECUTE, us, "graphExecute", t0);
+  // Per node: a NODE event named after the node, with one sub-event naming its op type.
+  for (size_t k = 0; k < nodeTimes.size(); ++k) {
+    const Node& n = gr.nodes[k];
+    QnnProfile_EventId_t node = recordSubEvent(event, QNN_PROFILE_EVENTTYPE_NODE, QNN_PROFILE_EVENTUNIT_MICROSEC, nodeTimes[k].us, n.name, nodeTimes[k].start);
+    recordSubEvent(node, QNN_PROFILE_EVENTTYPE_NODE, QNN_PROFILE_EVENTUNIT_NONE, 0, n.opName, nodeTimes[k].start);
+  }
   return QNN_SUCCESS;
 }
 

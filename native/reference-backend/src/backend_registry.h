@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common.h"
+#include "qnn/qnn_abi_compat.h"
 #include "model.h"
 
 namespace qnnref {
@@ -29,7 +30,22 @@ struct DeviceImpl {
 };
 
 struct ProfileImpl {
+  QnnProfile_Level_t level = QNN_PROFILE_LEVEL_BASIC;
+  qnn_node::abi::Version core{2, 32, 0};  // the emulated core of the backend that made it
+  bool optrace = false;
+  uint64_t maxEvents = 0;  // 0: unbounded (QNN_PROFILE_CONFIG_OPTION_MAX_EVENTS)
+  uint64_t recorded = 0;
   std::vector<QnnProfile_EventId_t> events;
+};
+
+// One recorded event: QNN's plain data, the string its identifier points to, the start
+// time (extended event data's timestamp, µs of the steady clock) and its sub-events.
+struct RefEvent {
+  QnnProfile_EventData_t data;
+  std::string identifier;
+  uint64_t timestamp = 0;
+  ProfileImpl* owner = nullptr;
+  std::vector<QnnProfile_EventId_t> children;
 };
 
 struct ContextImpl;
@@ -64,7 +80,7 @@ extern std::mutex g_mu;  // guards the registry maps below and ContextImpl::infl
 extern std::condition_variable g_idle;  // signalled when a context's inflight count drops
 extern std::unordered_map<void*, Kind> g_handles;
 extern std::unordered_map<void*, std::shared_ptr<Logger>> g_loggers;
-extern std::map<QnnProfile_EventId_t, QnnProfile_EventData_t> g_events;
+extern std::map<QnnProfile_EventId_t, RefEvent> g_events;
 extern QnnProfile_EventId_t g_nextEvent;
 extern Emulation g_emu;           // the emulation of the latest getProviders call
 extern std::shared_ptr<Logger> g_lastLogger;  // for errors without a handle to tell the logger
@@ -93,7 +109,16 @@ Qnn_ErrorHandle_t fail(const Logger* logger, uint32_t code, const std::string& m
 
 // ---- profiling ----------------------------------------------------------------------------
 
-void recordEvent(Qnn_ProfileHandle_t profile, QnnProfile_EventType_t type, uint64_t micros, const char* what);
+// The level of a live profile handle, 0 for NULL or anything else (no events then).
+QnnProfile_Level_t profileLevel(Qnn_ProfileHandle_t profile);
+// A top-level event of `profile` (unit µs) that started at `start`; 0 when nothing was
+// recorded (no profile, or its MAX_EVENTS reached).
+QnnProfile_EventId_t recordEvent(Qnn_ProfileHandle_t profile, QnnProfile_EventType_t type, uint64_t micros, const char* what,
+                                 std::chrono::steady_clock::time_point start);
+// A sub-event of `parent` (0: ignored).
+QnnProfile_EventId_t recordSubEvent(QnnProfile_EventId_t parent, QnnProfile_EventType_t type, QnnProfile_EventUnit_t unit, uint64_t value,
+                                    const std::string& what, std::chrono::steady_clock::time_point start);
 uint64_t microsSince(std::chrono::steady_clock::time_point t0);
+uint64_t steadyMicros(std::chrono::steady_clock::time_point t);
 
 }  // namespace qnnref

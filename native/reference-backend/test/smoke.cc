@@ -336,6 +336,50 @@ static void testErrors(const std::string& dir) {
   QnnProfile_EventData_t d;
   CHECK(n == 1 && c.fn<QnnProfile_GetEventDataFn_t>(abi::kProfileGetEventData)(ids[0], &d) == QNN_SUCCESS && d.type == QNN_PROFILE_EVENTTYPE_EXECUTE, "execute event");
   CHECK(c.fn<QnnProfile_FreeFn_t>(abi::kProfileFree)(prof) == QNN_SUCCESS, "profileFree");
+  // Levels QNN does not define are refused; detailed profiles carry a NODE sub-event per op
+  // (identifier = node name) with its op type below; extended data adds a timestamp.
+  Qnn_ProfileHandle_t badProf = nullptr;
+  Qnn_ErrorHandle_t pe = c.fn<QnnProfile_CreateFn_t>(abi::kProfileCreate)(sess.backend, 7001, &badProf);
+  CHECK(code(pe) == QNN_PROFILE_ERROR_INVALID_ARGUMENT && !badProf, "profileCreate(7001) -> %u", code(pe));
+  CHECK(c.fn<QnnProfile_CreateFn_t>(abi::kProfileCreate)(sess.backend, QNN_PROFILE_LEVEL_DETAILED, &prof) == QNN_SUCCESS, "profileCreate detailed");
+  QnnProfile_Config_t optrace;
+  std::memset(&optrace, 0, sizeof optrace);
+  optrace.option = QNN_PROFILE_CONFIG_OPTION_ENABLE_OPTRACE;
+  optrace.enableOptrace = 1;
+  const QnnProfile_Config_t* profConfigs[] = {&optrace, nullptr};
+  CHECK(c.fn<QnnProfile_SetConfigFn_t>(abi::kProfileSetConfig)(prof, profConfigs) == QNN_SUCCESS, "profileSetConfig optrace");
+  QnnProfile_Config_t custom;
+  std::memset(&custom, 0, sizeof custom);
+  custom.option = QNN_PROFILE_CONFIG_OPTION_CUSTOM;
+  const QnnProfile_Config_t* customConfigs[] = {&custom, nullptr};
+  CHECK(c.fn<QnnProfile_SetConfigFn_t>(abi::kProfileSetConfig)(prof, customConfigs) == QNN_PROFILE_ERROR_UNSUPPORTED, "profileSetConfig custom refused");
+  run(sess, g, {{"x", bytes(x)}}, nullptr, false, prof);
+  CHECK(c.fn<QnnProfile_GetEventsFn_t>(abi::kProfileGetEvents)(prof, &ids, &n) == QNN_SUCCESS && n == 1, "detailed: one top-level event");
+  const QnnProfile_EventId_t* subs = nullptr;
+  uint32_t nsub = 0;
+  CHECK(n == 1 && c.fn<QnnProfile_GetSubEventsFn_t>(abi::kProfileGetSubEvents)(ids[0], &subs, &nsub) == QNN_SUCCESS, "sub-events");
+  // basic.bin's "mlp": MatMul then Relu, named <op>_<index> by the writer.
+  const char* const nodeNames[][2] = {{"MatMul_0", "MatMul"}, {"Relu_1", "Relu"}};
+  CHECK(nsub == 2, "one sub-event per node: %u", nsub);
+  for (uint32_t k = 0; k < nsub && k < 2; ++k) {
+    QnnProfile_EventData_t sd;
+    CHECK(c.fn<QnnProfile_GetEventDataFn_t>(abi::kProfileGetEventData)(subs[k], &sd) == QNN_SUCCESS && sd.type == QNN_PROFILE_EVENTTYPE_NODE &&
+              sd.unit == QNN_PROFILE_EVENTUNIT_MICROSEC && sd.identifier && std::strcmp(sd.identifier, nodeNames[k][0]) == 0,
+          "node event %u", k);
+    QnnProfile_ExtendedEventData_t xd;
+    CHECK(c.fn<QnnProfile_GetExtendedEventDataFn_t>(abi::kProfileGetExtendedEventData)(subs[k], &xd) == QNN_SUCCESS && xd.version == QNN_PROFILE_DATA_VERSION_1 &&
+              xd.v1.type == QNN_PROFILE_EVENTTYPE_NODE && xd.v1.value.dataType == QNN_DATATYPE_UINT_64 && xd.v1.value.uint64Value == sd.value && xd.v1.timestamp > 0,
+          "extended node event %u", k);
+    const QnnProfile_EventId_t* opIds = nullptr;
+    uint32_t nop = 0;
+    QnnProfile_EventData_t od;
+    CHECK(c.fn<QnnProfile_GetSubEventsFn_t>(abi::kProfileGetSubEvents)(subs[k], &opIds, &nop) == QNN_SUCCESS && nop == 1 &&
+              c.fn<QnnProfile_GetEventDataFn_t>(abi::kProfileGetEventData)(opIds[0], &od) == QNN_SUCCESS && od.unit == QNN_PROFILE_EVENTUNIT_NONE &&
+              od.identifier && std::strcmp(od.identifier, nodeNames[k][1]) == 0,
+          "op type of node %u", k);
+  }
+  CHECK(c.fn<QnnProfile_FreeFn_t>(abi::kProfileFree)(prof) == QNN_SUCCESS, "profileFree detailed");
+  CHECK(nsub > 0 && c.fn<QnnProfile_GetEventDataFn_t>(abi::kProfileGetEventData)(subs[0], &d) == QNN_PROFILE_ERROR_INVALID_HANDLE, "sub-events freed with the profile");
 
   // HTP perf infrastructure.
   QnnDevice_Infrastructure_t infra = nullptr;

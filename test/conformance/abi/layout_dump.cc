@@ -195,6 +195,34 @@ int main() {
   QN_SIZE(QnnBackend_Config_t);
   QN_SIZE(QnnDevice_Config_t);
 
+  // ---- profiles: event data (plain and extended) and profileSetConfig's struct
+  QN_SIZE(QnnProfile_EventData_t);
+  QN_OFF(QnnProfile_EventData_t, type);
+  QN_OFF(QnnProfile_EventData_t, unit);
+  QN_OFF(QnnProfile_EventData_t, value);
+  QN_OFF(QnnProfile_EventData_t, identifier);
+  QN_SIZE(QnnProfile_ExtendedEventData_t);
+  QN_OFF(QnnProfile_ExtendedEventData_t, version);
+  QN_OFF(QnnProfile_ExtendedEventData_t, v1.type);
+  QN_OFF(QnnProfile_ExtendedEventData_t, v1.unit);
+  QN_OFF(QnnProfile_ExtendedEventData_t, v1.value.dataType);
+  QN_OFF(QnnProfile_ExtendedEventData_t, v1.value.uint64Value);
+  QN_OFF(QnnProfile_ExtendedEventData_t, v1.backendOpaqueObject.opaqueObject.len);
+  QN_OFF(QnnProfile_ExtendedEventData_t, v1.backendOpaqueObject.fileName);
+  QN_OFF(QnnProfile_ExtendedEventData_t, v1.timestamp);
+  QN_OFF(QnnProfile_ExtendedEventData_t, v1.identifier);
+  QN_SIZE(QnnProfile_Config_t);
+  QN_OFF(QnnProfile_Config_t, option);
+  QN_OFF(QnnProfile_Config_t, numMaxEvents);
+  QN_OFF(QnnProfile_Config_t, enableOptrace);
+  QN_FN("core", CoreTable, profileCreate);
+  QN_FN("core", CoreTable, profileSetConfig);
+  QN_FN("core", CoreTable, profileGetEvents);
+  QN_FN("core", CoreTable, profileGetSubEvents);
+  QN_FN("core", CoreTable, profileGetEventData);
+  QN_FN("core", CoreTable, profileGetExtendedEventData);
+  QN_FN("core", CoreTable, profileFree);
+
   // ---- backendGetSupportedOperations' entries
   QN_SIZE(QnnBackend_OperationName_t);
   QN_OFF(QnnBackend_OperationName_t, packageName);

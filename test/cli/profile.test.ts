@@ -1,0 +1,118 @@
+/** `bench run --profile/--trace` and `run --profile/--trace` (binaries and manifests). */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BenchRunReport } from '../../lib/cli/commands/bench-run.js';
+import type { ManifestReport, RunReport } from '../../lib/cli/commands/run.js';
+import { captureIO } from '../../lib/cli/io.js';
+import { main } from '../../lib/cli/main.js';
+import { describeNative } from '../native/helpers.js';
+import { traceShapeErrors } from '../unit/profile/trace-shape.js';
+import { cli, GRAPHS, testEnv, type TestEnv } from './helpers.js';
+
+let env: TestEnv;
+beforeEach(() => {
+  env = testEnv();
+});
+afterEach(() => env.cleanup());
+
+const readTrace = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as { traceEvents: { name: string; ph: string; args?: Record<string, unknown> }[]; otherData?: Record<string, unknown> };
+
+describe('qnn-node bench run --profile (mock backend)', () => {
+  it('prints a per-op table marked synthetic and writes a Chrome trace', async () => {
+    const trace = path.join(env.dir, 'out.json');
+    const r = await cli(env, ['bench', 'run', '-n', '3', '-w', '0', '--mode', 'sync', '-g', 'add', '--profile', 'detailed', '--profile-runs', '4', '--trace', trace, '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("profile 'detailed', 4 run(s) per graph (synthetic: mock backend, JS timings): per op");
+    expect(r.stdout).toMatch(/op name\s+count\s+total µs\s+mean µs\s+% of execute/);
+    expect(r.stdout).toMatch(/mock:compute \(seeded\)\s+4 /);
+    const t = readTrace(trace);
+    expect(traceShapeErrors(t)).toEqual([]);
+    expect(t.traceEvents.filter((e) => e.ph === 'X' && e.name === 'mock:graphExecute add')).toHaveLength(4);
+    expect(t.otherData).toMatchObject({ level: 'detailed', backend: 'mock' });
+  });
+
+  it('--json carries the table; basic gives top-level rows; --trace needs --profile', async () => {
+    const r = await cli(env, ['bench', 'run', '-n', '2', '-w', '0', '--mode', 'async', '--profile', 'basic', '--profile-runs', '3', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as BenchRunReport;
+    expect(report.profile).toMatchObject({ level: 'basic', runs: 3, synthetic: true, table: { granularity: 'top-level' } });
+    expect(report.profile!.table.rows.map((x) => [x.group, x.name, x.count])).toEqual(
+      expect.arrayContaining([
+        ['add', 'mock:graphExecute add', 3],
+        ['dequant', 'mock:graphExecute dequant', 3],
+      ]),
+    );
+    const noProfile = await cli(env, ['bench', 'run', '-n', '2', '--trace', path.join(env.dir, 't.json')]);
+    expect(noProfile.code).not.toBe(0);
+    expect(noProfile.stderr).toContain('--trace needs --profile');
+    const bad = await cli(env, ['bench', 'run', '--profile', 'full']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("Allowed choices are basic, detailed, optrace");
+  });
+
+  it('run manifest.json --profile: per-stage and per-op tables and a trace grouped by stage', async () => {
+    env.binary('m.bin');
+    env.file(
+      'pipe.json',
+      JSON.stringify({
+        format: 'qnn-node-pipeline',
+        version: 1,
+        contexts: { m: { binary: 'm.bin', signature: [GRAPHS[0]] } },
+        steps: [
+          { op: 'fill', output: 'x', dtype: 'float32', dims: [1, 4], value: 1 },
+          { loop: { count: 2 }, steps: [{ graph: 'add', inputs: { x: 'x', y: 'x' }, outputs: { z: 'x' } }] },
+        ],
+        outputs: { z: 'x' },
+      }),
+    );
+    const trace = path.join(env.dir, 'pipe-trace.json');
+    const r = await cli(env, ['run', 'pipe.json', '--mock', '--profile', 'detailed', '--trace', trace]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("profile 'detailed' (synthetic: mock backend, JS timings): per stage");
+    expect(r.stdout).toMatch(/\/steps\/0 fill\s+host\s+1/);
+    expect(r.stdout).toMatch(/\/steps\/1\/steps\/0 m\/add\s+graph\s+2/);
+    expect(r.stdout).toMatch(/\/steps\/1\/steps\/0 m\/add\s+mock:latency\s+2/);
+    const t = readTrace(trace);
+    expect(traceShapeErrors(t)).toEqual([]);
+    expect(t.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.args?.name)).toEqual(['/steps/0 fill', '/steps/1/steps/0 m/add']);
+    const json = await cli(env, ['run', 'pipe.json', '--mock', '--profile', 'basic', '--json']);
+    const report = JSON.parse(json.stdout) as ManifestReport;
+    expect(report.profile?.stages.map((s) => [s.stage, s.calls])).toEqual([
+      ['/steps/0 fill', 1],
+      ['/steps/1/steps/0 m/add', 2],
+    ]);
+  });
+});
+
+describeNative('profiling from the CLI on the reference backend', () => {
+  async function run(argv: string[]) {
+    const io = captureIO({ cwd: env.dir, env: {} });
+    const code = await main(argv, io);
+    return { code, stdout: io.stdoutText(), stderr: io.stderrText() };
+  }
+
+  it('bench run --profile detailed prints per-op times of the example and writes the trace', async () => {
+    const trace = path.join(env.dir, 'bench.json');
+    const r = await run(['bench', 'run', '-n', '5', '-w', '1', '--mode', 'sync', '--profile', 'detailed', '--profile-runs', '3', '--trace', trace, '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("profile 'detailed', 3 run(s) per graph: per op");
+    for (const op of ['ElementWiseAdd_0', 'MatMul_1', 'Softmax_2', 'Gather_0', 'Dequantize_0']) expect(r.stdout).toMatch(new RegExp(`${op}\\s+\\S+\\s+3 `));
+    const t = readTrace(trace);
+    expect(traceShapeErrors(t)).toEqual([]);
+    expect(t.traceEvents.filter((e) => e.ph === 'X' && e.name === 'graphExecute')).toHaveLength(9);
+    expect(t.traceEvents.find((e) => e.name === 'MatMul_1')?.args).toMatchObject({ type: 'node', op: 'MatMul' });
+  });
+
+  it('run --profile of a binary: per graph and per op', async () => {
+    const r = await run(['run', '--profile', 'detailed', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as RunReport;
+    expect(report.profile?.stages.map((s) => [s.stage, s.calls])).toEqual([
+      ['graph add', 1],
+      ['graph embed_head', 1],
+      ['graph dequantize', 1],
+    ]);
+    expect(report.profile?.ops.rows.map((x) => x.name).sort()).toEqual(['Dequantize_0', 'ElementWiseAdd_0', 'Gather_0', 'MatMul_1', 'Softmax_2']);
+  });
+});
