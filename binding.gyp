@@ -37,6 +37,7 @@
         "native/addon/AddonMappedFile.cc",
         "native/addon/AddonRuntime.cc",
         "native/addon/BinaryInfo.cc",
+        "native/addon/BinarySections.cc",
         "native/addon/ContextState.cc",
         "native/addon/Errors.cc",
         "native/addon/HostMatmul.cc",
@@ -75,7 +76,8 @@
         "native/reference-backend/src/model_nodes.cc",
         "native/reference-backend/src/kernels.cc",
         "native/reference-backend/src/kernels_math.cc",
-        "native/reference-backend/src/budget.cc"
+        "native/reference-backend/src/budget.cc",
+        "native/reference-backend/src/section.cc"
       ],
       "include_dirs": ["native", "native/reference-backend/src"],
       "cflags": ["-fPIC"],
@@ -100,7 +102,8 @@
         "native/reference-backend/src/backend_context.cc",
         "native/reference-backend/src/backend_execute.cc",
         "native/reference-backend/src/backend_errors.cc",
-        "native/reference-backend/src/backend_journal.cc"
+        "native/reference-backend/src/backend_journal.cc",
+        "native/reference-backend/src/backend_sections.cc"
       ],
       "dependencies": ["qnnref_core"],
       "conditions": [

@@ -42,7 +42,10 @@ export const H = Object.freeze({
   descriptionStr: 104,
   /** String ref of the QNN SDK build id the binary claims as its producer (0 = none). */
   producerStr: 108,
-  // 112..127 reserved, zero
+  /** Word ref and count of the ids of updatable STATIC tensors (binary sections); 0/0 = none. */
+  updatableWord: 112,
+  updatableCount: 116,
+  // 120..127 reserved, zero
 });
 
 /** A QNN SDK build id as context binaries record their producer: `v2.25.0.240728104910_97711`. */

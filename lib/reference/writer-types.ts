@@ -29,6 +29,11 @@ export interface RefStaticDesc extends RefTensorDesc {
   readonly data?: ArrayBufferView;
   readonly fill?: number | bigint | boolean;
   readonly chunks?: () => Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+  /**
+   * Binary sections may replace this tensor's data after load (contextApplyBinarySection,
+   * e.g. LoRA adapter weights; encodeReferenceSection). Default false.
+   */
+  readonly updatable?: boolean;
 }
 
 /**

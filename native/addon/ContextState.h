@@ -68,6 +68,12 @@ class ContextState {
                const RunOptions& options, RunResult* result);
   // contextFree, then unmap. Idempotent. The caller makes sure nothing executes.
   void Free();
+  // Binary sections (BinarySections.cc): the context handle, and the mappings of sections
+  // applied to a persistent context (the backend may keep pointers into them until
+  // contextFree); one mapping per path.
+  Qnn_ContextHandle_t handle() const { return context_; }
+  FileMapping* RetainedSection(const std::string& path);
+  void RetainSection(const std::string& path, std::unique_ptr<FileMapping> mapping);
 
   bool freed() const { return freed_; }
   size_t mappedBytes() const { return mapping_.size(); }  // 0 once unmapped
@@ -116,6 +122,7 @@ class ContextState {
   std::string persistentNote_;
   bool wasMapped_ = false;
   uint64_t binarySize_ = 0;
+  std::vector<std::pair<std::string, std::unique_ptr<FileMapping>>> sectionMappings_;
 };
 
 }  // namespace qnn_node

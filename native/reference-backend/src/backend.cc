@@ -1,6 +1,7 @@
 // libQnnReference: the core QNN interface on the CPU (docs/reference-backend.md).
 // A TEST DOUBLE, not a Qualcomm backend.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -60,6 +61,9 @@ void fillTable(Slot* s) {  // 2.9+ order, kCoreSlotCount entries
   s[abi::kErrorGetVerboseMessage] = slot(errorGetVerboseMessage);
   s[abi::kErrorFreeVerboseMessage] = slot(errorFreeVerboseMessage);
   s[abi::kContextValidateBinary] = slot(contextValidateBinary);
+  s[abi::kContextGetBinarySectionSize] = slot(contextGetBinarySectionSize);
+  s[abi::kContextGetBinarySection] = slot(contextGetBinarySection);
+  s[abi::kContextApplyBinarySection] = slot(contextApplyBinarySection);
 }
 
 struct Provider {
@@ -72,14 +76,34 @@ auto* const g_providers = new std::map<std::string, Provider*>();
 
 const char* const kProviderName = "QNN_NODE_REFERENCE";
 
+// QNN_REFERENCE_NULL_SLOTS=<i>[,<i>...]: core-table slots (2.9+ indices) left NULL, as a
+// library that declares a core version but does not implement every function of it.
+std::vector<uint32_t> nullSlots() {
+  std::vector<uint32_t> out;
+  const char* env = knobsApply() ? std::getenv("QNN_REFERENCE_NULL_SLOTS") : nullptr;
+  if (!env) return out;
+  for (const char* p = env; *p;) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(p, &end, 10);
+    if (end == p) break;
+    if (v < abi::kCoreSlotCount) out.push_back(uint32_t(v));
+    p = *end == ',' ? end + 1 : end;
+    if (*end != ',') break;
+  }
+  return out;
+}
+
 const Provider* providerFor(const Emulation& e) {
+  std::vector<uint32_t> nulled = nullSlots();
   std::string key = versionString(e.core) + "/" + versionString(e.backend);
+  for (uint32_t k : nulled) key += "/-" + std::to_string(k);
   std::lock_guard<std::mutex> lock(g_providersMu);
   auto it = g_providers->find(key);
   if (it != g_providers->end()) return it->second;
 
   Slot table[abi::kCoreSlotCount] = {};
   fillTable(table);
+  for (uint32_t k : nulled) table[k] = nullptr;
   uint32_t count = abi::coreSlotCount(e.core.minor);
   std::vector<Slot> slots(count, nullptr);
   if (e.core.minor < abi::kAppendOnlySinceMinor) {

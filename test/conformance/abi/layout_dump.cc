@@ -184,6 +184,9 @@ int main() {
   QN_FN("core", CoreTable, graphRetrieve);
   QN_FN("core", CoreTable, graphExecute);
   QN_FN("core", CoreTable, errorGetMessage);
+  QN_FN("core", CoreTable, contextGetBinarySectionSize);
+  QN_FN("core", CoreTable, contextGetBinarySection);
+  QN_FN("core", CoreTable, contextApplyBinarySection);
   QN_FN("system", SystemTable, systemContextCreate);
   QN_FN("system", SystemTable, systemContextGetBinaryInfo);
   QN_FN("system", SystemTable, systemContextFree);
@@ -194,6 +197,20 @@ int main() {
   QN_OFF(QnnContext_Config_t, isPersistentBinary);
   QN_SIZE(QnnBackend_Config_t);
   QN_SIZE(QnnDevice_Config_t);
+
+  // ---- binary sections (contextApplyBinarySection / contextGetBinarySection)
+  QN_SIZE(QnnContext_SectionType_t);
+  QN_SIZE(Qnn_BinaryBuffer_t);
+  QN_OFF(Qnn_BinaryBuffer_t, data);
+  QN_OFF(Qnn_BinaryBuffer_t, dataSize);
+  QN_SIZE(QnnContext_BufferV1_t);
+  QN_SIZE(QnnContext_Buffer_t);
+  QN_OFF(QnnContext_Buffer_t, version);
+  QN_OFF(QnnContext_Buffer_t, v1);
+  QN_OFF(QnnContext_Buffer_t, v1.memType);
+  QN_OFF(QnnContext_Buffer_t, v1.binaryBuf.data);
+  QN_OFF(QnnContext_Buffer_t, v1.binaryBuf.dataSize);
+  QN_OFF(QnnContext_Buffer_t, v1.memHandle);
 
   // ---- backendGetSupportedOperations' entries
   QN_SIZE(QnnBackend_OperationName_t);
