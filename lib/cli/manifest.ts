@@ -171,6 +171,7 @@ export async function runManifestFile(file: string, options: ManifestRunOptions)
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.params !== undefined ? { params } : {}),
       ...(options.variant !== undefined ? { variant: options.variant } : {}),
+      ...(options.adapter !== undefined ? { adapter: options.adapter } : {}),
       ...(options.onText ? { onEvent: (e) => (e.type === 'token' && e.text ? options.onText!(e.text) : undefined) } : {}),
     });
   } finally {

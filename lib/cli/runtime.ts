@@ -95,6 +95,8 @@ export interface ManifestRunOptions {
   readonly allowedRoots?: readonly string[];
   /** `--variant`: the manifest variant to run (default: its defaultVariant). */
   readonly variant?: string;
+  /** `--adapter`: the LoRA adapter for every context that declares it (docs/adapters.md). */
+  readonly adapter?: string;
 }
 
 /** How `inspect` reads a binary. */

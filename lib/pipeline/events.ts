@@ -59,4 +59,6 @@ export interface PipelineResult {
   /** Text streamed by emit steps with a tokenizer. */
   readonly text: string;
   readonly timings: PipelineTimings;
+  /** The LoRA adapter in effect at the end, per context that declares adapters (null: the base). */
+  readonly adapters?: Readonly<Record<string, string | null>>;
 }

@@ -7,6 +7,7 @@
 import type { DType } from '../tensor/dtypes.js';
 import type { ContextSignature, GraphSignature } from '../backend/types.js';
 import type { VariantEntry } from './variants.js';
+import type { AdapterEntry } from './adapters.js';
 
 /** "$name": a run parameter. */
 export type ParamRef = `$${string}`;
@@ -26,6 +27,10 @@ export interface ContextEntry {
    * prints it), for this context's graph names and its graphs' tensor names.
    */
   readonly names?: Readonly<Record<string, string>>;
+  /** LoRA adapters: name -> section file (relative), or { path, graph?, base? } (lib/pipeline/adapters.ts). */
+  readonly adapters?: Readonly<Record<string, AdapterEntry>>;
+  /** The adapter this context's steps use when neither the step nor the run names one (null: the base). */
+  readonly adapter?: string | null;
 }
 
 export type AssetEntry =
@@ -64,6 +69,8 @@ export interface GraphStep {
   readonly outputs?: Readonly<Record<string, string>>;
   /** Write outputs into tensors already bound to those names (default true). */
   readonly reuseOutputs?: boolean;
+  /** The adapter in effect while this step runs: a name of its context's adapters, "$param" or null (the base). */
+  readonly adapter?: string | null;
   readonly name?: string;
   readonly description?: string;
 }

@@ -19,6 +19,7 @@ import type { Condition } from './manifest.js';
 import type { PathPolicy } from './paths.js';
 import { Recorder } from './recorder.js';
 import { nameRecord } from './records.js';
+import { switchAdapter } from './adapters.js';
 
 const BREAK = 1;
 
@@ -47,6 +48,8 @@ export interface RunInit {
   readonly stepEvents: boolean;
   readonly nodeCount: number;
   readonly record: string | undefined;
+  /** The run's adapter option (lib/pipeline/adapters.ts). */
+  readonly adapter?: string | null;
 }
 
 function isPlainRecord(v: unknown): v is Record<string, PipelineValue> {
@@ -99,6 +102,7 @@ export class RunState {
   private readonly params: Map<string, unknown>;
   private readonly seed: number;
   private readonly signal: AbortSignal;
+  private readonly adapter: string | null | undefined;
   private readonly listener: ((e: PipelineEvent) => void) | undefined;
   private readonly stepEvents: boolean;
 
@@ -116,6 +120,7 @@ export class RunState {
       stepEvents: this.stepEvents,
     } = init);
     const { values, nodeCount, record } = init;
+    this.adapter = init.adapter;
     this.yieldAt = this.started + this.limits.maxBlockingMs;
     for (const v of values.values()) {
       if (v instanceof Tensor) this.foreign.add(v.data.buffer);
@@ -253,6 +258,14 @@ export class RunState {
         ) {
           (buffers ??= nameRecord<Tensor>() as TensorMap)[spec.name] = existing;
         }
+      }
+    }
+    if (node.adapter) {
+      try {
+        await switchAdapter(node.adapter, this.adapter, this.params, this.signal);
+      } catch (error) {
+        if (this.signal.aborted) throw abortError(this.signal);
+        throw annotate(error, node, node.name);
       }
     }
     const t0 = performance.now();

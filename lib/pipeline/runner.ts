@@ -17,9 +17,10 @@ import type { Backend, Context, ContextSignature, GraphSignature } from '../back
 import { PipelineAssets, checkFiles, manifestFiles, withoutFileContent } from './assets.js';
 import { bindInputs, resolveParams, type PipelineInputs } from './bind.js';
 import { checkCustomOpSchemas, compile, loopCountParams, type Node } from './compile.js';
+import { adaptersInEffect, checkRunAdapter, nodeAdapter, registerAdapters, type NodeAdapter } from './adapters.js';
 import type { PipelineEvent, PipelineResult } from './events.js';
 import { resolveHostOps, type HostOpDefinition, type HostOpFn, type PipelineValue } from './hostops.js';
-import type { PipelineManifest } from './manifest.js';
+import type { GraphStep, PipelineManifest } from './manifest.js';
 import { resolveLimits, type PipelineLimits } from './limits.js';
 import { BUILTIN_HOST_OPS } from './ops/builtin.js';
 import { PathPolicy, readRegularFile } from './paths.js';
@@ -73,6 +74,8 @@ export interface PipelineRunOptions {
   readonly record?: string;
   /** Called for every event (token, step, done) as it happens. */
   readonly onEvent?: (event: PipelineEvent) => void;
+  /** The LoRA adapter for every context that declares it (null: the base weights); steps' own `adapter` wins (docs/adapters.md). */
+  readonly adapter?: string | null;
 }
 
 export class Pipeline implements AsyncDisposable {
@@ -177,6 +180,7 @@ export class Pipeline implements AsyncDisposable {
         const ctx = await backend.loadContext(resolved.get(`/contexts/${name}/binary`)!, graphs ? { graphs } : {});
         contexts.set(name, ctx);
       }
+      registerAdapters(valid, contexts, resolved, source);
       const names = checkNameTables(valid, contexts, source);
       for (const [name, entry] of Object.entries(valid.contexts)) {
         const ctx = contexts.get(name)!;
@@ -188,7 +192,8 @@ export class Pipeline implements AsyncDisposable {
         });
       }
       const counter = { n: 0 };
-      const nodes = compile(valid.steps, '/steps', { contexts, ops, source, limits, names }, counter);
+      const adapterFor = (step: GraphStep, c: string, path: string): NodeAdapter | undefined => nodeAdapter(step, c, valid.contexts[c], contexts.get(c)!, path, source);
+      const nodes = compile(valid.steps, '/steps', { contexts, ops, source, limits, names, adapterFor }, counter);
       const types = new StaticTypeCheck(nodes, { manifest: valid, names, tensorAsset: (n) => assets.tensorType(n) }, source);
       types.check();
       return new Pipeline({ manifest: valid, variant, baseDir, backend, contexts, assets, files, limits, nodes, types, nodeCount: counter.n, loadMs: performance.now() - start });
@@ -232,6 +237,7 @@ export class Pipeline implements AsyncDisposable {
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
     const params = resolveParams(this.manifest, options.params, this.countParams, this.limits);
+    const adapter = checkRunAdapter(this.manifest, options.adapter);
     if (options.params !== undefined) this.types.checkRun(params); // an override may change a param a type depends on
     const { values, callerPaths } = bindInputs(this.manifest, inputs, this.files);
     const controller = new AbortController();
@@ -250,6 +256,7 @@ export class Pipeline implements AsyncDisposable {
       stepEvents,
       nodeCount: this.nodeCount,
       record: options.record,
+      adapter,
     });
     this.active.add(controller);
     try {
@@ -257,7 +264,8 @@ export class Pipeline implements AsyncDisposable {
       // Null prototype: an output may be named "__proto__" or "constructor".
       const outputs = nameRecord<PipelineValue>();
       for (const [name, ref] of Object.entries(this.manifest.outputs ?? {})) outputs[name] = values.get(ref)!;
-      const result: PipelineResult = { outputs, tokens: run.tokens, text: run.text, timings: run.timings(this.nodes) };
+      const adapters = adaptersInEffect(this.manifest, this.contexts);
+      const result: PipelineResult = { outputs, tokens: run.tokens, text: run.text, timings: run.timings(this.nodes), ...(adapters ? { adapters } : {}) };
       listener?.({ type: 'done', result });
       return result;
     } catch (error) {

@@ -245,7 +245,7 @@ describeNative('binary sections and adapters (reference backend)', () => {
     await expect(ctx.applyBinarySection(d1Path, { timeoutMs: -1 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
     await expect(ctx.applyBinarySection(path.join(dir, 'missing.sec'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
     const detached = section(D1);
-    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    structuredClone(detached.buffer, { transfer: [detached.buffer as ArrayBuffer] });
     await expect(ctx.applyBinarySection(detached)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
     const ac = new AbortController();
     ac.abort();

@@ -41,6 +41,7 @@ interface RunOptions extends TargetOptions {
   allowRoot?: string[];
   param?: string[];
   variant?: string;
+  adapter?: string;
 }
 
 export interface OutputSummary {
@@ -124,6 +125,8 @@ export interface ManifestReport {
   readonly outputs: Readonly<Record<string, unknown>>;
   readonly timings: ManifestRunResult['timings'];
   readonly recording?: string;
+  /** The LoRA adapter in effect at the end, per context that declares adapters. */
+  readonly adapters?: Readonly<Record<string, string | null>>;
 }
 
 function describeValue(name: string, value: unknown, headCount: number, outputDir: string | undefined): unknown {
@@ -160,6 +163,7 @@ function renderManifest(report: ManifestReport, streamed: boolean): string {
     ['step', 'kind', 'name', { header: 'calls', align: 'right' }, { header: 'total ms', align: 'right' }, { header: 'mean ms', align: 'right' }, { header: 'max ms', align: 'right' }],
     t.steps.map((s) => [s.path, s.kind, s.name, s.calls, formatMs(s.totalMs), formatMs(s.meanMs), formatMs(s.maxMs)]),
   );
+  if (report.adapters) out += `\nadapters: ${Object.entries(report.adapters).map(([c, a]) => `${c}=${a ?? '(base)'}`).join(', ')}\n`;
   if (report.recording) out += `\nrecorded to ${report.recording}\n`;
   return out;
 }
@@ -194,6 +198,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     ...(opts.param !== undefined ? { params } : {}),
     ...(allowedRoots.length ? { allowedRoots } : {}),
     ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
+    ...(opts.adapter !== undefined ? { adapter: opts.adapter } : {}),
     ...(record !== undefined ? { record } : {}),
     backend:
       opts.mock !== undefined || opts.replay !== undefined
@@ -222,6 +227,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     outputs: Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, describeValue(k, v, opts.head, outputDir)])),
     timings: result.timings,
     ...(record !== undefined ? { recording: record } : {}),
+    ...(result.adapters ? { adapters: result.adapters } : {}),
   };
   ctx.io.stdout.write(opts.json ? toJson(report) : renderManifest(report, wroteText));
 }
@@ -243,7 +249,8 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--json', 'print the report as JSON')
     .option('--allow-root <dir>', "manifests: also allow files under this folder (default: only the manifest's own folder); repeatable", collect)
     .option('--param <name=value>', 'manifests: override a manifest param (value as JSON when it parses, else text; same type as the default); repeatable', collect)
-    .option('--variant <name>', "manifests: the variant to run (e.g. fp32; default: the manifest's defaultVariant)");
+    .option('--variant <name>', "manifests: the variant to run (e.g. fp32; default: the manifest's defaultVariant)")
+    .option('--adapter <name>', 'manifests: the LoRA adapter (a name in contexts.<c>.adapters) for every context that declares it; steps naming their own win');
   addTargetOptions(cmd, { optionalSignature: true }).action(async (argument: string | undefined, opts: RunOptions) => {
     let file = argument;
     // `run --mock manifest.json`: the optional value took the manifest.
@@ -252,6 +259,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     if (opts.allowRoot !== undefined) throw usageError('--allow-root applies to pipeline manifests (.json)');
     if (opts.param !== undefined) throw usageError('--param applies to pipeline manifests (.json)');
     if (opts.variant !== undefined) throw usageError('--variant applies to pipeline manifests (.json)');
+    if (opts.adapter !== undefined) throw usageError('--adapter applies to pipeline manifests (.json); for a binary use ctx.applyBinarySection / ctx.useAdapter');
     if (opts.replay !== undefined && opts.mock === undefined) throw usageError('--replay needs --mock <signature.json>');
     const binary = await resolveBinary(ctx, file);
     const fill: FillMode | undefined = opts.fill ?? (file === undefined ? 'random' : undefined);
