@@ -63,7 +63,8 @@ export interface ReferenceSection {
 
 const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
 
-function sectionChecksum(bytes: Uint8Array): number {
+/** The checksum a section stores at SH.checksum: CRC-32 of the whole section with that field taken as zero. */
+export function sectionChecksum(bytes: Uint8Array): number {
   const zero = new Uint8Array(4);
   let crc = crc32(bytes.subarray(0, SH.checksum));
   crc = crc32(zero, crc);
