@@ -269,6 +269,47 @@ describeNative('binary sections and adapters (reference backend)', () => {
     close(await decode(copied), expectFor(D1));
   });
 
+  it('timeoutMs gives up on a slow apply (it finishes in its thread); an apply queued behind runs is skipped when given up', async () => {
+    await withEnv({ QNN_REFERENCE_DELAY_MS: 'contextApplyBinarySection=300' }, async () => {
+      await using qnn = await Qnn.load({ backend: 'reference' });
+      await using ctx = await qnn.loadContext(binPath);
+      const e = await ctx.applyBinarySection(section(D1), { timeoutMs: 50 }).catch((err) => err);
+      expect(e.code).toBe('TIMEOUT');
+      // Runs requested meanwhile wait for the apply still in the backend, then see its weights.
+      close(await decode(ctx), expectFor(D1));
+    });
+    await withEnv({ QNN_REFERENCE_EXECUTE_DELAY_MS: '200' }, async () => {
+      await withJournal(dir, async (j) => {
+        await using qnn = await Qnn.load({ backend: 'reference' });
+        await using ctx = await qnn.loadContext(binPath);
+        ctx.loadAdapter('d2', section(D2));
+        const running = decode(ctx);
+        const ac = new AbortController();
+        const sw = ctx.useAdapter('d2', { signal: ac.signal }).catch((err) => err);
+        ac.abort();
+        expect((await sw).code).toBe('ABORTED');
+        close(await running, expectFor(ZERO));
+        close(await decode(ctx), expectFor(ZERO));
+        expect(ctx.activeAdapter).toBe(null);
+        expect(j.entries('contextApplyBinarySection')).toEqual([]);
+      });
+    });
+  });
+
+  it('dispose while an apply is in the backend waits for it; later calls are DISPOSED', async () => {
+    await withEnv({ QNN_REFERENCE_DELAY_MS: 'contextApplyBinarySection=100' }, async () => {
+      const qnn = await Qnn.load({ backend: 'reference' });
+      const ctx = await qnn.loadContext(binPath);
+      const applying = ctx.applyBinarySection(section(D1));
+      await new Promise((r) => setTimeout(r, 20));
+      await ctx.dispose();
+      await applying;
+      await expect(ctx.applyBinarySection(section(D1))).rejects.toMatchObject({ code: 'DISPOSED' });
+      expect(() => ctx.loadAdapter('x', d1Path)).toThrow(/disposed/);
+      await qnn.dispose();
+    });
+  });
+
   for (const core of ['2.14.0', '2.17.0']) {
     it(`core API ${core} has no binary sections: UNSUPPORTED_FEATURE naming the function and the version`, async () => {
       await withEnv({ QNN_REFERENCE_API_VERSION: `core=${core},system=1.3.0,backend=5.24.0` }, async () => {
