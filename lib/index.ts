@@ -7,3 +7,4 @@ export { readSignatureFile } from './backend/signature.js';
 export * from './backend/mock/index.js';
 export * from './pipeline/index.js';
 export * from './backend/qnn/index.js';
+export type { AdapterSwitch, ApplySectionOptions, ApplySectionResult, LoadAdapterOptions, SectionSource, UseAdapterOptions } from './backend/sections.js';
