@@ -1,6 +1,7 @@
 #include "BinarySections.h"
 
 #include <chrono>
+#include <cstddef>
 #include <cmath>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,44 @@ namespace qnn_node {
 namespace {
 
 constexpr uint32_t kSectionsSinceCoreMinor = 18;
+
+// The project's mirror of QnnContext_Buffer_t (docs/qnn-abi.md): version 1, RAW memory.
+// Own types here, so this file also compiles against SDK headers older than core 2.18
+// (QNN_SDK_ROOT builds), which lack the section declarations.
+struct SectionBuffer {
+  uint32_t version;     // QNN_CONTEXT_BUFFER_VERSION_1
+  uint32_t reserved0;
+  uint32_t memType;     // QNN_CONTEXTMEMTYPE_RAW
+  uint32_t reserved1;
+  void* data;
+  uint64_t dataSize;
+};
+static_assert(sizeof(SectionBuffer) == 32 && offsetof(SectionBuffer, memType) == 8 && offsetof(SectionBuffer, data) == 16 &&
+                  offsetof(SectionBuffer, dataSize) == 24,
+              "SectionBuffer is QnnContext_Buffer_t's layout");
+#if !QNN_NODE_HEADERS_FROM_SDK || QNN_API_VERSION_MINOR >= 18
+static_assert(sizeof(SectionBuffer) == sizeof(QnnContext_Buffer_t) && offsetof(QnnContext_Buffer_t, v1) + offsetof(QnnContext_BufferV1_t, binaryBuf) ==
+                  offsetof(SectionBuffer, data),
+              "SectionBuffer matches the declared QnnContext_Buffer_t");
+#endif
+constexpr uint32_t kBufferVersion1 = 1;
+constexpr uint32_t kMemTypeRaw = 0;
+constexpr uint32_t kSectionUpdatable = 1;  // QNN_CONTEXT_SECTION_UPDATABLE
+// The slots' signatures with the section type as its 32-bit value.
+using ApplySectionFn = Qnn_ErrorHandle_t (*)(Qnn_ContextHandle_t, Qnn_GraphHandle_t, uint32_t, const SectionBuffer*, Qnn_ProfileHandle_t,
+                                             Qnn_SignalHandle_t);
+using GetSectionSizeFn = Qnn_ErrorHandle_t (*)(Qnn_ContextHandle_t, Qnn_GraphHandle_t, uint32_t, Qnn_ContextBinarySize_t*);
+using GetSectionFn = Qnn_ErrorHandle_t (*)(Qnn_ContextHandle_t, Qnn_GraphHandle_t, uint32_t, const SectionBuffer*, Qnn_ContextBinarySize_t*,
+                                           Qnn_ProfileHandle_t, Qnn_SignalHandle_t);
+
+SectionBuffer RawBuffer(void* data, uint64_t size) {
+  SectionBuffer b{};
+  b.version = kBufferVersion1;
+  b.memType = kMemTypeRaw;
+  b.data = data;
+  b.dataSize = size;
+  return b;
+}
 
 // Every graph's execute lock, in index order (a run takes only its own), so a section
 // never changes weights under a running graph of this context.
@@ -57,7 +96,7 @@ void MapSection(FileMapping& mapping, const std::string& path) {
 class ApplySectionWorker : public PromiseWorker {
  public:
   ApplySectionWorker(Napi::Env env, Napi::Object owner, AddonContext* wrap, std::shared_ptr<ContextState> state,
-                     QnnContext_ApplyBinarySectionFn_t fn, std::string path, const void* data, size_t size, int64_t graph)
+                     ApplySectionFn fn, std::string path, const void* data, size_t size, int64_t graph)
       : PromiseWorker(env, "qnn-node:context.applyBinarySection", owner), wrap_(wrap), state_(std::move(state)), fn_(fn),
         path_(std::move(path)), data_(data), size_(size), graph_(graph) {}
   // In-memory bytes stay pinned until the promise settles (and longer when retained).
@@ -79,18 +118,13 @@ class ApplySectionWorker : public PromiseWorker {
       data_ = mapped->data();
       size_ = mapped->size();
     }
-    QnnContext_Buffer_t buffer;
-    std::memset(&buffer, 0, sizeof buffer);
-    buffer.version = QNN_CONTEXT_BUFFER_VERSION_1;
-    buffer.v1.memType = QNN_CONTEXTMEMTYPE_RAW;
-    buffer.v1.binaryBuf.data = const_cast<void*>(data_);
-    buffer.v1.binaryBuf.dataSize = static_cast<Qnn_ContextBinarySize_t>(size_);
+    SectionBuffer buffer = RawBuffer(const_cast<void*>(data_), size_);
     Qnn_GraphHandle_t graph = graph_ >= 0 ? state_->graphs()[static_cast<size_t>(graph_)]->handle : nullptr;
     auto t0 = std::chrono::steady_clock::now();
     Qnn_ErrorHandle_t st;
     {
       AllGraphsLocked locked(*state_);
-      st = fn_(state_->handle(), graph, QNN_CONTEXT_SECTION_UPDATABLE, &buffer, nullptr, nullptr);
+      st = fn_(state_->handle(), graph, kSectionUpdatable, &buffer, nullptr, nullptr);
     }
     applyMs_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (st != QNN_SUCCESS) {
@@ -119,7 +153,7 @@ class ApplySectionWorker : public PromiseWorker {
  private:
   AddonContext* wrap_;
   std::shared_ptr<ContextState> state_;
-  QnnContext_ApplyBinarySectionFn_t fn_;
+  ApplySectionFn fn_;
   std::string path_;
   const void* data_;
   size_t size_;
@@ -133,7 +167,7 @@ class ApplySectionWorker : public PromiseWorker {
 class ReadSectionWorker : public PromiseWorker {
  public:
   ReadSectionWorker(Napi::Env env, Napi::Object owner, AddonContext* wrap, std::shared_ptr<ContextState> state,
-                    QnnContext_GetBinarySectionSizeFn_t sizeFn, QnnContext_GetBinarySectionFn_t getFn, int64_t graph)
+                    GetSectionSizeFn sizeFn, GetSectionFn getFn, int64_t graph)
       : PromiseWorker(env, "qnn-node:context.readBinarySection", owner), wrap_(wrap), state_(std::move(state)), sizeFn_(sizeFn),
         getFn_(getFn), graph_(graph) {}
 
@@ -143,20 +177,15 @@ class ReadSectionWorker : public PromiseWorker {
     Qnn_GraphHandle_t graph = graph_ >= 0 ? state_->graphs()[static_cast<size_t>(graph_)]->handle : nullptr;
     AllGraphsLocked locked(*state_);
     Qnn_ContextBinarySize_t size = 0;
-    Qnn_ErrorHandle_t st = sizeFn_(state_->handle(), graph, QNN_CONTEXT_SECTION_UPDATABLE, &size);
+    Qnn_ErrorHandle_t st = sizeFn_(state_->handle(), graph, kSectionUpdatable, &size);
     if (st != QNN_SUCCESS) state_->runtime().ThrowStatus("contextGetBinarySectionSize", st);
     if (size == 0 || size > (uint64_t{1} << 40)) {
       throw CoreError("QNN_ERROR", "contextGetBinarySectionSize reported " + std::to_string(size) + " bytes").Detail("apiFunction", "contextGetBinarySectionSize");
     }
     bytes_.resize(static_cast<size_t>(size));
-    QnnContext_Buffer_t buffer;
-    std::memset(&buffer, 0, sizeof buffer);
-    buffer.version = QNN_CONTEXT_BUFFER_VERSION_1;
-    buffer.v1.memType = QNN_CONTEXTMEMTYPE_RAW;
-    buffer.v1.binaryBuf.data = bytes_.data();
-    buffer.v1.binaryBuf.dataSize = size;
+    SectionBuffer buffer = RawBuffer(bytes_.data(), size);
     Qnn_ContextBinarySize_t written = 0;
-    st = getFn_(state_->handle(), graph, QNN_CONTEXT_SECTION_UPDATABLE, &buffer, &written, nullptr, nullptr);
+    st = getFn_(state_->handle(), graph, kSectionUpdatable, &buffer, &written, nullptr, nullptr);
     if (st != QNN_SUCCESS) state_->runtime().ThrowStatus("contextGetBinarySection", st);
     if (written > size) throw CoreError("QNN_ERROR", "contextGetBinarySection wrote " + std::to_string(written) + " bytes into " + std::to_string(size));
     bytes_.resize(static_cast<size_t>(written));
@@ -170,8 +199,8 @@ class ReadSectionWorker : public PromiseWorker {
  private:
   AddonContext* wrap_;
   std::shared_ptr<ContextState> state_;
-  QnnContext_GetBinarySectionSizeFn_t sizeFn_;
-  QnnContext_GetBinarySectionFn_t getFn_;
+  GetSectionSizeFn sizeFn_;
+  GetSectionFn getFn_;
   int64_t graph_;
   std::vector<uint8_t> bytes_;
 };
@@ -230,7 +259,7 @@ Napi::Value ApplyBinarySectionJs(AddonContext* wrap, const Napi::CallbackInfo& i
     data = bytes;
   }
   wrap->BeginRun();  // a dispose meanwhile waits for the apply
-  auto* worker = new ApplySectionWorker(env, wrap->Value(), wrap, std::move(state), reinterpret_cast<QnnContext_ApplyBinarySectionFn_t>(fn),
+  auto* worker = new ApplySectionWorker(env, wrap->Value(), wrap, std::move(state), reinterpret_cast<ApplySectionFn>(fn),
                                         std::move(path), data, size, graph);
   if (inMemory) worker->PinSource(src.As<Napi::Object>());
   worker->Queue();
@@ -250,8 +279,8 @@ Napi::Value ReadBinarySectionJs(AddonContext* wrap, const Napi::CallbackInfo& in
   }
   wrap->BeginRun();
   auto* worker = new ReadSectionWorker(env, wrap->Value(), wrap, std::move(state),
-                                       reinterpret_cast<QnnContext_GetBinarySectionSizeFn_t>(sizeFn),
-                                       reinterpret_cast<QnnContext_GetBinarySectionFn_t>(getFn), graph);
+                                       reinterpret_cast<GetSectionSizeFn>(sizeFn),
+                                       reinterpret_cast<GetSectionFn>(getFn), graph);
   worker->Queue();
   return worker->Promise();
 }

@@ -184,9 +184,11 @@ int main() {
   QN_FN("core", CoreTable, graphRetrieve);
   QN_FN("core", CoreTable, graphExecute);
   QN_FN("core", CoreTable, errorGetMessage);
+#if QNN_API_VERSION_MINOR >= 18
   QN_FN("core", CoreTable, contextGetBinarySectionSize);
   QN_FN("core", CoreTable, contextGetBinarySection);
   QN_FN("core", CoreTable, contextApplyBinarySection);
+#endif
   QN_FN("system", SystemTable, systemContextCreate);
   QN_FN("system", SystemTable, systemContextGetBinaryInfo);
   QN_FN("system", SystemTable, systemContextFree);
@@ -198,7 +200,8 @@ int main() {
   QN_SIZE(QnnBackend_Config_t);
   QN_SIZE(QnnDevice_Config_t);
 
-  // ---- binary sections (contextApplyBinarySection / contextGetBinarySection)
+  // ---- binary sections (contextApplyBinarySection / contextGetBinarySection; core 2.18+ headers)
+#if QNN_API_VERSION_MINOR >= 18
   QN_SIZE(QnnContext_SectionType_t);
   QN_SIZE(Qnn_BinaryBuffer_t);
   QN_OFF(Qnn_BinaryBuffer_t, data);
@@ -211,6 +214,7 @@ int main() {
   QN_OFF(QnnContext_Buffer_t, v1.binaryBuf.data);
   QN_OFF(QnnContext_Buffer_t, v1.binaryBuf.dataSize);
   QN_OFF(QnnContext_Buffer_t, v1.memHandle);
+#endif
 
   // ---- backendGetSupportedOperations' entries
   QN_SIZE(QnnBackend_OperationName_t);
