@@ -39,6 +39,7 @@
         "native/addon/BinaryInfo.cc",
         "native/addon/ConfigsFromJs.cc",
         "native/addon/ContextConfigs.cc",
+        "native/addon/BinarySections.cc",
         "native/addon/ContextState.cc",
         "native/addon/Errors.cc",
         "native/addon/HostMatmul.cc",
@@ -79,7 +80,8 @@
         "native/reference-backend/src/model_nodes.cc",
         "native/reference-backend/src/kernels.cc",
         "native/reference-backend/src/kernels_math.cc",
-        "native/reference-backend/src/budget.cc"
+        "native/reference-backend/src/budget.cc",
+        "native/reference-backend/src/section.cc"
       ],
       "include_dirs": ["native", "native/reference-backend/src"],
       "cflags": ["-fPIC"],
@@ -106,7 +108,8 @@
         "native/reference-backend/src/backend_execute.cc",
         "native/reference-backend/src/backend_errors.cc",
         "native/reference-backend/src/backend_journal.cc",
-        "native/reference-backend/src/backend_configs.cc"
+        "native/reference-backend/src/backend_configs.cc",
+        "native/reference-backend/src/backend_sections.cc"
       ],
       "dependencies": ["qnnref_core"],
       "conditions": [

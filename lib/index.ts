@@ -9,3 +9,4 @@ export * from './backend/mock/index.js';
 export * from './pipeline/index.js';
 export * from './backend/qnn/index.js';
 export * from './profile/index.js';
+export type { AdapterSwitch, ApplySectionOptions, ApplySectionResult, LoadAdapterOptions, SectionSource, UseAdapterOptions } from './backend/sections.js';

@@ -5,6 +5,7 @@
  */
 import type { DType, QuantParams } from '../tensor/dtypes.js';
 import type { PerfProfile } from './power.js';
+import type { AdapterSwitch, ApplySectionOptions, ApplySectionResult, LoadAdapterOptions, UseAdapterOptions } from './sections.js';
 import type { Tensor } from '../tensor/Tensor.js';
 import type { ContextConfigOptions } from './qnn/htp-configs.js';
 import type { Profile, ProfileLevel } from '../profile/types.js';
@@ -127,6 +128,16 @@ export interface Context extends AsyncDisposable {
   readonly loadProfile?: Profile;
   /** Idempotent; waits for in-flight runs; every later call throws DISPOSED. */
   dispose(): Promise<void>;
+  /**
+   * Binary sections and adapters (docs/adapters.md): apply a section (a file or bytes) to
+   * the whole context or one graph; register adapters and switch between them. Applies
+   * wait for the runs in flight; runs requested later start after them.
+   */
+  applyBinarySection(source: string | Uint8Array, options?: ApplySectionOptions): Promise<ApplySectionResult>;
+  loadAdapter(name: string, source: string | Uint8Array, options?: LoadAdapterOptions): void;
+  useAdapter(name: string | null, options?: UseAdapterOptions): Promise<AdapterSwitch>;
+  /** The adapter in effect; null: the base weights. */
+  readonly activeAdapter: string | null;
 }
 
 export interface LoadContextOptions extends ContextConfigOptions {

@@ -102,6 +102,8 @@ export interface ManifestRunOptions {
   readonly perfProfile?: PerfProfile;
   /** `--profile`: profile every graph step (result.profile). */
   readonly profile?: ProfileLevel;
+  /** `--adapter`: the LoRA adapter for every context that declares it (docs/adapters.md). */
+  readonly adapter?: string;
 }
 
 /** How `inspect` reads a binary. */

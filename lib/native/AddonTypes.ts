@@ -190,6 +190,23 @@ export interface NativeContext {
   /** The profile voted while this context's graphs run (null: none). POWER_UNAVAILABLE without power control. */
   setPerfProfile(profile: string | null): void;
   readonly pendingRuns: number;
+  /**
+   * contextApplyBinarySection (core 2.18+): a path (memory-mapped for the call) or bytes
+   * (pinned for the call); `graph` is an index into the load result's graphs (omitted:
+   * the whole context). Waits for runs executing on the context's graphs. On a persistent
+   * context the mapping / bytes stay referenced until the context is freed (`retained`).
+   * Throws UNSUPPORTED_FEATURE synchronously on core < 2.18 or a NULL slot.
+   */
+  applyBinarySection(source: string | ArrayBufferView | ArrayBuffer, graph?: number): Promise<NativeSectionApplyResult>;
+  /** contextGetBinarySectionSize + contextGetBinarySection: the current updatable section. */
+  readBinarySection(graph?: number): Promise<Uint8Array>;
+}
+
+export interface NativeSectionApplyResult {
+  applyMs: number;
+  sectionBytes: number;
+  mapped: boolean;
+  retained: boolean;
 }
 
 /** Per-run options (native/addon/RunOptions.h); every field optional. */

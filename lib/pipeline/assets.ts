@@ -23,6 +23,7 @@ import type { AssetEntry, PipelineManifest } from './manifest.js';
 import { elementCount } from '../tensor/shape.js';
 import { PathPolicy, readRegularFile } from './paths.js';
 import { parseStats, type NormStats } from './stats.js';
+import { adapterFiles } from './adapters.js';
 
 const LAZY_THRESHOLD = 64 * 1024 * 1024;
 
@@ -44,6 +45,7 @@ export function manifestFiles(manifest: PipelineManifest, policy: PathPolicy): F
     refs.push(at(ctx.binary, `/contexts/${name}/binary`));
     if (typeof ctx.signature === 'string') refs.push(at(ctx.signature, `/contexts/${name}/signature`));
   }
+  refs.push(...adapterFiles(manifest, at));
   for (const [name, asset] of Object.entries(manifest.assets ?? {})) {
     const ref = at(asset.path, `/assets/${name}/path`);
     if (asset.type === 'embedding') {

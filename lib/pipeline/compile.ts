@@ -9,7 +9,8 @@ import { describeValue } from '../errors.js';
 import type { Context, Graph, TensorSpec } from '../backend/types.js';
 import type { PerfProfile } from '../backend/power.js';
 import type { HostOpDefinition } from './hostops.js';
-import { OP_STEP_KEYS, isBreakStep, isGraphStep, isLoopStep, type Condition, type OpStep, type PipelineManifest, type Step } from './manifest.js';
+import { OP_STEP_KEYS, isBreakStep, isGraphStep, isLoopStep, type Condition, type GraphStep, type OpStep, type PipelineManifest, type Step } from './manifest.js';
+import type { NodeAdapter } from './adapters.js';
 import { BUILTIN_HOST_OPS } from './ops/builtin.js';
 import { allocationError, loopLimitError, tensorBytes, type PipelineLimits } from './limits.js';
 import { manifestError, type ManifestIssue } from './validate.js';
@@ -35,6 +36,8 @@ export interface GraphNode {
   readonly reuse: boolean;
   /** The step's own performance profile (the run's default applies otherwise). */
   readonly perfProfile?: PerfProfile;
+  /** Present when the graph's context declares adapters. */
+  readonly adapter?: NodeAdapter;
 }
 
 export interface OpNode {
@@ -100,7 +103,11 @@ export interface CompileEnv {
   readonly limits: Required<PipelineLimits>;
   /** Each context's name table (steps' names -> the binary's names). */
   readonly names?: ReadonlyMap<string, ContextNames>;
+  /** The adapter part of a graph step's node (lib/pipeline/adapters.ts); undefined: none. */
+  readonly adapterFor?: (step: GraphStep, context: string, path: string) => NodeAdapter | undefined;
 }
+
+const withAdapter = (adapter: NodeAdapter | undefined): { adapter?: NodeAdapter } => (adapter ? { adapter } : {});
 
 export function compile(steps: readonly Step[], base: string, env: CompileEnv, counter: { n: number }): Node[] {
   const { ops, source, limits } = env;
@@ -143,6 +150,7 @@ export function compile(steps: readonly Step[], base: string, env: CompileEnv, c
         outputs: Object.entries(step.outputs ?? {}).map(([k, v]) => [graph.outputs.find((s) => s.name === names.real(k))!, v] as const),
         reuse: step.reuseOutputs ?? true,
         ...(step.perfProfile !== undefined ? { perfProfile: step.perfProfile } : {}),
+        ...withAdapter(env.adapterFor?.(step, ctxName, path)),
       };
     }
     if (isLoopStep(step)) {

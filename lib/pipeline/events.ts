@@ -62,4 +62,6 @@ export interface PipelineResult {
   readonly timings: PipelineTimings;
   /** With options.profile (or the manifest's `profile`): every step's profile. */
   readonly profile?: PipelineProfile;
+  /** The LoRA adapter in effect at the end, per context that declares adapters (null: the base). */
+  readonly adapters?: Readonly<Record<string, string | null>>;
 }

@@ -8,6 +8,7 @@ import type { DType } from '../tensor/dtypes.js';
 import type { ContextSignature, GraphSignature } from '../backend/types.js';
 import type { VariantEntry } from './variants.js';
 import type { PerfProfile } from '../backend/power.js';
+import type { AdapterEntry } from './adapters.js';
 
 /** "$name": a run parameter. */
 export type ParamRef = `$${string}`;
@@ -32,6 +33,10 @@ export interface ContextEntry {
    * (qnn.loadContexts with shareResources), e.g. the parts of a split LLM.
    */
   readonly shareGroup?: string;
+  /** LoRA adapters: name -> section file (relative), or { path, graph?, base? } (lib/pipeline/adapters.ts). */
+  readonly adapters?: Readonly<Record<string, AdapterEntry>>;
+  /** The adapter this context's steps use when neither the step nor the run names one (null: the base). */
+  readonly adapter?: string | null;
 }
 
 export type AssetEntry =
@@ -72,6 +77,8 @@ export interface GraphStep {
   readonly reuseOutputs?: boolean;
   /** The performance profile of this graph's runs (default: the manifest's). */
   readonly perfProfile?: PerfProfile;
+  /** The adapter in effect while this step runs: a name of its context's adapters, "$param" or null (the base). */
+  readonly adapter?: string | null;
   readonly name?: string;
   readonly description?: string;
 }

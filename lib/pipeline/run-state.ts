@@ -22,6 +22,7 @@ import { nameRecord } from './records.js';
 import { graphRunOptions } from './power.js';
 import type { PerfProfile } from '../backend/power.js';
 import type { RunProfiler } from './profiling.js';
+import { switchAdapter } from './adapters.js';
 
 const BREAK = 1;
 
@@ -54,6 +55,8 @@ export interface RunInit {
   readonly perfProfile?: PerfProfile;
   /** Profiling of the whole run (lib/pipeline/profiling.ts), when asked. */
   readonly profiler?: RunProfiler;
+  /** The run's adapter option (lib/pipeline/adapters.ts). */
+  readonly adapter?: string | null;
 }
 
 function isPlainRecord(v: unknown): v is Record<string, PipelineValue> {
@@ -106,6 +109,7 @@ export class RunState {
   private readonly params: Map<string, unknown>;
   private readonly seed: number;
   private readonly signal: AbortSignal;
+  private readonly adapter: string | null | undefined;
   private readonly listener: ((e: PipelineEvent) => void) | undefined;
   private readonly stepEvents: boolean;
   private readonly perfProfile: PerfProfile | undefined;
@@ -127,6 +131,7 @@ export class RunState {
       perfProfile: this.perfProfile,
     } = init);
     const { values, nodeCount, record } = init;
+    this.adapter = init.adapter;
     this.yieldAt = this.started + this.limits.maxBlockingMs;
     for (const v of values.values()) {
       if (v instanceof Tensor) this.foreign.add(v.data.buffer);
@@ -264,6 +269,14 @@ export class RunState {
         ) {
           (buffers ??= nameRecord<Tensor>() as TensorMap)[spec.name] = existing;
         }
+      }
+    }
+    if (node.adapter) {
+      try {
+        await switchAdapter(node.adapter, this.adapter, this.params, this.signal);
+      } catch (error) {
+        if (this.signal.aborted) throw abortError(this.signal);
+        throw annotate(error, node, node.name);
       }
     }
     const t0 = performance.now();

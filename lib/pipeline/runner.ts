@@ -17,9 +17,10 @@ import type { Backend, Context, ContextSignature, GraphSignature } from '../back
 import { PipelineAssets, checkFiles, manifestFiles, withoutFileContent } from './assets.js';
 import { bindInputs, resolveParams, type PipelineInputs } from './bind.js';
 import { checkCustomOpSchemas, compile, loopCountParams, type Node } from './compile.js';
+import { adaptersInEffect, checkRunAdapter, nodeAdapter, registerAdapters, type NodeAdapter } from './adapters.js';
 import type { PipelineEvent, PipelineResult } from './events.js';
 import { resolveHostOps, type HostOpDefinition, type HostOpFn, type PipelineValue } from './hostops.js';
-import type { PipelineManifest } from './manifest.js';
+import type { GraphStep, PipelineManifest } from './manifest.js';
 import { resolveLimits, type PipelineLimits } from './limits.js';
 import { BUILTIN_HOST_OPS } from './ops/builtin.js';
 import { PathPolicy, readRegularFile } from './paths.js';
@@ -83,6 +84,8 @@ export interface PipelineRunOptions {
   readonly perfProfile?: PerfProfile;
   /** Profile every graph step (QNN profile API); default: the manifest's `profile`. The events are in result.profile. */
   readonly profile?: ProfileLevel;
+  /** The LoRA adapter for every context that declares it (null: the base weights); steps' own `adapter` wins (docs/adapters.md). */
+  readonly adapter?: string | null;
 }
 
 export class Pipeline implements AsyncDisposable {
@@ -186,6 +189,7 @@ export class Pipeline implements AsyncDisposable {
         return (entry.signature as ContextSignature | undefined)?.graphs;
       };
       await loadManifestContexts(valid, backend, (name) => resolved.get(`/contexts/${name}/binary`)!, graphsOf, contexts);
+      registerAdapters(valid, contexts, resolved, source);
       const names = checkNameTables(valid, contexts, source);
       for (const [name, entry] of Object.entries(valid.contexts)) {
         const ctx = contexts.get(name)!;
@@ -197,7 +201,8 @@ export class Pipeline implements AsyncDisposable {
         });
       }
       const counter = { n: 0 };
-      const nodes = compile(valid.steps, '/steps', { contexts, ops, source, limits, names }, counter);
+      const adapterFor = (step: GraphStep, c: string, path: string): NodeAdapter | undefined => nodeAdapter(step, c, valid.contexts[c], contexts.get(c)!, path, source);
+      const nodes = compile(valid.steps, '/steps', { contexts, ops, source, limits, names, adapterFor }, counter);
       const types = new StaticTypeCheck(nodes, { manifest: valid, names, tensorAsset: (n) => assets.tensorType(n) }, source);
       types.check();
       return new Pipeline({ manifest: valid, variant, baseDir, backend, contexts, assets, files, limits, nodes, types, nodeCount: counter.n, loadMs: performance.now() - start });
@@ -242,6 +247,7 @@ export class Pipeline implements AsyncDisposable {
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
     const profileLevel = profileLevelOption(options.profile ?? this.manifest.profile, options.profile !== undefined ? 'options.profile' : 'manifest profile');
     const params = resolveParams(this.manifest, options.params, this.countParams, this.limits);
+    const adapter = checkRunAdapter(this.manifest, options.adapter);
     if (options.params !== undefined) this.types.checkRun(params); // an override may change a param a type depends on
     const { values, callerPaths } = bindInputs(this.manifest, inputs, this.files);
     const controller = new AbortController();
@@ -262,6 +268,7 @@ export class Pipeline implements AsyncDisposable {
       record: options.record,
       perfProfile: runPerfProfile(options.perfProfile, this.manifest.perfProfile),
       ...(profileLevel ? { profiler: new RunProfiler(profileLevel, performance.now()) } : {}),
+      adapter,
     });
     this.active.add(controller);
     try {
@@ -269,12 +276,14 @@ export class Pipeline implements AsyncDisposable {
       // Null prototype: an output may be named "__proto__" or "constructor".
       const outputs = nameRecord<PipelineValue>();
       for (const [name, ref] of Object.entries(this.manifest.outputs ?? {})) outputs[name] = values.get(ref)!;
+      const adapters = adaptersInEffect(this.manifest, this.contexts);
       const result: PipelineResult = {
         outputs,
         tokens: run.tokens,
         text: run.text,
         timings: run.timings(this.nodes),
         ...(run.profiler ? { profile: run.profiler.result() } : {}),
+        ...(adapters ? { adapters } : {}),
       };
       listener?.({ type: 'done', result });
       return result;

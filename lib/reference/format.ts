@@ -42,8 +42,11 @@ export const H = Object.freeze({
   descriptionStr: 104,
   /** String ref of the QNN SDK build id the binary claims as its producer (0 = none). */
   producerStr: 108,
+  /** Word ref and count of the ids of updatable STATIC tensors (binary sections); 0/0 = none. */
+  updatableWord: 112,
+  updatableCount: 116,
   /** u64: the spill-fill buffer the graphs need (0 = none declared). */
-  spillFillBytes: 112,
+  spillFillBytes: 120,
   // 120..127 reserved, zero
 });
 

@@ -6,3 +6,4 @@
 export * from './format.js';
 export * from './writer.js';
 export * from './reader.js';
+export * from './section.js';

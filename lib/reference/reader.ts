@@ -53,7 +53,7 @@ export interface ReferenceBinaryInfo {
   readonly description: string;
   /** The QNN SDK build id stored as the binary's producer, if any. */
   readonly producer?: string;
-  /** The spill-fill buffer the binary declares (header +112; 0 = none). */
+  /** The spill-fill buffer the binary declares (header +120; 0 = none). */
   readonly spillFillBytes: number;
   readonly fileSize: number;
   readonly metaSize: number;

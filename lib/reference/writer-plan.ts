@@ -246,6 +246,7 @@ export function plan(desc: ReferenceBinaryDesc): Plan {
       if (s.data.byteLength !== byteLength) throw outOfRange(`${byteLength} bytes of data`, `${what}.data`, s.data);
     }
     if (s.chunks !== undefined && typeof s.chunks !== 'function') throw invalidArg('a function', `${what}.chunks`, s.chunks);
+    if (s.updatable !== undefined && typeof s.updatable !== 'boolean') throw invalidArg('a boolean', `${what}.updatable`, s.updatable);
     const t: PlannedTensor = { id: newId(), desc: s, type: TENSOR_TYPE.STATIC, byteLength, dataOffset: dataCursor, source: s };
     dataCursor = alignUp(dataCursor + byteLength, DATA_ALIGNMENT);
     tensors.push(t);
@@ -401,6 +402,10 @@ export function plan(desc: ReferenceBinaryDesc): Plan {
     tensorRecords.u64(t.type === TENSOR_TYPE.STATIC ? t.dataOffset : 0);
     tensorRecords.u64(t.type === TENSOR_TYPE.STATIC ? t.byteLength : 0);
   }
+  // Updatable statics (binary sections may replace their data): a word list of ids.
+  const updatableIds = tensors.filter((t) => t.type === TENSOR_TYPE.STATIC && t.source?.updatable === true).map((t) => t.id);
+  const updatableWord = updatableIds.length > 0 ? words.length : 0;
+  for (const id of updatableIds) words.push(id);
   const descriptionStr = strings.ref(desc.description ?? '');
   const producerStr = desc.producer === undefined ? 0 : strings.ref(desc.producer);
   const stringBytes = strings.take();
@@ -442,6 +447,8 @@ export function plan(desc: ReferenceBinaryDesc): Plan {
   meta.u64(dataSize);
   meta.u32(descriptionStr);
   meta.u32(producerStr);
+  meta.u32(updatableWord);
+  meta.u32(updatableIds.length);
   meta.u64(spillFillBytes);
   meta.pad(HEADER_SIZE);
   meta.bytes(tensorRecords.take());

@@ -29,6 +29,11 @@ export interface RefStaticDesc extends RefTensorDesc {
   readonly data?: ArrayBufferView;
   readonly fill?: number | bigint | boolean;
   readonly chunks?: () => Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+  /**
+   * Binary sections may replace this tensor's data after load (contextApplyBinarySection,
+   * e.g. LoRA adapter weights; encodeReferenceSection). Default false.
+   */
+  readonly updatable?: boolean;
 }
 
 /**
@@ -80,7 +85,7 @@ export interface ReferenceBinaryDesc {
   readonly producer?: string;
   /**
    * The spill-fill buffer (bytes) the binary's graphs need, as an HTP binary records it
-   * (header +112; default 0). The reference QnnSystem reports it in the binary info's HTP
+   * (header +120; default 0). The reference QnnSystem reports it in the binary info's HTP
    * blobs and the reference backend checks a spill-fill group's buffer against it.
    */
   readonly spillFillBytes?: number;

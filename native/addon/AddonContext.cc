@@ -5,6 +5,7 @@
 #include "AddonRuntime.h"
 #include "BinaryInfo.h"
 #include "ConfigsFromJs.h"
+#include "BinarySections.h"
 #include "Worker.h"
 
 namespace qnn_node {
@@ -272,7 +273,9 @@ Napi::Function AddonContext::Init(Napi::Env env) {
       env, "Context",
       {InstanceMethod<&AddonContext::Load>("load"), InstanceMethod<&AddonContext::Dispose>("dispose"),
        InstanceMethod<&AddonContext::SetPerfProfile>("setPerfProfile"),
-       InstanceMethod<&AddonContext::SetLoadProfile>("setLoadProfile")});
+       InstanceMethod<&AddonContext::SetLoadProfile>("setLoadProfile"),
+       InstanceMethod<&AddonContext::ApplyBinarySection>("applyBinarySection"),
+       InstanceMethod<&AddonContext::ReadBinarySection>("readBinarySection")});
   // A plain accessor that checks its receiver (InstanceAccessor's own unwrap throws a bare
   // "Invalid argument" for a receiver without a wrap).
   ctor.Get("prototype").As<Napi::Object>().DefineProperty(
@@ -464,8 +467,19 @@ void AddonContext::FreeNow(Napi::Env env, bool adjustMemory) {
   externalBytes_ = 0;
   if (adjustMemory) {
     sourceRef_.Reset();
+    sectionRefs_.clear();
     runtimeRef_.Reset();
   }
+}
+
+Napi::Value AddonContext::ApplyBinarySection(const Napi::CallbackInfo& info) { return ApplyBinarySectionJs(this, info); }
+Napi::Value AddonContext::ReadBinarySection(const Napi::CallbackInfo& info) { return ReadBinarySectionJs(this, info); }
+
+void AddonContext::RetainSectionSource(Napi::Object source) {
+  if (freed_) return;
+  for (auto& ref : sectionRefs_)
+    if (ref.Value().StrictEquals(source)) return;
+  sectionRefs_.push_back(Napi::Persistent(source));
 }
 
 Napi::Value AddonContext::Dispose(const Napi::CallbackInfo& info) {

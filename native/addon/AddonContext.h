@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <vector>
 
 #include "AddonData.h"
 #include "ContextState.h"
@@ -35,6 +36,9 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
   Napi::Value Loaded(Napi::Env env);
   void LoadSettled(Napi::Env env, bool failed);
   bool loading = false;
+  // Binary sections (BinarySections.cc): bytes a persistent context's backend may still
+  // point into stay referenced until the context is freed (each buffer once).
+  void RetainSectionSource(Napi::Object source);
 
  private:
   Napi::Value Load(const Napi::CallbackInfo& info);
@@ -49,6 +53,9 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
   std::shared_ptr<WrapRegistry> registry_;
   Napi::ObjectReference runtimeRef_;  // the runtime wrap stays alive as long as we do
   Napi::ObjectReference sourceRef_;   // a Buffer source stays pinned until contextFree
+  std::vector<Napi::ObjectReference> sectionRefs_;  // sections applied to a persistent context
+  Napi::Value ApplyBinarySection(const Napi::CallbackInfo& info);
+  Napi::Value ReadBinarySection(const Napi::CallbackInfo& info);
   int64_t externalBytes_ = 0;
   int pending_ = 0;
   bool loaded_ = false;

@@ -272,8 +272,9 @@ void ContextState::Free() {
   for (auto& g : graphs_) g->handle = nullptr;  // graphs belong to the context
   if (context_ && runtime_->fns.contextFree) runtime_->fns.contextFree(context_, nullptr);
   context_ = nullptr;
-  // A persistent binary must outlive the context; it is unmapped only now.
+  // A persistent binary (and its applied sections) must outlive the context; unmapped only now.
   mapping_.Close();
+  sectionMappings_.clear();
   memory_ = nullptr;
   memorySize_ = 0;
   // A freed context no longer needs the runtime: drop its share so Qnn#dispose() tears
@@ -282,5 +283,15 @@ void ContextState::Free() {
 }
 
 ContextState::~ContextState() { Free(); }
+
+FileMapping* ContextState::RetainedSection(const std::string& path) {
+  for (auto& m : sectionMappings_)
+    if (m.first == path) return m.second.get();
+  return nullptr;
+}
+
+void ContextState::RetainSection(const std::string& path, std::unique_ptr<FileMapping> mapping) {
+  sectionMappings_.emplace_back(path, std::move(mapping));
+}
 
 }  // namespace qnn_node

@@ -78,6 +78,11 @@ class ContextState {
                const RunOptions& options, RunResult* result);
   // contextFree, then unmap. Idempotent. The caller makes sure nothing executes.
   void Free();
+  // Binary sections (BinarySections.cc): the mappings of sections
+  // applied to a persistent context (the backend may keep pointers into them until
+  // contextFree); one mapping per path.
+  FileMapping* RetainedSection(const std::string& path);
+  void RetainSection(const std::string& path, std::unique_ptr<FileMapping> mapping);
 
   bool freed() const { return freed_; }
   size_t mappedBytes() const { return mapping_.size(); }  // 0 once unmapped
@@ -135,6 +140,7 @@ class ContextState {
   ContextConfigSpec configs_;
   ProfileLevel loadProfileLevel_ = ProfileLevel::kOff;
   ProfileResult loadProfile_;
+  std::vector<std::pair<std::string, std::unique_ptr<FileMapping>>> sectionMappings_;
 };
 
 }  // namespace qnn_node

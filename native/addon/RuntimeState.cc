@@ -204,6 +204,7 @@ void RuntimeState::LoadBackend(const RuntimeOptions& options) {
                     "version");
   }
   hasProvider_ = true;
+  coreInterface = chosen;
   // Slots present in the reported core minor (append-only from 2.9), capped by what the
   // declarations here know.
   uint32_t slots = abi::coreSlotCount(provider.core.minor);

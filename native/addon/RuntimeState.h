@@ -139,6 +139,9 @@ class RuntimeState {
 
   CoreFns fns;
   SystemFns sys;
+  // The provider in use (valid while the backend library stays loaded): for slots read on
+  // demand by a feature of its own (BinarySections.cc).
+  const QnnInterface_t* coreInterface = nullptr;
   Qnn_LogHandle_t logHandle = nullptr;
   Qnn_BackendHandle_t backendHandle = nullptr;
   Qnn_DeviceHandle_t deviceHandle = nullptr;

@@ -158,7 +158,22 @@ QNN_NODE_CHECK_SLOT(contextCreateFromBinaryListAsync, 56);
 QNN_NODE_CHECK_SLOT(tensorUpdateContextTensors, 58);
 #endif
 #if QNN_API_VERSION_MINOR >= 18
+QNN_NODE_CHECK_SLOT(contextGetBinarySectionSize, 59);
+QNN_NODE_CHECK_SLOT(contextGetBinarySection, 60);
 QNN_NODE_CHECK_SLOT(contextApplyBinarySection, 61);
+/* Binary sections: the buffer handed to contextApplyBinarySection / GetBinarySection */
+QNN_NODE_CHECK_SIZE(QnnContext_SectionType_t, 4);
+QNN_NODE_CHECK_SIZE(QnnContext_MemType_t, 4);
+QNN_NODE_CHECK_SIZE(Qnn_BinaryBuffer_t, 16);
+QNN_NODE_CHECK_OFFSET(Qnn_BinaryBuffer_t, dataSize, 8);
+QNN_NODE_CHECK_SIZE(QnnContext_BufferV1_t, 24);
+QNN_NODE_CHECK_OFFSET(QnnContext_BufferV1_t, binaryBuf, 8);
+QNN_NODE_CHECK_OFFSET(QnnContext_BufferV1_t, memHandle, 8);
+QNN_NODE_CHECK_SIZE(QnnContext_Buffer_t, 32);
+QNN_NODE_CHECK_OFFSET(QnnContext_Buffer_t, v1, 8);
+QNN_NODE_STATIC_ASSERT(QNN_CONTEXT_SECTION_UPDATABLE == 1, "QNN_CONTEXT_SECTION_UPDATABLE != 1");
+QNN_NODE_STATIC_ASSERT(QNN_CONTEXTMEMTYPE_RAW == 0, "QNN_CONTEXTMEMTYPE_RAW != 0");
+QNN_NODE_STATIC_ASSERT(QNN_CONTEXT_BUFFER_VERSION_1 == 1, "QNN_CONTEXT_BUFFER_VERSION_1 != 1");
 #endif
 #if QNN_API_VERSION_MINOR >= 22
 QNN_NODE_CHECK_SLOT(backendGetProperty, 62);

@@ -110,6 +110,50 @@ typedef struct {
   };
 } QnnContext_Config_t;
 
+/* ---- context binary sections (core 2.18+: slots 59-61) ------------------------------- */
+/* Which part of a context binary a section call reads or applies. 2.18-2.4x define 1
+ * (all updatable tensors); later headers add 2 (updatable weights only) and 3 (updatable
+ * quantization parameters only). 32-bit enum. */
+typedef enum {
+  QNN_CONTEXT_SECTION_UPDATABLE = 1,
+  QNN_CONTEXT_SECTION_UPDATABLE_WEIGHTS = 2,
+  QNN_CONTEXT_SECTION_UPDATABLE_QUANT_PARAMS = 3,
+  QNN_CONTEXT_SECTION_UNDEFINED = 0x7FFFFFFF
+} QnnContext_SectionType_t;
+
+/* How the section's bytes are handed over: a raw pointer + size, or a registered memory
+ * handle. 32-bit enum. */
+typedef enum {
+  QNN_CONTEXTMEMTYPE_RAW = 0,
+  QNN_CONTEXTMEMTYPE_MEMHANDLE = 1,
+  QNN_CONTEXTMEMTYPE_UNDEFINED = 0x7FFFFFFF
+} QnnContext_MemType_t;
+
+typedef struct {
+  void* data;
+  Qnn_ContextBinarySize_t dataSize;
+} Qnn_BinaryBuffer_t; /* 16 bytes */
+
+typedef struct {
+  QnnContext_MemType_t memType;
+  union {
+    Qnn_BinaryBuffer_t binaryBuf;
+    Qnn_MemHandle_t memHandle;
+  };
+} QnnContext_BufferV1_t; /* 24 bytes: the union at 8 */
+
+typedef enum {
+  QNN_CONTEXT_BUFFER_VERSION_1 = 1,
+  QNN_CONTEXT_BUFFER_VERSION_UNDEFINED = 0x7FFFFFFF
+} QnnContext_BufferVersion_t;
+
+typedef struct {
+  QnnContext_BufferVersion_t version;
+  union {
+    QnnContext_BufferV1_t v1;
+  };
+} QnnContext_Buffer_t; /* 32 bytes: the union at 8 */
+
 /* ---- graph ---------------------------------------------------------------------------- */
 typedef void* QnnGraph_CustomConfig_t;
 typedef enum {
@@ -371,6 +415,19 @@ typedef Qnn_ErrorHandle_t (*QnnContext_CreateFromBinaryListAsyncFn_t)(
     Qnn_SignalHandle_t signal);
 typedef Qnn_ErrorHandle_t (*QnnContext_GetPropertyFn_t)(Qnn_ContextHandle_t context,
                                                         QnnContext_Property_t** properties);
+/* Binary sections (core 2.18+). graph may be NULL (the whole context) where the backend
+ * supports it; profile and signal may be NULL. */
+typedef Qnn_ErrorHandle_t (*QnnContext_GetBinarySectionSizeFn_t)(
+    Qnn_ContextHandle_t context, Qnn_GraphHandle_t graph, QnnContext_SectionType_t section,
+    Qnn_ContextBinarySize_t* binaryBufferSize);
+typedef Qnn_ErrorHandle_t (*QnnContext_GetBinarySectionFn_t)(
+    Qnn_ContextHandle_t context, Qnn_GraphHandle_t graph, QnnContext_SectionType_t section,
+    const QnnContext_Buffer_t* binaryBuffer, Qnn_ContextBinarySize_t* writtenBufferSize,
+    Qnn_ProfileHandle_t profile, Qnn_SignalHandle_t signal);
+typedef Qnn_ErrorHandle_t (*QnnContext_ApplyBinarySectionFn_t)(
+    Qnn_ContextHandle_t context, Qnn_GraphHandle_t graph, QnnContext_SectionType_t section,
+    const QnnContext_Buffer_t* binaryBuffer, Qnn_ProfileHandle_t profile,
+    Qnn_SignalHandle_t signal);
 typedef Qnn_ErrorHandle_t (*QnnContext_FinalizeFn_t)(Qnn_ContextHandle_t context,
                                                      Qnn_ProfileHandle_t profile);
 
@@ -544,9 +601,9 @@ typedef struct {
   QnnContext_CreateFromBinaryListAsyncFn_t contextCreateFromBinaryListAsync;   /* 56: 2.17 */
   QnnTensor_UpdateGraphTensorsFn_t tensorUpdateGraphTensors;      /* 57: 2.17 */
   QnnTensor_UpdateContextTensorsFn_t tensorUpdateContextTensors;  /* 58: 2.17 */
-  QnnNode_UnusedFn_t contextGetBinarySectionSize;                 /* 59: 2.18 */
-  QnnNode_UnusedFn_t contextGetBinarySection;                     /* 60: 2.18 */
-  QnnNode_UnusedFn_t contextApplyBinarySection;                   /* 61: 2.18 */
+  QnnContext_GetBinarySectionSizeFn_t contextGetBinarySectionSize; /* 59: 2.18 */
+  QnnContext_GetBinarySectionFn_t contextGetBinarySection;        /* 60: 2.18 */
+  QnnContext_ApplyBinarySectionFn_t contextApplyBinarySection;    /* 61: 2.18 */
   QnnBackend_GetPropertyFn_t backendGetProperty;                  /* 62: 2.22 */
   QnnContext_GetPropertyFn_t contextGetProperty;                  /* 63: 2.22 */
   QnnNode_UnusedFn_t contextGetIncrementalBinary;                 /* 64: 2.25 */

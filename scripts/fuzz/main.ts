@@ -1,5 +1,5 @@
 /**
- * npm run fuzz -- --cases N [--seed S] [--target binaries|manifests|npy|all] [--out dir]
+ * npm run fuzz -- --cases N [--seed S] [--target binaries|manifests|npy|sections|all] [--out dir]
  *
  * Mutated reference binaries, manifests and .npy files through qnn-node's entry points,
  * each case in a supervised worker process (scripts/fuzz/supervisor.ts). Prints the
@@ -11,7 +11,7 @@ import { FINDINGS, OUTCOMES } from './outcome.js';
 import { replay, runFuzz, type FuzzOptions } from './supervisor.js';
 import { TARGET_NAMES, type TargetName } from './targets/types.js';
 
-const USAGE = `usage: npm run fuzz -- [--cases N] [--seed S] [--target binaries|manifests|npy|all] [--out dir]
+const USAGE = `usage: npm run fuzz -- [--cases N] [--seed S] [--target binaries|manifests|npy|sections|all] [--out dir]
                        [--jobs N] [--batch N] [--timeout ms] [--abort-ms ms] [--max-rss-mb MB] [--json]
        npm run fuzz -- --target T --seed S --case I[,I...]    run chosen cases again
        npm run fuzz -- --target T --replay file [--base B]   run a saved input`;

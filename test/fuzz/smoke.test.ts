@@ -31,6 +31,10 @@ describeNative('fuzz smoke: reference binaries', () => {
   it('200 mutated binaries through readBinaryInfo, readContextSignature, loadContext + run/runSync and the CLI inspect', { timeout: 120_000 }, () => smoke('binaries', 200));
 });
 
+describeNative('fuzz smoke: binary sections', () => {
+  it('150 mutated sections through applyBinarySection (zero-copy and copying contexts, whole and per graph), runs and readBinarySection', { timeout: 120_000 }, () => smoke('sections', 150));
+});
+
 describe('fuzz smoke: manifests and .npy', () => {
   it('100 mutated manifests through Pipeline.load + run on the mock backend', { timeout: 120_000 }, () => smoke('manifests', 100));
   it('300 mutated .npy files through parseNpy and readNpy', { timeout: 60_000 }, () => smoke('npy', 300));

@@ -43,6 +43,8 @@ import type { PerfProfile } from '../power.js';
 import { checkInputs, checkOutputBuffers, checkSignature, checkTensor } from '../validate.js';
 import { contextConfigPlan, type NativeContextConfigPlan } from '../qnn/htp-configs.js';
 import { contextSources } from '../qnn/shared-contexts.js';
+import type { AdapterSwitch, ApplySectionOptions, ApplySectionResult, LoadAdapterOptions, UseAdapterOptions } from '../sections.js';
+import { MockSections, type MockSectionRecord } from './sections.js';
 
 /** What a graph implementation is told about the call. */
 export interface MockCall {
@@ -52,6 +54,8 @@ export interface MockCall {
   /** A PRNG seeded from the backend seed, the graph name and the call index. */
   readonly rng: Prng;
   readonly signal: AbortSignal | undefined;
+  /** The adapter in effect on the graph's context (null: the base weights). */
+  readonly adapter: string | null;
 }
 
 /**
@@ -171,6 +175,8 @@ class MockGraph implements Graph {
   }
 
   async run(inputs: TensorMap, options: RunOptions = {}): Promise<TensorMap> {
+    const gate = this.context.sections.gate();
+    if (gate) await gate;
     const call = this.context.begin(this, options);
     try {
       const profiler = MockRunProfiler.for(options);
@@ -234,6 +240,7 @@ class MockCallState {
     private readonly graph: MockGraph,
     private readonly backend: MockBackend,
     private readonly options: RunOptions,
+    private readonly adapter: string | null,
   ) {}
 
   execute(inputs: TensorMap): { outputs: TensorMap; returned: ReturnType<MockGraphFn> } {
@@ -250,7 +257,7 @@ class MockCallState {
     this.#targets = tensorMap(outputs);
     const index = this.backend.nextCallIndex(sig.name);
     const rng = new Prng(hashString(`${sig.name}#${index}`, this.backend.seed));
-    const call: MockCall = { graph: sig, index, rng, signal: this.options.signal };
+    const call: MockCall = { graph: sig, index, rng, signal: this.options.signal, adapter: this.adapter };
     const fn = this.backend.implementation(sig.name);
     // Inputs are handed over as a frozen shallow copy: the implementation cannot rebind the caller's map.
     const inputView = Object.freeze(tensorMap(inputs));
@@ -339,12 +346,39 @@ class MockContext implements Context {
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
     this.backend.power.recordRun(graph.name, options, this.perfProfile);
     this.inflight++;
-    return new MockCallState(graph, this.backend, options);
+    return new MockCallState(graph, this.backend, options, this.sections.activeAdapter);
   }
 
   end(): void {
     this.inflight--;
     if (this.inflight === 0) for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  /** Binary sections and adapters: accepted and recorded (MockBackend#sectionLog), no weights change. */
+  readonly sections = new MockSections(this, () => this.#waitForRuns());
+
+  async #waitForRuns(): Promise<void> {
+    while (this.inflight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  applyBinarySection(source: string | Uint8Array, options?: ApplySectionOptions): Promise<ApplySectionResult> {
+    return this.sections.applyBinarySection(source, options);
+  }
+
+  loadAdapter(name: string, source: string | Uint8Array, options?: LoadAdapterOptions): void {
+    this.sections.loadAdapter(name, source, options);
+  }
+
+  useAdapter(name: string | null, options?: UseAdapterOptions): Promise<AdapterSwitch> {
+    return this.sections.useAdapter(name, options);
+  }
+
+  get activeAdapter(): string | null {
+    return this.sections.activeAdapter;
   }
 
   async dispose(): Promise<void> {
@@ -492,6 +526,9 @@ export class MockBackend implements Backend {
   forget(context: MockContext): void {
     this.contexts.delete(context);
   }
+
+  /** Every binary section applied to this backend's contexts (adapter switches included), in order. */
+  readonly sectionLog: MockSectionRecord[] = [];
 
   async dispose(): Promise<void> {
     if (this.disposed) return;

@@ -17,6 +17,8 @@ import { checkProfileFor } from './qnn-power.js';
 import { decodeProfile } from '../../profile/decode.js';
 import { profileLevelOption } from '../../profile/options.js';
 import type { Profile } from '../../profile/types.js';
+import { ContextSections } from './context-sections.js';
+import type { AdapterSwitch, ApplySectionOptions, ApplySectionResult, LoadAdapterOptions, SectionSource, UseAdapterOptions } from '../sections.js';
 
 function tensorSignature(spec: TensorSpec, where: string): NativeTensorSignature {
   const info = DTYPES[spec.dtype];
@@ -175,12 +177,23 @@ export class QnnContext implements Context, GraphOwner {
   #idle: (() => void)[] = [];
   #disposing: Promise<void> | undefined;
   #onDispose: (() => void) | undefined;
+  readonly #sections: ContextSections;
 
-  private constructor(native: NativeContext, graphs: (owner: QnnContext) => QnnGraph[], timings: LoadTimings, info: QnnContextInfo) {
+  private constructor(native: NativeContext, graphs: (owner: QnnContext) => QnnGraph[], timings: LoadTimings, info: QnnContextInfo, coreApiVersion?: string) {
     this.#native = native;
     this.graphs = Object.freeze(graphs(this));
     this.loadTimings = Object.freeze({ ...timings });
     this.info = Object.freeze(info);
+    const graphNames = Object.freeze(this.graphs.map((g) => g.name));
+    const self = this;
+    this.#sections = new ContextSections(native, {
+      get disposed() {
+        return self.disposed;
+      },
+      graphNames,
+      coreApiVersion,
+      waitForRuns: () => this.#waitForRuns(),
+    });
   }
 
   /** @internal Used by Qnn#loadContext. */
@@ -247,6 +260,7 @@ export class QnnContext implements Context, GraphOwner {
           ...(check.validated ? { validated: 'isolated' as const } : {}),
           ...(perfProfile !== undefined ? { perfProfile } : {}),
         },
+        runtimeInfo?.coreApiVersion,
       );
     } catch (e) {
       native.dispose();
@@ -264,6 +278,45 @@ export class QnnContext implements Context, GraphOwner {
 
   get disposed(): boolean {
     return this.#disposing !== undefined;
+  }
+
+  /** @internal */
+  runGate(): Promise<void> | undefined {
+    return this.#sections.gate();
+  }
+
+  async #waitForRuns(): Promise<void> {
+    while (this.#active > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+  }
+
+  /**
+   * Applies a binary section (contextApplyBinarySection, core API 2.18+): a file
+   * (memory-mapped for the call) or bytes (pinned for the call), for the whole context or
+   * `options.graph`. Waits for the runs in flight; runs requested after it start once it
+   * has settled. docs/adapters.md.
+   */
+  applyBinarySection(source: SectionSource, options?: ApplySectionOptions): Promise<ApplySectionResult> {
+    return this.#sections.applyBinarySection(source, options);
+  }
+
+  /** The current updatable section (contextGetBinarySection), e.g. to keep the base weights. */
+  readBinarySection(options?: { graph?: string }): Promise<Uint8Array> {
+    return this.#sections.readBinarySection(options);
+  }
+
+  /** Registers an adapter's section under `name` (nothing is applied until useAdapter). */
+  loadAdapter(name: string, source: SectionSource, options?: LoadAdapterOptions): void {
+    this.#sections.loadAdapter(name, source, options);
+  }
+
+  /** Makes `name` (null: the base weights) the adapter in effect; applies only on a change. */
+  useAdapter(name: string | null, options?: UseAdapterOptions): Promise<AdapterSwitch> {
+    return this.#sections.useAdapter(name, options);
+  }
+
+  /** The adapter in effect (null: the weights the context was loaded with, or its base adapter). */
+  get activeAdapter(): string | null {
+    return this.#sections.activeAdapter;
   }
 
   /** @internal */

@@ -98,6 +98,8 @@ export interface GraphOwner {
   /** A run was queued / has settled, so that dispose() can wait for the runs in flight. */
   runStarted(): void;
   runSettled(): void;
+  /** undefined unless a binary-section apply is pending: then a new run starts after it. */
+  runGate(): Promise<void> | undefined;
 }
 
 export class QnnGraph implements Graph {
@@ -239,6 +241,14 @@ export class QnnGraph implements Graph {
       return Promise.reject(e);
     }
     const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortError(this.name, signal));
+    const gate = this.#owner.runGate();
+    if (gate) return gate.then(() => this.#enqueue(prepared, signal));
+    return this.#enqueue(prepared, signal);
+  }
+
+  /** Counts the run for dispose / section applies, then starts it or queues it behind this graph's. */
+  #enqueue(prepared: Prepared, signal: AbortSignal | undefined): Promise<TensorMap> {
     if (signal?.aborted) return Promise.reject(abortError(this.name, signal));
     this.#owner.runStarted();
     const start = (): Promise<TensorMap> => {

@@ -47,6 +47,7 @@ interface RunOptions extends TargetOptions, ProfileCliOptions {
   param?: string[];
   variant?: string;
   perfProfile?: PerfProfile;
+  adapter?: string;
 }
 
 export interface OutputSummary {
@@ -134,6 +135,8 @@ export interface ManifestReport {
   readonly recording?: string;
   /** --profile: per-stage and per-op summaries (lib/cli/pipeline-profile.ts). */
   readonly profile?: PipelineProfileSummary;
+  /** The LoRA adapter in effect at the end, per context that declares adapters. */
+  readonly adapters?: Readonly<Record<string, string | null>>;
 }
 
 function describeValue(name: string, value: unknown, headCount: number, outputDir: string | undefined): unknown {
@@ -170,6 +173,7 @@ function renderManifest(report: ManifestReport, streamed: boolean): string {
     ['step', 'kind', 'name', { header: 'calls', align: 'right' }, { header: 'total ms', align: 'right' }, { header: 'mean ms', align: 'right' }, { header: 'max ms', align: 'right' }],
     t.steps.map((s) => [s.path, s.kind, s.name, s.calls, formatMs(s.totalMs), formatMs(s.meanMs), formatMs(s.maxMs)]),
   );
+  if (report.adapters) out += `\nadapters: ${Object.entries(report.adapters).map(([c, a]) => `${c}=${a ?? '(base)'}`).join(', ')}\n`;
   if (report.recording) out += `\nrecorded to ${report.recording}\n`;
   return out;
 }
@@ -204,6 +208,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     ...(opts.param !== undefined ? { params } : {}),
     ...(allowedRoots.length ? { allowedRoots } : {}),
     ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
+    ...(opts.adapter !== undefined ? { adapter: opts.adapter } : {}),
     ...(record !== undefined ? { record } : {}),
     ...perfRunOptions(opts.perfProfile),
     ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
@@ -235,6 +240,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     timings: result.timings,
     ...(record !== undefined ? { recording: record } : {}),
     ...(result.profile ? { profile: summarizePipelineProfile(result.profile) } : {}),
+    ...(result.adapters ? { adapters: result.adapters } : {}),
   };
   ctx.io.stdout.write(opts.json ? toJson(report) : renderManifest(report, wroteText));
   if (result.profile && !opts.json) ctx.io.stdout.write(renderPipelineProfile(report.profile!));
@@ -258,7 +264,8 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--json', 'print the report as JSON')
     .option('--allow-root <dir>', "manifests: also allow files under this folder (default: only the manifest's own folder); repeatable", collect)
     .option('--param <name=value>', 'manifests: override a manifest param (value as JSON when it parses, else text; same type as the default); repeatable', collect)
-    .option('--variant <name>', "manifests: the variant to run (e.g. fp32; default: the manifest's defaultVariant)");
+    .option('--variant <name>', "manifests: the variant to run (e.g. fp32; default: the manifest's defaultVariant)")
+    .option('--adapter <name>', 'manifests: the LoRA adapter (a name in contexts.<c>.adapters) for every context that declares it; steps naming their own win');
   addPerfProfileOption(cmd, "HTP performance profile of every graph run (manifests: replaces the manifest's perfProfile; steps naming their own keep it)");
   addProfileOptions(cmd);
   addTargetOptions(cmd, { optionalSignature: true }).action(async (argument: string | undefined, opts: RunOptions) => {
@@ -272,6 +279,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     if (opts.allowRoot !== undefined) throw usageError('--allow-root applies to pipeline manifests (.json)');
     if (opts.param !== undefined) throw usageError('--param applies to pipeline manifests (.json)');
     if (opts.variant !== undefined) throw usageError('--variant applies to pipeline manifests (.json)');
+    if (opts.adapter !== undefined) throw usageError('--adapter applies to pipeline manifests (.json); for a binary use ctx.applyBinarySection / ctx.useAdapter');
     if (opts.replay !== undefined && opts.mock === undefined) throw usageError('--replay needs --mock <signature.json>');
     const binary = await resolveBinary(ctx, file);
     const fill: FillMode | undefined = opts.fill ?? (file === undefined ? 'random' : undefined);

@@ -52,7 +52,7 @@ void fillTable(Slot* s) {  // 2.9+ order, kCoreSlotCount entries
   s[abi::kContextCreateFromBinary] = slot(contextCreateFromBinary);
   s[abi::kContextFree] = slot(contextFree);
   s[abi::kGraphRetrieve] = slot(graphRetrieve);
-  if (!slotDisabled("graphSetConfig")) s[abi::kGraphSetConfig] = slot(graphSetConfig);
+  s[abi::kGraphSetConfig] = slot(graphSetConfig);
   s[abi::kGraphExecute] = slot(graphExecute);
   s[abi::kLogCreate] = slot(logCreate);
   s[abi::kLogSetLogLevel] = slot(logSetLogLevel);
@@ -73,6 +73,9 @@ void fillTable(Slot* s) {  // 2.9+ order, kCoreSlotCount entries
   s[abi::kErrorGetVerboseMessage] = slot(errorGetVerboseMessage);
   s[abi::kErrorFreeVerboseMessage] = slot(errorFreeVerboseMessage);
   s[abi::kContextValidateBinary] = slot(contextValidateBinary);
+  s[abi::kContextGetBinarySectionSize] = slot(contextGetBinarySectionSize);
+  s[abi::kContextGetBinarySection] = slot(contextGetBinarySection);
+  s[abi::kContextApplyBinarySection] = slot(contextApplyBinarySection);
 }
 
 struct Provider {
@@ -85,12 +88,36 @@ auto* const g_providers = new std::map<std::string, Provider*>();
 
 const char* const kProviderName = "QNN_NODE_REFERENCE";
 
+// QNN_REFERENCE_NULL_SLOTS=<slot>[,<slot>...]: core-table slots left NULL, as a library that
+// declares a core version but does not implement every function of it. A slot is its 2.9+
+// index or, for the slots tests name, its function name (graphSetConfig).
+std::vector<uint32_t> nullSlots() {
+  std::vector<uint32_t> out;
+  const char* env = knobsApply() ? std::getenv("QNN_REFERENCE_NULL_SLOTS") : nullptr;
+  if (!env) return out;
+  std::string list(env);
+  for (size_t start = 0; start <= list.size();) {
+    size_t comma = list.find(',', start);
+    std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item == "graphSetConfig") {
+      out.push_back(abi::kGraphSetConfig);
+    } else if (!item.empty() && item.find_first_not_of("0123456789") == std::string::npos && item.size() < 4) {
+      unsigned long v = std::stoul(item);
+      if (v < abi::kCoreSlotCount) out.push_back(uint32_t(v));
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 const Provider* providerFor(const Emulation& e) {
   // QNN_REFERENCE_PERF_INFRA=missing: a table without deviceGetInfrastructure.
   bool noInfraSlot = perfInfraMode() == "missing";
-  std::string key = versionString(e.core) + "/" + versionString(e.backend) +
-                    (slotDisabled("graphSetConfig") ? "/no-setconfig" : "") + (noInfraSlot ? "/no-infra" : "") +
+  std::vector<uint32_t> nulled = nullSlots();
+  std::string key = versionString(e.core) + "/" + versionString(e.backend) + (noInfraSlot ? "/no-infra" : "") +
                     (extendedProfileEmulated() ? "" : "/no-extended-profile");
+  for (uint32_t k : nulled) key += "/-" + std::to_string(k);
   std::lock_guard<std::mutex> lock(g_providersMu);
   auto it = g_providers->find(key);
   if (it != g_providers->end()) return it->second;
@@ -98,6 +125,7 @@ const Provider* providerFor(const Emulation& e) {
   Slot table[abi::kCoreSlotCount] = {};
   fillTable(table);
   if (noInfraSlot) table[abi::kDeviceGetInfrastructure] = nullptr;
+  for (uint32_t k : nulled) table[k] = nullptr;
   uint32_t count = abi::coreSlotCount(e.core.minor);
   std::vector<Slot> slots(count, nullptr);
   if (e.core.minor < abi::kAppendOnlySinceMinor) {

@@ -44,6 +44,15 @@ Qnn_ErrorHandle_t contextGetBinary(Qnn_ContextHandle_t context, void* buffer, Qn
 Qnn_ErrorHandle_t contextFree(Qnn_ContextHandle_t context, Qnn_ProfileHandle_t profile);
 Qnn_ErrorHandle_t graphRetrieve(Qnn_ContextHandle_t context, const char* name, Qnn_GraphHandle_t* graph);
 
+// backend_sections.cc: binary sections (core 2.18+)
+Qnn_ErrorHandle_t contextApplyBinarySection(Qnn_ContextHandle_t context, Qnn_GraphHandle_t graph, QnnContext_SectionType_t section,
+                                            const QnnContext_Buffer_t* buffer, Qnn_ProfileHandle_t profile, Qnn_SignalHandle_t signal);
+Qnn_ErrorHandle_t contextGetBinarySectionSize(Qnn_ContextHandle_t context, Qnn_GraphHandle_t graph, QnnContext_SectionType_t section,
+                                              Qnn_ContextBinarySize_t* size);
+Qnn_ErrorHandle_t contextGetBinarySection(Qnn_ContextHandle_t context, Qnn_GraphHandle_t graph, QnnContext_SectionType_t section,
+                                          const QnnContext_Buffer_t* buffer, Qnn_ContextBinarySize_t* written, Qnn_ProfileHandle_t profile,
+                                          Qnn_SignalHandle_t signal);
+
 // backend_execute.cc
 Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inputs, uint32_t numInputs, Qnn_Tensor_t* outputs, uint32_t numOutputs,
                                Qnn_ProfileHandle_t profile, Qnn_SignalHandle_t signal);

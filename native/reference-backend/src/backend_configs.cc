@@ -337,11 +337,4 @@ Qnn_ErrorHandle_t graphSetConfig(Qnn_GraphHandle_t graph, const QnnGraph_Config_
   return QNN_SUCCESS;
 }
 
-bool slotDisabled(const char* name) {
-  const char* env = knobsApply() ? std::getenv("QNN_REFERENCE_NULL_SLOTS") : nullptr;
-  if (!env) return false;
-  std::string list = std::string(",") + env + ",";
-  return list.find(std::string(",") + name + ",") != std::string::npos;
-}
-
 }  // namespace qnnref

@@ -37,8 +37,4 @@ void leaveSpillFillGroup(ContextImpl* ctx);
 
 Qnn_ErrorHandle_t graphSetConfig(Qnn_GraphHandle_t graph, const QnnGraph_Config_t** config);
 
-// QNN_REFERENCE_NULL_SLOTS=<fn>[,<fn>…]: leave these core table slots NULL (a backend that
-// does not implement them). Only graphSetConfig is recognised.
-bool slotDisabled(const char* name);
-
 }  // namespace qnnref

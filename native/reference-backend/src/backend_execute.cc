@@ -135,7 +135,7 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
   for (size_t k = 0; k < gr.outputs.size(); ++k) bufs[gr.outputs[k]] = g->scratch[gr.natives.size() + k].data();
   for (const Node& n : gr.nodes)
     for (uint32_t idx : n.inputs)
-      if (m.tensors[idx].type == kTypeStatic) bufs[idx] = const_cast<uint8_t*>(c->data + m.tensors[idx].dataOffset);
+      if (m.tensors[idx].type == kTypeStatic) bufs[idx] = const_cast<uint8_t*>(c->staticData(idx));
 
   // Detailed profiles time every node (basic ones only the whole call): one clock read per
   // node, and only when asked.

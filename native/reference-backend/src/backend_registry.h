@@ -70,6 +70,16 @@ struct ContextImpl {
   std::vector<std::unique_ptr<GraphImpl>> graphs;
   int inflight = 0;  // graphExecute calls running (guarded by g_mu)
   uint32_t spillFillGroup = 0;  // the REGISTER_MULTI_CONTEXTS group it joined (0: none)
+  // Applied binary sections (backend_sections.cc), per tensor index: the data replacing the
+  // binary's (nullptr: the binary's own). A zero-copy context points into the client's
+  // section buffer (kept alive until contextFree, as for the binary); others own a copy.
+  // Written only while every graph's `mu` is held.
+  std::vector<const uint8_t*> sectionData;
+  std::vector<std::unique_ptr<uint8_t[]>> sectionCopies;
+  const uint8_t* staticData(uint32_t idx) const {
+    if (idx < sectionData.size() && sectionData[idx]) return sectionData[idx];
+    return data + model.tensors[idx].dataOffset;
+  }
 };
 
 // ---- handle registry ----------------------------------------------------------------------

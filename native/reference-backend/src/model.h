@@ -135,7 +135,10 @@ struct Model {
   uint64_t dataSize = 0;
   std::string description;
   std::string producer;  // a QNN SDK build id ("v2.33.0.…"), "" if the writer stored none
-  uint64_t spillFillBytes = 0;  // the spill-fill buffer the binary's graphs need (header +112)
+  uint64_t spillFillBytes = 0;  // the spill-fill buffer the binary's graphs need (header +120)
+  uint32_t checksum = 0;  // the header's checksum: identifies the binary to its sections
+  // STATIC tensors a binary section may replace (header 112: the updatable id list).
+  std::vector<uint32_t> updatable;  // tensor indices, ascending
   std::vector<TensorInfo> tensors;
   std::unordered_map<uint32_t, uint32_t> indexById;
   std::vector<Graph> graphs;

@@ -102,6 +102,7 @@ ParseStatus parseModel(const uint8_t* data, uint64_t size, Model* model, std::st
     uint32_t crc = crc32(data, 24);
     crc = crc32(zero, 4, crc);
     crc = crc32(data + 28, m.metaSize - 28, crc);
+    m.checksum = stored;
     if (crc != stored) {
       char buf[96];
       std::snprintf(buf, sizeof buf, "checksum mismatch: stored 0x%08x, computed 0x%08x", stored, crc);
@@ -116,7 +117,7 @@ ParseStatus parseModel(const uint8_t* data, uint64_t size, Model* model, std::st
   uint32_t paramsOffset = r.u32(68), paramCount = r.u32(72);
   uint32_t wordsOffset = r.u32(76), wordCount = r.u32(80);
   m.dataOffset = r.u64(88);
-  m.spillFillBytes = r.u64(112);
+  m.spillFillBytes = r.u64(120);
   m.dataSize = r.u64(96);
   if (stringsSize == 0) return malformed("string table is empty");
   if (!checkTable(c, "string", stringsOffset, stringsSize, 1, 1, m.metaSize)) return ParseStatus::kMalformed;
@@ -207,6 +208,22 @@ ParseStatus parseModel(const uint8_t* data, uint64_t size, Model* model, std::st
     } else if (t.dataOffset != 0 || t.dataSize != 0) {
       return malformed(where + ": only static tensors have data");
     }
+  }
+
+  // ---- updatable statics (header 112: word ref, 116: count; 0/0 in binaries without any)
+  {
+    uint32_t w = r.u32(112), n = r.u32(116);
+    if (n > tensorCount) return malformed("updatable list has " + std::to_string(n) + " entries, more than the " + std::to_string(tensorCount) + " tensors");
+    if (!c.words(w, n, "updatable list")) return ParseStatus::kMalformed;
+    for (uint32_t k = 0; k < n; ++k) {
+      uint32_t id = c.word(uint64_t(w) + k);
+      auto it = m.indexById.find(id);
+      if (it == m.indexById.end()) return malformed("updatable list: unknown tensor id " + std::to_string(id));
+      if (m.tensors[it->second].type != kTypeStatic) return malformed("updatable list: tensor '" + m.tensors[it->second].name + "' is not STATIC");
+      m.updatable.push_back(it->second);
+    }
+    std::sort(m.updatable.begin(), m.updatable.end());
+    if (std::adjacent_find(m.updatable.begin(), m.updatable.end()) != m.updatable.end()) return malformed("updatable list names a tensor twice");
   }
 
   // ---- graphs and nodes

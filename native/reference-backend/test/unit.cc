@@ -8,6 +8,7 @@
 #include "budget.h"
 #include "kernels.h"
 #include "model.h"
+#include "section.h"
 
 static int g_failures = 0;
 #define CHECK(cond, ...)                                                   \
@@ -105,10 +106,65 @@ static void testBudget() {
   CHECK(e.memoryBytes == 24 + 4 * 12 && e.work == 13, "Exp cost %llu / %llu", (unsigned long long)e.memoryBytes, (unsigned long long)e.work);
 }
 
+// Sections: what the writer produces parses and checks; every truncation, every single
+// bit flip and wrong-binary / wrong-graph use is refused without reading out of bounds.
+static void testSections() {
+  Model m;
+  m.checksum = 0x12345678;
+  TensorInfo w;
+  w.name = "w";
+  w.type = kTypeStatic;
+  w.dataType = 0x0232;
+  w.dims = {2, 2};
+  w.elements = 4;
+  w.bytes = 16;
+  TensorInfo x = w;
+  x.name = "x";
+  x.type = kTypeAppWrite;
+  m.tensors = {w, x};
+  m.updatable = {0};
+  Graph g;
+  g.name = "g";
+  Node n;
+  n.inputs = {1, 0};
+  g.nodes = {n};
+  m.graphs = {g};
+  const float data[4] = {1, 2, 3, 4};
+  for (const std::string& graph : {std::string(), std::string("g")}) {
+    std::vector<uint32_t> tensors = {0};
+    std::vector<uint8_t> bytes(sectionSizeFor(m, tensors, graph));
+    writeSection(m, tensors, graph, [&](uint32_t) { return reinterpret_cast<const uint8_t*>(data); }, bytes.data());
+    Section s;
+    std::string err;
+    CHECK(parseSection(bytes.data(), bytes.size(), &s, &err), "%s", err.c_str());
+    CHECK(s.graph == graph && s.entries.size() == 1 && s.entries[0].dataSize == 16, "round trip");
+    CHECK(std::memcmp(bytes.data() + s.entries[0].dataOffset, data, 16) == 0, "data");
+    std::vector<uint32_t> found;
+    CHECK(checkSectionAgainst(s, m, graph.empty() ? -1 : 0, &found, &err) && found == tensors, "%s", err.c_str());
+    CHECK(!checkSectionAgainst(s, m, graph.empty() ? 0 : -1, &found, &err), "graph mismatch accepted");
+    Model other = m;
+    other.checksum = 1;
+    CHECK(!checkSectionAgainst(s, other, graph.empty() ? -1 : 0, &found, &err) && err.find("another binary") != std::string::npos, "%s", err.c_str());
+    other = m;
+    other.updatable.clear();
+    CHECK(!checkSectionAgainst(s, other, graph.empty() ? -1 : 0, &found, &err), "not updatable accepted");
+    for (size_t len = 0; len < bytes.size(); ++len) {
+      std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + len);  // own allocation: ASan sees over-reads
+      CHECK(!parseSection(prefix.data(), prefix.size(), &s, &err), "prefix of %zu bytes accepted", len);
+    }
+    for (size_t bit = 0; bit < bytes.size() * 8; ++bit) {
+      std::vector<uint8_t> flipped = bytes;
+      flipped[bit / 8] ^= uint8_t(1u << (bit % 8));
+      CHECK(!parseSection(flipped.data(), flipped.size(), &s, &err), "bit %zu flipped accepted", bit);
+    }
+  }
+}
+
 int main() {
   testHalf();
   testParser();
   testBudget();
+  testSections();
   std::printf("unit: %d failures\n", g_failures);
   return g_failures ? 1 : 0;
 }

@@ -1,8 +1,8 @@
 /** What a fuzz target provides: deterministic inputs, and a runner that feeds them to the library. */
 import type { CaseResult } from '../outcome.js';
 
-export type TargetName = 'binaries' | 'manifests' | 'npy';
-export const TARGET_NAMES: readonly TargetName[] = ['binaries', 'manifests', 'npy'];
+export type TargetName = 'binaries' | 'manifests' | 'npy' | 'sections';
+export const TARGET_NAMES: readonly TargetName[] = ['binaries', 'manifests', 'npy', 'sections'];
 
 export interface FuzzInput {
   /** The file a user could hand to qnn-node (saved as is when the case is a finding). */

@@ -184,6 +184,11 @@ int main() {
   QN_FN("core", CoreTable, graphRetrieve);
   QN_FN("core", CoreTable, graphExecute);
   QN_FN("core", CoreTable, errorGetMessage);
+#if QNN_API_VERSION_MINOR >= 18
+  QN_FN("core", CoreTable, contextGetBinarySectionSize);
+  QN_FN("core", CoreTable, contextGetBinarySection);
+  QN_FN("core", CoreTable, contextApplyBinarySection);
+#endif
   QN_FN("system", SystemTable, systemContextCreate);
   QN_FN("system", SystemTable, systemContextGetBinaryInfo);
   QN_FN("system", SystemTable, systemContextFree);
@@ -222,6 +227,21 @@ int main() {
   QN_FN("core", CoreTable, profileGetEventData);
   QN_FN("core", CoreTable, profileGetExtendedEventData);
   QN_FN("core", CoreTable, profileFree);
+  // ---- binary sections (contextApplyBinarySection / contextGetBinarySection; core 2.18+ headers)
+#if QNN_API_VERSION_MINOR >= 18
+  QN_SIZE(QnnContext_SectionType_t);
+  QN_SIZE(Qnn_BinaryBuffer_t);
+  QN_OFF(Qnn_BinaryBuffer_t, data);
+  QN_OFF(Qnn_BinaryBuffer_t, dataSize);
+  QN_SIZE(QnnContext_BufferV1_t);
+  QN_SIZE(QnnContext_Buffer_t);
+  QN_OFF(QnnContext_Buffer_t, version);
+  QN_OFF(QnnContext_Buffer_t, v1);
+  QN_OFF(QnnContext_Buffer_t, v1.memType);
+  QN_OFF(QnnContext_Buffer_t, v1.binaryBuf.data);
+  QN_OFF(QnnContext_Buffer_t, v1.binaryBuf.dataSize);
+  QN_OFF(QnnContext_Buffer_t, v1.memHandle);
+#endif
 
   // ---- backendGetSupportedOperations' entries
   QN_SIZE(QnnBackend_OperationName_t);
