@@ -44,11 +44,17 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
   Napi::Value SetLoadProfile(const Napi::CallbackInfo& info);
   static Napi::Value GetPending(const Napi::CallbackInfo& info);
   void FreeNow(Napi::Env env, bool adjustMemory);
+  // A spill-fill group's first context, pinned while this context's load is queued
+  // (ContextLoad.cc): checks it (loaded, same runtime), reads its handle into `configs`.
+  std::shared_ptr<ContextState> PinGroupFirst(Napi::Env env, Napi::Object first, ContextConfigSpec* configs);
+  void UnpinGroupFirst(Napi::Env env);
 
   std::shared_ptr<ContextState> state_;
   std::shared_ptr<WrapRegistry> registry_;
   Napi::ObjectReference runtimeRef_;  // the runtime wrap stays alive as long as we do
   Napi::ObjectReference sourceRef_;   // a Buffer source stays pinned until contextFree
+  AddonContext* groupFirst_ = nullptr;  // pinned by PinGroupFirst until LoadSettled
+  Napi::ObjectReference groupFirstRef_;
   int64_t externalBytes_ = 0;
   int pending_ = 0;
   bool loaded_ = false;

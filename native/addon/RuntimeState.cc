@@ -340,8 +340,8 @@ void RuntimeState::LoadSystem(const RuntimeOptions& options) {
 
 void RuntimeState::CreateHandles(const RuntimeOptions& options) {
   // Gates the JS layer could not apply: it learns the reported version only now (before anything is created).
-  CheckVersionGates(options.backendCustom, provider.backend, "backend");
-  if (options.device != 0) CheckVersionGates(options.deviceCustom, provider.backend, "device");
+  CheckVersionGates(options.backendCustom, provider, "backend");
+  if (options.device != 0) CheckVersionGates(options.deviceCustom, provider, "device");
   if (log_ && options.logLevel > 0 && fns.logCreate && fns.logFree) {
     Qnn_ErrorHandle_t st = fns.logCreate(log_->callback(),
                                          static_cast<QnnLog_Level_t>(options.logLevel), &logHandle);
