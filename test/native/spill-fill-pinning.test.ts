@@ -9,6 +9,9 @@ import type { NativeRuntime } from '../../lib/native/AddonTypes.js';
 import { ADD, describeNative, tempDir, withEnv, writeBinary } from './helpers.js';
 import { withJournal } from './journal.js';
 
+/** A config plan registering in a spill-fill group of 100 bytes (first: null opens it). */
+const group = (first: unknown): never => ({ group: first === null ? { maxSpillFill: 100 } : { first, maxSpillFill: 100 } }) as never;
+
 describeNative('spill-fill groups: the first context is pinned while a member loads', () => {
   const dir = tempDir();
   const partA = writeBinary(dir, 'a.bin', { ...ADD, description: 'a', spillFillBytes: 100 });
@@ -26,12 +29,12 @@ describeNative('spill-fill groups: the first context is pinned while a member lo
     const rt = await runtime();
     await withJournal(dir, async (j) => {
       const first = new addon.Context(rt);
-      await first.load(partA, undefined, false, { group: { maxSpillFill: 100 } });
+      await first.load(partA, undefined, false, group(null));
       const member = new addon.Context(rt);
       // A slow member load: the first context is disposed while its handle is in flight
       // (what loadContexts does when its timeoutMs gives up on a part).
       const loaded = await withEnv({ QNN_REFERENCE_DELAY_MS: 'contextCreateFromBinary=300' }, async () => {
-        const p = member.load(partB, undefined, false, { group: { first, maxSpillFill: 100 } });
+        const p = member.load(partB, undefined, false, group(first));
         expect(first.dispose()).toBe(false); // deferred: the member's load holds it
         expect(first.pendingRuns).toBe(1);
         return p;
@@ -55,10 +58,10 @@ describeNative('spill-fill groups: the first context is pinned while a member lo
     const addon = loadAddon();
     const rt = await runtime();
     const first = new addon.Context(rt);
-    await first.load(partA, undefined, false, { group: { maxSpillFill: 100 } });
+    await first.load(partA, undefined, false, group(null));
     const member = new addon.Context(rt);
     const err = await withEnv({ QNN_REFERENCE_FAIL: 'contextCreateFromBinary=5010' }, () =>
-      member.load(partB, undefined, false, { group: { first, maxSpillFill: 100 } }).catch((e: unknown) => e),
+      member.load(partB, undefined, false, group(first)).catch((e: unknown) => e),
     );
     expect(err).toMatchObject({ code: 'QNN_ERROR', apiFunction: 'contextCreateFromBinary' });
     expect(first.pendingRuns).toBe(0);
@@ -71,9 +74,9 @@ describeNative('spill-fill groups: the first context is pinned while a member lo
     const addon = loadAddon();
     const [rt1, rt2] = [await runtime(), await runtime()];
     const first = new addon.Context(rt1);
-    await first.load(partA, undefined, false, { group: { maxSpillFill: 100 } });
+    await first.load(partA, undefined, false, group(null));
     const member = new addon.Context(rt2);
-    expect(() => member.load(partB, undefined, false, { group: { first, maxSpillFill: 100 } })).toThrow(
+    expect(() => member.load(partB, undefined, false, group(first))).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(/same Qnn instance for configs\.group\.first/) }),
     );
     expect(first.pendingRuns).toBe(0);
