@@ -48,6 +48,10 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
   Napi::Value SetLoadProfile(const Napi::CallbackInfo& info);
   static Napi::Value GetPending(const Napi::CallbackInfo& info);
   void FreeNow(Napi::Env env, bool adjustMemory);
+  // A spill-fill group's first context, pinned while this context's load is queued
+  // (ContextLoad.cc): checks it (loaded, same runtime), reads its handle into `configs`.
+  std::shared_ptr<ContextState> PinGroupFirst(Napi::Env env, Napi::Object first, ContextConfigSpec* configs);
+  void UnpinGroupFirst(Napi::Env env);
 
   std::shared_ptr<ContextState> state_;
   std::shared_ptr<WrapRegistry> registry_;
@@ -56,6 +60,8 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
   std::vector<Napi::ObjectReference> sectionRefs_;  // sections applied to a persistent context
   Napi::Value ApplyBinarySection(const Napi::CallbackInfo& info);
   Napi::Value ReadBinarySection(const Napi::CallbackInfo& info);
+  AddonContext* groupFirst_ = nullptr;  // pinned by PinGroupFirst until LoadSettled
+  Napi::ObjectReference groupFirstRef_;
   int64_t externalBytes_ = 0;
   int pending_ = 0;
   bool loaded_ = false;

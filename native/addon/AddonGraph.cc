@@ -146,24 +146,30 @@ struct RunWork {
   NativeError error;
 };
 
+// Executes under Busy; whatever it throws (CoreError, out of memory, any std::exception)
+// becomes `*error` and false, so neither a worker nor runSync can let it escape.
+bool ExecuteCatching(ContextState& state, size_t index, const IoBuffer* in, size_t numIn, const IoBuffer* out, size_t numOut,
+                     const RunOptions& options, RunResult* result, NativeError* error) {
+  try {
+    ContextState::Busy busy(state);
+    state.Execute(index, in, numIn, out, numOut, options, result);
+    return true;
+  } catch (const CoreError& e) {
+    *error = e.error();
+  } catch (const std::bad_alloc&) {
+    error->code = "QNN_ERROR";
+    error->message = "out of memory";
+  } catch (const std::exception& e) {
+    error->code = "QNN_ERROR";
+    error->message = std::string("native failure: ") + e.what();
+  }
+  return false;
+}
+
 void ExecuteRun(napi_env, void* data) {
   auto* w = static_cast<RunWork*>(data);
-  try {
-    ContextState::Busy busy(*w->baton->state);
-    w->baton->state->Execute(w->baton->index, w->baton->inputs.data(), w->baton->inputs.size(),
-                             w->baton->outputs.data(), w->baton->outputs.size(), w->baton->options, &w->baton->result);
-  } catch (const CoreError& e) {
-    w->failed = true;
-    w->error = e.error();
-  } catch (const std::bad_alloc&) {
-    w->failed = true;
-    w->error.code = "QNN_ERROR";
-    w->error.message = "out of memory";
-  } catch (const std::exception& e) {
-    w->failed = true;
-    w->error.code = "QNN_ERROR";
-    w->error.message = std::string("native failure: ") + e.what();
-  }
+  w->failed = !ExecuteCatching(*w->baton->state, w->baton->index, w->baton->inputs.data(), w->baton->inputs.size(),
+                               w->baton->outputs.data(), w->baton->outputs.size(), w->baton->options, &w->baton->result, &w->error);
 }
 
 // Transferring a buffer of a run in flight is outside the contract (the backend may have
@@ -365,14 +371,10 @@ Napi::Value AddonGraph::RunSync(const Napi::CallbackInfo& info) {
   PinBuffers(env, vals + meta.inputs.size(), meta.outputs, meta.name, "outputs", out, nullptr);
   context_->BeginRun();
   RunResult result;
-  try {
-    ContextState::Busy busy(*state);
-    state->Execute(index_, in, meta.inputs.size(), out, meta.outputs.size(), options, &result);
-  } catch (const CoreError& e) {
-    context_->EndRun(env);
-    throw ToJsError(env, e.error());
-  }
+  NativeError error;
+  bool ok = ExecuteCatching(*state, index_, in, meta.inputs.size(), out, meta.outputs.size(), options, &result, &error);
   context_->EndRun(env);
+  if (!ok) throw ToJsError(env, error);
   return RunResultToJs(env, result);
 }
 

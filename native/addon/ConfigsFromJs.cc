@@ -1,5 +1,6 @@
 #include "ConfigsFromJs.h"
 
+#include <cfloat>
 #include <cmath>
 
 #include "AddonContext.h"
@@ -39,6 +40,11 @@ float F32(Napi::Env env, const Napi::Value& v, const std::string& name) {
   if (!v.IsNumber()) ThrowInvalidArg(env, "a finite number", name, v);
   double d = v.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d)) ThrowInvalidArg(env, "a finite number", name, v);
+  // A finite double beyond the float range has no float value (the conversion is undefined).
+  if (std::fabs(d) > static_cast<double>(FLT_MAX)) {
+    ThrowCode(env, "ERR_OUT_OF_RANGE", "Expected a finite 32-bit float (magnitude at most " + std::to_string(FLT_MAX) + ") for " + name +
+                                           " but received " + DescribeValue(v));
+  }
   return static_cast<float>(d);
 }
 
@@ -126,12 +132,14 @@ std::vector<HtpCustomConfig> ParseCustomConfigs(Napi::Env env, const Napi::Value
   if (Absent(value)) return out;
   if (!value.IsArray()) ThrowInvalidArg(env, "an array of {option, value} objects", where, value);
   Napi::Array arr = value.As<Napi::Array>();
-  if (arr.Length() > 64) ThrowCode(env, "ERR_OUT_OF_RANGE", "Expected at most 64 custom configs for " + where);
-  for (uint32_t i = 0; i < arr.Length(); ++i) out.push_back(ParseOne(env, arr.Get(i), family, where + "[" + std::to_string(i) + "]"));
+  // The length is read once: an element getter that grows the array cannot pass the cap.
+  const uint32_t length = arr.Length();
+  if (length > 64) ThrowCode(env, "ERR_OUT_OF_RANGE", "Expected at most 64 custom configs for " + where);
+  for (uint32_t i = 0; i < length; ++i) out.push_back(ParseOne(env, arr.Get(i), family, where + "[" + std::to_string(i) + "]"));
   return out;
 }
 
-ContextConfigSpec ParseContextConfigs(Napi::Env env, const Napi::Value& value) {
+ContextConfigSpec ParseContextConfigs(Napi::Env env, const Napi::Value& value, Napi::Object* groupFirst) {
   ContextConfigSpec spec;
   if (Absent(value)) return spec;
   if (!value.IsObject() || value.IsArray()) ThrowInvalidArg(env, "a context config object", "configs", value);
@@ -151,15 +159,17 @@ ContextConfigSpec ParseContextConfigs(Napi::Env env, const Napi::Value& value) {
     Napi::Value first = g.Get("first");
     if (!Absent(first)) {
       if (!AddonContext::IsInstance(env, first)) ThrowInvalidArg(env, "a loaded Context", "configs.group.first", first);
-      spec.groupFirst = Napi::ObjectWrap<AddonContext>::Unwrap(first.As<Napi::Object>())->Require(env);
+      // Checked (loaded, same runtime) and pinned by the caller once every getter has run.
+      *groupFirst = first.As<Napi::Object>();
     }
   }
   Napi::Value graphs = o.Get("graphs");
   if (!Absent(graphs)) {
     if (!graphs.IsArray()) ThrowInvalidArg(env, "an array of graph configs", "configs.graphs", graphs);
     Napi::Array arr = graphs.As<Napi::Array>();
-    if (arr.Length() > 4096) ThrowCode(env, "ERR_OUT_OF_RANGE", "Expected at most 4096 graph configs");
-    for (uint32_t i = 0; i < arr.Length(); ++i) {
+    const uint32_t length = arr.Length();  // once: a getter growing the array cannot pass the cap
+    if (length > 4096) ThrowCode(env, "ERR_OUT_OF_RANGE", "Expected at most 4096 graph configs");
+    for (uint32_t i = 0; i < length; ++i) {
       std::string where = "configs.graphs[" + std::to_string(i) + "]";
       Napi::Value gv = arr.Get(i);
       if (!gv.IsObject() || gv.IsArray()) ThrowInvalidArg(env, "a graph config object", where, gv);

@@ -12,8 +12,10 @@
 
 namespace qnn_node {
 
-// The load(…, configs) argument: undefined/null → empty.
-ContextConfigSpec ParseContextConfigs(Napi::Env env, const Napi::Value& value);
+// The load(…, configs) argument: undefined/null → empty. A spill-fill group's first
+// context (configs.group.first, a Context wrap) lands in `groupFirst` (left empty
+// otherwise); the caller checks and pins it (AddonContext::PinGroupFirst).
+ContextConfigSpec ParseContextConfigs(Napi::Env env, const Napi::Value& value, Napi::Object* groupFirst);
 // A list of {option, value} HTP custom configs for `family` (Qnn.load's backend and
 // device configs, a context's and a graph's).
 std::vector<HtpCustomConfig> ParseCustomConfigs(Napi::Env env, const Napi::Value& value, ConfigFamily family,

@@ -5,6 +5,7 @@
 
 #include "ContextState.h"
 #include "Errors.h"
+#include "HtpVersion.h"
 #include "RuntimeState.h"
 
 namespace qnn_node {
@@ -172,16 +173,8 @@ void AddCustomConfigs(ConfigArray& array, ConfigFamily family, const std::vector
   for (const auto& c : custom) array.AddCustom(BuildHtpCustomConfig(family, c, backend));
 }
 
-void CheckVersionGates(const std::vector<HtpCustomConfig>& custom, const Version& backend, const char* family) {
-  for (const auto& c : custom) {
-    if (c.sinceBackendMinor == 0 || backend.minor >= c.sinceBackendMinor) continue;
-    throw CoreError("UNSUPPORTED_OPTION", std::string("The HTP ") + family + " option " + c.name + " needs backend API 5." +
-                                              std::to_string(c.sinceBackendMinor) + " (QNN SDK 2." + std::to_string(c.sinceBackendMinor) +
-                                              ") or newer; the loaded backend reports " + backend.str())
-        .Detail("option", c.name)
-        .Detail("backendApiVersion", backend.str())
-        .Detail("requiredBackendApiVersion", "5." + std::to_string(c.sinceBackendMinor));
-  }
+void CheckVersionGates(const std::vector<HtpCustomConfig>& custom, const ProviderInfo& provider, const char* family) {
+  for (const auto& c : custom) RequireHtpOption(provider, std::string("The HTP ") + family + " option", c.name, c.sinceBackendMinor);
 }
 
 void CheckGraphConfigNames(const ContextConfigSpec& spec, const std::vector<std::unique_ptr<GraphState>>& graphs) {
@@ -211,6 +204,7 @@ void ApplyGraphConfigs(RuntimeState& rt, const ContextConfigSpec& spec, GraphSta
         .Detail("option", "graphConfig")
         .Detail("coreApiVersion", rt.provider.core.str());
   }
+  CheckVersionGates(chosen->custom, rt.provider, "graph");
   ConfigArray a;
   if (chosen->hasPriority) a.AddWord(QNN_GRAPH_CONFIG_OPTION_PRIORITY, chosen->priority);
   AddCustomConfigs(a, ConfigFamily::kGraph, chosen->custom, rt.provider.backend);

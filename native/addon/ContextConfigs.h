@@ -19,6 +19,7 @@ class ContextState;
 class RuntimeState;
 struct GraphState;
 struct Version;
+struct ProviderInfo;
 
 // Which core config struct a custom config goes into.
 enum class ConfigFamily { kBackend, kDevice, kContext, kGraph };
@@ -41,8 +42,9 @@ struct HtpCustomConfig {
   uint32_t sinceBackendMinor = 0;
 };
 
-// Throws UNSUPPORTED_OPTION when a config's sinceBackendMinor is newer than `backend`.
-void CheckVersionGates(const std::vector<HtpCustomConfig>& custom, const Version& backend, const char* family);
+// Throws UNSUPPORTED_OPTION (HtpVersion.h) unless the provider is an HTP backend at API
+// 5.x that has every config's option (sinceBackendMinor): custom configs are HTP structs.
+void CheckVersionGates(const std::vector<HtpCustomConfig>& custom, const ProviderInfo& provider, const char* family);
 
 struct GraphConfigSpec {
   std::string name;  // empty: every graph without a named entry
@@ -59,7 +61,9 @@ struct ContextConfigSpec {
   std::vector<HtpCustomConfig> custom;
   // REGISTER_MULTI_CONTEXTS: join (or, with no first context, open) a spill-fill group.
   bool group = false;
-  std::shared_ptr<ContextState> groupFirst;  // null: this context opens the group
+  // The first context's QNN handle (null: this context opens the group), read on the main
+  // thread when the load is queued, while the first context's wrap is pinned.
+  Qnn_ContextHandle_t groupFirstHandle = nullptr;
   uint64_t groupMaxSpillFill = 0;
   std::vector<GraphConfigSpec> graphs;
   bool hasGraphConfigs() const { return !graphs.empty(); }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "BinaryInfo.h"
+#include "HtpVersion.h"
 
 namespace qnn_node {
 namespace {
@@ -72,6 +73,9 @@ void FillTensor(TensorMeta& meta, const IoBuffer& buf, Qnn_Tensor_t* t) {
 // rather than an assumption, should the minimum ever move down.
 constexpr uint32_t kPersistentBinarySinceCoreMinor = 12;
 
+// REGISTER_MULTI_CONTEXTS is in the HTP context config of SDK 2.25 (the earliest measured).
+constexpr uint32_t kGroupSinceBackendMinor = 25;
+
 // A status with which a backend says it does not take a config (as opposed to a bad
 // binary): QNN_CONTEXT_ERROR_UNSUPPORTED_FEATURE, _INVALID_CONFIG, _INVALID_ARGUMENT.
 bool IsConfigRejection(Qnn_ErrorHandle_t status) {
@@ -137,46 +141,51 @@ void ContextState::Load() {
   if (persistence_ == Persistence::kAuto && !persistent_) {
     persistentNote_ = "core API " + rt.provider.core.str() + " predates QNN_CONTEXT_CONFIG_PERSISTENT_BINARY";
   }
-  // The group's first context must still be alive: its handle names the group.
-  Qnn_ContextHandle_t groupFirst = nullptr;
-  if (configs_.group && configs_.groupFirst) {
-    groupFirst = configs_.groupFirst->handle();
-    if (!groupFirst || configs_.groupFirst->freed()) {
-      throw CoreError("DISPOSED", "The first context of this spill-fill group has been disposed: load the group again");
-    }
-  }
   CheckGraphConfigNames(configs_, graphs_);
+  CheckVersionGates(configs_.custom, rt.provider, "context");
+  // Spill-fill groups register through an HTP context custom config (REGISTER_MULTI_CONTEXTS, 5.25).
+  if (configs_.group) RequireHtpOption(rt.provider, "The HTP context option", "REGISTER_MULTI_CONTEXTS", kGroupSinceBackendMinor);
   auto buildConfigs = [&](bool withPersistent) {
     ConfigArray a;
     if (withPersistent) a.AddWord(QNN_CONTEXT_CONFIG_PERSISTENT_BINARY, 1);
     if (configs_.hasPriority) a.AddWord(QNN_CONTEXT_CONFIG_OPTION_PRIORITY, configs_.priority);
     AddCustomConfigs(a, ConfigFamily::kContext, configs_.custom, rt.provider.backend);
-    if (configs_.group) a.AddCustom(BuildGroupRegistration(groupFirst, configs_.groupMaxSpillFill));
+    // The first context's handle was read on the main thread when the load was queued; the
+    // wrap pins that context until this load settles (AddonContext group pin).
+    if (configs_.group) a.AddCustom(BuildGroupRegistration(configs_.groupFirstHandle, configs_.groupMaxSpillFill));
     return a;
   };
   ConfigArray configs = buildConfigs(persistent_);
-  ScopedProfile loadProfile;
+  // PERSISTENT_BINARY alone: a rejection can only be about it, so the default may retry
+  // without it. With other configs the rejection may be theirs (a priority, a custom
+  // config, a dead group handle): retrying would load twice and blame the wrong config.
+  const bool persistentOnly = configs.size() == 1 && persistent_;
+  auto create = [&](ConfigArray& a, ScopedProfile& profile) {
+    return rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, a.empty() ? nullptr : a.Get<QnnContext_Config_t>(), data,
+                                          static_cast<Qnn_ContextBinarySize_t>(size), &context_, profile.handle());
+  };
+  ScopedProfile loadProfile, retryProfile;
+  ScopedProfile* profile = &loadProfile;
   if (loadProfileLevel_ != ProfileLevel::kOff) loadProfile.Create(rt, loadProfileLevel_, "the context load");
-  Qnn_ErrorHandle_t st =
-      rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, configs.empty() ? nullptr : configs.Get<QnnContext_Config_t>(), data,
-                                     static_cast<Qnn_ContextBinarySize_t>(size), &context_, loadProfile.handle());
-  if (st != QNN_SUCCESS && persistent_ && persistence_ == Persistence::kAuto && IsConfigRejection(st)) {
+  Qnn_ErrorHandle_t st = create(configs, *profile);
+  if (st != QNN_SUCCESS && persistentOnly && persistence_ == Persistence::kAuto && IsConfigRejection(st)) {
     // The default asked for the config and the backend refused it as such: create once
     // more the plain way (the backend copies), as if persistentBinary: false.
     persistentNote_ = "the backend refused QNN_CONTEXT_CONFIG_PERSISTENT_BINARY (" + rt.StatusError("contextCreateFromBinary", st).message + ")";
     persistent_ = false;
     context_ = nullptr;
     ConfigArray plain = buildConfigs(false);
-    st = rt.fns.contextCreateFromBinary(rt.backendHandle, rt.deviceHandle, plain.empty() ? nullptr : plain.Get<QnnContext_Config_t>(), data,
-                                        static_cast<Qnn_ContextBinarySize_t>(size), &context_, loadProfile.handle());
+    // A fresh profile: the refused attempt's events are not the load's.
+    if (loadProfileLevel_ != ProfileLevel::kOff) retryProfile.Create(rt, loadProfileLevel_, "the context load");
+    profile = &retryProfile;
+    st = create(plain, *profile);
   }
   if (st != QNN_SUCCESS) {
     context_ = nullptr;
     throw CoreError(rt.WithDeviceContext(rt.StatusError("contextCreateFromBinary", st)));
   }
   timings_.createMs = MsSince(t2);
-  configs_.groupFirst.reset();  // registered: the first context no longer needs holding
-  if (loadProfile.handle()) loadProfile_ = loadProfile.Read();
+  if (profile->handle()) loadProfile_ = profile->Read();
   if (!persistent_) {
     // The backend has copied what it needs: give the pages back now.
     mapping_.Close();

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "HtpVersion.h"
 #include "RunOptions.h"
 #include "RuntimeState.h"
 
@@ -14,11 +15,6 @@ static_assert(sizeof(PowerConfigWords) == sizeof(QnnHtpPerfInfrastructure_PowerC
               "PowerConfigWords mirrors QnnHtpPerfInfrastructure_PowerConfig_t");
 static_assert(offsetof(QnnHtpPerfInfrastructure_PowerConfig_t, dcvsV3Config) == offsetof(PowerConfigWords, words),
               "the union starts after the option");
-
-// Backend ids whose deviceGetInfrastructure returns the HTP layout: libQnnHtp, and the
-// project's reference backend, which plays it (docs/reference-backend.md).
-constexpr uint32_t kHtpBackendId = 6;
-constexpr uint32_t kReferenceBackendId = 0x4E52;
 
 // Option numbers (QnnHtpPerfInfrastructure_PowerConfigOption_t), spelled out so this file
 // compiles against SDK headers that predate the newer ones.
@@ -173,9 +169,14 @@ std::unique_ptr<PowerVotes> PowerVotes::Probe(const RuntimeState& rt, std::strin
     *reason = "deviceGetInfrastructure returned no infrastructure";
     return nullptr;
   }
-  if (rt.provider.backendId != kHtpBackendId && rt.provider.backendId != kReferenceBackendId) {
+  if (!IsHtpBackend(rt.provider.backendId)) {
     *reason = "power profiles drive the HTP perf infrastructure; this backend reports backend id " +
               std::to_string(rt.provider.backendId) + " (provider \"" + rt.provider.name + "\"), not libQnnHtp (6)";
+    return nullptr;
+  }
+  if (!HtpHasOption(rt.provider, 0)) {
+    *reason = "the HTP backend reports backend API " + rt.provider.backend.str() +
+              ": qnn-node knows the perf infrastructure of HTP backend API 5.x only";
     return nullptr;
   }
   const auto* htp = reinterpret_cast<const QnnHtpDevice_Infrastructure_t*>(infra);
@@ -235,9 +236,27 @@ void PowerVotes::Vote(PerfProfile p) {
   if (p == PerfProfile::kCustom) {
     Send(IdFor(rawDevice_, rawCore_), raw_);
   } else {
+    if (current_ == PerfProfile::kCustom) DropRawIds();
     Send(IdFor(0, 0), ProfileConfigs(p));
   }
   current_ = p;
+}
+
+// Raw configs may sit on other (device, core) ids than the profiles' (HTP takes the
+// highest vote across ids) and may set what no profile sends (HMX, DDR, adaptive polling,
+// HMX timeout, sleep disable): destroying their ids drops all of it; a later vote creates
+// an id again.
+void PowerVotes::DropRawIds() {
+  std::set<std::pair<uint32_t, uint32_t>> keys;
+  keys.swap(rawKeys_);
+  for (const auto& key : keys) {
+    auto it = ids_.find(key);
+    if (it == ids_.end()) continue;
+    uint32_t id = it->second;
+    ids_.erase(it);
+    Qnn_ErrorHandle_t st = perf_.destroyPowerConfigId(id);
+    if (st != QNN_SUCCESS) throw CoreError(rt_.StatusError("destroyPowerConfigId", st, "for power config id " + std::to_string(id)));
+  }
 }
 
 PerfProfile PowerVotes::Highest() const {
@@ -254,21 +273,28 @@ PerfProfile PowerVotes::current() const {
 
 void PowerVotes::SetInstanceProfile(PerfProfile p) {
   std::lock_guard<std::mutex> lock(mu_);
-  Vote(p);
+  if (activeTotal_ > 0) {
+    // Runs in flight keep their votes: the new profile is voted when the last one ends.
+    if (p != PerfProfile::kUnset) {
+      resting_ = p;
+      restingChanged_ = true;
+    }
+  } else {
+    Vote(p);
+  }
   instance_.store(p, std::memory_order_relaxed);
-  if (activeTotal_ > 0 && p != PerfProfile::kUnset) resting_ = p;
 }
 
 void PowerVotes::SetRaw(std::vector<PowerConfigWords> configs, uint32_t deviceId, uint32_t coreId) {
   for (const PowerConfigWords& c : configs) {
     uint32_t since = PowerOptionSinceMinor(c.option);
-    if (since == UINT32_MAX || (backendMajor_ == 5 && backendMinor_ < since) || backendMajor_ < 5) {
-      throw CoreError("UNSUPPORTED_VERSION", std::string("The power config option ") + PowerOptionName(c.option) + " (" +
-                                                 std::to_string(c.option) + ") is not supported by backend API " +
-                                                 rt_.provider.backend.str())
-          .Detail("option", PowerOptionName(c.option))
+    if (since == UINT32_MAX) {
+      throw CoreError("UNSUPPORTED_OPTION", "The power config option " + std::to_string(c.option) +
+                                                " is in no HTP release qnn-node knows (backend API " + rt_.provider.backend.str() + ")")
+          .Detail("option", std::to_string(c.option))
           .Detail("backendApiVersion", rt_.provider.backend.str());
     }
+    RequireHtpOption(rt_.provider, "The power config option", PowerOptionName(c.option), since);
   }
   std::lock_guard<std::mutex> lock(mu_);
   uint32_t id = IdFor(deviceId, coreId);
@@ -276,7 +302,9 @@ void PowerVotes::SetRaw(std::vector<PowerConfigWords> configs, uint32_t deviceId
   raw_ = std::move(configs);
   rawDevice_ = deviceId;
   rawCore_ = coreId;
+  rawKeys_.insert(std::make_pair(deviceId, coreId));
   current_ = PerfProfile::kCustom;
+  restingChanged_ = false;
   instance_.store(PerfProfile::kUnset, std::memory_order_relaxed);
   if (activeTotal_ > 0) resting_ = PerfProfile::kCustom;
 }
@@ -301,11 +329,16 @@ void PowerVotes::EndRun(const RunVote& vote) {
   size_t k = static_cast<size_t>(vote.profile);
   if (active_[k] > 0) --active_[k];
   if (activeTotal_ > 0) --activeTotal_;
+  // Any run of the batch that asked to restore is honoured when the last one ends.
+  if (vote.restore) restoreAsked_ = true;
   if (activeTotal_ > 0) {
     Vote(Highest());
-  } else if (vote.restore) {
-    Vote(resting_ == PerfProfile::kUnset ? PerfProfile::kDefault : resting_);
+    return;
   }
+  bool restore = restoreAsked_ || restingChanged_;
+  restoreAsked_ = false;
+  restingChanged_ = false;
+  if (restore) Vote(resting_ == PerfProfile::kUnset ? PerfProfile::kDefault : resting_);
 }
 
 void PowerVotes::Shutdown() noexcept {

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -83,19 +84,22 @@ class PowerVotes {
   static std::unique_ptr<PowerVotes> Probe(const RuntimeState& rt, std::string* reason);
 
   // The instance profile (Qnn.load perfProfile / setPerfProfile): voted now when it
-  // differs from the vote in place, and the profile of every later run that names none
-  // (nor its context). kUnset clears it without voting.
+  // differs from the vote in place (with runs in flight: when the last of them ends), and
+  // the profile of every later run that names none (nor its context). kUnset clears it
+  // without voting.
   void SetInstanceProfile(PerfProfile p);
   PerfProfile instanceProfile() const { return instance_.load(std::memory_order_relaxed); }
 
   // Raw configs, voted now on (deviceId, coreId); the vote stays until a profile replaces
-  // it, and the instance profile is cleared (so runs that name none leave it in place).
+  // it — the profile then destroys the raw configs' id, dropping everything they set —
+  // and the instance profile is cleared (so runs that name none leave it in place).
   void SetRaw(std::vector<PowerConfigWords> configs, uint32_t deviceId, uint32_t coreId);
 
   // Around a run that resolved to profile `p` (not kUnset): votes the highest profile of
   // the runs in flight when it differs from the vote in place. EndRun (after the run,
-  // also when it failed): with runs still in flight, their highest; otherwise, with
-  // `restore`, the vote in place before the first of them began.
+  // also when it failed): with runs still in flight, their highest; otherwise, when any
+  // run of the batch asked to restore (or the instance profile changed meanwhile), the
+  // vote in place before the first of them began (or that new instance profile).
   struct RunVote {
     PerfProfile profile = PerfProfile::kUnset;
     bool restore = false;
@@ -120,6 +124,7 @@ class PowerVotes {
   uint32_t IdFor(uint32_t deviceId, uint32_t coreId);
   void Send(uint32_t id, const std::vector<PowerConfigWords>& configs);
   void Vote(PerfProfile p);
+  void DropRawIds();
   PerfProfile Highest() const;
 
   const RuntimeState& rt_;
@@ -131,9 +136,12 @@ class PowerVotes {
   PerfProfile current_ = PerfProfile::kUnset;
   std::vector<PowerConfigWords> raw_;  // the configs of kCustom
   uint32_t rawDevice_ = 0, rawCore_ = 0;
+  std::set<std::pair<uint32_t, uint32_t>> rawKeys_;  // the ids raw configs were voted on
   std::array<uint32_t, kPerfProfileCount> active_{};  // runs in flight per profile
   uint32_t activeTotal_ = 0;
   PerfProfile resting_ = PerfProfile::kUnset;  // the vote before the first run in flight began
+  bool restoreAsked_ = false;    // a run of the current batch asked to restore
+  bool restingChanged_ = false;  // the instance profile changed while runs were in flight
   std::atomic<PerfProfile> instance_{PerfProfile::kUnset};
 };
 

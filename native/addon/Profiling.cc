@@ -94,6 +94,9 @@ struct Reader {
   }
 
   void ReadList(const QnnProfile_EventId_t* ids, uint32_t n, int depth, std::vector<ProfileEvent>* out) {
+    // Refused before copying: a backend reporting billions of ids would otherwise have
+    // the copy allocate (and read) that many.
+    if (n > kMaxEvents - total) throw CoreError("LIMIT_EXCEEDED", "the profile holds more than " + std::to_string(kMaxEvents) + " events");
     // The id array belongs to the backend and may be reused by the next call: copy it.
     std::vector<QnnProfile_EventId_t> copy(ids, ids + n);
     out->reserve(copy.size());

@@ -344,7 +344,7 @@ describeNative('HTP power votes', () => {
       expect((j.entries('setPowerConfig')[1].configs as { busVoltageCornerMin: number }[])[0].busVoltageCornerMin).toBe(0x33);
       // Not an option of any release: refused before the backend.
       const err = await runtime.setPowerConfig(words(9, 1)).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'UNSUPPORTED_VERSION' });
+      expect(err).toMatchObject({ code: 'UNSUPPORTED_OPTION', details: { option: '9' } });
       runtime.dispose();
     });
   });

@@ -116,7 +116,7 @@ const Provider* providerFor(const Emulation& e) {
   bool noInfraSlot = perfInfraMode() == "missing";
   std::vector<uint32_t> nulled = nullSlots();
   std::string key = versionString(e.core) + "/" + versionString(e.backend) + (noInfraSlot ? "/no-infra" : "") +
-                    (extendedProfileEmulated() ? "" : "/no-extended-profile");
+                    (extendedProfileEmulated() ? "" : "/no-extended-profile") + "/id" + std::to_string(emulatedBackendId());
   for (uint32_t k : nulled) key += "/-" + std::to_string(k);
   std::lock_guard<std::mutex> lock(g_providersMu);
   auto it = g_providers->find(key);
@@ -140,7 +140,7 @@ const Provider* providerFor(const Emulation& e) {
   GuardedBlock block = guardedAlloc(size);
   if (!block.ptr) return nullptr;
   auto* mem = static_cast<uint8_t*>(block.ptr);
-  uint32_t backendId = kBackendId;
+  uint32_t backendId = emulatedBackendId();
   const char* name = kProviderName;
   Qnn_ApiVersion_t api;
   api.coreApiVersion = Qnn_Version_t{e.core.major, e.core.minor, e.core.patch};

@@ -280,6 +280,12 @@ void injectedDelay(const char* function) {
   }
 }
 
+uint32_t emulatedBackendId() {
+  const char* env = knobsApply() ? std::getenv("QNN_REFERENCE_BACKEND_ID") : nullptr;
+  if (!env || !*env) return kBackendId;
+  return uint32_t(std::strtoul(env, nullptr, 0));
+}
+
 bool noDspEmulated() {
   if (!knobsApply()) return false;
   const char* env = std::getenv("QNN_REFERENCE_NO_DSP");

@@ -37,6 +37,9 @@ std::string ownLibraryPath();
 // only to a copy of the library whose path contains <text>, so one process can load a
 // misbehaving "libQnnHtp.so" copy and a well-behaved reference backend side by side.
 bool knobsApply();
+// QNN_REFERENCE_BACKEND_ID=<n>: the backend id the provider reports (default kBackendId,
+// which qnn-node treats as HTP), to emulate a backend that is not HTP.
+uint32_t emulatedBackendId();
 
 // Parses QNN_REFERENCE_API_VERSION (unset/empty = defaults). False + message if invalid
 // or unsupported.
