@@ -39,6 +39,7 @@
         "native/addon/BinaryInfo.cc",
         "native/addon/ConfigsFromJs.cc",
         "native/addon/ContextConfigs.cc",
+        "native/addon/RawCustomConfigs.cc",
         "native/addon/ContextState.cc",
         "native/addon/Errors.cc",
         "native/addon/HostMatmul.cc",

@@ -5,6 +5,7 @@
 
 #include "ContextState.h"
 #include "Errors.h"
+#include "RawCustomConfigs.h"
 #include "RuntimeState.h"
 
 namespace qnn_node {
@@ -123,6 +124,7 @@ std::vector<uint64_t> BuildHtpCustomConfig(ConfigFamily family, const HtpCustomC
       at = 8;
       break;
   }
+  if (!c.raw.empty()) return BuildRawCustomConfig(family, c, size, at, backend);
   std::vector<uint64_t> block((size + 7) / 8, 0);
   Put(block, 0, &c.option, 4);
   switch (KindOf(family, c.option)) {

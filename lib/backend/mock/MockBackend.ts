@@ -445,7 +445,7 @@ export class MockBackend implements Backend {
       );
     }
     // Validated like the QNN backend (no version gate: the mock emulates no version).
-    const configs = contextConfigPlan(options, MOCK_BACKEND_API_VERSION);
+    const configs = contextConfigPlan(options, { backendApiVersion: MOCK_BACKEND_API_VERSION });
     const perfProfile = this.power.contextProfile(options.perfProfile);
     const context = new MockContext(this, signatures, typeof source === 'string' ? source : `<${describeValue(source)}>`, performance.now() - start, perfProfile);
     context.configs = configs;

@@ -310,7 +310,7 @@ export class Qnn implements Backend {
     const callSite = new Error();
     if (this.disposed) throw new DisposedError('QNN backend');
     if (target !== undefined && (typeof target !== 'object' || target === null)) throw invalidArg('an object { deviceId, coreId }', 'target', target);
-    const words = encodePowerConfigs(configs, this.info.backendApiVersion);
+    const words = encodePowerConfigs(configs, this.info);
     if (!this.info.power.available) throw powerUnavailable(this.info.power, 'set power configs');
     await withCallerStack(() => this.#runtime.setPowerConfig(words, target?.deviceId, target?.coreId), callSite, 'QNN runtime');
     this.#perfProfile = undefined;
