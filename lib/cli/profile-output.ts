@@ -12,7 +12,8 @@ import { formatUs } from './output/format.js';
 import { formatTable } from './output/table.js';
 
 export interface ProfileCliOptions {
-  profile?: ProfileLevel;
+  /** false: `run manifest.json --no-profile` (the manifest's profile off for this run). */
+  profile?: ProfileLevel | false;
   trace?: string;
 }
 
@@ -25,7 +26,7 @@ export function addProfileOptions(cmd: Command): Command {
 
 /** --trace needs --profile. */
 export function checkProfileOptions(opts: ProfileCliOptions): void {
-  if (opts.trace !== undefined && opts.profile === undefined) throw usageError('--trace needs --profile basic|detailed|optrace');
+  if (opts.trace !== undefined && !opts.profile) throw usageError('--trace needs --profile basic|detailed|optrace');
 }
 
 /** The per-op table: op name, count, total and mean (µs, or cycles for HTP node events), share of execute. */

@@ -32,6 +32,8 @@ export interface ContextEntry {
    * (qnn.loadContexts with shareResources), e.g. the parts of a split LLM.
    */
   readonly shareGroup?: string;
+  /** With shareGroup: this context's spill-fill buffer in bytes (the group takes the largest). */
+  readonly spillFillBytes?: number;
 }
 
 export type AssetEntry =

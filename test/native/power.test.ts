@@ -139,7 +139,7 @@ describeNative('HTP power votes', () => {
         expect(j.entries()).toEqual([]);
       }
       expect(powerCalls(j)).toEqual([]);
-      expect(j.entries().map((e) => e.call)).toEqual(['deviceFree']);
+      expect(j.entries().map((e) => e.call)).toEqual(['contextFree', 'deviceFree']);
     });
   });
 
