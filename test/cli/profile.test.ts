@@ -85,6 +85,14 @@ describe('qnn-node bench run --profile (mock backend)', () => {
       ['/steps/0 fill', 1],
       ['/steps/1/steps/0 m/add', 2],
     ]);
+    // --no-profile: a manifest that profiles every run, not this one.
+    const manifest = JSON.parse(fs.readFileSync(path.join(env.dir, 'pipe.json'), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(path.join(env.dir, 'pipe.json'), JSON.stringify({ ...manifest, profile: 'basic' }));
+    const on = JSON.parse((await cli(env, ['run', 'pipe.json', '--mock', '--json'])).stdout) as ManifestReport;
+    expect(on.profile).toBeDefined();
+    const off = await cli(env, ['run', 'pipe.json', '--mock', '--no-profile', '--json']);
+    expect(off.code, off.stderr).toBe(0);
+    expect((JSON.parse(off.stdout) as ManifestReport).profile).toBeUndefined();
   });
 });
 

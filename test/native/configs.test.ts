@@ -81,7 +81,7 @@ describeNative('context and graph configs', () => {
       expect(hasCode(err, 'UNSUPPORTED_OPTION')).toBe(true);
       expect(String((err as Error).message)).toMatch(/numCores needs HTP backend API 5\.43.*reports 5\.25\.0/);
       const err2 = await qnn.loadContext(bin, { htp: { initAcceleration: true } }).catch((e: unknown) => e);
-      expect((err2 as Error).message).toMatch(/initAcceleration needs backend API 5\.43/);
+      expect((err2 as Error).message).toMatch(/initAcceleration needs HTP backend API 5\.43/);
     });
   });
 
