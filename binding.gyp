@@ -41,6 +41,7 @@
         "native/addon/ContextConfigs.cc",
         "native/addon/BinarySections.cc",
         "native/addon/ContextLoad.cc",
+        "native/addon/RawCustomConfigs.cc",
         "native/addon/ContextState.cc",
         "native/addon/Errors.cc",
         "native/addon/GraphSignatures.cc",

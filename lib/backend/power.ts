@@ -31,6 +31,13 @@ export function checkPerfProfile(value: unknown, name: string): PerfProfile {
   return value;
 }
 
+/** setPerfProfile's argument (both backends): a profile, or null to clear; undefined is refused. */
+export function checkPerfProfileOrNull(value: unknown, name: string): PerfProfile | null {
+  if (value === null) return null;
+  if (!isPerfProfile(value)) throw invalidArg(`one of ${PERF_PROFILES.join(', ')}, or null to clear`, name, value);
+  return value;
+}
+
 /** The per-run power options of RunOptions, checked (undefined when none is set). */
 export function checkRunPower(
   options: { readonly perfProfile?: unknown; readonly restorePerfProfile?: unknown } | undefined,

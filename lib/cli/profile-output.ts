@@ -12,7 +12,8 @@ import { formatUs } from './output/format.js';
 import { formatTable } from './output/table.js';
 
 export interface ProfileCliOptions {
-  profile?: ProfileLevel;
+  /** false: `run manifest.json --no-profile` (the manifest's profile off for this run). */
+  profile?: ProfileLevel | false;
   trace?: string;
 }
 
@@ -25,32 +26,38 @@ export function addProfileOptions(cmd: Command): Command {
 
 /** --trace needs --profile. */
 export function checkProfileOptions(opts: ProfileCliOptions): void {
-  if (opts.trace !== undefined && opts.profile === undefined) throw usageError('--trace needs --profile basic|detailed|optrace');
+  if (opts.trace !== undefined && !opts.profile) throw usageError('--trace needs --profile basic|detailed|optrace');
 }
 
-/** The per-op table: op name, count, total and mean time, share of execute time. */
+/** The per-op table: op name, count, total and mean (µs, or cycles for HTP node events), share of execute. */
 export function renderOpTable(table: OpTable, title: string, groupHeader = 'graph', maxRows = 30): string {
   const shown = table.rows.slice(0, maxRows);
   const more = table.rows.length - shown.length;
   const grouped = table.rows.some((r) => r.group !== undefined);
   const withOp = table.rows.some((r) => r.op !== undefined);
+  const withUnit = table.rows.some((r) => r.unit !== 'us');
   const what = table.granularity === 'node' ? 'per op' : 'top-level events (no per-op events at this level: use --profile detailed)';
+  const cycles = table.executeCycles !== undefined ? `, ${table.executeCycles} accelerator cycles` : '';
+  const value = (r: OpTable['rows'][number], v: number): string => (r.unit === 'us' ? formatUs(v) : String(Math.round(v)));
   return (
-    `${title}: ${what}, execute ${formatUs(table.executeUs)} µs in total\n` +
+    `${title}: ${what}, execute ${formatUs(table.executeUs)} µs in total${cycles}\n` +
     formatTable(
       [
         ...(grouped ? [groupHeader] : []),
         table.granularity === 'node' ? 'op name' : 'event',
         ...(withOp ? ['op'] : []),
-        ...['count', 'total µs', 'mean µs', '% of execute'].map((header) => ({ header, align: 'right' as const })),
+        ...(withUnit
+          ? [{ header: 'count', align: 'right' as const }, 'unit', ...['total', 'mean', '% of execute'].map((header) => ({ header, align: 'right' as const }))]
+          : ['count', 'total µs', 'mean µs', '% of execute'].map((header) => ({ header, align: 'right' as const }))),
       ],
       shown.map((r) => [
         ...(grouped ? [r.group ?? ''] : []),
         r.name,
         ...(withOp ? [r.op ?? ''] : []),
         r.count,
-        formatUs(r.totalUs),
-        formatUs(r.meanUs),
+        ...(withUnit ? [r.unit === 'us' ? 'µs' : r.unit] : []),
+        value(r, r.total),
+        value(r, r.mean),
         r.percent.toFixed(1),
       ]),
     ) +

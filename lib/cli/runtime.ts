@@ -7,10 +7,9 @@ import type { QnnPlatformInfo } from '../backend/qnn/Qnn.js';
 import type { Backend, ContextSignature } from '../backend/types.js';
 import type { PipelineResult } from '../pipeline/events.js';
 import type { ProfileLevel } from '../profile/types.js';
-
-/** Which QNN libraries to use, as the user asked on the command line. */
 import type { PerfProfile } from '../backend/power.js';
 
+/** Which QNN libraries to use, as the user asked on the command line. */
 export interface LibrarySelection {
   /** `--backend <path|name>`: the QNN backend library (libQnnHtp.so, libQnnCpu.so, libQnnReference.so…). */
   readonly backend?: string;
@@ -100,8 +99,8 @@ export interface ManifestRunOptions {
   readonly variant?: string;
   /** `--perf-profile`: replaces the manifest's perfProfile for this run. */
   readonly perfProfile?: PerfProfile;
-  /** `--profile`: profile every graph step (result.profile). */
-  readonly profile?: ProfileLevel;
+  /** `--profile`: profile every graph step (result.profile); `--no-profile` (false): not even when the manifest says so. */
+  readonly profile?: ProfileLevel | false;
   /** `--adapter`: the LoRA adapter for every context that declares it (docs/adapters.md). */
   readonly adapter?: string;
 }

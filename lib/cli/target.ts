@@ -3,8 +3,8 @@
  * user's libraries, or the mock backend from a signature file) and a context loaded from
  * a binary (the bundled example when no file is given).
  */
-import { Option, type Command } from 'commander';
-import { PRIORITY_VALUES, type QnnPriority } from '../backend/qnn/htp-configs.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { PRIORITY_VALUES, priorityValue, type QnnPriority } from '../backend/qnn/htp-configs.js';
 import type { QnnLoadContextOptions } from '../backend/qnn/QnnContext.js';
 import type { Backend, Context } from '../backend/types.js';
 import type { CommandContext } from './context.js';
@@ -33,6 +33,18 @@ export interface TargetOptions {
  * --backend, --system, --log-level and --mock <signature.json>. `optionalSignature`: a bare
  * `--mock` is allowed (`run` with a manifest that names its graphs' signatures).
  */
+/** A priority option: the API's own message for a level QNN lacks (e.g. "realtime"), not just the choices. */
+function priorityOption(flags: string, description: string): Option {
+  return new Option(flags, `${description}: ${Object.keys(PRIORITY_VALUES).join(', ')}`).argParser((value: string) => {
+    try {
+      priorityValue(value, flags.split(' ')[0]!);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+    return value as QnnPriority;
+  });
+}
+
 export function addTargetOptions(cmd: Command, { optionalSignature = false } = {}): Command {
   return addLibraryOptions(cmd)
     .option(
@@ -41,8 +53,8 @@ export function addTargetOptions(cmd: Command, { optionalSignature = false } = {
     )
     .option('--persistent-binary', 'let the backend use the binary in place (QNN_CONTEXT_CONFIG_PERSISTENT_BINARY; the file stays mapped): the default where the backend supports it')
     .option('--no-persistent-binary', 'make the backend copy the binary and unmap the file right after loading')
-    .addOption(new Option('--priority <level>', "the context's priority (QNN_CONTEXT_CONFIG_OPTION_PRIORITY)").choices(Object.keys(PRIORITY_VALUES)))
-    .addOption(new Option('--graph-priority <level>', "every graph's execution priority, set with graphSetConfig after loading").choices(Object.keys(PRIORITY_VALUES)));
+    .addOption(priorityOption('--priority <level>', "the context's priority (QNN_CONTEXT_CONFIG_OPTION_PRIORITY)"))
+    .addOption(priorityOption('--graph-priority <level>', "every graph's execution priority, set with graphSetConfig after loading"));
 }
 
 /** The context/graph configs the target options ask for. */

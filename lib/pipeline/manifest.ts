@@ -37,6 +37,8 @@ export interface ContextEntry {
   readonly adapters?: Readonly<Record<string, AdapterEntry>>;
   /** The adapter this context's steps use when neither the step nor the run names one (null: the base). */
   readonly adapter?: string | null;
+  /** With shareGroup: this context's spill-fill buffer in bytes (the group takes the largest). */
+  readonly spillFillBytes?: number;
 }
 
 export type AssetEntry =

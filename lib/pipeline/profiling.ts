@@ -8,7 +8,9 @@ import type { RunOptions } from '../backend/types.js';
 import type { TraceTrack } from '../profile/chrome-trace.js';
 import { EVENT_TYPE } from '../profile/event-names.js';
 import { summarizeOps, type OpTable } from '../profile/op-table.js';
-import type { Profile, ProfileEvent, ProfileLevel } from '../profile/types.js';
+import { invalidArg } from '../errors.js';
+import { profileLevelOption } from '../profile/options.js';
+import { PROFILE_LEVELS, type Profile, type ProfileEvent, type ProfileLevel } from '../profile/types.js';
 
 export interface ProfiledStep {
   /** JSON pointer of the step in the manifest, e.g. "/steps/5/steps/2". */
@@ -29,6 +31,16 @@ export interface PipelineProfile {
   /** Some graph events came from the mock backend (JS timings, not QNN). */
   readonly synthetic: boolean;
   readonly steps: readonly ProfiledStep[];
+}
+
+/** A run's profiling level: its `profile` option (false turns the manifest's off), else the manifest's. */
+export function runProfileLevel(option: unknown, manifestLevel: ProfileLevel | undefined): ProfileLevel | undefined {
+  if (option === false) return undefined;
+  if (option === undefined) return profileLevelOption(manifestLevel, 'manifest profile');
+  if (typeof option !== 'string' || !(PROFILE_LEVELS as readonly string[]).includes(option)) {
+    throw invalidArg(`one of ${PROFILE_LEVELS.map((l) => `'${l}'`).join(', ')}, or false`, 'options.profile', option);
+  }
+  return option as ProfileLevel;
 }
 
 /** Collects one run's profiled steps (the run executes its steps one at a time). */

@@ -34,8 +34,7 @@ import type { PerfProfile } from '../backend/power.js';
 import { nameRecord } from './records.js';
 import { applyVariant } from './variants.js';
 import { loadManifestContexts } from './share-groups.js';
-import { RunProfiler } from './profiling.js';
-import { profileLevelOption } from '../profile/options.js';
+import { RunProfiler, runProfileLevel } from './profiling.js';
 import type { ProfileLevel } from '../profile/types.js';
 
 export type { PipelineInputs } from './bind.js';
@@ -82,8 +81,11 @@ export interface PipelineRunOptions {
   readonly onEvent?: (event: PipelineEvent) => void;
   /** Replaces the manifest's perfProfile for this run (graph steps naming their own keep it). */
   readonly perfProfile?: PerfProfile;
-  /** Profile every graph step (QNN profile API); default: the manifest's `profile`. The events are in result.profile. */
-  readonly profile?: ProfileLevel;
+  /**
+   * Profile every graph step (QNN profile API); default: the manifest's `profile`; false:
+   * no profiling even when the manifest asks. The events are in result.profile.
+   */
+  readonly profile?: ProfileLevel | false;
   /** The LoRA adapter for every context that declares it (null: the base weights); steps' own `adapter` wins (docs/adapters.md). */
   readonly adapter?: string | null;
 }
@@ -245,7 +247,7 @@ export class Pipeline implements AsyncDisposable {
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
-    const profileLevel = profileLevelOption(options.profile ?? this.manifest.profile, options.profile !== undefined ? 'options.profile' : 'manifest profile');
+    const profileLevel = runProfileLevel(options.profile, this.manifest.profile);
     const params = resolveParams(this.manifest, options.params, this.countParams, this.limits);
     const adapter = checkRunAdapter(this.manifest, options.adapter);
     if (options.params !== undefined) this.types.checkRun(params); // an override may change a param a type depends on

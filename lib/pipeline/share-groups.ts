@@ -21,12 +21,36 @@ export function shareGroupIssues(manifest: PipelineManifest): ShareGroupIssue[] 
     if (entry.shareGroup !== undefined) members.set(entry.shareGroup, [...(members.get(entry.shareGroup) ?? []), name]);
   }
   const issues: ShareGroupIssue[] = [];
+  for (const [name, entry] of Object.entries(manifest.contexts)) {
+    if (entry.spillFillBytes !== undefined && entry.shareGroup === undefined) {
+      issues.push({ path: `/contexts/${name}/spillFillBytes`, expected: 'spillFillBytes only with a shareGroup', received: String(entry.spillFillBytes) });
+    }
+  }
   for (const [group, names] of members) {
     if (names.length < 2) {
       issues.push({ path: `/contexts/${names[0]}/shareGroup`, expected: 'a share group named by at least two contexts', received: JSON.stringify(group) });
     }
   }
   return issues;
+}
+
+/** The group's spill-fill size from its contexts' `spillFillBytes` (the largest wins), if any gives one. */
+function groupSpillFill(manifest: PipelineManifest, group: readonly string[]): { spillFillBytes?: number } {
+  const sizes = group.map((n) => manifest.contexts[n]!.spillFillBytes).filter((b): b is number => b !== undefined);
+  return sizes.length ? { spillFillBytes: Math.max(...sizes) } : {};
+}
+
+/** loadContexts' "no spill-fill size" refusal, reworded to name the manifest field that fixes it. */
+function nameManifestField(error: unknown, group: readonly string[]): unknown {
+  if (!(error instanceof QnnNodeError) || error.code !== 'UNSUPPORTED_OPTION') return error;
+  const details = error.details as { missing?: unknown; index?: unknown } | undefined;
+  if (details?.missing !== 'spillFillBytes' || typeof details.index !== 'number') return error;
+  const name = group[details.index] ?? group[0]!;
+  return new QnnNodeError(
+    'UNSUPPORTED_OPTION',
+    `The share group needs the spill-fill size of every context, and QnnSystem reports none for context ${JSON.stringify(name)}; set /contexts/${name}/spillFillBytes (the group takes the largest)`,
+    { details: { ...(error.details as object), field: `/contexts/${name}/spillFillBytes` }, cause: error },
+  );
 }
 
 /**
@@ -60,8 +84,10 @@ export async function loadManifestContexts(
     }
     const loaded = await backend.loadContexts(
       group.map((n) => ({ source: binary(n), ...options(n) })),
-      { shareResources: true },
-    );
+      { shareResources: true, ...groupSpillFill(manifest, group) },
+    ).catch((error: unknown) => {
+      throw nameManifestField(error, group);
+    });
     group.forEach((n, i) => into.set(n, loaded[i]!));
   }
 }

@@ -93,3 +93,6 @@ export function eventUnitName(unit: number): ProfileUnit {
 
 /** QNN_PROFILE_EVENTTYPE_* codes the tables and the trace export treat specially. */
 export const EVENT_TYPE = { init: 100, execute: 400, node: 404, deinit: 500 } as const;
+
+/** HTP event codes (QnnHtpProfile.h) the tables and the trace export use. */
+export const HTP_EVENT_TYPE = { accelExecuteCycles: 3003, accelExecuteTime: 3004 } as const;

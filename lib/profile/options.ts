@@ -11,6 +11,13 @@ export function profileLevelOption(value: unknown, name: string): ProfileLevel |
   return value as ProfileLevel;
 }
 
+/** onProfile without profile would never be called: refused rather than silently ignored. */
+export function checkOnProfileNeedsProfile(options: { readonly profile?: unknown; readonly onProfile?: unknown }): void {
+  if (options.onProfile !== undefined && options.profile === undefined) {
+    throw invalidArg(`one of ${PROFILE_LEVELS.map((l) => `'${l}'`).join(', ')} with options.onProfile`, 'options.profile', options.profile);
+  }
+}
+
 export function onProfileOption(value: unknown, name: string): ((profile: Profile) => void) | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw invalidArg('a function', name, value);

@@ -6,6 +6,7 @@
 #include "AddonContext.h"
 #include "ContextState.h"
 #include "Errors.h"
+#include "RawCustomConfigs.h"
 
 namespace qnn_node {
 namespace {
@@ -64,6 +65,7 @@ HtpCustomConfig ParseOne(Napi::Env env, const Napi::Value& v, ConfigFamily famil
   if (!v.IsObject() || v.IsArray()) ThrowInvalidArg(env, "an {option, value} object", where, v);
   Napi::Object o = v.As<Napi::Object>();
   HtpCustomConfig c;
+  if (ParseRawCustomConfig(env, o, family, where, &c)) return c;
   c.option = U32(env, o.Get("option"), where + ".option");
   ValueKind kind = KindOf(family, c.option);
   if (kind == ValueKind::kNone) {

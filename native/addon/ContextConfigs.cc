@@ -6,6 +6,7 @@
 #include "ContextState.h"
 #include "Errors.h"
 #include "HtpVersion.h"
+#include "RawCustomConfigs.h"
 #include "RuntimeState.h"
 
 namespace qnn_node {
@@ -124,6 +125,7 @@ std::vector<uint64_t> BuildHtpCustomConfig(ConfigFamily family, const HtpCustomC
       at = 8;
       break;
   }
+  if (!c.raw.empty()) return BuildRawCustomConfig(family, c, size, at, backend);
   std::vector<uint64_t> block((size + 7) / 8, 0);
   Put(block, 0, &c.option, 4);
   switch (KindOf(family, c.option)) {

@@ -40,6 +40,8 @@ struct HtpCustomConfig {
   // configs sent before the JS layer knows the reported version (backend/device).
   std::string name;
   uint32_t sinceBackendMinor = 0;
+  // Non-empty: a raw config (RawCustomConfigs.h), these bytes are the union as given.
+  std::vector<uint8_t> raw;
 };
 
 // Throws UNSUPPORTED_OPTION (HtpVersion.h) unless the provider is an HTP backend at API

@@ -36,6 +36,10 @@ describeNative('qnn-node run --priority / --graph-priority', () => {
     const bad = await run(['run', '--backend', 'reference', '--priority', 'realtime']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/realtime/);
+    // The API's message, not only commander's list of choices.
+    expect(bad.stderr).toContain('(QNN defines no realtime priority)');
+    const graph = await run(['run', '--backend', 'reference', '--graph-priority', 'urgent']);
+    expect(graph.stderr).toMatch(/Expected one of low, normal, normal_high, high \(QNN defines no realtime priority\) for --graph-priority but received "urgent"/);
     const manifest = path.join(dir, 'm.json');
     fs.writeFileSync(manifest, '{}');
     const m = await run(['run', manifest, '--priority', 'high']);

@@ -6,7 +6,7 @@ import type { BenchRunReport } from '../../lib/cli/commands/bench-run.js';
 import type { ManifestReport, RunReport } from '../../lib/cli/commands/run.js';
 import { captureIO } from '../../lib/cli/io.js';
 import { main } from '../../lib/cli/main.js';
-import { describeNative } from '../native/helpers.js';
+import { describeNative, withEnv } from '../native/helpers.js';
 import { traceShapeErrors } from '../unit/profile/trace-shape.js';
 import { cli, GRAPHS, testEnv, type TestEnv } from './helpers.js';
 
@@ -46,6 +46,9 @@ describe('qnn-node bench run --profile (mock backend)', () => {
     const noProfile = await cli(env, ['bench', 'run', '-n', '2', '--trace', path.join(env.dir, 't.json')]);
     expect(noProfile.code).not.toBe(0);
     expect(noProfile.stderr).toContain('--trace needs --profile');
+    const runsAlone = await cli(env, ['bench', 'run', '-n', '2', '--profile-runs', '3']);
+    expect(runsAlone.code).not.toBe(0);
+    expect(runsAlone.stderr).toContain('--profile-runs needs --profile');
     const bad = await cli(env, ['bench', 'run', '--profile', 'full']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain("Allowed choices are basic, detailed, optrace");
@@ -82,6 +85,14 @@ describe('qnn-node bench run --profile (mock backend)', () => {
       ['/steps/0 fill', 1],
       ['/steps/1/steps/0 m/add', 2],
     ]);
+    // --no-profile: a manifest that profiles every run, not this one.
+    const manifest = JSON.parse(fs.readFileSync(path.join(env.dir, 'pipe.json'), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(path.join(env.dir, 'pipe.json'), JSON.stringify({ ...manifest, profile: 'basic' }));
+    const on = JSON.parse((await cli(env, ['run', 'pipe.json', '--mock', '--json'])).stdout) as ManifestReport;
+    expect(on.profile).toBeDefined();
+    const off = await cli(env, ['run', 'pipe.json', '--mock', '--no-profile', '--json']);
+    expect(off.code, off.stderr).toBe(0);
+    expect((JSON.parse(off.stdout) as ManifestReport).profile).toBeUndefined();
   });
 });
 
@@ -102,6 +113,33 @@ describeNative('profiling from the CLI on the reference backend', () => {
     expect(traceShapeErrors(t)).toEqual([]);
     expect(t.traceEvents.filter((e) => e.ph === 'X' && e.name === 'graphExecute')).toHaveLength(9);
     expect(t.traceEvents.find((e) => e.name === 'MatMul_1')?.args).toMatchObject({ type: 'node', op: 'MatMul' });
+  });
+
+  it('bench run --profile detailed with HTP-style cycle-unit node events: per-op rows in cycles, drawn in the trace', async () => {
+    const trace = 'cycles.json'; // relative: resolved against the CLI's working directory
+    const r = await withEnv({ QNN_REFERENCE_PROFILE_UNIT: 'cycles' }, () =>
+      run(['bench', 'run', '-n', '2', '-w', '0', '--mode', 'sync', '-g', 'add', '--profile', 'detailed', '--profile-runs', '2', '--trace', trace, '-q']),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('no per-op events');
+    expect(r.stdout).toMatch(/accelerator cycles/);
+    expect(r.stdout).toMatch(/ElementWiseAdd_0\s+\S+\s+2\s+cycles /);
+    const t = readTrace(path.join(env.dir, trace));
+    expect(traceShapeErrors(t)).toEqual([]);
+    const node = t.traceEvents.find((e) => e.name === 'ElementWiseAdd_0');
+    expect(node).toMatchObject({ ph: 'X', args: { type: 'node', op: 'ElementWiseAdd' } });
+    expect(typeof node!.args!.cycles).toBe('number');
+  });
+
+  it('bench run: the profiled pass votes --perf-profile and the report names it; --csv keeps the op table', async () => {
+    const r = await run(['bench', 'run', '-n', '2', '-w', '0', '--mode', 'sync', '-g', 'add', '--perf-profile', 'burst', '--profile', 'detailed', '--profile-runs', '2', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as BenchRunReport;
+    expect(report.profile).toMatchObject({ level: 'detailed', perfProfile: 'burst' });
+    const csv = await run(['bench', 'run', '-n', '2', '-w', '0', '--mode', 'sync', '-g', 'add', '--profile', 'detailed', '--profile-runs', '2', '--csv']);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv.stdout).toContain('group,name,op,count,unit,total,mean,percent');
+    expect(csv.stdout).toMatch(/,ElementWiseAdd_0,ElementWiseAdd,2,us,/);
   });
 
   it('run --profile of a binary: per graph and per op', async () => {

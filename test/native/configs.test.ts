@@ -79,9 +79,9 @@ describeNative('context and graph configs', () => {
       await using qnn = await Qnn.load({ backend: 'reference' });
       const err = await qnn.loadContext(bin, { graphConfig: { htp: { numCores: 2 } } }).catch((e: unknown) => e);
       expect(hasCode(err, 'UNSUPPORTED_OPTION')).toBe(true);
-      expect(String((err as Error).message)).toMatch(/numCores needs backend API 5\.43.*reports 5\.25\.0/);
+      expect(String((err as Error).message)).toMatch(/numCores needs HTP backend API 5\.43.*reports 5\.25\.0/);
       const err2 = await qnn.loadContext(bin, { htp: { initAcceleration: true } }).catch((e: unknown) => e);
-      expect((err2 as Error).message).toMatch(/initAcceleration needs backend API 5\.43/);
+      expect((err2 as Error).message).toMatch(/initAcceleration needs HTP backend API 5\.43/);
     });
   });
 
@@ -162,10 +162,14 @@ describeNative('qnn.loadContexts: spill-fill groups', () => {
 
   it('a group too small for a part is refused by the backend, and the loaded parts are disposed', async () => {
     const parts = [part('s1', 1000), part('s2', 5000)];
-    await using qnn = await Qnn.load({ backend: 'reference' });
-    const err = await qnn.loadContexts(parts, { shareResources: true, spillFillBytes: 1000 }).catch((e: unknown) => e);
-    expect(hasCode(err, 'QNN_ERROR')).toBe(true);
-    expect((err as Error).message).toMatch(/5000-byte spill-fill buffer; its group allocated 1000/);
+    await withJournal(dir, async (j) => {
+      await using qnn = await Qnn.load({ backend: 'reference' });
+      const err = await qnn.loadContexts(parts, { shareResources: true, spillFillBytes: 1000 }).catch((e: unknown) => e);
+      expect(hasCode(err, 'QNN_ERROR')).toBe(true);
+      expect((err as Error).message).toMatch(/5000-byte spill-fill buffer; its group allocated 1000/);
+      // The first part was loaded, then freed when the second failed.
+      expect(j.entries('contextFree')).toEqual([{ call: 'contextFree', graphs: 1 }]);
+    });
   });
 
   it('a context joining a group whose first context was freed is refused', async () => {

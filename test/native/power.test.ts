@@ -139,7 +139,7 @@ describeNative('HTP power votes', () => {
         expect(j.entries()).toEqual([]);
       }
       expect(powerCalls(j)).toEqual([]);
-      expect(j.entries().map((e) => e.call)).toEqual(['deviceFree']);
+      expect(j.entries().map((e) => e.call)).toEqual(['contextFree', 'deviceFree']);
     });
   });
 
@@ -296,7 +296,7 @@ describeNative('HTP power votes', () => {
         [[], 'ERR_OUT_OF_RANGE', /1 to 64 power configs for configs/],
         [[{ rpcPollingTimeUs: 10000 }], 'ERR_OUT_OF_RANGE', /integer from 0 to 9999 for configs\[0\]\.rpcPollingTimeUs but received number 10000/],
         [[{ rpcControlLatencyUs: -1 }], 'ERR_OUT_OF_RANGE', /configs\[0\]\.rpcControlLatencyUs but received number -1/],
-        [[{ rpcControlLatencyUs: 1.5 }], 'ERR_OUT_OF_RANGE', /configs\[0\]\.rpcControlLatencyUs but received number 1\.5/],
+        [[{ rpcControlLatencyUs: 1.5 }], 'ERR_INVALID_ARG', /configs\[0\]\.rpcControlLatencyUs but received number 1\.5/],
         [[{ dcvsV3: { sleepLatencyUs: 5 } }], 'ERR_OUT_OF_RANGE', /10 to 65535 for configs\[0\]\.dcvsV3\.sleepLatencyUs but received number 5/],
         [[{ dcvsV3: { bus: { min: 'nom', target: 'svs', max: 'max' } } }], 'ERR_OUT_OF_RANGE', /min <= target <= max for configs\[0\]\.dcvsV3\.bus but received "nom\/svs\/max"/],
         [[{ dcvsV3: { core: { min: 'svs', target: 'fast', max: 'max' } } }], 'ERR_INVALID_ARG', /configs\[0\]\.dcvsV3\.core\.target but received "fast"/],
@@ -305,8 +305,8 @@ describeNative('HTP power votes', () => {
         [[{ dcvsV3: { voltage: 3 } }], 'ERR_INVALID_ARG', /configs\[0\]\.dcvsV3\.voltage but received number 3/],
         [[{ rpcControlLatencyUs: 1, rpcPollingTimeUs: 1 }], 'ERR_INVALID_ARG', /exactly one of .* for configs\[0\]/],
         [[{ turbo: true }], 'ERR_INVALID_ARG', /exactly one of .* for configs\[0\]/],
-        [[{ dcvsV3: { bus: { min: 'svs', target: 'turbo_l5', max: 'max' } } }], 'UNSUPPORTED_VERSION', /"turbo_l5" \(configs\[0\]\.dcvsV3\.bus\.target\) needs HTP backend API 5\.43 or newer; this backend reports backend API 5\.25\.0/],
-        [[{ adaptivePollingTimeUs: 100 }], 'UNSUPPORTED_VERSION', /adaptivePollingTimeUs \(ADAPTIVE_POLLING_TIME\) needs HTP backend API 5\.43 or newer; this backend reports backend API 5\.25\.0/],
+        [[{ dcvsV3: { bus: { min: 'svs', target: 'turbo_l5', max: 'max' } } }], 'UNSUPPORTED_OPTION', /"turbo_l5" \(configs\[0\]\.dcvsV3\.bus\.target\) needs HTP backend API 5\.43 \(QNN SDK 2\.43\) or newer; the loaded backend reports 5\.25\.0/],
+        [[{ adaptivePollingTimeUs: 100 }], 'UNSUPPORTED_OPTION', /adaptivePollingTimeUs \(ADAPTIVE_POLLING_TIME\) needs HTP backend API 5\.43 \(QNN SDK 2\.43\) or newer; the loaded backend reports 5\.25\.0/],
       ];
       for (const [configs, code, message] of cases) {
         const err = await qnn.setPowerConfig(configs as never).catch((e: unknown) => e);
@@ -317,7 +317,7 @@ describeNative('HTP power votes', () => {
     await withEnv({ QNN_REFERENCE_API_VERSION: 'backend=5.20.0' }, async () => {
       await using qnn = await Qnn.load({ backend: 'reference' });
       const err = await qnn.setPowerConfig([{ hmxV2: { pickDefault: true } }]).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'UNSUPPORTED_VERSION', details: { option: 'HMX_V2', backendApiVersion: '5.20.0', minimumBackendApi: '5.25.0' } });
+      expect(err).toMatchObject({ code: 'UNSUPPORTED_OPTION', details: { option: 'HMX_V2', backendApiVersion: '5.20.0', requiredBackendApiVersion: '5.25' } });
     });
   });
 

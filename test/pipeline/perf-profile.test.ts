@@ -79,6 +79,9 @@ describe('the mock backend and perf profiles', () => {
     await expect(ctx.graph('g').run({}, { perfProfile: 'nitro' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
     await expect(backend.loadContext('z.bin', { graphs: [sig('g')], perfProfile: 'x' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
     await expect(backend.setPerfProfile('y' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
-    expect(() => new MockBackend({ perfProfile: 'z' as never })).toThrow(/for profile but received "z"/);
+    expect(() => new MockBackend({ perfProfile: 'z' as never })).toThrow(/for options\.perfProfile but received "z"/);
+    // Only null clears; undefined is a mistake (as on the QNN backend).
+    await expect(backend.setPerfProfile(undefined as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(/or null to clear for profile but received undefined/) });
+    expect(backend.perfProfile).toBe('extreme_power_saver');
   });
 });

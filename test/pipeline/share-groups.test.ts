@@ -65,4 +65,65 @@ describe('mock backend: configs and loadContexts', () => {
     const bad = await backend.loadContexts([], {}).catch((e: unknown) => e);
     expect(hasCode(bad, 'ERR_INVALID_ARG')).toBe(true);
   });
+
+  it('loadContexts checks its options like the QNN backend (one checker) and disposes loaded parts on failure', async () => {
+    await using backend = new MockBackend();
+    const parts = [{ source: 'a.bin', graphs: sig('a') }, { source: 'b.bin', graphs: sig('b') }];
+    const noShare = await backend.loadContexts(parts, { spillFillBytes: 10 }).catch((e: unknown) => e);
+    expect(noShare).toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('shareResources: true with spillFillBytes') });
+    const negative = await backend.loadContexts(parts, { shareResources: true, spillFillBytes: -1 }).catch((e: unknown) => e);
+    expect(negative).toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.spillFillBytes') });
+    const nul = await backend.loadContexts(parts, null as never).catch((e: unknown) => e);
+    expect(nul).toMatchObject({ code: 'ERR_INVALID_ARG', message: 'Expected an options object for options but received null' });
+    // The second part has no signatures: the first, already loaded, is disposed.
+    const disposed: string[] = [];
+    const load = backend.loadContext.bind(backend);
+    backend.loadContext = async (source, options) => {
+      const c = await load(source, options);
+      const dispose = c.dispose.bind(c);
+      c.dispose = async () => {
+        disposed.push(String(source));
+        await dispose();
+      };
+      return c;
+    };
+    const failed = await backend.loadContexts([parts[0]!, { source: 'c.bin' }], { shareResources: true }).catch((e: unknown) => e);
+    expect(hasCode(failed, 'ERR_INVALID_ARG')).toBe(true);
+    expect(disposed).toEqual(['a.bin']);
+  });
+
+  it('onProfile without profile is refused rather than never called', async () => {
+    await using backend = new MockBackend();
+    const ctx = await backend.loadContext('x.bin', { graphs: sig('g') });
+    const err = await ctx.graph('g').run({}, { onProfile: () => {} }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('with options.onProfile for options.profile but received undefined') });
+    expect(() => ctx.graph('g').runSync({}, { onProfile: () => {} })).toThrow(/with options.onProfile/);
+  });
+});
+
+describe('manifest spillFillBytes', () => {
+  it('goes with a shareGroup only; the group passes the largest to loadContexts', async () => {
+    const backend = new MockBackend();
+    const seen: unknown[] = [];
+    const loadContexts = backend.loadContexts.bind(backend);
+    backend.loadContexts = async (sources, options) => {
+      seen.push(options);
+      return loadContexts(sources, options);
+    };
+    await using p = await Pipeline.load(
+      manifest({
+        part1: { binary: 'p1.bin', shareGroup: 'llm', spillFillBytes: 100, signature: sig('a') },
+        part2: { binary: 'p2.bin', shareGroup: 'llm', spillFillBytes: 300, signature: sig('b') },
+        part3: { binary: 'p3.bin', shareGroup: 'llm', signature: sig('c') },
+      }),
+      { backend, baseDir: dir },
+    );
+    expect(p.context('part3').graphs.length).toBe(1);
+    expect(seen).toEqual([{ shareResources: true, spillFillBytes: 300 }]);
+    const alone = await Pipeline.load(manifest({ a: { binary: 'p1.bin', spillFillBytes: 100, signature: sig('a') } }), { backend: new MockBackend(), baseDir: dir }).catch((e: unknown) => e);
+    expect(hasCode(alone, 'MANIFEST_INVALID')).toBe(true);
+    expect((alone as Error).message).toMatch(/\/contexts\/a\/spillFillBytes/);
+    const negative = await Pipeline.load(manifest({ a: { binary: 'p1.bin', shareGroup: 'g', spillFillBytes: -5, signature: sig('a') }, b: { binary: 'p2.bin', shareGroup: 'g', signature: sig('b') } }), { backend: new MockBackend(), baseDir: dir }).catch((e: unknown) => e);
+    expect(hasCode(negative, 'MANIFEST_INVALID')).toBe(true);
+  });
 });

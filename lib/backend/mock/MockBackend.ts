@@ -15,7 +15,6 @@
  * same objects come back), like the native backend.
  */
 import { DisposedError, QnnNodeError, describeValue, invalidArg } from '../../errors.js';
-import { DTYPES } from '../../tensor/dtypes.js';
 import { Tensor } from '../../tensor/Tensor.js';
 import { registerBackend } from '../registry.js';
 import type {
@@ -34,15 +33,15 @@ import type {
 } from '../types.js';
 import { Prng, hashString } from '../../random.js';
 import { RecordingReplayer, type Tolerance } from './recording.js';
+import { fillDefault } from './default-values.js';
 import { MockRunProfiler, mockLoadProfile } from './profiling.js';
-import { profileLevelOption } from '../../profile/options.js';
 import type { Profile } from '../../profile/types.js';
 import { isSignatureFile, readSignatureFile } from '../signature.js';
 import { MockPowerLog, type MockPerfProfileRecord } from './power.js';
 import type { PerfProfile } from '../power.js';
 import { checkInputs, checkOutputBuffers, checkSignature, checkTensor } from '../validate.js';
-import { contextConfigPlan, type NativeContextConfigPlan } from '../qnn/htp-configs.js';
-import { contextSources } from '../qnn/shared-contexts.js';
+import type { NativeContextConfigPlan } from '../qnn/htp-configs.js';
+import { loadMockContexts, mockLoadSettings } from './load-contexts.js';
 import type { AdapterSwitch, ApplySectionOptions, ApplySectionResult, LoadAdapterOptions, UseAdapterOptions } from '../sections.js';
 import { MockSections, type MockSectionRecord } from './sections.js';
 
@@ -88,32 +87,6 @@ function freezeSignature(sig: GraphSignature): GraphSignature {
   const spec = (s: TensorSpec): TensorSpec => Object.freeze({ ...s, dims: Object.freeze([...s.dims]) });
   return Object.freeze({ name: sig.name, inputs: Object.freeze(sig.inputs.map(spec)), outputs: Object.freeze(sig.outputs.map(spec)) });
 }
-
-function fillDefault(tensor: Tensor, rng: Prng): void {
-  const info = DTYPES[tensor.dtype];
-  const n = tensor.size;
-  if (info.float) {
-    const f = new Float32Array(n);
-    for (let i = 0; i < n; i++) f[i] = rng.next() * 2 - 1;
-    const converted = Tensor.fromFloat32(tensor.dtype, f, tensor.dims);
-    tensor.bytes.set(converted.bytes);
-    return;
-  }
-  const data = tensor.data;
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
-    for (let i = 0; i < data.length; i++) data[i] = BigInt(rng.nextUint32() & 15);
-  } else if (tensor.dtype === 'bool') {
-    for (let i = 0; i < data.length; i++) data[i] = rng.nextUint32() & 1;
-  } else if (info.quantized) {
-    const bytes = tensor.bytes;
-    for (let i = 0; i < bytes.length; i++) bytes[i] = rng.nextUint32() & 0xff;
-  } else {
-    for (let i = 0; i < data.length; i++) data[i] = rng.nextUint32() & 15;
-  }
-}
-
-/** The backend API version the mock validates configs against: every option is known. */
-const MOCK_BACKEND_API_VERSION = '5.99.0';
 
 const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
@@ -411,7 +384,7 @@ export class MockBackend implements Backend {
   constructor(options: MockBackendOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
     const { graphs = {}, recording, tolerance, seed = 0, signatures, strictShapes = true, latencyMs = 0, perfProfile } = options;
-    if (perfProfile !== undefined) this.power.setBackendProfile(perfProfile);
+    if (perfProfile !== undefined) this.power.setBackendProfile(perfProfile, 'options.perfProfile');
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
     for (const [name, fn] of Object.entries(graphs)) {
       if (typeof fn !== 'function') throw invalidArg('a function', `options.graphs.${name}`, fn);
@@ -439,7 +412,7 @@ export class MockBackend implements Backend {
   /** Sets the backend's performance profile (null clears it), as Qnn#setPerfProfile does; recorded per run. */
   async setPerfProfile(profile: PerfProfile | null): Promise<void> {
     if (this.disposed) throw new DisposedError('MockBackend');
-    this.power.setBackendProfile(profile);
+    this.power.setBackendProfile(profile, 'profile');
   }
 
   /** The backend's performance profile, or undefined. */
@@ -478,30 +451,17 @@ export class MockBackend implements Backend {
         signatures,
       );
     }
-    // Validated like the QNN backend (no version gate: the mock emulates no version).
-    const configs = contextConfigPlan(options, MOCK_BACKEND_API_VERSION);
-    const perfProfile = this.power.contextProfile(options.perfProfile);
-    const context = new MockContext(this, signatures, typeof source === 'string' ? source : `<${describeValue(source)}>`, performance.now() - start, perfProfile);
-    context.configs = configs;
-    const loadProfileLevel = profileLevelOption(options.profile, 'options.profile');
-    if (loadProfileLevel) context.loadProfile = mockLoadProfile(loadProfileLevel, start, performance.now(), context.graphs.map((g) => g.name));
+    const settings = mockLoadSettings(options, this.power);
+    const context = new MockContext(this, signatures, typeof source === 'string' ? source : `<${describeValue(source)}>`, performance.now() - start, settings.perfProfile);
+    context.configs = settings.configs;
+    if (settings.profileLevel) context.loadProfile = mockLoadProfile(settings.profileLevel, start, performance.now(), context.graphs.map((g) => g.name));
     this.contexts.add(context);
     return context;
   }
 
-  /** Loads in order; with shareResources the contexts record one shared group id. */
-  async loadContexts(sources: readonly ContextSource[], options: LoadContextsOptions = {}): Promise<Context[]> {
-    const parts = contextSources(sources);
-    const { shareResources, spillFillBytes: _bytes, ...common } = options;
-    if (shareResources !== undefined && typeof shareResources !== 'boolean') throw invalidArg('a boolean', 'options.shareResources', shareResources);
-    const group = shareResources ? ++this.groups : undefined;
-    const out: Context[] = [];
-    for (const p of parts) {
-      const c = (await this.loadContext(p.source, p.graphs ? { ...common, graphs: p.graphs } : common)) as MockContext;
-      if (group !== undefined) c.shareGroup = group;
-      out.push(c);
-    }
-    return out;
+  /** Loads in order (mock/load-contexts.ts); with shareResources the contexts record one shared group id. */
+  loadContexts(sources: readonly ContextSource[], options?: LoadContextsOptions): Promise<Context[]> {
+    return loadMockContexts((source, o) => this.loadContext(source, o) as Promise<MockContext>, () => ++this.groups, sources, options);
   }
 
   /** @internal */

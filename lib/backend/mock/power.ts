@@ -4,7 +4,7 @@
  * run's, else its context's, else the backend's) and records it, so pipeline tests can
  * assert the profile every stage ran with.
  */
-import { checkPerfProfile, checkRunPower, type PerfProfile } from '../power.js';
+import { checkPerfProfile, checkPerfProfileOrNull, checkRunPower, type PerfProfile } from '../power.js';
 
 /** One run that resolved to a profile (runs that resolve to none are not recorded). */
 export interface MockPerfProfileRecord {
@@ -23,8 +23,9 @@ export class MockPowerLog {
     return this.#backendProfile;
   }
 
-  setBackendProfile(profile: unknown): void {
-    this.#backendProfile = profile === null ? undefined : checkPerfProfile(profile, 'profile');
+  /** `name`: the argument as the caller wrote it ('profile' of setPerfProfile, 'options.perfProfile' of the constructor). */
+  setBackendProfile(profile: unknown, name: string): void {
+    this.#backendProfile = checkPerfProfileOrNull(profile, name) ?? undefined;
   }
 
   /** A context's profile, checked (undefined when none). */

@@ -5,7 +5,7 @@
  * the results — and are marked `synthetic: true`, their identifiers prefixed 'mock:'.
  */
 import { EVENT_TYPE, eventTypeName } from '../../profile/event-names.js';
-import { onProfileOption, profileLevelOption } from '../../profile/options.js';
+import { checkOnProfileNeedsProfile, onProfileOption, profileLevelOption } from '../../profile/options.js';
 import type { Profile, ProfileEvent, ProfileLevel } from '../../profile/types.js';
 
 const now = (): number => performance.now();
@@ -40,7 +40,10 @@ export class MockRunProfiler {
 
   /** undefined when the run is not profiled (the one branch a run pays). */
   static for(options: { readonly profile?: unknown; readonly onProfile?: unknown }): MockRunProfiler | undefined {
-    if (options.profile === undefined) return undefined;
+    if (options.profile === undefined) {
+      if (options.onProfile !== undefined) checkOnProfileNeedsProfile(options);
+      return undefined;
+    }
     const level = profileLevelOption(options.profile, 'options.profile') as ProfileLevel;
     return new MockRunProfiler(level, onProfileOption(options.onProfile, 'options.onProfile'));
   }

@@ -22,7 +22,7 @@ import { isolationOption, readBinaryInfoIsolated } from './isolated-reader.js';
 import { existing, libraryCandidates, libraryLoadError, type Attempt, type Candidate } from './libraries.js';
 import { QnnContext, type QnnLoadContextOptions, type SpillFillGroupRequest } from './QnnContext.js';
 import { loadContextGroup, type LoadContextsOptions } from './shared-contexts.js';
-import { checkPerfProfile, type PerfProfile } from '../power.js';
+import { checkPerfProfile, checkPerfProfileOrNull, type PerfProfile } from '../power.js';
 import { encodePowerConfigs, type PowerConfig, type PowerTarget } from './power-configs.js';
 import { checkProfileFor, powerInfoOf, powerUnavailable, type QnnPowerInfo } from './qnn-power.js';
 
@@ -296,7 +296,7 @@ export class Qnn implements Backend {
   async setPerfProfile(profile: PerfProfile | null): Promise<void> {
     const callSite = new Error();
     if (this.disposed) throw new DisposedError('QNN backend');
-    const p = profile === null ? null : checkProfileFor(this.info.power, profile, 'profile', 'set the performance profile');
+    const p = checkPerfProfileOrNull(profile, 'profile') === null ? null : checkProfileFor(this.info.power, profile, 'profile', 'set the performance profile');
     await withCallerStack(() => this.#runtime.setPerfProfile(p ?? null), callSite, 'QNN runtime');
     this.#perfProfile = p ?? undefined;
   }
@@ -310,7 +310,7 @@ export class Qnn implements Backend {
     const callSite = new Error();
     if (this.disposed) throw new DisposedError('QNN backend');
     if (target !== undefined && (typeof target !== 'object' || target === null)) throw invalidArg('an object { deviceId, coreId }', 'target', target);
-    const words = encodePowerConfigs(configs, this.info.backendApiVersion);
+    const words = encodePowerConfigs(configs, this.info);
     if (!this.info.power.available) throw powerUnavailable(this.info.power, 'set power configs');
     await withCallerStack(() => this.#runtime.setPowerConfig(words, target?.deviceId, target?.coreId), callSite, 'QNN runtime');
     this.#perfProfile = undefined;

@@ -221,7 +221,7 @@ export class QnnContext implements Context, GraphOwner {
     // In-memory bytes default to a copy: they then only need to live during the call (a
     // persistent pin would forbid transferring them until the context is disposed).
     const persistent = persistentOption ?? (typeof source === 'string' ? undefined : false);
-    const configPlan = contextConfigPlan(options, runtimeInfo?.backendApiVersion ?? '0.0.0');
+    const configPlan = contextConfigPlan(options, runtimeInfo ?? { backendApiVersion: '0.0.0' });
     const configs =
       group === undefined
         ? configPlan

@@ -9,7 +9,7 @@ import { checkRunPower } from '../power.js';
 import type { Graph, RunOptions, TensorMap, TensorRole, TensorSpec } from '../types.js';
 import { fromNative } from './errors.js';
 import { decodeProfile } from '../../profile/decode.js';
-import { onProfileOption, profileLevelOption } from '../../profile/options.js';
+import { checkOnProfileNeedsProfile, onProfileOption, profileLevelOption } from '../../profile/options.js';
 import type { Profile } from '../../profile/types.js';
 
 const ROLES: readonly TensorRole[] = ['APP_WRITE', 'APP_READ', 'APP_READWRITE', 'NATIVE', 'STATIC', 'NULL'];
@@ -204,7 +204,10 @@ export class QnnGraph implements Graph {
       result[plan.names[i]] = t;
       outs[i] = t.data as ArrayBufferView;
     }
-    if (options?.profile === undefined) return { ins, outs, result, native };
+    if (options?.profile === undefined) {
+      if (options?.onProfile !== undefined) checkOnProfileNeedsProfile(options);
+      return { ins, outs, result, native };
+    }
     const level = profileLevelOption(options.profile, 'options.profile');
     const onProfile = onProfileOption(options.onProfile, 'options.onProfile');
     return { ins, outs, result, native: { ...native, profile: level }, profiling: onProfile ? { onProfile } : {} };

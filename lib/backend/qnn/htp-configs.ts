@@ -6,6 +6,9 @@
  * (native/addon/ContextConfigs.cc). Layouts: docs/qnn-abi.md; behaviour: docs/configs.md.
  */
 import { QnnNodeError, invalidArg, outOfRange } from '../../errors.js';
+import { checkBool, checkObject, checkUint } from '../option-checks.js';
+import { requireHtpOption, type ReportedBackend } from './htp-version.js';
+import { rawCustomConfigs, type RawCustomConfig } from './raw-custom-configs.js';
 
 /** Qnn_Priority_t. QNN defines no "realtime" level. */
 export type QnnPriority = 'low' | 'normal' | 'normal_high' | 'high';
@@ -23,6 +26,8 @@ export interface HtpContextConfig {
   readonly skipValidationOnBinarySection?: boolean;
   readonly useExtendedUdma?: boolean;
   readonly loraWeightSharing?: boolean;
+  /** Expert escape hatch: options qnn-node has no name for (raw-custom-configs.ts, docs/configs.md). */
+  readonly raw?: readonly RawCustomConfig[];
 }
 
 /** HTP graph custom configs that apply to a retrieved (finalized) graph, via graphSetConfig. */
@@ -37,6 +42,8 @@ export interface HtpGraphConfig {
     readonly vtcmTotalBytes: number;
   };
   readonly hmxBounding?: { readonly targetHmxFreqHz: number; readonly targetDspCoreFreqHz: number };
+  /** Expert escape hatch: options qnn-node has no name for (raw-custom-configs.ts, docs/configs.md). */
+  readonly raw?: readonly RawCustomConfig[];
 }
 
 /** HTP device custom configs sent at deviceCreate (Qnn.load). */
@@ -45,10 +52,14 @@ export interface HtpDeviceConfig {
   readonly arch?: { readonly arch: 0 | 68 | 69 | 73 | 75 | 79 | 81 | 85; readonly deviceId?: number };
   readonly signedProcessDomain?: { readonly enabled: boolean; readonly deviceId?: number };
   readonly securePd?: { readonly enabled: boolean; readonly deviceId?: number };
+  /** Expert escape hatch: options qnn-node has no name for (raw-custom-configs.ts, docs/configs.md). */
+  readonly raw?: readonly RawCustomConfig[];
 }
 
-/** The HTP headers define no backend custom config: `{ htp: {} }` only. */
-export type HtpBackendConfig = Readonly<Record<string, never>>;
+/** The HTP headers (2.25, 2.43) define no backend custom config: only the raw escape hatch. */
+export interface HtpBackendConfig {
+  readonly raw?: readonly RawCustomConfig[];
+}
 
 export interface GraphConfig {
   readonly priority?: QnnPriority;
@@ -61,9 +72,11 @@ export interface NativeCustomConfig {
   readonly value: boolean | number | bigint | readonly (number | boolean)[];
   readonly name: string;
   readonly since: number;
+  /** A raw entry: the union's bytes, laid out as given (value is then 0). */
+  readonly raw?: Uint8Array;
 }
 
-type Family = 'context' | 'graph' | 'device' | 'backend';
+export type Family = 'context' | 'graph' | 'device' | 'backend';
 
 interface OptionSpec {
   readonly option: number;
@@ -72,24 +85,14 @@ interface OptionSpec {
   readonly value: (v: unknown, name: string) => NativeCustomConfig['value'];
 }
 
-const bool = (v: unknown, name: string): boolean => {
-  if (typeof v !== 'boolean') throw invalidArg('a boolean', name, v);
-  return v;
-};
-const uint = (max: number) => (v: unknown, name: string): number => {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw invalidArg(`an integer from 0 to ${max}`, name, v);
-  if (v < 0 || v > max) throw outOfRange(`an integer from 0 to ${max}`, name, v);
-  return v;
-};
+const bool = checkBool;
+const uint = (max: number) => (v: unknown, name: string): number => checkUint(v, name, 0, max);
 const u32 = uint(0xffffffff);
 const positiveFloat = (v: unknown, name: string): number => {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw invalidArg('a positive finite number', name, v);
   return v;
 };
-const object = (v: unknown, name: string, what: string): Record<string, unknown> => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidArg(what, name, v);
-  return v as Record<string, unknown>;
-};
+const object = (v: unknown, name: string, what: string): Record<string, unknown> => checkObject(v, name, what);
 const ARCHES = [0, 68, 69, 73, 75, 79, 81, 85];
 const deviceId = (o: Record<string, unknown>, name: string): number => (o.deviceId === undefined ? 0 : u32(o.deviceId, `${name}.deviceId`));
 
@@ -204,11 +207,11 @@ export function backendMinor(version: string): number {
 
 /**
  * Validates `htp` (the `{ htp: {…} }` escape hatch of one config family) into native
- * entries. With `backendApiVersion`, options the version lacks are refused here
- * (UNSUPPORTED_OPTION); without it (Qnn.load, before the version is known) each entry
- * carries its gate and the native layer refuses it.
+ * entries. With `reported`, options the backend lacks are refused here (UNSUPPORTED_OPTION,
+ * htp-version.ts); without it (Qnn.load, before the version is known) each entry carries
+ * its gate and the native layer refuses it.
  */
-export function htpCustomConfigs(family: Family, htp: unknown, name: string, backendApiVersion?: string): NativeCustomConfig[] {
+export function htpCustomConfigs(family: Family, htp: unknown, name: string, reported?: ReportedBackend): NativeCustomConfig[] {
   if (htp === undefined) return [];
   const o = object(htp, name, `an HTP ${family} config object`);
   const table = TABLES[family];
@@ -216,27 +219,26 @@ export function htpCustomConfigs(family: Family, htp: unknown, name: string, bac
   for (const [key, value] of Object.entries(o)) {
     if (value === undefined) continue;
     const where = `${name}.${key}`;
+    if (key === 'raw') {
+      out.push(...rawCustomConfigs(family, value, where, reported));
+      continue;
+    }
     const refused = REFUSED[family][key];
     if (refused) throw new QnnNodeError('UNSUPPORTED_OPTION', `${where} cannot be set here: ${refused}`, { details: { option: key } });
     const spec = table[key];
     if (!spec) {
       const known = Object.keys(table);
-      throw invalidArg(known.length ? `one of the HTP ${family} options ${known.join(', ')}` : `no option (the HTP headers define no ${family} custom config)`, name, key);
+      throw invalidArg(
+        known.length ? `one of the HTP ${family} options ${[...known, 'raw'].join(', ')}` : `only raw (the HTP headers define no ${family} custom config)`,
+        name,
+        key,
+      );
     }
     const v = spec.value(value, where);
-    if (backendApiVersion !== undefined) checkVersion(family, key, spec.since, backendApiVersion);
+    if (reported !== undefined) requireHtpOption(`The HTP ${family} option ${key}`, key, spec.since, reported);
     out.push({ option: spec.option, value: v, name: key, since: spec.since });
   }
   return out;
-}
-
-function checkVersion(family: Family, key: string, since: number, backendApiVersion: string): void {
-  if (backendMinor(backendApiVersion) >= since) return;
-  throw new QnnNodeError(
-    'UNSUPPORTED_OPTION',
-    `The HTP ${family} option ${key} needs backend API 5.${since} (QNN SDK 2.${since}) or newer; the loaded backend reports ${backendApiVersion}`,
-    { details: { option: key, backendApiVersion, requiredBackendApiVersion: `5.${since}` } },
-  );
 }
 
 export function priorityValue(v: unknown, name: string): number | undefined {
@@ -261,14 +263,14 @@ export interface NativeContextConfigPlan {
   readonly graphs: NativeGraphConfigPlan[];
 }
 
-function graphPlan(g: unknown, name: string, backendApiVersion: string, graphName?: string): NativeGraphConfigPlan {
+function graphPlan(g: unknown, name: string, reported: ReportedBackend, graphName?: string): NativeGraphConfigPlan {
   const o = object(g, name, 'a { priority?, htp? } graph config');
   for (const k of Object.keys(o)) if (k !== 'priority' && k !== 'htp') throw invalidArg("'priority' or 'htp'", name, k);
   const priority = priorityValue(o.priority, `${name}.priority`);
   return {
     ...(graphName !== undefined ? { name: graphName } : {}),
     ...(priority !== undefined ? { priority } : {}),
-    custom: htpCustomConfigs('graph', o.htp, `${name}.htp`, backendApiVersion),
+    custom: htpCustomConfigs('graph', o.htp, `${name}.htp`, reported),
   };
 }
 
@@ -285,19 +287,19 @@ export interface ContextConfigOptions {
 }
 
 /** undefined when nothing is asked (the load then costs nothing extra). */
-export function contextConfigPlan(options: ContextConfigOptions | undefined, backendApiVersion: string): NativeContextConfigPlan | undefined {
+export function contextConfigPlan(options: ContextConfigOptions | undefined, reported: ReportedBackend): NativeContextConfigPlan | undefined {
   if (!options) return undefined;
   const priority = priorityValue(options.priority, 'options.priority');
-  const custom = htpCustomConfigs('context', options.htp, 'options.htp', backendApiVersion);
+  const custom = htpCustomConfigs('context', options.htp, 'options.htp', reported);
   const graphs: NativeGraphConfigPlan[] = [];
-  if (options.graphConfig !== undefined) graphs.push(graphPlan(options.graphConfig, 'options.graphConfig', backendApiVersion));
+  if (options.graphConfig !== undefined) graphs.push(graphPlan(options.graphConfig, 'options.graphConfig', reported));
   if (options.graphConfigs !== undefined) {
     const per = object(options.graphConfigs, 'options.graphConfigs', 'an object of graph configs by graph name');
     for (const [graphName, g] of Object.entries(per)) {
       object(g, `options.graphConfigs[${JSON.stringify(graphName)}]`, 'a { priority?, htp? } graph config');
       const base = options.graphConfig as GraphConfig | undefined;
       const merged = { ...base, ...(g as GraphConfig), htp: { ...base?.htp, ...(g as GraphConfig | undefined)?.htp } };
-      graphs.push(graphPlan(merged, `options.graphConfigs[${JSON.stringify(graphName)}]`, backendApiVersion, graphName));
+      graphs.push(graphPlan(merged, `options.graphConfigs[${JSON.stringify(graphName)}]`, reported, graphName));
     }
   }
   if (priority === undefined && custom.length === 0 && graphs.every((g) => g.priority === undefined && g.custom.length === 0)) return undefined;

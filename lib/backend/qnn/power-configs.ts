@@ -4,7 +4,9 @@
  * QnnHtpPerfInfrastructure_PowerConfig_t (68 bytes in every release: the option, then
  * the union's sixteen 4-byte words) for native/addon/PowerVotes.cc. docs/power.md.
  */
-import { QnnNodeError, invalidArg, outOfRange } from '../../errors.js';
+import { invalidArg, outOfRange } from '../../errors.js';
+import { checkBool as bool, checkKeys, checkUint as uint, isPlainObject } from '../option-checks.js';
+import { htpApiMinor, requireHtpOption, type ReportedBackend } from './htp-version.js';
 
 export type VoltageCorner =
   | 'disable' | 'min' | 'svs2' | 'svs' | 'svs_plus' | 'nom' | 'nom_plus'
@@ -91,48 +93,12 @@ const WORDS = 17;
 const MAX_CONFIGS = 64;
 const MAX_RPC_POLLING_US = 9999;
 
-/** The backend API minor as HTP numbers it (5.x); anything newer than 5 has every option. */
-function htpMinor(backendApiVersion: string): number {
-  const [major, minor] = backendApiVersion.split('.').map((n) => Number.parseInt(n, 10));
-  if (!Number.isFinite(major) || major < 5) return -1;
-  return major > 5 ? Number.POSITIVE_INFINITY : (minor ?? 0);
-}
-
-/** The raw config keys the reported backend API version takes. */
-export function powerOptionsFor(backendApiVersion: string): string[] {
-  const minor = htpMinor(backendApiVersion);
+/** The raw config keys the reported backend takes (none when it is not HTP 5.x). */
+export function powerOptionsFor(reported: ReportedBackend): string[] {
+  const minor = htpApiMinor(reported) ?? -1;
   return Object.entries(OPTIONS)
     .filter(([, info]) => minor >= info.sinceMinor)
     .map(([key]) => key);
-}
-
-function unsupported(what: string, since: number, backendApiVersion: string, details: Record<string, unknown>): QnnNodeError {
-  return new QnnNodeError(
-    'UNSUPPORTED_VERSION',
-    `${what} needs HTP backend API 5.${since} or newer; this backend reports backend API ${backendApiVersion}`,
-    { details: { ...details, backendApiVersion, minimumBackendApi: `5.${since}.0` } },
-  );
-}
-
-function uint(value: unknown, name: string, min = 0, max = 0xffffffff): number {
-  if (typeof value !== 'number') throw invalidArg('an integer', name, value);
-  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(`an integer from ${min} to ${max}`, name, value);
-  return value;
-}
-
-function bool(value: unknown, name: string): boolean {
-  if (typeof value !== 'boolean') throw invalidArg('a boolean', name, value);
-  return value;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function checkKeys(o: Record<string, unknown>, allowed: readonly string[], name: string): void {
-  for (const key of Object.keys(o)) {
-    if (!allowed.includes(key)) throw invalidArg(`only the keys ${allowed.join(', ')}`, `${name}.${key}`, o[key]);
-  }
 }
 
 /** min/target/max as enum values, in order (min ≤ target ≤ max), all 'disable' or none. */
@@ -140,8 +106,7 @@ function cornerRange<C extends string>(
   value: unknown,
   name: string,
   table: Record<C, readonly [number, number]>,
-  minor: number,
-  backendApiVersion: string,
+  reported: ReportedBackend,
   disable: C,
 ): [number, number, number] {
   if (!isPlainObject(value)) throw invalidArg('an object { min, target, max }', name, value);
@@ -151,7 +116,7 @@ function cornerRange<C extends string>(
     const v = value[k];
     if (typeof v !== 'string' || !Object.prototype.hasOwnProperty.call(table, v)) throw invalidArg(`one of ${names}`, `${name}.${k}`, v);
     const [code, since] = table[v as C];
-    if (minor < since) throw unsupported(`The voltage corner ${JSON.stringify(v)} (${name}.${k})`, since, backendApiVersion, { field: `${name}.${k}`, value: v });
+    requireHtpOption(`The voltage corner ${JSON.stringify(v)} (${name}.${k})`, String(v), since, reported, { field: `${name}.${k}` });
     return code;
   }) as [number, number, number];
   const disabled = (['min', 'target', 'max'] as const).filter((k) => value[k] === disable).length;
@@ -164,7 +129,7 @@ function cornerRange<C extends string>(
   return out;
 }
 
-function encodeDcvs(value: unknown, name: string, minor: number, version: string, words: Uint32Array): void {
+function encodeDcvs(value: unknown, name: string, reported: ReportedBackend, words: Uint32Array): void {
   if (!isPlainObject(value)) throw invalidArg('a DCVS v3 object', name, value);
   checkKeys(value, ['dcvsEnable', 'powerMode', 'sleepLatencyUs', 'sleepDisable', 'bus', 'core'], name);
   // words[0] is contextId: the native side writes the power config id there.
@@ -192,15 +157,15 @@ function encodeDcvs(value: unknown, name: string, minor: number, version: string
   for (const [key, at] of [['bus', 8], ['core', 12]] as const) {
     if (value[key] === undefined) continue;
     words[at] = 1;
-    words.set(cornerRange(value[key], `${name}.${key}`, CORNERS, minor, version, 'disable'), at + 1);
+    words.set(cornerRange(value[key], `${name}.${key}`, CORNERS, reported, 'disable'), at + 1);
   }
 }
 
-function encodeHmxV2(value: unknown, name: string, minor: number, version: string, words: Uint32Array): void {
+function encodeHmxV2(value: unknown, name: string, reported: ReportedBackend, words: Uint32Array): void {
   if (!isPlainObject(value)) throw invalidArg('an HMX V2 object', name, value);
   checkKeys(value, ['pickDefault', 'corner', 'perfMode'], name);
   words[0] = value.pickDefault === undefined ? 0 : bool(value.pickDefault, `${name}.pickDefault`) ? 1 : 0;
-  if (value.corner !== undefined) words.set(cornerRange(value.corner, `${name}.corner`, HMX_CORNERS, minor, version, 'disable'), 1);
+  if (value.corner !== undefined) words.set(cornerRange(value.corner, `${name}.corner`, HMX_CORNERS, reported, 'disable'), 1);
   if (value.perfMode !== undefined && value.perfMode !== 'high' && value.perfMode !== 'low') {
     throw invalidArg("'high' or 'low'", `${name}.perfMode`, value.perfMode);
   }
@@ -210,12 +175,11 @@ function encodeHmxV2(value: unknown, name: string, minor: number, version: strin
 /**
  * Checks `configs` for the reported backend API version and encodes them (17 words per
  * config). Errors name the offending field: ERR_INVALID_ARG / ERR_OUT_OF_RANGE, and
- * UNSUPPORTED_VERSION for an option or corner the version lacks.
+ * UNSUPPORTED_OPTION for an option or corner the reported backend lacks (htp-version.ts).
  */
-export function encodePowerConfigs(configs: unknown, backendApiVersion: string, name = 'configs'): Uint32Array {
+export function encodePowerConfigs(configs: unknown, reported: ReportedBackend, name = 'configs'): Uint32Array {
   if (!Array.isArray(configs)) throw invalidArg('an array of power configs', name, configs);
   if (configs.length === 0 || configs.length > MAX_CONFIGS) throw outOfRange(`1 to ${MAX_CONFIGS} power configs`, name, configs);
-  const minor = htpMinor(backendApiVersion);
   const out = new Uint32Array(configs.length * WORDS);
   configs.forEach((config: unknown, i) => {
     const where = `${name}[${i}]`;
@@ -226,19 +190,17 @@ export function encodePowerConfigs(configs: unknown, backendApiVersion: string, 
     }
     const key = keys[0];
     const info = OPTIONS[key];
-    if (minor < info.sinceMinor) {
-      throw unsupported(`The power config option ${key} (${info.qnnName})`, info.sinceMinor, backendApiVersion, { option: info.qnnName, field: where });
-    }
+    requireHtpOption(`The power config option ${key} (${info.qnnName})`, info.qnnName, info.sinceMinor, reported, { field: where });
     const words = out.subarray(i * WORDS + 1, (i + 1) * WORDS);
     out[i * WORDS] = info.option;
     const value = config[key];
     const field = `${where}.${key}`;
     switch (key) {
       case 'dcvsV3':
-        encodeDcvs(value, field, minor, backendApiVersion, words);
+        encodeDcvs(value, field, reported, words);
         break;
       case 'hmxV2':
-        encodeHmxV2(value, field, minor, backendApiVersion, words);
+        encodeHmxV2(value, field, reported, words);
         break;
       case 'rpcPollingTimeUs':
         words[0] = uint(value, field, 0, MAX_RPC_POLLING_US);

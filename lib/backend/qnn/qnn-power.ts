@@ -22,7 +22,7 @@ export function powerInfoOf(n: NativeRuntimeInfo): QnnPowerInfo {
   return Object.freeze({
     available,
     reason: available ? null : (n.powerError ?? 'this build of the addon has no power control'),
-    options: Object.freeze(available ? powerOptionsFor(n.backendApiVersion) : []),
+    options: Object.freeze(available ? powerOptionsFor(n) : []),
   });
 }
 

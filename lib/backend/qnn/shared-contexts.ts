@@ -7,10 +7,14 @@
  * blob, or each graph's blob from BinaryInfo V3), the next ones name the first context's
  * handle.
  */
-import { QnnNodeError, invalidArg, outOfRange } from '../../errors.js';
+import { QnnNodeError, invalidArg } from '../../errors.js';
+import { profileLevelOption } from '../../profile/options.js';
+import { checkUint } from '../option-checks.js';
 import type { ContextSource, GraphSignature, LoadContextsOptions as BaseLoadContextsOptions } from '../types.js';
+import { contextConfigPlan, type ContextConfigOptions } from './htp-configs.js';
 import type { QnnContext } from './QnnContext.js';
 import type { Qnn, QnnLoadContextCallOptions } from './Qnn.js';
+import { checkProfileFor } from './qnn-power.js';
 
 export type LoadContextsOptions = BaseLoadContextsOptions & QnnLoadContextCallOptions;
 
@@ -30,11 +34,38 @@ export function contextSources(sources: unknown): Part[] {
   });
 }
 
-async function groupSpillFill(qnn: Qnn, sources: readonly (string | Uint8Array)[], explicit: unknown, common: QnnLoadContextCallOptions): Promise<number> {
-  if (explicit !== undefined) {
-    if (typeof explicit !== 'number' || !Number.isSafeInteger(explicit) || explicit < 0) throw outOfRange('a non-negative safe integer', 'options.spillFillBytes', explicit);
-    return explicit;
-  }
+/** loadContexts' own options, checked (shared with the mock backend); `common` goes to every load. */
+export interface CheckedLoadContextsOptions<T> {
+  readonly shareResources: boolean;
+  readonly spillFillBytes?: number;
+  readonly common: T;
+}
+
+export function checkLoadContextsOptions<T extends object>(options: unknown): CheckedLoadContextsOptions<T> {
+  if (options === undefined) return { shareResources: false, common: {} as T };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidArg('an options object', 'options', options);
+  const { shareResources, spillFillBytes, ...common } = options as Record<string, unknown>;
+  if (shareResources !== undefined && typeof shareResources !== 'boolean') throw invalidArg('a boolean', 'options.shareResources', shareResources);
+  if (spillFillBytes !== undefined && shareResources !== true) throw invalidArg('shareResources: true with spillFillBytes', 'options.shareResources', shareResources);
+  return {
+    shareResources: shareResources === true,
+    ...(spillFillBytes !== undefined ? { spillFillBytes: checkUint(spillFillBytes, 'options.spillFillBytes', 0, Number.MAX_SAFE_INTEGER) } : {}),
+    common: common as T,
+  };
+}
+
+/**
+ * What every part's load would refuse anyway (configs, perfProfile, profile level), checked
+ * once before any binary is read for its spill-fill size.
+ */
+function checkCommonOptions(qnn: Qnn, common: QnnLoadContextCallOptions): void {
+  contextConfigPlan(common as ContextConfigOptions, qnn.info);
+  checkProfileFor(qnn.info.power, common.perfProfile, 'options.perfProfile', 'give the contexts the performance profile');
+  profileLevelOption(common.profile, 'options.profile');
+}
+
+async function groupSpillFill(qnn: Qnn, sources: readonly (string | Uint8Array)[], explicit: number | undefined, common: QnnLoadContextCallOptions): Promise<number> {
+  if (explicit !== undefined) return explicit;
   let max = 0;
   for (let i = 0; i < sources.length; i++) {
     const bytes = await qnn.spillFillBytesOf(sources[i]!, common);
@@ -42,7 +73,7 @@ async function groupSpillFill(qnn: Qnn, sources: readonly (string | Uint8Array)[
       throw new QnnNodeError(
         'UNSUPPORTED_OPTION',
         `shareResources needs the spill-fill size of every binary, and QnnSystem reports none for sources[${i}]; pass options.spillFillBytes`,
-        { details: { option: 'shareResources', source: typeof sources[i] === 'string' ? sources[i] : 'memory' } },
+        { details: { option: 'shareResources', missing: 'spillFillBytes', index: i, source: typeof sources[i] === 'string' ? sources[i] : 'memory' } },
       );
     }
     max = Math.max(max, bytes);
@@ -53,16 +84,14 @@ async function groupSpillFill(qnn: Qnn, sources: readonly (string | Uint8Array)[
 export async function loadContextGroup(qnn: Qnn, sourcesArg: unknown, options: LoadContextsOptions | undefined): Promise<QnnContext[]> {
   const parts = contextSources(sourcesArg);
   const sources = parts.map((p) => p.source);
-  if (options !== undefined && (typeof options !== 'object' || options === null)) throw invalidArg('an options object', 'options', options);
-  const { shareResources, spillFillBytes, ...common } = options ?? {};
-  if (shareResources !== undefined && typeof shareResources !== 'boolean') throw invalidArg('a boolean', 'options.shareResources', shareResources);
-  if (spillFillBytes !== undefined && !shareResources) throw invalidArg('shareResources: true with spillFillBytes', 'options.shareResources', shareResources);
+  const { shareResources, spillFillBytes, common } = checkLoadContextsOptions<QnnLoadContextCallOptions>(options);
   const contexts: QnnContext[] = [];
   try {
     if (!shareResources) {
       for (const p of parts) contexts.push(await qnn.loadContext(p.source, p.graphs ? { ...common, graphs: p.graphs } : common));
       return contexts;
     }
+    checkCommonOptions(qnn, common);
     const maxSpillFill = await groupSpillFill(qnn, sources, spillFillBytes, common);
     for (const p of parts) {
       contexts.push(await qnn.loadGroupMember(p.source, p.graphs ? { ...common, graphs: p.graphs } : common, { first: contexts[0], maxSpillFill }));

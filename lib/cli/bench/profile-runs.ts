@@ -4,6 +4,7 @@
  * wall-clock time it started, for the per-op table and the trace.
  */
 import { performance } from 'node:perf_hooks';
+import type { PerfProfile } from '../../backend/power.js';
 import type { Graph, TensorMap } from '../../backend/types.js';
 import type { TraceTrack } from '../../profile/chrome-trace.js';
 import { summarizeOps, type OpTable } from '../../profile/op-table.js';
@@ -16,12 +17,21 @@ export interface ProfiledRun {
   readonly profile: Profile;
 }
 
-export async function profileRuns(graph: Graph, inputs: TensorMap, outputs: TensorMap, level: ProfileLevel, runs: number, origin: number): Promise<ProfiledRun[]> {
+/** `perfProfile`: the profile the latency loops voted, so the profiled runs see the same power state. */
+export async function profileRuns(
+  graph: Graph,
+  inputs: TensorMap,
+  outputs: TensorMap,
+  level: ProfileLevel,
+  runs: number,
+  origin: number,
+  perfProfile?: PerfProfile,
+): Promise<ProfiledRun[]> {
   const out: ProfiledRun[] = [];
   for (let i = 0; i < runs; i++) {
     let got: Profile | undefined;
     const startUs = (performance.now() - origin) * 1000;
-    await graph.run(inputs, { outputs, profile: level, onProfile: (p) => (got = p) });
+    await graph.run(inputs, { outputs, profile: level, ...(perfProfile !== undefined ? { perfProfile } : {}), onProfile: (p) => (got = p) });
     if (got) out.push({ graph: graph.name, startUs, profile: got });
   }
   return out;

@@ -28,8 +28,10 @@ import type { OpTable } from '../../profile/op-table.js';
 
 export type RunMode = 'sync' | 'async';
 
+const DEFAULT_PROFILE_RUNS = 20;
+
 interface BenchRunOptions extends TargetOptions, ProfileCliOptions {
-  profileRuns: number;
+  profileRuns?: number;
   graph?: string[];
   count?: number;
   duration?: number;
@@ -63,7 +65,14 @@ export interface BenchRunReport {
   /** --perf-profile: the profile every run named (voted once, on the first run). */
   readonly perfProfile?: PerfProfile;
   /** --profile: the per-op table of the profiled pass (after the latency loops). */
-  readonly profile?: { readonly level: string; readonly runs: number; readonly synthetic: boolean; readonly table: OpTable };
+  readonly profile?: {
+    readonly level: string;
+    readonly runs: number;
+    readonly synthetic: boolean;
+    /** The perf profile the profiled runs voted (--perf-profile), absent without one. */
+    readonly perfProfile?: PerfProfile;
+    readonly table: OpTable;
+  };
 }
 
 /** How long the loop goes on: a fixed count or a duration. */
@@ -143,8 +152,14 @@ export function renderBenchRun(report: BenchRunReport): string {
   );
 }
 
+const OP_CSV_HEADER = ['group', 'name', 'op', 'count', 'unit', 'total', 'mean', 'percent'];
+
+/** The latency rows; with --profile, a blank line and the per-op table as a second CSV block. */
 export function benchRunCsv(report: BenchRunReport): string {
-  return formatCsv(CSV_HEADER, rows(report));
+  const latency = formatCsv(CSV_HEADER, rows(report));
+  if (!report.profile) return latency;
+  const ops = report.profile.table.rows.map((r) => [r.group ?? '', r.name, r.op ?? '', r.count, r.unit, r.total, r.mean, r.percent]);
+  return `${latency}\n${formatCsv(OP_CSV_HEADER, ops)}`;
 }
 
 export function registerBenchRun(bench: Command, ctx: CommandContext): void {
@@ -162,11 +177,13 @@ export function registerBenchRun(bench: Command, ctx: CommandContext): void {
     .option('--json', 'print the report as JSON')
     .option('--csv', 'print the results as CSV')
     .option('-q, --quiet', 'no progress output')
-    .option('--profile-runs <n>', 'with --profile: profiled runs per graph, after the latency loops', positiveInt, 20);
+    .option('--profile-runs <n>', `with --profile: profiled runs per graph, after the latency loops (default ${DEFAULT_PROFILE_RUNS})`, positiveInt);
   addProfileOptions(cmd);
   addPerfProfileOption(cmd, 'HTP performance profile of every measured run (voted on the first run; the warm-up absorbs the switch)');
   addTargetOptions(cmd).action(async (file: string | undefined, opts: BenchRunOptions) => {
     checkProfileOptions(opts);
+    if (opts.profileRuns !== undefined && opts.profile === undefined) throw usageError('--profile-runs needs --profile basic|detailed|optrace');
+    const profileRunCount = opts.profileRuns ?? DEFAULT_PROFILE_RUNS;
     if (opts.count !== undefined && opts.duration !== undefined) throw usageError('--count and --duration cannot be used together');
     if (opts.json && opts.csv) throw usageError('--json and --csv cannot be used together');
     const limit: Limit = opts.duration !== undefined ? { durationMs: opts.duration } : { count: opts.count ?? 1000 };
@@ -209,10 +226,16 @@ export function registerBenchRun(bench: Command, ctx: CommandContext): void {
             progress.stop();
           }
         }
-        if (opts.profile) profiled.push(...(await profileRuns(graph, inputs, outputs, opts.profile, opts.profileRuns, origin)));
+        if (opts.profile) profiled.push(...(await profileRuns(graph, inputs, outputs, opts.profile, profileRunCount, origin, opts.perfProfile)));
       }
       const profile = opts.profile
-        ? { level: opts.profile, runs: opts.profileRuns, synthetic: profiled.some((r) => r.profile.synthetic === true), table: profiledTable(profiled) }
+        ? {
+            level: opts.profile,
+            runs: profileRunCount,
+            synthetic: profiled.some((r) => r.profile.synthetic === true),
+            ...perfRunOptions(opts.perfProfile),
+            table: profiledTable(profiled),
+          }
         : undefined;
       const report: BenchRunReport = { binary, backend: target.backend.kind, limit, results, ...perfRunOptions(opts.perfProfile), ...(profile ? { profile } : {}) };
       if (opts.json) ctx.io.stdout.write(toJson(report));
@@ -220,11 +243,19 @@ export function registerBenchRun(bench: Command, ctx: CommandContext): void {
       else {
         ctx.io.stdout.write(renderBenchRun(report));
         if (profile) {
-          const title = `\nprofile '${profile.level}', ${profile.runs} run(s) per graph${profile.synthetic ? ' (synthetic: mock backend, JS timings)' : ''}`;
+          const perf = profile.perfProfile ? `, perf profile ${profile.perfProfile}` : '';
+          const title = `\nprofile '${profile.level}', ${profile.runs} run(s) per graph${perf}${profile.synthetic ? ' (synthetic: mock backend, JS timings)' : ''}`;
           ctx.io.stdout.write(renderOpTable(profile.table, title));
         }
       }
-      if (opts.trace) await writeTrace(opts.trace, profiledTracks(profiled), { binary, backend: target.backend.kind, level: opts.profile });
+      if (opts.trace) {
+        await writeTrace(ctx.resolve(opts.trace), profiledTracks(profiled), {
+          binary,
+          backend: target.backend.kind,
+          level: opts.profile,
+          ...perfRunOptions(opts.perfProfile),
+        });
+      }
     } finally {
       await target.close();
     }

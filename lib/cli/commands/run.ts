@@ -268,6 +268,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--adapter <name>', 'manifests: the LoRA adapter (a name in contexts.<c>.adapters) for every context that declares it; steps naming their own win');
   addPerfProfileOption(cmd, "HTP performance profile of every graph run (manifests: replaces the manifest's perfProfile; steps naming their own keep it)");
   addProfileOptions(cmd);
+  cmd.option('--no-profile', "manifests: no profiling for this run even when the manifest's profile asks for it");
   addTargetOptions(cmd, { optionalSignature: true }).action(async (argument: string | undefined, opts: RunOptions) => {
     checkProfileOptions(opts);
     let file = argument;

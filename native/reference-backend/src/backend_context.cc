@@ -147,6 +147,7 @@ Qnn_ErrorHandle_t contextFree(Qnn_ContextHandle_t context, Qnn_ProfileHandle_t p
     g_idle.wait(lock, [c] { return c->inflight == 0; });
   }
   leaveSpillFillGroup(c);
+  if (journalOn()) JournalEntry("contextFree").num("graphs", c->graphs.size()).write();
   logf(c->logger.get(), QNN_LOG_LEVEL_INFO, "context freed");
   delete c;
   recordEvent(profile, QNN_PROFILE_EVENTTYPE_DEINIT, microsSince(t0), "contextFree", t0);

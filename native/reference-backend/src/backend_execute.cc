@@ -15,6 +15,23 @@
 namespace qnnref {
 namespace {
 
+// HTP's event codes for the accelerator's execute time and cycles (QnnHtpProfile.h values).
+constexpr QnnProfile_EventType_t kHtpAccelExecuteCycles = 3003;
+constexpr QnnProfile_EventType_t kHtpAccelExecuteTime = 3004;
+// The emulated clock: 1 GHz, so one cycle per measured nanosecond.
+constexpr uint64_t kCyclesPerNs = 1;
+
+// QNN_REFERENCE_PROFILE_UNIT=cycles: node events in processor cycles (as HTP reports them at
+// the detailed level) instead of microseconds.
+bool nodeCyclesEmulated() {
+  const char* env = knobsApply() ? std::getenv("QNN_REFERENCE_PROFILE_UNIT") : nullptr;
+  return env && std::strcmp(env, "cycles") == 0;
+}
+
+}  // namespace
+
+namespace {
+
 namespace abi = qnn_node::abi;
 
 struct ClientTensor {
@@ -142,7 +159,7 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
   const bool perNode = profileLevel(profile) == QNN_PROFILE_LEVEL_DETAILED;
   struct NodeTime {
     std::chrono::steady_clock::time_point start;
-    uint64_t us;
+    uint64_t ns;
   };
   std::vector<NodeTime> nodeTimes(perNode ? gr.nodes.size() : 0);
   for (size_t k = 0; k < gr.nodes.size(); ++k) {
@@ -156,7 +173,10 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
       return fail(log, QNN_GRAPH_ERROR_MEM_ALLOC, "graphExecute: out of memory in node '" + n.name + "'");
     }
     if (!ok) return fail(log, QNN_GRAPH_ERROR_INVALID_ARGUMENT, "graphExecute: " + gname + ": " + error);
-    if (perNode) nodeTimes[k] = NodeTime{tn, microsSince(tn)};
+    if (perNode) {
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - tn).count();
+      nodeTimes[k] = NodeTime{tn, uint64_t(ns)};
+    }
   }
   for (size_t k = 0; k < gr.outputs.size(); ++k) {
     const auto& s = g->scratch[gr.natives.size() + k];
@@ -166,9 +186,20 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
   logf(log, QNN_LOG_LEVEL_DEBUG, "graphExecute %s: %llu us", gname.c_str(), (unsigned long long)us);
   QnnProfile_EventId_t event = recordEvent(profile, QNN_PROFILE_EVENTTYPE_EXECUTE, us, "graphExecute", t0);
   // Per node: a NODE event named after the node, with one sub-event naming its op type.
+  // In cycles mode the nodes hang below an accel_execute_cycles event, as HTP reports them.
+  const bool cycles = perNode && nodeCyclesEmulated();
+  QnnProfile_EventId_t nodeParent = event;
+  if (cycles) {
+    uint64_t total = 0;
+    for (const NodeTime& t : nodeTimes) total += t.ns * kCyclesPerNs;
+    recordSubEvent(event, kHtpAccelExecuteTime, QNN_PROFILE_EVENTUNIT_MICROSEC, us, "accel_execute_time", t0);
+    nodeParent = recordSubEvent(event, kHtpAccelExecuteCycles, QNN_PROFILE_EVENTUNIT_CYCLES, total, "accel_execute_cycles", t0);
+  }
   for (size_t k = 0; k < nodeTimes.size(); ++k) {
     const Node& n = gr.nodes[k];
-    QnnProfile_EventId_t node = recordSubEvent(event, QNN_PROFILE_EVENTTYPE_NODE, QNN_PROFILE_EVENTUNIT_MICROSEC, nodeTimes[k].us, n.name, nodeTimes[k].start);
+    QnnProfile_EventId_t node = cycles
+        ? recordSubEvent(nodeParent, QNN_PROFILE_EVENTTYPE_NODE, QNN_PROFILE_EVENTUNIT_CYCLES, nodeTimes[k].ns * kCyclesPerNs, n.name, nodeTimes[k].start)
+        : recordSubEvent(nodeParent, QNN_PROFILE_EVENTTYPE_NODE, QNN_PROFILE_EVENTUNIT_MICROSEC, nodeTimes[k].ns / 1000, n.name, nodeTimes[k].start);
     recordSubEvent(node, QNN_PROFILE_EVENTTYPE_NODE, QNN_PROFILE_EVENTUNIT_NONE, 0, n.opName, nodeTimes[k].start);
   }
   return QNN_SUCCESS;

@@ -99,4 +99,31 @@ describe('event names', () => {
     ]);
     expect([1, 2, 3, 4, 5, 6, 1000, 9].map(eventUnitName)).toEqual(['us', 'bytes', 'cycles', 'count', 'object', 'none', 'backend', 'unknown']);
   });
+
+  it('draws cycle-unit node events (HTP detailed) scaled by accelerator time ÷ cycles, raw cycles in args', () => {
+    const htp = [
+      ev(400, 'graphExecute', 'us', 100, [
+        ev(3004, 'accel', 'us', 40),
+        ev(3003, 'accel cycles', 'cycles', 4000, [ev(404, 'conv', 'cycles', 3000, [ev(404, 'Conv2d', 'none', 0)]), ev(404, 'relu', 'cycles', 1000)]),
+      ]),
+    ];
+    const trace = toChromeTrace(htp);
+    expect(traceShapeErrors(trace)).toEqual([]);
+    const xs = trace.traceEvents.filter((e) => e.ph === 'X');
+    expect(xs.map((e) => [e.name, e.dur])).toEqual([
+      ['graphExecute', 100],
+      ['accel', 40],
+      ['accel cycles', 40],
+      ['conv', 30],
+      ['relu', 10],
+    ]);
+    expect(xs[3].args).toMatchObject({ type: 'node', cycles: 3000, op: 'Conv2d' });
+    expect(within(xs[3], xs[2]) && within(xs[4], xs[2])).toBe(true);
+  });
+
+  it('keeps every non-time sub-event when names repeat', () => {
+    const dup = [ev(400, 'graphExecute', 'us', 10, [ev(404, 'n', 'us', 5, [ev(5001, 'wait', 'count', 1), ev(5001, 'wait', 'count', 2)])])];
+    const node = toChromeTrace(dup).traceEvents.find((e) => e.name === 'n')!;
+    expect(node.args).toMatchObject({ wait: '1 count', 'wait #2': '2 count' });
+  });
 });
