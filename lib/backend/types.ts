@@ -167,6 +167,14 @@ export interface Backend extends AsyncDisposable {
    * (docs/configs.md). Returns the contexts in the order given.
    */
   loadContexts?(sources: readonly ContextSource[], options?: LoadContextsOptions): Promise<Context[]>;
+  /**
+   * A tensor in memory the accelerator shares with the host (rpcmem on Snapdragon), else a
+   * plain tensor: same API either way. The pipeline runner allocates KV caches and
+   * graph-to-graph tensors through it when `sharedMemory.available` (docs/pipelines.md).
+   */
+  allocTensor?(dtype: DType, dims: readonly number[], opts?: { readonly quant?: QuantParams; readonly pool?: unknown }): Tensor;
+  /** Whether allocTensor gives shared memory, and why not when it does not. */
+  readonly sharedMemory?: { readonly available: boolean; readonly reason: string | null };
   /** Idempotent; disposes every context this backend created. */
   dispose(): Promise<void>;
 }

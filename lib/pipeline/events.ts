@@ -1,6 +1,7 @@
 /** What a running pipeline reports: streamed tokens, per-step timings and the result. */
 import type { PipelineValue } from './hostops.js';
 import type { PipelineProfile } from './profiling.js';
+import type { SharedMemoryReport } from './shared-alloc.js';
 
 export interface TokenEvent {
   readonly type: 'token';
@@ -62,4 +63,6 @@ export interface PipelineResult {
   readonly timings: PipelineTimings;
   /** With options.profile (or the manifest's `profile`): every step's profile. */
   readonly profile?: PipelineProfile;
+  /** How many tensors and bytes the run allocated in shared memory, or why none (lib/pipeline/shared-alloc.ts). */
+  readonly sharedMemory: SharedMemoryReport;
 }

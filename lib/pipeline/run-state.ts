@@ -22,6 +22,7 @@ import { nameRecord } from './records.js';
 import { graphRunOptions } from './power.js';
 import type { PerfProfile } from '../backend/power.js';
 import type { RunProfiler } from './profiling.js';
+import type { SharedAllocator } from './shared-alloc.js';
 
 const BREAK = 1;
 
@@ -54,6 +55,8 @@ export interface RunInit {
   readonly perfProfile?: PerfProfile;
   /** Profiling of the whole run (lib/pipeline/profiling.ts), when asked. */
   readonly profiler?: RunProfiler;
+  /** Shared-memory allocation of graph-fed values (lib/pipeline/shared-alloc.ts). */
+  readonly shared?: SharedAllocator;
 }
 
 function isPlainRecord(v: unknown): v is Record<string, PipelineValue> {
@@ -110,9 +113,11 @@ export class RunState {
   private readonly stepEvents: boolean;
   private readonly perfProfile: PerfProfile | undefined;
   readonly profiler: RunProfiler | undefined;
+  readonly shared: SharedAllocator | undefined;
 
   constructor(init: RunInit) {
     this.profiler = init.profiler;
+    this.shared = init.shared?.enabled ? init.shared : undefined;
     ({
       assets: this.assets,
       files: this.files,
@@ -265,6 +270,7 @@ export class RunState {
           (buffers ??= nameRecord<Tensor>() as TensorMap)[spec.name] = existing;
         }
       }
+      if (this.shared) buffers = this.sharedOutputs(node, buffers, inputBuffers);
     }
     const t0 = performance.now();
     let outputs: TensorMap;
@@ -282,6 +288,22 @@ export class RunState {
     for (const [spec, ref] of node.outputs) this.values.set(ref, own(outputs, spec.name)!);
     this.recorder?.record({ context: node.context, graph: node.graph.name, step: node.path, iteration, inputs, outputs, ms });
     if (this.stepEvents) this.listener?.({ type: 'step', path: node.path, kind: 'graph', name: node.name, iteration: [...iteration], ms });
+  }
+
+  /** Output buffers in shared memory for outputs another graph reads (allocated once per run, then reused). */
+  private sharedOutputs(node: GraphNode, buffers: TensorMap | undefined, inputBuffers: ReadonlySet<ArrayBufferLike>): TensorMap | undefined {
+    const shared = this.shared!;
+    for (const [spec, ref] of node.outputs) {
+      const chosen = buffers?.[spec.name];
+      if (!shared.wants(ref) || (chosen !== undefined && shared.owns(chosen))) continue;
+      // An output rebinding one of this graph's inputs gets fresh memory from the backend, as without sharing (one buffer per run would pile up).
+      const current = this.values.get(ref);
+      if (current instanceof Tensor && inputBuffers.has(current.data.buffer)) continue;
+      const bytes = tensorBytes(spec.dtype, spec.dims);
+      if (bytes > this.limits.maxAllocationBytes) throw allocationError(node.path, `${node.name}: output ${spec.name}, a ${spec.dtype} tensor [${spec.dims.join(', ')}]`, bytes, this.limits.maxAllocationBytes);
+      (buffers ??= nameRecord<Tensor>() as TensorMap)[spec.name] = shared.alloc(spec.dtype, spec.dims, spec.quant);
+    }
+    return buffers;
   }
 
   private opParams(node: OpNode): Readonly<Record<string, unknown>> {
@@ -384,9 +406,16 @@ export class RunState {
           existing.dtype === dtype &&
           sameDims(existing.dims, dims) &&
           !run.foreign.has(existing.data.buffer) &&
-          (DTYPES[dtype].quantized ? existing.quant !== undefined && quant !== undefined && JSON.stringify(existing.quant) === JSON.stringify(quant) : true)
+          (DTYPES[dtype].quantized ? existing.quant !== undefined && quant !== undefined && JSON.stringify(existing.quant) === JSON.stringify(quant) : true) &&
+          // A graph-fed value moves into shared memory once, then stays there.
+          (!run.shared?.wants(name) || run.shared.owns(existing))
         ) {
           return existing;
+        }
+        if (run.shared?.wants(name)) {
+          const bytes = tensorBytes(dtype, dims);
+          if (bytes > run.limits.maxAllocationBytes) throw allocationError(node.path, `${node.name}: a ${dtype} tensor [${dims.join(', ')}]`, bytes, run.limits.maxAllocationBytes);
+          return run.shared.alloc(dtype, dims, quant);
         }
         return allocate(dtype, dims, quant);
       },

@@ -36,6 +36,7 @@ import { loadManifestContexts } from './share-groups.js';
 import { RunProfiler } from './profiling.js';
 import { profileLevelOption } from '../profile/options.js';
 import type { ProfileLevel } from '../profile/types.js';
+import { SharedAllocator, graphFedValues, sharedMemoryMode, type SharedMemoryMode } from './shared-alloc.js';
 
 export type { PipelineInputs } from './bind.js';
 
@@ -83,6 +84,8 @@ export interface PipelineRunOptions {
   readonly perfProfile?: PerfProfile;
   /** Profile every graph step (QNN profile API); default: the manifest's `profile`. The events are in result.profile. */
   readonly profile?: ProfileLevel;
+  /** Replaces the manifest's sharedMemory for this run ('off': plain tensors only). */
+  readonly sharedMemory?: SharedMemoryMode;
 }
 
 export class Pipeline implements AsyncDisposable {
@@ -104,6 +107,8 @@ export class Pipeline implements AsyncDisposable {
   private readonly nodes: readonly Node[];
   private readonly types: StaticTypeCheck;
   private readonly nodeCount: number;
+  /** Values bound to a graph input: what shared memory holds (lib/pipeline/shared-alloc.ts). */
+  private readonly graphFed: ReadonlySet<string>;
   private readonly active = new Set<AbortController>();
   private disposed = false;
 
@@ -133,6 +138,7 @@ export class Pipeline implements AsyncDisposable {
     this.assets = init.assets;
     this.nodes = init.nodes;
     this.nodeCount = init.nodeCount;
+    this.graphFed = graphFedValues(init.nodes);
     this.loadMs = init.loadMs;
   }
 
@@ -241,6 +247,7 @@ export class Pipeline implements AsyncDisposable {
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
     const profileLevel = profileLevelOption(options.profile ?? this.manifest.profile, options.profile !== undefined ? 'options.profile' : 'manifest profile');
+    const shared = new SharedAllocator(this.backend, this.graphFed, sharedMemoryMode(options.sharedMemory, this.manifest.sharedMemory));
     const params = resolveParams(this.manifest, options.params, this.countParams, this.limits);
     if (options.params !== undefined) this.types.checkRun(params); // an override may change a param a type depends on
     const { values, callerPaths } = bindInputs(this.manifest, inputs, this.files);
@@ -262,6 +269,7 @@ export class Pipeline implements AsyncDisposable {
       record: options.record,
       perfProfile: runPerfProfile(options.perfProfile, this.manifest.perfProfile),
       ...(profileLevel ? { profiler: new RunProfiler(profileLevel, performance.now()) } : {}),
+      shared,
     });
     this.active.add(controller);
     try {
@@ -275,6 +283,7 @@ export class Pipeline implements AsyncDisposable {
         text: run.text,
         timings: run.timings(this.nodes),
         ...(run.profiler ? { profile: run.profiler.result() } : {}),
+        sharedMemory: shared.report(),
       };
       listener?.({ type: 'done', result });
       return result;

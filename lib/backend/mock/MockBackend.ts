@@ -15,7 +15,7 @@
  * same objects come back), like the native backend.
  */
 import { DisposedError, QnnNodeError, describeValue, invalidArg } from '../../errors.js';
-import { DTYPES } from '../../tensor/dtypes.js';
+import { DTYPES, type DType, type QuantParams } from '../../tensor/dtypes.js';
 import { Tensor } from '../../tensor/Tensor.js';
 import { registerBackend } from '../registry.js';
 import type {
@@ -400,6 +400,16 @@ export class MockBackend implements Backend {
     if (typeof name !== 'string' || name.length === 0) throw invalidArg('a non-empty string', 'name', name);
     if (typeof fn !== 'function') throw invalidArg('a function', 'fn', fn);
     this.impls.set(name, fn);
+  }
+
+  /** The mock has no accelerator memory: allocTensor gives plain tensors. */
+  readonly sharedMemory = Object.freeze({ available: false, reason: 'mock backend' as string | null });
+
+  /** A plain zeroed tensor (the mock's stand-in for Qnn#allocTensor: same API, no shared memory). */
+  allocTensor(dtype: DType, dims: readonly number[], opts: { readonly quant?: QuantParams; readonly pool?: unknown } = {}): Tensor {
+    if (this.disposed) throw new DisposedError('MockBackend');
+    if (typeof opts !== 'object' || opts === null) throw invalidArg('an options object', 'opts', opts);
+    return Tensor.zeros(dtype, dims, opts.quant !== undefined ? { quant: opts.quant } : {});
   }
 
   /** Sets the backend's performance profile (null clears it), as Qnn#setPerfProfile does; recorded per run. */
