@@ -173,6 +173,7 @@ export async function runManifestFile(file: string, options: ManifestRunOptions)
       ...(options.variant !== undefined ? { variant: options.variant } : {}),
       ...(options.perfProfile !== undefined ? { perfProfile: options.perfProfile } : {}),
       ...(options.profile !== undefined ? { profile: options.profile } : {}),
+      ...(options.sharedMemory !== undefined ? { sharedMemory: options.sharedMemory } : {}),
       ...(options.onText ? { onEvent: (e) => (e.type === 'token' && e.text ? options.onText!(e.text) : undefined) } : {}),
     });
   } finally {

@@ -102,6 +102,8 @@ export interface ManifestRunOptions {
   readonly perfProfile?: PerfProfile;
   /** `--profile`: profile every graph step (result.profile). */
   readonly profile?: ProfileLevel;
+  /** `--no-shared-memory`: 'off' replaces the manifest's sharedMemory. */
+  readonly sharedMemory?: 'off';
 }
 
 /** How `inspect` reads a binary. */

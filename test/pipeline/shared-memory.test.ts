@@ -23,7 +23,7 @@ const SIGS: GraphSignature[] = [
 
 /** A mock whose allocTensor reports shared memory and remembers what it handed out. */
 class SharedMock extends MockBackend {
-  override readonly sharedMemory = Object.freeze({ available: true, reason: null as string | null });
+  override readonly sharedMemory = Object.freeze({ available: true, reason: null });
   readonly allocated: { dtype: DType; dims: readonly number[]; quant?: QuantParams }[] = [];
   readonly buffers = new Set<ArrayBufferLike>();
   override allocTensor(dtype: DType, dims: readonly number[], opts: { readonly quant?: QuantParams } = {}): Tensor {

@@ -403,7 +403,7 @@ export class MockBackend implements Backend {
   }
 
   /** The mock has no accelerator memory: allocTensor gives plain tensors. */
-  readonly sharedMemory = Object.freeze({ available: false, reason: 'mock backend' as string | null });
+  readonly sharedMemory: { readonly available: boolean; readonly reason: string | null } = Object.freeze({ available: false, reason: 'mock backend' });
 
   /** A plain zeroed tensor (the mock's stand-in for Qnn#allocTensor: same API, no shared memory). */
   allocTensor(dtype: DType, dims: readonly number[], opts: { readonly quant?: QuantParams; readonly pool?: unknown } = {}): Tensor {

@@ -28,6 +28,8 @@ import { addTargetOptions, openTarget, resolveBinary, type TargetOptions } from 
 import { nameRecord } from '../../pipeline/records.js';
 import type { PerfProfile } from '../../backend/power.js';
 import { addPerfProfileOption, perfRunOptions } from '../perf-profile.js';
+import { addSharedMemoryOption, renderSharedMemory, sharedMemoryRunOptions } from '../shared-memory.js';
+import type { SharedMemoryReport } from '../../pipeline/shared-alloc.js';
 import { RunProfiler } from '../../pipeline/profiling.js';
 import { renderPipelineProfile, summarizePipelineProfile, writePipelineTrace, type PipelineProfileSummary } from '../pipeline-profile.js';
 import { addProfileOptions, checkProfileOptions, type ProfileCliOptions } from '../profile-output.js';
@@ -47,6 +49,8 @@ interface RunOptions extends TargetOptions, ProfileCliOptions {
   param?: string[];
   variant?: string;
   perfProfile?: PerfProfile;
+  /** false with --no-shared-memory. */
+  sharedMemory?: boolean;
 }
 
 export interface OutputSummary {
@@ -134,6 +138,8 @@ export interface ManifestReport {
   readonly recording?: string;
   /** --profile: per-stage and per-op summaries (lib/cli/pipeline-profile.ts). */
   readonly profile?: PipelineProfileSummary;
+  /** What the run allocated in shared memory (result.sharedMemory). */
+  readonly sharedMemory?: SharedMemoryReport;
 }
 
 function describeValue(name: string, value: unknown, headCount: number, outputDir: string | undefined): unknown {
@@ -170,6 +176,7 @@ function renderManifest(report: ManifestReport, streamed: boolean): string {
     ['step', 'kind', 'name', { header: 'calls', align: 'right' }, { header: 'total ms', align: 'right' }, { header: 'mean ms', align: 'right' }, { header: 'max ms', align: 'right' }],
     t.steps.map((s) => [s.path, s.kind, s.name, s.calls, formatMs(s.totalMs), formatMs(s.meanMs), formatMs(s.maxMs)]),
   );
+  if (report.sharedMemory) out += renderSharedMemory(report.sharedMemory);
   if (report.recording) out += `\nrecorded to ${report.recording}\n`;
   return out;
 }
@@ -207,6 +214,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     ...(record !== undefined ? { record } : {}),
     ...perfRunOptions(opts.perfProfile),
     ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+    ...sharedMemoryRunOptions(opts.sharedMemory),
     backend:
       opts.mock !== undefined || opts.replay !== undefined
         ? {
@@ -235,6 +243,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     timings: result.timings,
     ...(record !== undefined ? { recording: record } : {}),
     ...(result.profile ? { profile: summarizePipelineProfile(result.profile) } : {}),
+    ...(result.sharedMemory ? { sharedMemory: result.sharedMemory } : {}),
   };
   ctx.io.stdout.write(opts.json ? toJson(report) : renderManifest(report, wroteText));
   if (result.profile && !opts.json) ctx.io.stdout.write(renderPipelineProfile(report.profile!));
@@ -261,6 +270,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--variant <name>', "manifests: the variant to run (e.g. fp32; default: the manifest's defaultVariant)");
   addPerfProfileOption(cmd, "HTP performance profile of every graph run (manifests: replaces the manifest's perfProfile; steps naming their own keep it)");
   addProfileOptions(cmd);
+  addSharedMemoryOption(cmd);
   addTargetOptions(cmd, { optionalSignature: true }).action(async (argument: string | undefined, opts: RunOptions) => {
     checkProfileOptions(opts);
     let file = argument;
@@ -272,6 +282,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     if (opts.allowRoot !== undefined) throw usageError('--allow-root applies to pipeline manifests (.json)');
     if (opts.param !== undefined) throw usageError('--param applies to pipeline manifests (.json)');
     if (opts.variant !== undefined) throw usageError('--variant applies to pipeline manifests (.json)');
+    if (opts.sharedMemory === false) throw usageError('--no-shared-memory applies to pipeline manifests (.json)');
     if (opts.replay !== undefined && opts.mock === undefined) throw usageError('--replay needs --mock <signature.json>');
     const binary = await resolveBinary(ctx, file);
     const fill: FillMode | undefined = opts.fill ?? (file === undefined ? 'random' : undefined);
