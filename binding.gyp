@@ -51,7 +51,10 @@
         "native/addon/RunOptions.cc",
         "native/addon/Profiling.cc",
         "native/addon/RuntimeState.cc",
+        "native/addon/RpcMem.cc",
         "native/addon/SafeRead.cc",
+        "native/addon/SharedBlocks.cc",
+        "native/addon/SharedMemory.cc",
         "native/addon/TensorMeta.cc"
       ],
       "include_dirs": [

@@ -17,6 +17,8 @@
 import { DisposedError, QnnNodeError, describeValue, invalidArg } from '../../errors.js';
 import { DTYPES } from '../../tensor/dtypes.js';
 import { Tensor } from '../../tensor/Tensor.js';
+import { SharedAllocator, plainBlocks, type AllocTensorOptions, type TensorPool, type TensorPoolOptions } from '../../tensor/shared.js';
+import type { DType } from '../../tensor/dtypes.js';
 import { registerBackend } from '../registry.js';
 import type {
   Backend,
@@ -373,6 +375,7 @@ export class MockBackend implements Backend {
   private disposed = false;
   /** @internal The performance profiles of the runs (mock/power.ts). */
   readonly power = new MockPowerLog();
+  readonly #shared = new SharedAllocator(plainBlocks('mock backend'));
 
   constructor(options: MockBackendOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
@@ -491,6 +494,19 @@ export class MockBackend implements Backend {
   /** @internal */
   forget(context: MockContext): void {
     this.contexts.delete(context);
+  }
+
+  /** The mock has no shared memory: plain tensors, same API as Qnn#allocTensor. */
+  get sharedMemory(): { readonly available: boolean; readonly reason: string | null } {
+    return this.#shared.info;
+  }
+
+  allocTensor<T extends DType>(dtype: T, dims: readonly number[], options?: AllocTensorOptions): Tensor<T> {
+    return this.#shared.allocTensor(dtype, dims, options);
+  }
+
+  createTensorPool(options: TensorPoolOptions): TensorPool {
+    return this.#shared.createTensorPool(options);
   }
 
   async dispose(): Promise<void> {
