@@ -6,6 +6,7 @@
 import type { DType, QuantParams } from '../tensor/dtypes.js';
 import type { PerfProfile } from './power.js';
 import type { Tensor } from '../tensor/Tensor.js';
+import type { AllocTensorOptions } from '../tensor/shared.js';
 import type { ContextConfigOptions } from './qnn/htp-configs.js';
 import type { Profile, ProfileLevel } from '../profile/types.js';
 
@@ -168,12 +169,11 @@ export interface Backend extends AsyncDisposable {
    */
   loadContexts?(sources: readonly ContextSource[], options?: LoadContextsOptions): Promise<Context[]>;
   /**
-   * A tensor in memory the accelerator shares with the host (rpcmem on Snapdragon), else a
-   * plain tensor: same API either way. The pipeline runner allocates KV caches and
-   * graph-to-graph tensors through it when `sharedMemory.available` (docs/pipelines.md).
+   * A tensor in memory the backend can use without copying (QNN: rpcmem registered with
+   * memRegister; docs/shared-memory.md), else a plain zero-filled tensor: same API.
    */
-  allocTensor?(dtype: DType, dims: readonly number[], opts?: { readonly quant?: QuantParams; readonly pool?: unknown }): Tensor;
-  /** Whether allocTensor gives shared memory, and why not when it does not. */
+  allocTensor?<T extends DType>(dtype: T, dims: readonly number[], options?: AllocTensorOptions): Tensor<T>;
+  /** Whether allocTensor gives shared memory, and why not (one line) when it does not. */
   readonly sharedMemory?: { readonly available: boolean; readonly reason: string | null };
   /** Idempotent; disposes every context this backend created. */
   dispose(): Promise<void>;

@@ -15,8 +15,10 @@
  * same objects come back), like the native backend.
  */
 import { DisposedError, QnnNodeError, describeValue, invalidArg } from '../../errors.js';
-import { DTYPES, type DType, type QuantParams } from '../../tensor/dtypes.js';
+import { DTYPES } from '../../tensor/dtypes.js';
 import { Tensor } from '../../tensor/Tensor.js';
+import { SharedAllocator, plainBlocks, type AllocTensorOptions, type TensorPool, type TensorPoolOptions } from '../../tensor/shared.js';
+import type { DType } from '../../tensor/dtypes.js';
 import { registerBackend } from '../registry.js';
 import type {
   Backend,
@@ -373,6 +375,7 @@ export class MockBackend implements Backend {
   private disposed = false;
   /** @internal The performance profiles of the runs (mock/power.ts). */
   readonly power = new MockPowerLog();
+  readonly #shared = new SharedAllocator(plainBlocks('mock backend'));
 
   constructor(options: MockBackendOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
@@ -400,16 +403,6 @@ export class MockBackend implements Backend {
     if (typeof name !== 'string' || name.length === 0) throw invalidArg('a non-empty string', 'name', name);
     if (typeof fn !== 'function') throw invalidArg('a function', 'fn', fn);
     this.impls.set(name, fn);
-  }
-
-  /** The mock has no accelerator memory: allocTensor gives plain tensors. */
-  readonly sharedMemory: { readonly available: boolean; readonly reason: string | null } = Object.freeze({ available: false, reason: 'mock backend' });
-
-  /** A plain zeroed tensor (the mock's stand-in for Qnn#allocTensor: same API, no shared memory). */
-  allocTensor(dtype: DType, dims: readonly number[], opts: { readonly quant?: QuantParams; readonly pool?: unknown } = {}): Tensor {
-    if (this.disposed) throw new DisposedError('MockBackend');
-    if (typeof opts !== 'object' || opts === null) throw invalidArg('an options object', 'opts', opts);
-    return Tensor.zeros(dtype, dims, opts.quant !== undefined ? { quant: opts.quant } : {});
   }
 
   /** Sets the backend's performance profile (null clears it), as Qnn#setPerfProfile does; recorded per run. */
@@ -501,6 +494,19 @@ export class MockBackend implements Backend {
   /** @internal */
   forget(context: MockContext): void {
     this.contexts.delete(context);
+  }
+
+  /** The mock has no shared memory: plain tensors, same API as Qnn#allocTensor. */
+  get sharedMemory(): { readonly available: boolean; readonly reason: string | null } {
+    return this.#shared.info;
+  }
+
+  allocTensor<T extends DType>(dtype: T, dims: readonly number[], options?: AllocTensorOptions): Tensor<T> {
+    return this.#shared.allocTensor(dtype, dims, options);
+  }
+
+  createTensorPool(options: TensorPoolOptions): TensorPool {
+    return this.#shared.createTensorPool(options);
   }
 
   async dispose(): Promise<void> {

@@ -10,6 +10,7 @@
 
 #include "backend_api.h"
 #include "backend_configs.h"
+#include "backend_mem.h"
 #include "backend_perf.h"
 #include "backend_registry.h"
 #include "qnn/qnn_abi_checks.h"
@@ -73,6 +74,8 @@ void fillTable(Slot* s) {  // 2.9+ order, kCoreSlotCount entries
   s[abi::kErrorGetVerboseMessage] = slot(errorGetVerboseMessage);
   s[abi::kErrorFreeVerboseMessage] = slot(errorFreeVerboseMessage);
   s[abi::kContextValidateBinary] = slot(contextValidateBinary);
+  if (!slotDisabled("memRegister")) s[abi::kMemRegister] = slot(memRegister);
+  if (!slotDisabled("memDeRegister")) s[abi::kMemDeRegister] = slot(memDeRegister);
 }
 
 struct Provider {
@@ -89,7 +92,8 @@ const Provider* providerFor(const Emulation& e) {
   // QNN_REFERENCE_PERF_INFRA=missing: a table without deviceGetInfrastructure.
   bool noInfraSlot = perfInfraMode() == "missing";
   std::string key = versionString(e.core) + "/" + versionString(e.backend) +
-                    (slotDisabled("graphSetConfig") ? "/no-setconfig" : "") + (noInfraSlot ? "/no-infra" : "") +
+                    (slotDisabled("graphSetConfig") ? "/no-setconfig" : "") + (slotDisabled("memRegister") ? "/no-memregister" : "") +
+                    (slotDisabled("memDeRegister") ? "/no-memderegister" : "") + (noInfraSlot ? "/no-infra" : "") +
                     (extendedProfileEmulated() ? "" : "/no-extended-profile");
   std::lock_guard<std::mutex> lock(g_providersMu);
   auto it = g_providers->find(key);
