@@ -22,7 +22,7 @@ import { nameRecord } from './records.js';
 import { graphRunOptions } from './power.js';
 import type { PerfProfile } from '../backend/power.js';
 import type { RunProfiler } from './profiling.js';
-import type { SharedAllocator } from './shared-alloc.js';
+import type { SharedRunAllocator } from './shared-alloc.js';
 
 const BREAK = 1;
 
@@ -56,7 +56,7 @@ export interface RunInit {
   /** Profiling of the whole run (lib/pipeline/profiling.ts), when asked. */
   readonly profiler?: RunProfiler;
   /** Shared-memory allocation of graph-fed values (lib/pipeline/shared-alloc.ts). */
-  readonly shared?: SharedAllocator;
+  readonly shared?: SharedRunAllocator;
 }
 
 function isPlainRecord(v: unknown): v is Record<string, PipelineValue> {
@@ -113,7 +113,7 @@ export class RunState {
   private readonly stepEvents: boolean;
   private readonly perfProfile: PerfProfile | undefined;
   readonly profiler: RunProfiler | undefined;
-  readonly shared: SharedAllocator | undefined;
+  readonly shared: SharedRunAllocator | undefined;
 
   constructor(init: RunInit) {
     this.profiler = init.profiler;

@@ -36,7 +36,7 @@ import { loadManifestContexts } from './share-groups.js';
 import { RunProfiler } from './profiling.js';
 import { profileLevelOption } from '../profile/options.js';
 import type { ProfileLevel } from '../profile/types.js';
-import { SharedAllocator, graphFedValues, sharedMemoryMode, type SharedMemoryMode } from './shared-alloc.js';
+import { SharedRunAllocator, graphFedValues, sharedMemoryMode, type SharedMemoryMode } from './shared-alloc.js';
 
 export type { PipelineInputs } from './bind.js';
 
@@ -247,7 +247,7 @@ export class Pipeline implements AsyncDisposable {
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
     const profileLevel = profileLevelOption(options.profile ?? this.manifest.profile, options.profile !== undefined ? 'options.profile' : 'manifest profile');
-    const shared = new SharedAllocator(this.backend, this.graphFed, sharedMemoryMode(options.sharedMemory, this.manifest.sharedMemory));
+    const shared = new SharedRunAllocator(this.backend, this.graphFed, sharedMemoryMode(options.sharedMemory, this.manifest.sharedMemory));
     const params = resolveParams(this.manifest, options.params, this.countParams, this.limits);
     if (options.params !== undefined) this.types.checkRun(params); // an override may change a param a type depends on
     const { values, callerPaths } = bindInputs(this.manifest, inputs, this.files);
@@ -272,11 +272,13 @@ export class Pipeline implements AsyncDisposable {
       shared,
     });
     this.active.add(controller);
+    let kept: unknown;
     try {
       await run.execNodes(this.nodes, []);
       // Null prototype: an output may be named "__proto__" or "constructor".
       const outputs = nameRecord<PipelineValue>();
       for (const [name, ref] of Object.entries(this.manifest.outputs ?? {})) outputs[name] = values.get(ref)!;
+      kept = outputs;
       const result: PipelineResult = {
         outputs,
         tokens: run.tokens,
@@ -293,6 +295,7 @@ export class Pipeline implements AsyncDisposable {
     } finally {
       run.recorder?.flush();
       values.clear();
+      shared.release(kept);
       this.active.delete(controller);
     }
   }

@@ -5,11 +5,14 @@
  * somewhere in the pipeline: KV caches made by `fill` and updated by `kv_write`, host-made
  * decode inputs (embeddings, rope tables, masks) and graph outputs another graph reads.
  * Each is allocated once per run and then reused (outputTensor / reuseOutputs), so a decode
- * step writes only its new rows into memory the backend already sees.
+ * step writes only its new rows into memory the backend already sees. At the end of the run
+ * the shared tensors the caller does not get back in `result.outputs` are freed at once
+ * (`freeTensor`: memDeRegister + rpcmem_free), so DSP mappings never wait for the GC.
  */
 import { invalidArg } from '../errors.js';
 import type { DType, QuantParams } from '../tensor/dtypes.js';
 import { Tensor } from '../tensor/Tensor.js';
+import { tensorSharedInfo } from '../tensor/shared.js';
 import type { Backend } from '../backend/types.js';
 import type { Node } from './compile.js';
 
@@ -24,7 +27,7 @@ export interface SharedMemoryReport {
   readonly enabled: boolean;
   /** Why not, when not enabled (e.g. "off in the manifest", the backend's reason). */
   readonly reason: string | null;
-  /** Tensors allocated in shared memory during the run. */
+  /** Tensors allocated in shared memory during the run (plain fallbacks of allocTensor not counted). */
   readonly tensors: number;
   /** Their bytes. */
   readonly bytes: number;
@@ -48,15 +51,29 @@ export function graphFedValues(nodes: readonly Node[], into = new Set<string>())
   return into;
 }
 
-/** One run's shared allocations: the policy (which names) and the count. */
-export class SharedAllocator {
+/** A backend that can also free a shared tensor now (Qnn#freeTensor). */
+interface FreeingBackend extends Backend {
+  freeTensor?(tensor: Tensor): boolean;
+}
+
+/** Tensors reachable from a value (outputs may be tensors, lists or records of them). */
+function collectBuffers(value: unknown, into: Set<ArrayBufferLike>, depth = 0): void {
+  if (value instanceof Tensor) into.add(value.data.buffer);
+  else if (ArrayBuffer.isView(value)) into.add(value.buffer);
+  else if (depth < 4 && typeof value === 'object' && value !== null) for (const v of Object.values(value)) collectBuffers(v, into, depth + 1);
+}
+
+/** One run's shared allocations: the policy (which names), the count, the release. */
+export class SharedRunAllocator {
   readonly enabled: boolean;
   private readonly reason: string | null;
   private readonly mode: SharedMemoryMode;
-  private readonly backend: Backend;
+  private readonly backend: FreeingBackend;
   private readonly names: ReadonlySet<string>;
   /** The buffers of tensors this run allocated in shared memory. */
   private readonly owned = new WeakSet<ArrayBufferLike>();
+  /** The shared tensors this run allocated, freed by release(). */
+  private readonly live: Tensor[] = [];
   private tensors = 0;
   private bytes = 0;
 
@@ -87,9 +104,21 @@ export class SharedAllocator {
     const t = this.backend.allocTensor!(dtype, dims, quant !== undefined ? { quant } : undefined);
     if (!(t instanceof Tensor)) throw invalidArg('a Tensor', `${this.backend.kind} backend allocTensor result`, t);
     this.owned.add(t.data.buffer);
-    this.tensors++;
-    this.bytes += t.data.byteLength;
+    if (tensorSharedInfo(t) !== null) {
+      this.live.push(t);
+      this.tensors++;
+      this.bytes += t.data.byteLength;
+    }
     return t;
+  }
+
+  /** Frees every shared tensor of the run except those reachable from `keep` (the result's outputs). */
+  release(keep: unknown): void {
+    const free = this.backend.freeTensor;
+    if (typeof free !== 'function' || this.live.length === 0) return;
+    const kept = new Set<ArrayBufferLike>();
+    collectBuffers(keep, kept);
+    for (const t of this.live.splice(0)) if (!kept.has(t.data.buffer)) free.call(this.backend, t);
   }
 
   report(): SharedMemoryReport {

@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MockBackend, Pipeline, Tensor, type Backend, type GraphSignature, type MockGraphFn } from '../../lib/index.js';
-import type { DType, QuantParams } from '../../lib/tensor/dtypes.js';
+import type { DType } from '../../lib/tensor/dtypes.js';
+import { SharedAllocator, type AllocTensorOptions } from '../../lib/tensor/shared.js';
 import { tempDir } from './fixtures.js';
 
 const { dir, cleanup } = tempDir('shared-memory-');
@@ -21,16 +22,32 @@ const SIGS: GraphSignature[] = [
   { name: 'head', inputs: [f32('y', [1, 4])], outputs: [f32('logits', [1, 4])] },
 ];
 
-/** A mock whose allocTensor reports shared memory and remembers what it handed out. */
+/**
+ * A mock with shared memory: allocTensor carves "rpcmem" blocks from a test block source
+ * (ordinary ArrayBuffers with made-up fds, so tensorSharedInfo reports them as shared) and
+ * remembers what it handed out and what was freed.
+ */
 class SharedMock extends MockBackend {
-  override readonly sharedMemory = Object.freeze({ available: true, reason: null });
-  readonly allocated: { dtype: DType; dims: readonly number[]; quant?: QuantParams }[] = [];
+  readonly allocated: { dtype: DType; dims: readonly number[] }[] = [];
   readonly buffers = new Set<ArrayBufferLike>();
-  override allocTensor(dtype: DType, dims: readonly number[], opts: { readonly quant?: QuantParams } = {}): Tensor {
-    const t = super.allocTensor(dtype, dims, opts);
-    this.allocated.push({ dtype, dims: [...dims], ...(opts.quant ? { quant: opts.quant } : {}) });
+  readonly freed = new Set<ArrayBufferLike>();
+  readonly #blocks = new SharedAllocator({
+    info: { available: true, reason: null, library: 'test blocks', descriptor: 'shared-buffer' },
+    alloc: (bytes) => ({ buffer: new ArrayBuffer(bytes), fd: 100 + this.allocated.length }),
+    free: (buffer) => (this.freed.add(buffer), true),
+    unavailable: () => new Error('unreachable'),
+  });
+  override get sharedMemory() {
+    return this.#blocks.info;
+  }
+  override allocTensor<T extends DType>(dtype: T, dims: readonly number[], options?: AllocTensorOptions): Tensor<T> {
+    const t = this.#blocks.allocTensor(dtype, dims, options);
+    this.allocated.push({ dtype, dims: [...dims] });
     this.buffers.add(t.data.buffer);
     return t;
+  }
+  freeTensor(t: Tensor): boolean {
+    return this.#blocks.freeTensor(t);
   }
 }
 
@@ -136,6 +153,25 @@ describe('shared memory in pipelines', () => {
     for (const [name, fn] of Object.entries(graphs({}, [], new Set()))) mock.setGraph(name, fn);
     await using p = await Pipeline.load(manifest(), { backend: bare, baseDir: dir });
     expect((await p.run()).sharedMemory).toEqual({ mode: 'auto', enabled: false, reason: 'the bare backend has no allocTensor', tensors: 0, bytes: 0 });
+  });
+
+  it('frees the shared tensors the caller does not get back when the run ends, and all of them when it fails', async () => {
+    const backend = new SharedMock();
+    const { result } = await runWith(backend);
+    const kv = (result.outputs.kv as Tensor).data.buffer;
+    // x, h and y are freed at once; kv is an output, the caller's until it is collected.
+    expect(backend.freed.size).toBe(3);
+    expect(backend.freed.has(kv)).toBe(false);
+    expect([...backend.buffers].filter((b) => !backend.freed.has(b))).toEqual([kv]);
+
+    const failing = new SharedMock();
+    for (const [name, fn] of Object.entries(graphs(failing, [], new Set()))) failing.setGraph(name, fn);
+    failing.setGraph('head', () => {
+      throw new Error('head failed');
+    });
+    await using p = await Pipeline.load(manifest(), { backend: failing, baseDir: dir });
+    await expect(p.run()).rejects.toThrow(/head failed/);
+    expect(failing.freed.size).toBe(4);
   });
 
   it('keeps reuseOutputs: false steps on fresh backend outputs', async () => {
