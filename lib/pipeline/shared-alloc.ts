@@ -42,13 +42,36 @@ export function sharedMemoryMode(option: unknown, manifest: SharedMemoryMode | u
   return manifest !== undefined ? { mode: manifest, source: 'manifest' } : { mode: 'auto', source: 'default' };
 }
 
-/** Every value name bound to a graph input anywhere in the steps (loops included). */
-export function graphFedValues(nodes: readonly Node[], into = new Set<string>()): Set<string> {
-  for (const n of nodes) {
-    if (n.kind === 'graph') for (const [, ref] of n.inputs) into.add(ref);
-    else if (n.kind === 'loop') graphFedValues(n.body, into);
+/**
+ * Every value name bound to a graph input anywhere in the steps (loops included), and the
+ * names a `swap` exchanges with one of them (a ping-pong KV cache: the graph writes the
+ * other buffer, then the names trade places).
+ */
+export function graphFedValues(nodes: readonly Node[]): Set<string> {
+  const fed = new Set<string>();
+  const swaps: [string, string][] = [];
+  const walk = (list: readonly Node[]): void => {
+    for (const n of list) {
+      if (n.kind === 'graph') for (const [, ref] of n.inputs) fed.add(ref);
+      else if (n.kind === 'loop') walk(n.body);
+      else if (n.kind === 'host' && n.step.op === 'swap') {
+        const ref = (role: string) => n.roles.find(([r]) => r === role)?.[1];
+        const [a, b] = [ref('a'), ref('b')];
+        if (typeof a === 'string' && typeof b === 'string') swaps.push([a, b]);
+      }
+    }
+  };
+  walk(nodes);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [a, b] of swaps) {
+      if (fed.has(a) !== fed.has(b)) {
+        fed.add(a).add(b);
+        grew = true;
+      }
+    }
   }
-  return into;
+  return fed;
 }
 
 /** A backend that can also free a shared tensor now (Qnn#freeTensor). */

@@ -174,6 +174,34 @@ describe('shared memory in pipelines', () => {
     expect(failing.freed.size).toBe(4);
   });
 
+  it('keeps both buffers of a ping-pong KV cache (graph writes the other, swap trades names) in shared memory', async () => {
+    const backend = new SharedMock();
+    const seen: string[] = [];
+    const tag = (t: Tensor) => (backend.buffers.has(t.data.buffer) ? 'shared' : 'plain');
+    backend.setGraph('pp', (i, o) => {
+      seen.push(`kv:${tag(i.kv)} out:${tag(o.kv_out)}`);
+      (o.kv_out.data as Float32Array).set((i.kv.data as Float32Array).map((v) => v + 1));
+    });
+    const sig: GraphSignature = { name: 'pp', inputs: [f32('kv', [2, 4])], outputs: [f32('kv_out', [2, 4])] };
+    await using p = await Pipeline.load(
+      {
+        format: 'qnn-node-pipeline',
+        version: 1,
+        contexts: { m: { binary: 'm.bin', signature: [sig] } },
+        steps: [
+          { op: 'fill', output: 'kv_a', value: 0, dtype: 'float32', dims: [2, 4] },
+          { loop: { count: 4 }, steps: [{ graph: 'pp', inputs: { kv: 'kv_a' }, outputs: { kv_out: 'kv_b' } }, { op: 'swap', inputs: { a: 'kv_a', b: 'kv_b' } }] },
+        ],
+        outputs: { kv: 'kv_a' },
+      },
+      { backend, baseDir: dir },
+    );
+    const result = await p.run();
+    expect(seen).toEqual(Array(4).fill('kv:shared out:shared'));
+    expect(result.sharedMemory.tensors).toBe(2);
+    expect(values(result.outputs.kv)).toEqual(Array(8).fill(4));
+  });
+
   it('keeps reuseOutputs: false steps on fresh backend outputs', async () => {
     const backend = new SharedMock();
     const { result, log } = await runWith(backend, manifest({}, { reuseOutputs: false }));
