@@ -85,8 +85,8 @@ describeNative('shared memory in a 1,000-step decode loop (reference backend)', 
     const kvOff = off.result.outputs.kv as Tensor;
     expect(Buffer.from(kvShared.bytes).equals(Buffer.from(kvOff.bytes))).toBe(true);
     expect(Buffer.from((shared.result.outputs.row2 as Tensor).bytes).equals(Buffer.from((off.result.outputs.row2 as Tensor).bytes))).toBe(true);
-    // Every slot was written (the rows grow with the mean, none stays 0).
+    // Slots 0..999 were written (every row > 0), the last 24 of 1,024 never were.
     const f = kvShared.toFloat64();
-    expect(f.every((v) => v > 0)).toBe(true);
+    expect(f.filter((v) => v > 0)).toHaveLength((KV_BYTES / 2 / KV[3]) * STEPS);
   });
 });
