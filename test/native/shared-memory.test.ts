@@ -216,6 +216,18 @@ describeNative('shared tensors (rpcmem + memRegister)', () => {
     expect(tensorSharedInfo(qnn.allocTensor('int8', [4]))).toBeNull();
   });
 
+  it('falls back when the backend core table has no memRegister', async () => {
+    await withEnv({ QNN_REFERENCE_NULL_SLOTS: 'memRegister,memDeRegister' }, async () => {
+      await using qnn = await Qnn.load({ backend: 'reference' });
+      expect(qnn.info.sharedMemory).toMatchObject({ available: false, library: null });
+      expect(qnn.info.sharedMemory.reason).toBe(`the backend lacks memRegister (core API ${qnn.info.coreApiVersion})`);
+      await using ctx = await qnn.loadContext(addPath);
+      const a = fill(qnn.allocTensor('float32', [2, 3]), A);
+      expect(tensorSharedInfo(a)).toBeNull();
+      expect([...(await ctx.graph('add').run({ a, b: fill(qnn.allocTensor('float32', [2, 3]), B) })).out.data]).toEqual(SUM);
+    });
+  });
+
   it('refuses shared tensors where external ArrayBuffers are forbidden (Electron, status 22)', async () => {
     await withEnv({ QNN_NODE_TEST_NO_EXTERNAL_BUFFERS: '1' }, async () => {
       await using qnn = await Qnn.load({ backend: 'reference' });
