@@ -4,6 +4,7 @@
 #   qnn_node.node                                    the addon
 #   libQnnReference.so / .dylib / QnnReference.dll   the reference backend (core API)
 #   libQnnReferenceSystem.* / QnnReferenceSystem.dll  the reference backend (System API)
+#   rpcmem/libcdsprpc.so / rpcmem/libcdsprpc.dll     the rpcmem stand-in (shared memory)
 # Real SDK headers: QNN_SDK_ROOT=<sdk> npx node-gyp rebuild  (or --qnn_sdk_root=<sdk>).
 {
   "variables": {
@@ -57,7 +58,10 @@
         "native/addon/RunOptions.cc",
         "native/addon/Profiling.cc",
         "native/addon/RuntimeState.cc",
+        "native/addon/RpcMem.cc",
         "native/addon/SafeRead.cc",
+        "native/addon/SharedBlocks.cc",
+        "native/addon/SharedMemory.cc",
         "native/addon/TensorMeta.cc"
       ],
       "include_dirs": [
@@ -114,7 +118,8 @@
         "native/reference-backend/src/backend_errors.cc",
         "native/reference-backend/src/backend_journal.cc",
         "native/reference-backend/src/backend_configs.cc",
-        "native/reference-backend/src/backend_sections.cc"
+        "native/reference-backend/src/backend_sections.cc",
+        "native/reference-backend/src/backend_mem.cc"
       ],
       "dependencies": ["qnnref_core"],
       "conditions": [
@@ -122,6 +127,21 @@
         ["OS=='linux'", {
           # Export exactly the getProviders symbol (as the CMake build does).
           "ldflags": ["-Wl,--version-script=<(module_root_dir)/native/reference-backend/exports/QnnReference.map", "-Wl,--no-undefined"]
+        }],
+        ["OS=='mac'", { "xcode_settings": { "DYLIB_INSTALL_NAME_BASE": "@rpath" } }]
+      ]
+    },
+    {
+      # The rpcmem stand-in: rpcmem/libcdsprpc.<so|dll> (native/reference-backend/CMakeLists.txt).
+      "target_name": "cdsprpc",
+      "type": "shared_library",
+      "win_delay_load_hook": "false",
+      "product_dir": "<(PRODUCT_DIR)/rpcmem",
+      "product_prefix": "lib",
+      "sources": ["native/reference-backend/rpcmem/rpcmem_ref.cc"],
+      "conditions": [
+        ["OS=='linux'", {
+          "ldflags": ["-Wl,--version-script=<(module_root_dir)/native/reference-backend/exports/libcdsprpc.map", "-Wl,--no-undefined"]
         }],
         ["OS=='mac'", { "xcode_settings": { "DYLIB_INSTALL_NAME_BASE": "@rpath" } }]
       ]

@@ -41,6 +41,11 @@ export type ErrorCode =
   | 'BUFFER_DETACHED'
   | 'ADDON_NOT_FOUND'
   | 'POWER_UNAVAILABLE'
+  // shared tensors (docs/shared-memory.md)
+  | 'SHARED_MEMORY_UNAVAILABLE'
+  | 'EXTERNAL_BUFFERS_FORBIDDEN'
+  | 'SHARED_ALLOC_FAILED'
+  | 'POOL_EXHAUSTED'
   // pipelines
   | 'MANIFEST_INVALID'
   | 'ASSET_MISSING'

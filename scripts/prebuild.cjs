@@ -4,7 +4,8 @@
  * (`npm run make-prebuilds`).
  *   1. prebuildify --napi --strip   → prebuilds/<platform>-<arch>/qnn-node.node; its node-gyp
  *      build (binding.gyp) also builds the reference backend into build/Release
- *   2. copy libQnnReference + libQnnReferenceSystem from that build next to the prebuilt
+ *   2. copy libQnnReference + libQnnReferenceSystem (and the rpcmem stand-in,
+ *      rpcmem/libcdsprpc.*) from that build next to the prebuilt
  *      addon, so that Qnn.load({ backend: 'reference' }) works for users installing from
  *      the registry (scripts/install.cjs checks that both load before using them)
  *   3. cmake-js compile             → build/Release again: the clone's everyday build
@@ -35,11 +36,11 @@ const nodedir = nodedirArgs(root).args.find((a) => a.startsWith('--nodedir='));
 run([require.resolve('prebuildify/bin.js', { paths: [root] }), '--napi', '--strip', '-t', `node@${process.versions.node}`], nodedir ? { npm_config_nodedir: nodedir.slice('--nodedir='.length) } : {});
 const names =
   process.platform === 'win32'
-    ? ['QnnReference.dll', 'QnnReferenceSystem.dll']
+    ? ['QnnReference.dll', 'QnnReferenceSystem.dll', path.join('rpcmem', 'libcdsprpc.dll')]
     : process.platform === 'darwin'
-      ? ['libQnnReference.dylib', 'libQnnReferenceSystem.dylib']
-      : ['libQnnReference.so', 'libQnnReferenceSystem.so'];
-fs.mkdirSync(target, { recursive: true });
+      ? ['libQnnReference.dylib', 'libQnnReferenceSystem.dylib', path.join('rpcmem', 'libcdsprpc.dylib')]
+      : ['libQnnReference.so', 'libQnnReferenceSystem.so', path.join('rpcmem', 'libcdsprpc.so')];
+fs.mkdirSync(path.join(target, 'rpcmem'), { recursive: true });
 for (const name of names) {
   const dest = path.join(target, name);
   fs.copyFileSync(path.join(root, 'build', 'Release', name), dest);

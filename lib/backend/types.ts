@@ -7,6 +7,7 @@ import type { DType, QuantParams } from '../tensor/dtypes.js';
 import type { PerfProfile } from './power.js';
 import type { AdapterSwitch, ApplySectionOptions, ApplySectionResult, LoadAdapterOptions, UseAdapterOptions } from './sections.js';
 import type { Tensor } from '../tensor/Tensor.js';
+import type { AllocTensorOptions } from '../tensor/shared.js';
 import type { ContextConfigOptions } from './qnn/htp-configs.js';
 import type { Profile, ProfileLevel } from '../profile/types.js';
 
@@ -178,6 +179,13 @@ export interface Backend extends AsyncDisposable {
    * (docs/configs.md). Returns the contexts in the order given.
    */
   loadContexts?(sources: readonly ContextSource[], options?: LoadContextsOptions): Promise<Context[]>;
+  /**
+   * A tensor in memory the backend can use without copying (QNN: rpcmem registered with
+   * memRegister; docs/shared-memory.md), else a plain zero-filled tensor: same API.
+   */
+  allocTensor?<T extends DType>(dtype: T, dims: readonly number[], options?: AllocTensorOptions): Tensor<T>;
+  /** Whether allocTensor gives shared memory, and why not (one line) when it does not. */
+  readonly sharedMemory?: { readonly available: boolean; readonly reason: string | null };
   /** Idempotent; disposes every context this backend created. */
   dispose(): Promise<void>;
 }

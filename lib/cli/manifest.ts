@@ -174,6 +174,7 @@ export async function runManifestFile(file: string, options: ManifestRunOptions)
       ...(options.perfProfile !== undefined ? { perfProfile: options.perfProfile } : {}),
       ...(options.profile !== undefined ? { profile: options.profile } : {}),
       ...(options.adapter !== undefined ? { adapter: options.adapter } : {}),
+      ...(options.sharedMemory !== undefined ? { sharedMemory: options.sharedMemory } : {}),
       ...(options.onText ? { onEvent: (e) => (e.type === 'token' && e.text ? options.onText!(e.text) : undefined) } : {}),
     });
   } finally {

@@ -103,6 +103,8 @@ export interface ManifestRunOptions {
   readonly profile?: ProfileLevel | false;
   /** `--adapter`: the LoRA adapter for every context that declares it (docs/adapters.md). */
   readonly adapter?: string;
+  /** `--no-shared-memory`: 'off' replaces the manifest's sharedMemory. */
+  readonly sharedMemory?: 'off';
 }
 
 /** How `inspect` reads a binary. */

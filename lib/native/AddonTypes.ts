@@ -25,6 +25,8 @@ export interface NativeRuntimeOptions {
   onLog?: (level: number, message: string) => void;
   /** true: deviceCreate must succeed; false: never create a device; undefined: best effort. */
   device?: boolean;
+  /** The rpcmem library (libcdsprpc or the reference stand-in); omitted: the platform's libcdsprpc by name. */
+  rpcmemLibrary?: string;
   /** Android: exported as ADSP_LIBRARY_PATH before the backend is loaded. */
   adspLibraryPath?: string;
   /** HTP custom configs for backendCreate / deviceCreate (gated natively by `since`). */
@@ -54,6 +56,8 @@ export interface NativePlatformInfo {
 
 export interface NativeRuntimeInfo {
   backendPath: string;
+  /** Shared tensors: usable (rpcmem loaded and probed, memRegister present) or why not. */
+  sharedMemory: { available: boolean; reason: string | null; library: string | null; descriptor: 'shared-buffer' | 'ion' | null };
   systemPath: string | null;
   buildId: string;
   backendId: number;
@@ -164,6 +168,14 @@ export interface NativeRuntime {
   setPerfProfile(profile: string | null): Promise<void>;
   /** Raw power configs (17 words each, lib/backend/qnn/power-configs.ts) on (deviceId, coreId). */
   setPowerConfig(configs: Uint32Array, deviceId?: number, coreId?: number): Promise<void>;
+  /**
+   * One rpcmem block (zero-filled) behind an external ArrayBuffer; runs pass views into it
+   * as registered memhandles. SHARED_MEMORY_UNAVAILABLE / EXTERNAL_BUFFERS_FORBIDDEN /
+   * SHARED_ALLOC_FAILED.
+   */
+  allocShared(bytes: number): { buffer: ArrayBuffer; fd: number };
+  /** Detaches the block's ArrayBuffer and releases it (after the runs using it). false: not a live block. */
+  freeShared(buffer: ArrayBuffer): boolean;
 }
 
 export interface NativeContext {

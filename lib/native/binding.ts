@@ -128,6 +128,12 @@ function sharedLibraryName(base: string): string {
 export interface ReferenceBackendPaths {
   readonly backend: string;
   readonly system: string;
+  /**
+   * The rpcmem stand-in (libcdsprpc's rpcmem API over host shared memory) built with the
+   * reference backend: `rpcmem/libcdsprpc.so` (Windows `rpcmem/libcdsprpc.dll`) in the same
+   * folder. Always set; the file may be missing from builds that predate it.
+   */
+  readonly rpcmem: string;
 }
 
 /** Folders that may hold the reference backend, in search order. */
@@ -152,7 +158,7 @@ export function referenceBackendPaths(root = packageRoot): ReferenceBackendPaths
   for (const dir of dirs) {
     const backend = path.join(dir, backendName);
     const system = path.join(dir, systemName);
-    if (existsSync(backend) && existsSync(system)) return { backend, system };
+    if (existsSync(backend) && existsSync(system)) return { backend, system, rpcmem: path.join(dir, 'rpcmem', sharedLibraryName('cdsprpc')) };
   }
   throw new QnnNodeError(
     'LIBRARY_LOAD_FAILED',

@@ -1,6 +1,7 @@
 /** What a running pipeline reports: streamed tokens, per-step timings and the result. */
 import type { PipelineValue } from './hostops.js';
 import type { PipelineProfile } from './profiling.js';
+import type { SharedMemoryReport } from './shared-alloc.js';
 
 export interface TokenEvent {
   readonly type: 'token';
@@ -64,4 +65,6 @@ export interface PipelineResult {
   readonly profile?: PipelineProfile;
   /** The LoRA adapter in effect at the end, per context that declares adapters (null: the base). */
   readonly adapters?: Readonly<Record<string, string | null>>;
+  /** How many tensors and bytes the run allocated in shared memory, or why none (lib/pipeline/shared-alloc.ts). */
+  readonly sharedMemory: SharedMemoryReport;
 }

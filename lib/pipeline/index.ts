@@ -26,3 +26,4 @@ export { writeMropePositions, mropeLength, type MropeLayout, type MropeResult } 
 export { applyVariant, type VariantEntry, type VariantContextEntry } from './variants.js';
 export { parseStats, parseSafetensors, type NormStats } from './stats.js';
 export { stageTable, pipelineOpTable, pipelineTracks, RunProfiler, type PipelineProfile, type ProfiledStep, type StageRow } from './profiling.js';
+export type { SharedMemoryMode, SharedMemoryReport } from './shared-alloc.js';

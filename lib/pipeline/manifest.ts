@@ -149,6 +149,8 @@ export interface PipelineManifest {
   readonly perfProfile?: PerfProfile;
   /** Profile every run of this manifest (QNN profile API) unless the run says otherwise. */
   readonly profile?: 'basic' | 'detailed' | 'optrace';
+  /** Allocate graph-fed values (KV caches, stage-to-stage tensors) in the backend's shared memory: 'auto' (default) when available, 'off' never. */
+  readonly sharedMemory?: 'auto' | 'off';
 }
 
 export function isGraphStep(step: Step): step is GraphStep {

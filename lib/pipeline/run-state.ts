@@ -23,6 +23,7 @@ import { graphRunOptions } from './power.js';
 import type { PerfProfile } from '../backend/power.js';
 import type { RunProfiler } from './profiling.js';
 import { switchAdapter } from './adapters.js';
+import type { SharedRunAllocator } from './shared-alloc.js';
 
 const BREAK = 1;
 
@@ -57,6 +58,8 @@ export interface RunInit {
   readonly profiler?: RunProfiler;
   /** The run's adapter option (lib/pipeline/adapters.ts). */
   readonly adapter?: string | null;
+  /** Shared-memory allocation of graph-fed values (lib/pipeline/shared-alloc.ts). */
+  readonly shared?: SharedRunAllocator;
 }
 
 function isPlainRecord(v: unknown): v is Record<string, PipelineValue> {
@@ -114,9 +117,11 @@ export class RunState {
   private readonly stepEvents: boolean;
   private readonly perfProfile: PerfProfile | undefined;
   readonly profiler: RunProfiler | undefined;
+  readonly shared: SharedRunAllocator | undefined;
 
   constructor(init: RunInit) {
     this.profiler = init.profiler;
+    this.shared = init.shared?.enabled ? init.shared : undefined;
     ({
       assets: this.assets,
       files: this.files,
@@ -270,6 +275,7 @@ export class RunState {
           (buffers ??= nameRecord<Tensor>() as TensorMap)[spec.name] = existing;
         }
       }
+      if (this.shared) buffers = this.sharedOutputs(node, buffers, inputBuffers);
     }
     if (node.adapter) {
       try {
@@ -295,6 +301,22 @@ export class RunState {
     for (const [spec, ref] of node.outputs) this.values.set(ref, own(outputs, spec.name)!);
     this.recorder?.record({ context: node.context, graph: node.graph.name, step: node.path, iteration, inputs, outputs, ms });
     if (this.stepEvents) this.listener?.({ type: 'step', path: node.path, kind: 'graph', name: node.name, iteration: [...iteration], ms });
+  }
+
+  /** Output buffers in shared memory for outputs another graph reads (allocated once per run, then reused). */
+  private sharedOutputs(node: GraphNode, buffers: TensorMap | undefined, inputBuffers: ReadonlySet<ArrayBufferLike>): TensorMap | undefined {
+    const shared = this.shared!;
+    for (const [spec, ref] of node.outputs) {
+      const chosen = buffers?.[spec.name];
+      if (!shared.wants(ref) || (chosen !== undefined && shared.owns(chosen))) continue;
+      // An output rebinding one of this graph's inputs gets fresh memory from the backend, as without sharing (one buffer per run would pile up).
+      const current = this.values.get(ref);
+      if (current instanceof Tensor && inputBuffers.has(current.data.buffer)) continue;
+      const bytes = tensorBytes(spec.dtype, spec.dims);
+      if (bytes > this.limits.maxAllocationBytes) throw allocationError(node.path, `${node.name}: output ${spec.name}, a ${spec.dtype} tensor [${spec.dims.join(', ')}]`, bytes, this.limits.maxAllocationBytes);
+      (buffers ??= nameRecord<Tensor>() as TensorMap)[spec.name] = shared.alloc(spec.dtype, spec.dims, spec.quant);
+    }
+    return buffers;
   }
 
   private opParams(node: OpNode): Readonly<Record<string, unknown>> {
@@ -397,9 +419,16 @@ export class RunState {
           existing.dtype === dtype &&
           sameDims(existing.dims, dims) &&
           !run.foreign.has(existing.data.buffer) &&
-          (DTYPES[dtype].quantized ? existing.quant !== undefined && quant !== undefined && JSON.stringify(existing.quant) === JSON.stringify(quant) : true)
+          (DTYPES[dtype].quantized ? existing.quant !== undefined && quant !== undefined && JSON.stringify(existing.quant) === JSON.stringify(quant) : true) &&
+          // A graph-fed value moves into shared memory once, then stays there.
+          (!run.shared?.wants(name) || run.shared.owns(existing))
         ) {
           return existing;
+        }
+        if (run.shared?.wants(name)) {
+          const bytes = tensorBytes(dtype, dims);
+          if (bytes > run.limits.maxAllocationBytes) throw allocationError(node.path, `${node.name}: a ${dtype} tensor [${dims.join(', ')}]`, bytes, run.limits.maxAllocationBytes);
+          return run.shared.alloc(dtype, dims, quant);
         }
         return allocate(dtype, dims, quant);
       },

@@ -36,6 +36,7 @@ import { applyVariant } from './variants.js';
 import { loadManifestContexts } from './share-groups.js';
 import { RunProfiler, runProfileLevel } from './profiling.js';
 import type { ProfileLevel } from '../profile/types.js';
+import { SharedRunAllocator, graphFedValues, sharedMemoryMode, type SharedMemoryMode } from './shared-alloc.js';
 
 export type { PipelineInputs } from './bind.js';
 
@@ -88,6 +89,8 @@ export interface PipelineRunOptions {
   readonly profile?: ProfileLevel | false;
   /** The LoRA adapter for every context that declares it (null: the base weights); steps' own `adapter` wins (docs/adapters.md). */
   readonly adapter?: string | null;
+  /** Replaces the manifest's sharedMemory for this run ('off': plain tensors only). */
+  readonly sharedMemory?: SharedMemoryMode;
 }
 
 export class Pipeline implements AsyncDisposable {
@@ -109,6 +112,8 @@ export class Pipeline implements AsyncDisposable {
   private readonly nodes: readonly Node[];
   private readonly types: StaticTypeCheck;
   private readonly nodeCount: number;
+  /** Values bound to a graph input: what shared memory holds (lib/pipeline/shared-alloc.ts). */
+  private readonly graphFed: ReadonlySet<string>;
   private readonly active = new Set<AbortController>();
   private disposed = false;
 
@@ -138,6 +143,7 @@ export class Pipeline implements AsyncDisposable {
     this.assets = init.assets;
     this.nodes = init.nodes;
     this.nodeCount = init.nodeCount;
+    this.graphFed = graphFedValues(init.nodes);
     this.loadMs = init.loadMs;
   }
 
@@ -248,6 +254,7 @@ export class Pipeline implements AsyncDisposable {
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
     const profileLevel = runProfileLevel(options.profile, this.manifest.profile);
+    const shared = new SharedRunAllocator(this.backend, this.graphFed, sharedMemoryMode(options.sharedMemory, this.manifest.sharedMemory));
     const params = resolveParams(this.manifest, options.params, this.countParams, this.limits);
     const adapter = checkRunAdapter(this.manifest, options.adapter);
     if (options.params !== undefined) this.types.checkRun(params); // an override may change a param a type depends on
@@ -271,14 +278,17 @@ export class Pipeline implements AsyncDisposable {
       perfProfile: runPerfProfile(options.perfProfile, this.manifest.perfProfile),
       ...(profileLevel ? { profiler: new RunProfiler(profileLevel, performance.now()) } : {}),
       adapter,
+      shared,
     });
     this.active.add(controller);
+    let kept: unknown;
     try {
       await run.execNodes(this.nodes, []);
       // Null prototype: an output may be named "__proto__" or "constructor".
       const outputs = nameRecord<PipelineValue>();
       for (const [name, ref] of Object.entries(this.manifest.outputs ?? {})) outputs[name] = values.get(ref)!;
       const adapters = adaptersInEffect(this.manifest, this.contexts);
+      kept = outputs;
       const result: PipelineResult = {
         outputs,
         tokens: run.tokens,
@@ -286,6 +296,7 @@ export class Pipeline implements AsyncDisposable {
         timings: run.timings(this.nodes),
         ...(run.profiler ? { profile: run.profiler.result() } : {}),
         ...(adapters ? { adapters } : {}),
+        sharedMemory: shared.report(),
       };
       listener?.({ type: 'done', result });
       return result;
@@ -295,6 +306,7 @@ export class Pipeline implements AsyncDisposable {
     } finally {
       run.recorder?.flush();
       values.clear();
+      shared.release(kept);
       this.active.delete(controller);
     }
   }

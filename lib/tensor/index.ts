@@ -7,3 +7,4 @@ export { quantize, dequantize, intRange, normalizeQuant, roundHalfEven, pack4, u
 export { parseNpy, encodeNpy, readNpy, readNpySync, writeNpy, writeNpySync, type ParseNpyOptions, type EncodeNpyOptions } from './npy.js';
 export { parseRaw, readRaw, readRawSync, writeRaw, writeRawSync, type RawOptions } from './raw.js';
 export { compare, argmax, topK, type CompareResult, type MetricInput, type TopK } from './metrics.js';
+export { tensorSharedInfo, type SharedTensorInfo, type SharedMemoryInfo, type AllocTensorOptions, type TensorPool, type TensorPoolOptions } from './shared.js';

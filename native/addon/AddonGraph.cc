@@ -15,6 +15,7 @@ struct RunBaton {
   size_t index = 0;
   std::vector<IoBuffer> inputs, outputs;
   std::vector<Napi::ObjectReference> pins;  // every buffer stays alive until the run settles
+  std::vector<std::shared_ptr<SharedBlock>> blockPins;  // shared blocks: alive even if freed mid-run
   RunOptions options;
   RunResult result;
 };
@@ -108,7 +109,8 @@ void GatherBuffers(Napi::Env env, const Napi::Value& value, const std::vector<Te
 // (run no user JS between pass 2's pointer reads and the run). `pins` (run only) gets a
 // strong reference to each buffer. No allocation unless something is wrong.
 void PinBuffers(Napi::Env env, const napi_value* vals, const std::vector<TensorMeta>& metas, const std::string& graph,
-                const char* side, IoBuffer* out, std::vector<Napi::ObjectReference>* pins) {
+                const char* side, IoBuffer* out, std::vector<Napi::ObjectReference>* pins,
+                std::vector<std::shared_ptr<SharedBlock>>* blockPins) {
   for (uint32_t i = 0; i < metas.size(); ++i) {
     Napi::Value v(env, vals[i]);
     const TensorMeta& m = metas[i];
@@ -122,7 +124,13 @@ void PinBuffers(Napi::Env env, const napi_value* vals, const std::vector<TensorM
     if (IsResizableBuffer(env, v)) {
       ThrowInvalidArg(env, "a fixed-length ArrayBuffer", BufferName(side, i, m), v);
     }
-    out[i] = IoBuffer{data, size};
+    out[i] = IoBuffer{data, size, nullptr};
+    // A buffer inside a live shared block runs as a memhandle; a run in flight keeps the
+    // block (runSync: the caller's thread cannot free it meanwhile).
+    if (std::shared_ptr<SharedBlock> block = SharedTable::Find(data, size)) {
+      out[i].block = block.get();
+      if (blockPins) blockPins->push_back(std::move(block));
+    }
     if (pins) pins->push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
 }
@@ -305,9 +313,10 @@ static std::unique_ptr<RunBaton> MakeBaton(const Napi::CallbackInfo& info, Addon
                 vals.data() + meta.inputs.size());
   // The getters may have disposed the context: check again before taking pointers.
   ctx->Require(env);
-  PinBuffers(env, vals.data(), meta.inputs, meta.name, "inputs", baton->inputs.data(), &baton->pins);
+  PinBuffers(env, vals.data(), meta.inputs, meta.name, "inputs", baton->inputs.data(), &baton->pins,
+             &baton->blockPins);
   PinBuffers(env, vals.data() + meta.inputs.size(), meta.outputs, meta.name, "outputs", baton->outputs.data(),
-             &baton->pins);
+             &baton->pins, &baton->blockPins);
   return baton;
 }
 
@@ -367,8 +376,8 @@ Napi::Value AddonGraph::RunSync(const Napi::CallbackInfo& info) {
                 vals + meta.inputs.size());
   // The getters may have disposed the context: check again before taking pointers.
   if (context_->RequireState(env) != state) ThrowCode(env, "DISPOSED", "The QNN context has been disposed");
-  PinBuffers(env, vals, meta.inputs, meta.name, "inputs", in, nullptr);
-  PinBuffers(env, vals + meta.inputs.size(), meta.outputs, meta.name, "outputs", out, nullptr);
+  PinBuffers(env, vals, meta.inputs, meta.name, "inputs", in, nullptr, nullptr);
+  PinBuffers(env, vals + meta.inputs.size(), meta.outputs, meta.name, "outputs", out, nullptr, nullptr);
   context_->BeginRun();
   RunResult result;
   NativeError error;

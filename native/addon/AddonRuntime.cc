@@ -14,12 +14,15 @@ namespace {
 class RuntimeLoadWorker : public PromiseWorker {
  public:
   RuntimeLoadWorker(Napi::Env env, Napi::Object owner, AddonRuntime* wrap, RuntimeOptions options,
-                    std::shared_ptr<LogChannel> log)
+                    std::shared_ptr<LogChannel> log, std::string rpcmemPath)
       : PromiseWorker(env, "qnn-node:runtime.load", owner), wrap_(wrap), options_(std::move(options)),
-        log_(std::move(log)) {}
+        log_(std::move(log)), rpcmemPath_(std::move(rpcmemPath)) {}
 
  protected:
-  void DoWork() override { state_ = RuntimeState::Create(options_, log_); }
+  void DoWork() override {
+    state_ = RuntimeState::Create(options_, log_);
+    LoadSharedMemory(wrap_, *state_, rpcmemPath_);
+  }
   void Settle(Napi::Env) override { wrap_->loading = false; }
   Napi::Value Result(Napi::Env env) override {
     if (wrap_->disposed()) {
@@ -27,7 +30,9 @@ class RuntimeLoadWorker : public PromiseWorker {
       ThrowCode(env, "DISPOSED", "The QNN runtime was disposed while it was loading");
     }
     wrap_->SetState(state_);
-    return RuntimeInfoToJs(env, *state_);
+    Napi::Object info = RuntimeInfoToJs(env, *state_);
+    info.Set("sharedMemory", SharedMemoryInfoToJs(env, wrap_));
+    return info;
   }
 
  private:
@@ -35,6 +40,7 @@ class RuntimeLoadWorker : public PromiseWorker {
   RuntimeOptions options_;
   std::shared_ptr<LogChannel> log_;
   std::shared_ptr<RuntimeState> state_;
+  std::string rpcmemPath_;
 };
 
 // setPerfProfile / setPowerConfig on the pool: setPowerConfig is an RPC to the DSP.
@@ -103,6 +109,7 @@ Napi::Function AddonRuntime::Init(Napi::Env env) {
       {InstanceMethod<&AddonRuntime::Load>("load"), InstanceMethod<&AddonRuntime::Dispose>("dispose"),
        InstanceMethod<&AddonRuntime::SetPerfProfile>("setPerfProfile"),
        InstanceMethod<&AddonRuntime::SetPowerConfig>("setPowerConfig"),
+       InstanceMethod<&AddonRuntime::AllocShared>("allocShared"), InstanceMethod<&AddonRuntime::FreeShared>("freeShared"),
        StaticMethod<&AddonRuntime::ExitProcess>("exitProcess")});
   // A plain accessor that checks its receiver (see AddonContext::Init).
   ctor.Get("prototype").As<Napi::Object>().DefineProperty(
@@ -161,6 +168,7 @@ Napi::Value AddonRuntime::Load(const Napi::CallbackInfo& info) {
   o.backendPath = OptionalString(env, opts, "backendPath", true);
   if (o.backendPath.empty()) ThrowInvalidArg(env, "a non-empty string", "options.backendPath", opts.Get("backendPath"));
   o.systemPath = OptionalString(env, opts, "systemPath", false);
+  std::string rpcmemPath = OptionalString(env, opts, "rpcmemLibrary", false);
   o.adspLibraryPath = OptionalString(env, opts, "adspLibraryPath", false);
   Napi::Value req = opts.Get("systemRequired");
   o.systemRequired = req.IsBoolean() && req.As<Napi::Boolean>().Value();
@@ -189,7 +197,7 @@ Napi::Value AddonRuntime::Load(const Napi::CallbackInfo& info) {
   // setenv is not thread-safe: set ADSP_LIBRARY_PATH here, on the main thread, before the
   // worker loads the backend (which reads it).
   if (!o.adspLibraryPath.empty()) SetAdspLibraryPath(o.adspLibraryPath);
-  auto* worker = new RuntimeLoadWorker(env, Value(), this, std::move(o), std::move(log));
+  auto* worker = new RuntimeLoadWorker(env, Value(), this, std::move(o), std::move(log), std::move(rpcmemPath));
   worker->Queue();
   guard.armed = false;
   return worker->Promise();

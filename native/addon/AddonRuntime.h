@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "AddonData.h"
+#include "RpcMem.h"
 #include "RuntimeState.h"
 
 namespace qnn_node {
@@ -24,6 +25,9 @@ class AddonRuntime : public Napi::ObjectWrap<AddonRuntime> {
   void Release();
 
   void SetState(std::shared_ptr<RuntimeState> state) { state_ = std::move(state); }
+  // Shared tensors (SharedMemory.cc): the rpcmem library when usable, else why not.
+  std::shared_ptr<RpcMemLibrary> rpcmem;
+  std::string sharedMemoryReason;
   bool disposed() const { return disposed_; }
   bool loading = false;
 
@@ -33,6 +37,9 @@ class AddonRuntime : public Napi::ObjectWrap<AddonRuntime> {
   // Power votes (PowerVotes.h), each a Promise settled after the backend call.
   Napi::Value SetPerfProfile(const Napi::CallbackInfo& info);
   Napi::Value SetPowerConfig(const Napi::CallbackInfo& info);
+  // allocShared(bytes) -> { buffer, fd }; freeShared(buffer) -> boolean (SharedMemory.cc).
+  Napi::Value AllocShared(const Napi::CallbackInfo& info);
+  Napi::Value FreeShared(const Napi::CallbackInfo& info);
   static Napi::Value GetDisposed(const Napi::CallbackInfo& info);
   static Napi::Value ExitProcess(const Napi::CallbackInfo& info);
 
@@ -42,5 +49,9 @@ class AddonRuntime : public Napi::ObjectWrap<AddonRuntime> {
 };
 
 Napi::Object RuntimeInfoToJs(Napi::Env env, const RuntimeState& rt);
+// Worker thread, after the runtime loaded: opens and probes rpcmem (`path` "" = default).
+void LoadSharedMemory(AddonRuntime* wrap, const RuntimeState& rt, const std::string& path);
+// Main thread: checks the runtime allows external ArrayBuffers; the info's sharedMemory.
+Napi::Object SharedMemoryInfoToJs(Napi::Env env, AddonRuntime* wrap);
 
 }  // namespace qnn_node

@@ -221,16 +221,8 @@ void ContextState::Execute(size_t index, const IoBuffer* inputs, size_t numInput
     throw CoreError("SIZE_MISMATCH", "graph " + g.meta.name + " takes " + std::to_string(g.meta.inputs.size()) +
                                          " inputs and " + std::to_string(g.meta.outputs.size()) + " outputs");
   }
-  // V1 and V2 tensors share the V1 head, clientBuf included. Both fields are set on every
-  // run: a backend may have written dataSize back into an output tensor.
-  for (size_t i = 0; i < numInputs; ++i) {
-    g.inTensors[i].v1.clientBuf.data = inputs[i].data;
-    g.inTensors[i].v1.clientBuf.dataSize = static_cast<uint32_t>(inputs[i].size);
-  }
-  for (size_t i = 0; i < numOutputs; ++i) {
-    g.outTensors[i].v1.clientBuf.data = outputs[i].data;
-    g.outTensors[i].v1.clientBuf.dataSize = static_cast<uint32_t>(outputs[i].size);
-  }
+  for (size_t i = 0; i < numInputs; ++i) BindBuffer(g.inTensors[i], inputs[i], g.meta.inputs[i]);
+  for (size_t i = 0; i < numOutputs; ++i) BindBuffer(g.outTensors[i], outputs[i], g.meta.outputs[i]);
   RuntimeState& rt = *runtime_;
   PowerRunScope power(rt, options.perfProfile, perfProfile.load(std::memory_order_relaxed), options.restorePerfProfile);
   if (options.profile != ProfileLevel::kOff) {
@@ -242,6 +234,24 @@ void ContextState::Execute(size_t index, const IoBuffer* inputs, size_t numInput
                                              g.outTensors.data(), static_cast<uint32_t>(numOutputs), nullptr, nullptr);
   if (st != QNN_SUCCESS) throw CoreError(rt.StatusError("graphExecute", st, "for graph \"" + g.meta.name + "\""));
   power.End();
+}
+
+// V1 and V2 tensors share the V1 head: memType at +88, the clientBuf/memHandle union at
+// +96. Every field is set on every run: a backend may have written dataSize back into an
+// output tensor, and one tensor may be shared in one run and raw in the next.
+void ContextState::BindBuffer(Qnn_Tensor_t& t, const IoBuffer& buf, const TensorMeta& meta) {
+  Qnn_TensorV1_t& v = t.v1;
+  v.clientBuf.data = nullptr;
+  v.clientBuf.dataSize = 0;
+  if (buf.block) {
+    size_t offset = static_cast<size_t>(static_cast<uint8_t*>(buf.data) - buf.block->base);
+    v.memType = QNN_TENSORMEMTYPE_MEMHANDLE;
+    v.memHandle = shared_.Get(*runtime_, context_, *buf.block, offset, meta);
+    return;
+  }
+  v.memType = QNN_TENSORMEMTYPE_RAW;
+  v.clientBuf.data = buf.data;
+  v.clientBuf.dataSize = static_cast<uint32_t>(buf.size);
 }
 
 // A profile handle per run: QNN has no call to clear a handle's events, so one cached per
@@ -279,6 +289,8 @@ void ContextState::Free() {
   if (freed_) return;
   freed_ = true;
   for (auto& g : graphs_) g->handle = nullptr;  // graphs belong to the context
+  // Handles die with their context: deregister them first (and tell their blocks).
+  shared_.DeregisterAll();
   if (context_ && runtime_->fns.contextFree) runtime_->fns.contextFree(context_, nullptr);
   context_ = nullptr;
   // A persistent binary (and its applied sections) must outlive the context; unmapped only now.

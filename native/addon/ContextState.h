@@ -14,6 +14,7 @@
 #include "Mapping.h"
 #include "RunOptions.h"
 #include "RuntimeState.h"
+#include "SharedBlocks.h"
 #include "TensorMeta.h"
 
 namespace qnn_node {
@@ -33,9 +34,12 @@ struct LoadTimings {
 };
 
 // One buffer for graphExecute, converted on the main thread (pointer + size).
+// `block`: the live shared block (SharedBlocks.h) holding the buffer, kept alive by the
+// caller for the run; the tensor then goes to the backend as a memhandle.
 struct IoBuffer {
   void* data = nullptr;
   size_t size = 0;
+  SharedBlock* block = nullptr;
 };
 
 class ContextState {
@@ -119,6 +123,8 @@ class ContextState {
 
  private:
   void ExecuteProfiled(GraphState& g, ProfileLevel level, RunResult* result);
+  // Points `t` at `buf`: a registered memhandle for a shared block, else a raw clientBuf.
+  void BindBuffer(Qnn_Tensor_t& t, const IoBuffer& buf, const TensorMeta& meta);
 
   std::shared_ptr<RuntimeState> runtime_;
   std::string path_;
@@ -141,6 +147,7 @@ class ContextState {
   ProfileLevel loadProfileLevel_ = ProfileLevel::kOff;
   ProfileResult loadProfile_;
   std::vector<std::pair<std::string, std::unique_ptr<FileMapping>>> sectionMappings_;
+  SharedRegistrations shared_;  // memRegister handles of this context (deregistered in Free)
 };
 
 }  // namespace qnn_node

@@ -64,6 +64,7 @@ NativeError RuntimeState::StatusError(const char* fn, Qnn_ErrorHandle_t status, 
   else if (f.rfind("backend", 0) == 0) prefix = "QNN_BACKEND_";
   else if (f.rfind("device", 0) == 0) prefix = "QNN_DEVICE_";
   else if (f.rfind("log", 0) == 0) prefix = "QNN_LOG_";
+  else if (f.rfind("mem", 0) == 0) prefix = "QNN_MEM_";
   else if (f.rfind("system", 0) == 0) prefix = "QNN_SYSTEM_";
   const char* name = qnn_node_status_name_for(static_cast<uint64_t>(status), prefix);
   e.statusName = name ? name : "QNN_UNKNOWN_ERROR";
@@ -228,6 +229,8 @@ void RuntimeState::LoadBackend(const RuntimeOptions& options) {
   fns.profileFree = QNN_NODE_CORE_SLOT(chosen, profileFree, coreSlots);
   fns.errorGetMessage = QNN_NODE_CORE_SLOT(chosen, errorGetMessage, coreSlots);
   fns.deviceGetPlatformInfo = QNN_NODE_CORE_SLOT(chosen, deviceGetPlatformInfo, coreSlots);
+  fns.memRegister = QNN_NODE_CORE_SLOT(chosen, memRegister, coreSlots);
+  fns.memDeRegister = QNN_NODE_CORE_SLOT(chosen, memDeRegister, coreSlots);
   fns.deviceFreePlatformInfo = QNN_NODE_CORE_SLOT(chosen, deviceFreePlatformInfo, coreSlots);
   fns.deviceGetInfrastructure = QNN_NODE_CORE_SLOT(chosen, deviceGetInfrastructure, coreSlots);
   const char* required[] = {"backendCreate", "backendFree", "contextCreateFromBinary", "contextFree",

@@ -53,6 +53,9 @@ struct CoreFns {
   QnnDevice_GetPlatformInfoFn_t deviceGetPlatformInfo = nullptr;
   QnnDevice_FreePlatformInfoFn_t deviceFreePlatformInfo = nullptr;
   QnnDevice_GetInfrastructureFn_t deviceGetInfrastructure = nullptr;
+  // SharedBlocks.h (shared tensors): NULL = plain tensors only.
+  QnnMem_RegisterFn_t memRegister = nullptr;
+  QnnMem_DeRegisterFn_t memDeRegister = nullptr;
 };
 
 struct SystemFns {

@@ -292,6 +292,35 @@ QNN_NODE_CHECK_OFFSET(QnnContext_Config_t, customConfig, 8);
 QNN_NODE_CHECK_OFFSET(QnnBackend_Config_t, customConfig, 8);
 QNN_NODE_CHECK_OFFSET(QnnDevice_Config_t, customConfig, 8);
 
+/* Memory registration (QnnMem): descriptor 48 bytes, no version field; HTP custom info 32 */
+QNN_NODE_CHECK_SIZE(Qnn_MemShape_t, 24);
+QNN_NODE_CHECK_OFFSET(Qnn_MemShape_t, numDim, 0);
+QNN_NODE_CHECK_OFFSET(Qnn_MemShape_t, dimSize, 8);
+QNN_NODE_CHECK_OFFSET(Qnn_MemShape_t, shapeConfig, 16);
+QNN_NODE_CHECK_SIZE(Qnn_MemIonInfo_t, 4);
+QNN_NODE_CHECK_SIZE(Qnn_MemDmaBufInfo_t, 16);
+QNN_NODE_CHECK_OFFSET(Qnn_MemDmaBufInfo_t, data, 8);
+QNN_NODE_CHECK_SIZE(Qnn_MemDescriptor_t, 48);
+QNN_NODE_CHECK_OFFSET(Qnn_MemDescriptor_t, memShape, 0);
+QNN_NODE_CHECK_OFFSET(Qnn_MemDescriptor_t, dataType, 24);
+QNN_NODE_CHECK_OFFSET(Qnn_MemDescriptor_t, memType, 28);
+QNN_NODE_CHECK_OFFSET(Qnn_MemDescriptor_t, ionInfo, 32);
+QNN_NODE_CHECK_OFFSET(Qnn_MemDescriptor_t, customInfo, 32);
+QNN_NODE_CHECK_OFFSET(Qnn_MemDescriptor_t, dmaBufInfo, 32);
+QNN_NODE_STATIC_ASSERT(QNN_MEM_TYPE_ION == 1 && QNN_MEM_TYPE_CUSTOM == 2 &&
+                           QNN_MEM_TYPE_DMA_BUF == 3, "Qnn_MemType_t values");
+QNN_NODE_STATIC_ASSERT(QNN_TENSORMEMTYPE_MEMHANDLE == 1, "QNN_TENSORMEMTYPE_MEMHANDLE != 1");
+QNN_NODE_CHECK_SIZE(QnnHtpMem_SharedBufferConfig_t, 16);
+QNN_NODE_CHECK_OFFSET(QnnHtpMem_SharedBufferConfig_t, fd, 0);
+QNN_NODE_CHECK_OFFSET(QnnHtpMem_SharedBufferConfig_t, offset, 8);
+QNN_NODE_CHECK_SIZE(QnnMemHtp_Descriptor_t, 32);
+QNN_NODE_CHECK_OFFSET(QnnMemHtp_Descriptor_t, type, 0);
+QNN_NODE_CHECK_OFFSET(QnnMemHtp_Descriptor_t, size, 8);
+QNN_NODE_CHECK_OFFSET(QnnMemHtp_Descriptor_t, qurtAddress, 16);
+QNN_NODE_CHECK_OFFSET(QnnMemHtp_Descriptor_t, sharedBufferConfig, 16);
+QNN_NODE_STATIC_ASSERT(QNN_HTP_MEM_QURT == 0 && QNN_HTP_MEM_SHARED_BUFFER == 1,
+                       "QnnHtpMem_Type_t values");
+
 #undef QNN_NODE_CHECK_SLOT
 
 #endif /* 64-bit */

@@ -2,7 +2,7 @@
  * qnn-node: the one header native code includes for the QNN C API.
  *
  * By default it uses the project's own declarations (qnn_common.h, qnn_types.h,
- * qnn_interface.h, qnn_system.h, qnn_htp.h), written from the layout facts in
+ * qnn_interface.h, qnn_system.h, qnn_htp.h, qnn_htp_mem.h), written from the layout facts in
  * docs/qnn-abi.md. Define QNN_NODE_USE_SDK_HEADERS (and put <QNN SDK>/include/QNN on the
  * include path) to compile against the real SDK headers instead; code that includes this
  * file must compile in both modes, so it may use only names both declare (the SDK's C
@@ -33,6 +33,7 @@
 #include "HTP/QnnHtpContext.h"
 #include "HTP/QnnHtpGraph.h"
 #include "HTP/QnnHtpCommon.h"
+#include "HTP/QnnHtpMem.h"
 #if QNN_API_VERSION_MAJOR != 2 || QNN_API_VERSION_MINOR < 14
 #error "qnn-node needs QNN SDK headers of core API 2.14 or newer (QAIRT/QNN SDK 2.20+)"
 #endif
@@ -43,6 +44,7 @@
 #include "qnn_interface.h"
 #include "qnn_system.h"
 #include "qnn_htp.h"
+#include "qnn_htp_mem.h"
 #define QNN_NODE_HEADERS_FROM_SDK 0
 #endif
 /* HTP custom configs: own declarations in own mode, QnnNode_* layout facts in both. */

@@ -343,9 +343,51 @@ typedef struct {
   };
 } QnnProfile_Config_t;
 
+/* ---- mem (memRegister / memDeRegister) ------------------------------------------------ */
+/* An fd field holds this when it does not apply. */
+#define QNN_MEM_INVALID_FD -1
+
+/* Shape of the registered memory: rank, dims and an optional backend format string
+ * (UBWC image formats); plain tensors pass NULL. 24 bytes. */
+typedef struct {
+  uint32_t numDim;
+  uint32_t* dimSize;
+  const char* shapeConfig;
+} Qnn_MemShape_t;
+
+typedef enum {
+  QNN_MEM_TYPE_ION = 1,
+  QNN_MEM_TYPE_CUSTOM = 2,
+  QNN_MEM_TYPE_DMA_BUF = 3,
+  QNN_MEM_TYPE_UNDEFINED = 0x7FFFFFFF
+} Qnn_MemType_t;
+
+typedef struct {
+  int32_t fd;
+} Qnn_MemIonInfo_t;
+
+/* Backend-specific descriptor (HTP: QnnMemHtp_Descriptor_t*, qnn_htp_mem.h). */
+typedef void* Qnn_MemInfoCustom_t;
+
+typedef struct {
+  int32_t fd;
+  void* data;
+} Qnn_MemDmaBufInfo_t;
+
+/* 48 bytes; there is no version field: the descriptor starts with its shape. */
+typedef struct {
+  Qnn_MemShape_t memShape;
+  Qnn_DataType_t dataType;
+  Qnn_MemType_t memType;
+  union {
+    Qnn_MemIonInfo_t ionInfo;
+    Qnn_MemInfoCustom_t customInfo;
+    Qnn_MemDmaBufInfo_t dmaBufInfo;
+  };
+} Qnn_MemDescriptor_t;
+
 /* Types only used behind pointers by table slots this project does not call. */
 typedef struct QnnNode_OpaqueSignalConfig QnnSignal_Config_t;
-typedef struct QnnNode_OpaqueMemDescriptor Qnn_MemDescriptor_t;
 typedef struct QnnNode_OpaqueExecuteEnvironment QnnGraph_ExecuteEnvironment_t;
 typedef struct QnnNode_OpaqueGraphProperty QnnGraph_Property_t;
 typedef struct QnnNode_OpaqueContextParams QnnContext_Params_t;

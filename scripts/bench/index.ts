@@ -17,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<{ default: BenchSection }>> = {
   pipeline: () => import('./pipeline.js'),
   sampling: () => import('./sampling.js'),
   profiling: () => import('./profiling.js'),
+  shared: () => import('./shared.js'),
 };
 
 function parseArgs(argv: string[]): { names: string[]; json: boolean; options: MeasureOptions } {

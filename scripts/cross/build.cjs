@@ -14,6 +14,7 @@
  *   prebuilds/<platform>-<arch>/qnn-node.node          (the name prebuildify --napi gives)
  *   prebuilds/<platform>-<arch>/libQnnReference.so + libQnnReferenceSystem.so   (linux)
  *   prebuilds/<platform>-<arch>/QnnReference.dll  + QnnReferenceSystem.dll      (win32)
+ *   prebuilds/<platform>-<arch>/rpcmem/libcdsprpc.so | rpcmem/libcdsprpc.dll  (rpcmem stand-in)
  * Objects and unstripped files stay in build-cross/<target>/ (git-ignored as build-*).
  *
  * Direct compiler invocations (no cmake): the flags mirror CMakeLists.txt / binding.gyp
@@ -51,6 +52,7 @@ const TARGETS = {
       map: versionScript([base === 'QnnReference' ? 'QnnInterface_getProviders' : 'QnnSystemInterface_getProviders']),
       flags: ['-pthread', '-Wl,--no-undefined'],
     }),
+    rpcmemMap: versionScript(['rpcmem_init', 'rpcmem_deinit', 'rpcmem_alloc', 'rpcmem_alloc2', 'rpcmem_free', 'rpcmem_to_fd', 'qnnref_rpcmem_lookup']),
   },
   'win32-x64': windowsTarget('x64', 'x86_64-windows-gnu', 'i386:x86-64'),
   'win32-arm64': windowsTarget('arm64', 'aarch64-windows-gnu', 'arm64'),
@@ -162,7 +164,7 @@ async function buildReference(t, work, dest) {
   const flags = [...commonFlags(t), `-I${native}`, `-I${refSrc}`];
   const core = await compile(t, ['common.cc', 'model.cc', 'model_parse.cc', 'model_nodes.cc', 'kernels.cc', 'kernels_math.cc', 'budget.cc', 'section.cc'].map((f) => path.join(refSrc, f)), path.join(work, 'ref'), flags);
   const outputs = [];
-  const backend = ['backend.cc', 'backend_registry.cc', 'backend_lifecycle.cc', 'backend_device.cc', 'backend_perf.cc', 'backend_profile.cc', 'backend_context.cc', 'backend_execute.cc', 'backend_errors.cc', 'backend_journal.cc', 'backend_configs.cc', 'backend_sections.cc'];
+  const backend = ['backend.cc', 'backend_registry.cc', 'backend_lifecycle.cc', 'backend_device.cc', 'backend_perf.cc', 'backend_profile.cc', 'backend_context.cc', 'backend_execute.cc', 'backend_errors.cc', 'backend_journal.cc', 'backend_configs.cc', 'backend_sections.cc', 'backend_mem.cc'];
   for (const [base, sources] of [['QnnReference', backend], ['QnnReferenceSystem', ['system.cc']]]) {
     const objects = await compile(t, sources.map((f) => path.join(refSrc, f)), path.join(work, 'ref'), flags);
     const out = path.join(work, t.lib(base));
@@ -176,6 +178,20 @@ async function buildReference(t, work, dest) {
     link(t, [...objects, ...core], out, [...extra, ...linkFlags]);
     outputs.push(install(t, out, path.join(dest, t.lib(base))));
   }
+  // The rpcmem stand-in, rpcmem/libcdsprpc.<so|dll> beside the reference backend.
+  const rpcmemObjects = await compile(t, [path.join(native, 'reference-backend', 'rpcmem', 'rpcmem_ref.cc')], path.join(work, 'rpcmem'), flags);
+  const rpcmemName = t.platform === 'win32' ? 'libcdsprpc.dll' : 'libcdsprpc.so';
+  fs.mkdirSync(path.join(work, 'rpcmem'), { recursive: true });
+  fs.mkdirSync(path.join(dest, 'rpcmem'), { recursive: true });
+  const rpcmemOut = path.join(work, 'rpcmem', rpcmemName);
+  const rpcmemLink = [];
+  if (t.rpcmemMap) {
+    const mapFile = path.join(work, 'libcdsprpc.map');
+    fs.writeFileSync(mapFile, t.rpcmemMap);
+    rpcmemLink.push(`-Wl,--version-script=${mapFile}`);
+  }
+  link(t, rpcmemObjects, rpcmemOut, [...rpcmemLink, ...t.refLink('cdsprpc').flags]);
+  outputs.push(install(t, rpcmemOut, path.join(dest, 'rpcmem', rpcmemName)));
   return outputs;
 }
 

@@ -36,7 +36,8 @@ function prebuildDir(name) {
 function files(name) {
   const t = TARGETS[name];
   const dir = prebuildDir(name);
-  const list = [ADDON_FILE, t.lib('QnnReference'), t.lib('QnnReferenceSystem')].map((f) => path.join(dir, f));
+  const rpcmem = path.join('rpcmem', t.platform === 'win32' ? 'libcdsprpc.dll' : 'libcdsprpc.so');
+  const list = [ADDON_FILE, t.lib('QnnReference'), t.lib('QnnReferenceSystem'), rpcmem].map((f) => path.join(dir, f));
   for (const f of list) if (!fs.existsSync(f)) throw new Error(`${path.relative(root, f)} is missing: run node scripts/cross/build.cjs ${name}`);
   return list;
 }
@@ -56,7 +57,11 @@ function stagePackage(list, platformArch) {
   const dest = path.join(pkgDir, 'prebuilds', platformArch);
   fs.mkdirSync(dest, { recursive: true });
   fs.writeFileSync(path.join(pkgDir, 'package.json'), '{ "name": "qnn-node", "private": true, "type": "module" }\n');
-  for (const f of list) fs.copyFileSync(f, path.join(dest, path.basename(f)));
+  const from = path.dirname(list[0]);
+  for (const f of list) {
+    fs.mkdirSync(path.dirname(path.join(dest, path.relative(from, f))), { recursive: true });
+    fs.copyFileSync(f, path.join(dest, path.relative(from, f)));
+  }
   const esbuild = path.join(path.dirname(require.resolve('esbuild/package.json', { paths: [root] })), 'bin', 'esbuild');
   run(esbuild, ['lib/native/binding.ts', 'lib/errors.ts', '--outbase=lib', `--outdir=${path.join(pkgDir, 'dist')}`,
     '--format=esm', '--platform=node', '--target=node20', '--log-level=warning'], { quiet: true });
@@ -90,13 +95,13 @@ function evidence(name) {
 
 async function verifyLinuxArm64() {
   ensureApt({ 'qemu-aarch64': 'qemu-user' });
-  const [addon, backend, system] = files('linux-arm64');
+  const [addon, backend, system, rpcmem] = files('linux-arm64');
   const sysroot = '/usr/aarch64-linux-gnu';
   makeFixtures();
   const smoke = await buildExecutable('linux-arm64', [path.join(root, 'native', 'reference-backend', 'test', 'smoke.cc')],
     path.join(work, 'linux-arm64', 'qnnref_smoke'), [], ['-ldl', '-pthread']);
   log('--- linux-arm64: reference backend smoke test under qemu-aarch64');
-  const r = run('qemu-aarch64', ['-L', sysroot, smoke, fixtures, backend, system], { allowFail: true });
+  const r = run('qemu-aarch64', ['-L', sysroot, smoke, fixtures, backend, system, rpcmem], { allowFail: true });
   process.stdout.write(`${r.stdout.trim().split('\n').slice(-5).join('\n')}\n`);
   if (r.status !== 0) throw new Error(`qnnref_smoke failed (exit ${r.status}):\n${r.stderr.split('\n').slice(-20).join('\n')}`);
 
@@ -143,7 +148,7 @@ function verifyHost() {
   const name = `${process.platform}-${process.arch}`;
   const dir = path.join(root, 'prebuilds', name);
   const lib = (base) => (process.platform === 'win32' ? `${base}.dll` : process.platform === 'darwin' ? `lib${base}.dylib` : `lib${base}.so`);
-  const list = [ADDON_FILE, lib('QnnReference'), lib('QnnReferenceSystem')].map((f) => path.join(dir, f));
+  const list = [ADDON_FILE, lib('QnnReference'), lib('QnnReferenceSystem'), path.join('rpcmem', lib('cdsprpc'))].map((f) => path.join(dir, f));
   for (const f of list) if (!fs.existsSync(f)) throw new Error(`${path.relative(root, f)} is missing: run npm run make-prebuilds`);
   makeFixtures();
   stagePackage(list, name);

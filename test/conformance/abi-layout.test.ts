@@ -101,6 +101,12 @@ const STABLE_SIZES = [
   'QnnProfile_EventData_t',
   'QnnProfile_ExtendedEventData_t',
   'QnnProfile_Config_t',
+  'Qnn_MemShape_t',
+  'Qnn_MemIonInfo_t',
+  'Qnn_MemDmaBufInfo_t',
+  'Qnn_MemDescriptor_t',
+  'QnnHtpMem_SharedBufferConfig_t',
+  'QnnMemHtp_Descriptor_t',
 ];
 
 /** Types that grew between releases, with every size a release has had. */
@@ -209,6 +215,18 @@ describe.skipIf(!SDK_ROOT || !headersUsable)('conformance: QNN declarations vs t
       'Qnn_Tensor_t.v1.clientBuf',
       'QnnSystemContext_GraphInfo_t.graphInfoV1.graphName',
       'QnnSystemContext_BinaryInfo_t.contextBinaryInfoV1.graphs',
+      'Qnn_Tensor_t.v1.memType',
+      'Qnn_Tensor_t.v1.memHandle',
+      'Qnn_MemDescriptor_t.memShape',
+      'Qnn_MemDescriptor_t.dataType',
+      'Qnn_MemDescriptor_t.memType',
+      'Qnn_MemDescriptor_t.ionInfo.fd',
+      'Qnn_MemDescriptor_t.customInfo',
+      'QnnMemHtp_Descriptor_t.type',
+      'QnnMemHtp_Descriptor_t.size',
+      'QnnMemHtp_Descriptor_t.sharedBufferConfig',
+      'QnnHtpMem_SharedBufferConfig_t.fd',
+      'QnnHtpMem_SharedBufferConfig_t.offset',
     ];
     for (const f of required) {
       expect(sdk.offsets.get(f), `SDK ${f}`).toBeTruthy();

@@ -127,7 +127,7 @@ describeNative('HTP power votes', () => {
     });
   });
 
-  it('a run without perfProfile journals nothing', async () => {
+  it('a run without perfProfile journals nothing but its graphExecute entries', async () => {
     await withJournal(dir, async (j) => {
       {
         await using qnn = await Qnn.load({ backend: 'reference' });
@@ -136,10 +136,13 @@ describeNative('HTP power votes', () => {
         j.clear(); // the load's own calls (backendCreate, configs) are not the runs'
         await g.run({ a, b });
         g.runSync({ a, b }, { outputs: { out: Tensor.zeros('float32', [2, 3]) } });
-        expect(j.entries()).toEqual([]);
+        expect(j.entries().filter((e) => e.call !== 'graphExecute')).toEqual([]);
+        // Each execute journals its staged RAW copies: a and b in (2 × 24 bytes), out (24) out.
+        const executes = j.entries('graphExecute');
+        expect(executes).toEqual([0, 1].map(() => ({ call: 'graphExecute', graph: 'add', rawBytesIn: 48, rawBytesOut: 24, memHandleTensors: 0 })));
       }
       expect(powerCalls(j)).toEqual([]);
-      expect(j.entries().map((e) => e.call)).toEqual(['contextFree', 'deviceFree']);
+      expect(j.entries().filter((e) => e.call !== 'graphExecute').map((e) => e.call)).toEqual(['contextFree', 'deviceFree']);
     });
   });
 

@@ -16,6 +16,8 @@
  */
 import { DisposedError, QnnNodeError, describeValue, invalidArg } from '../../errors.js';
 import { Tensor } from '../../tensor/Tensor.js';
+import { SharedAllocator, plainBlocks, type AllocTensorOptions, type TensorPool, type TensorPoolOptions } from '../../tensor/shared.js';
+import type { DType } from '../../tensor/dtypes.js';
 import { registerBackend } from '../registry.js';
 import type {
   Backend,
@@ -380,6 +382,7 @@ export class MockBackend implements Backend {
   private disposed = false;
   /** @internal The performance profiles of the runs (mock/power.ts). */
   readonly power = new MockPowerLog();
+  readonly #shared = new SharedAllocator(plainBlocks('mock backend'));
 
   constructor(options: MockBackendOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
@@ -489,6 +492,18 @@ export class MockBackend implements Backend {
 
   /** Every binary section applied to this backend's contexts (adapter switches included), in order. */
   readonly sectionLog: MockSectionRecord[] = [];
+  /** The mock has no shared memory: plain tensors, same API as Qnn#allocTensor. */
+  get sharedMemory(): { readonly available: boolean; readonly reason: string | null } {
+    return this.#shared.info;
+  }
+
+  allocTensor<T extends DType>(dtype: T, dims: readonly number[], options?: AllocTensorOptions): Tensor<T> {
+    return this.#shared.allocTensor(dtype, dims, options);
+  }
+
+  createTensorPool(options: TensorPoolOptions): TensorPool {
+    return this.#shared.createTensorPool(options);
+  }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;

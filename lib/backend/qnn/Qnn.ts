@@ -25,6 +25,10 @@ import { loadContextGroup, type LoadContextsOptions } from './shared-contexts.js
 import { checkPerfProfile, checkPerfProfileOrNull, type PerfProfile } from '../power.js';
 import { encodePowerConfigs, type PowerConfig, type PowerTarget } from './power-configs.js';
 import { checkProfileFor, powerInfoOf, powerUnavailable, type QnnPowerInfo } from './qnn-power.js';
+import { nativeBlocks, referenceRpcmemPath, sharedMemoryInfoOf } from './shared-memory.js';
+import { SharedAllocator, type AllocTensorOptions, type SharedMemoryInfo, type TensorPool, type TensorPoolOptions } from '../../tensor/shared.js';
+import type { DType } from '../../tensor/dtypes.js';
+import type { Tensor } from '../../tensor/Tensor.js';
 
 export type QnnLogLevel = 'off' | 'error' | 'warn' | 'info' | 'verbose' | 'debug';
 const LOG_LEVELS: readonly QnnLogLevel[] = ['off', 'error', 'warn', 'info', 'verbose', 'debug'];
@@ -71,6 +75,12 @@ export interface QnnLoadOptions {
    * every run whose context and call name none. POWER_UNAVAILABLE without power control.
    */
   readonly perfProfile?: PerfProfile;
+  /**
+   * The rpcmem library for shared tensors (docs/shared-memory.md). Default: the platform's
+   * libcdsprpc by name (libcdsprpc.so, /vendor/lib64/libcdsprpc.so; libcdsprpc.dll); for
+   * backend 'reference', its stand-in. A failure is not fatal: qnn.info.sharedMemory says why.
+   */
+  readonly rpcmemLibrary?: string;
 }
 
 /** Qnn#loadContext options: the context's own, plus a time limit / abort signal. */
@@ -115,13 +125,15 @@ export interface QnnInfo {
   readonly sdkHeaders: boolean;
   /** HTP power control (perf profiles, raw power configs): available or why not. */
   readonly power: QnnPowerInfo;
+  /** Shared tensors (allocTensor / createTensorPool): available or why not. */
+  readonly sharedMemory: SharedMemoryInfo;
 }
 
 function checkOptions(options: unknown): QnnLoadOptions {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidArg('an options object', 'options', options);
   const o = options as Record<string, unknown>;
-  for (const key of ['backend', 'sdkRoot', 'adspLibraryPath'] as const) {
+  for (const key of ['backend', 'sdkRoot', 'adspLibraryPath', 'rpcmemLibrary'] as const) {
     if (o[key] !== undefined && (typeof o[key] !== 'string' || (o[key] as string).length === 0)) {
       throw invalidArg('a non-empty string', `options.${key}`, o[key]);
     }
@@ -159,12 +171,14 @@ export class Qnn implements Backend {
   readonly #contextTimeoutMs: number | undefined;
   #disposing: Promise<void> | undefined;
   #perfProfile: PerfProfile | undefined;
+  readonly #shared: SharedAllocator;
 
   private constructor(addon: NativeAddon, runtime: NativeRuntime, info: QnnInfo, contextTimeoutMs: number | undefined) {
     this.#addon = addon;
     this.#runtime = runtime;
     this.info = info;
     this.#contextTimeoutMs = contextTimeoutMs;
+    this.#shared = new SharedAllocator(nativeBlocks(runtime, info.sharedMemory, () => this.disposed));
   }
 
   /** Loads the QNN libraries and creates the log, backend and (optional) device. */
@@ -177,8 +191,10 @@ export class Qnn implements Backend {
     let backends: Candidate[];
     let systems: Candidate[];
     let systemRequired = opts.system !== undefined && opts.system !== false;
+    let rpcmemLibrary = opts.rpcmemLibrary;
     if (reference) {
       const ref = referenceBackendPaths();
+      rpcmemLibrary ??= referenceRpcmemPath(ref);
       backends = [{ path: ref.backend, origin: 'the reference backend', bare: false }];
       systems = opts.system === false ? [] : libraryCandidates(opts.system ?? ref.system, 'QnnSystem', sdkRoot);
       systemRequired = opts.system !== false;
@@ -230,6 +246,7 @@ export class Qnn implements Backend {
               ...(logSink ? { onLog: logSink } : {}),
               ...(opts.device !== undefined ? { device: opts.device } : {}),
               ...(opts.adspLibraryPath ? { adspLibraryPath: opts.adspLibraryPath } : {}),
+              ...(rpcmemLibrary ? { rpcmemLibrary } : {}),
               ...(backendConfigs.length ? { backendConfigs } : {}),
               ...(deviceConfigs.length ? { deviceConfigs } : {}),
             }),
@@ -314,6 +331,36 @@ export class Qnn implements Backend {
     if (!this.info.power.available) throw powerUnavailable(this.info.power, 'set power configs');
     await withCallerStack(() => this.#runtime.setPowerConfig(words, target?.deviceId, target?.coreId), callSite, 'QNN runtime');
     this.#perfProfile = undefined;
+  }
+
+  /** Whether allocTensor gives shared (rpcmem) tensors, and why not (= info.sharedMemory). */
+  get sharedMemory(): SharedMemoryInfo {
+    return this.info.sharedMemory;
+  }
+
+  /**
+   * A zero-filled tensor in rpcmem shared memory (one block, or carved from `options.pool`)
+   * that runs hand to QNN as a registered memhandle, without copies; a plain tensor when
+   * shared memory is unavailable (`fallback: 'error'` throws instead). Free it with
+   * freeTensor (or let it be collected). See docs/shared-memory.md.
+   */
+  allocTensor<T extends DType>(dtype: T, dims: readonly number[], options?: AllocTensorOptions): Tensor<T> {
+    return this.#shared.allocTensor(dtype, dims, options);
+  }
+
+  /** One shared block carved into many tensors (one fd, registered per offset). */
+  createTensorPool(options: TensorPoolOptions): TensorPool {
+    if (this.disposed) throw new DisposedError('QNN backend');
+    return this.#shared.createTensorPool(options);
+  }
+
+  /**
+   * Releases a shared tensor now: its views become empty, its registrations are
+   * deregistered; a run in flight keeps the memory until it settles (and then rejects with
+   * BUFFER_DETACHED). false for a plain or already-freed tensor.
+   */
+  freeTensor(tensor: Tensor): boolean {
+    return this.#shared.freeTensor(tensor);
   }
 
   /** A context from a binary: a path (memory-mapped) or bytes (used in place, pinned). */
@@ -440,6 +487,7 @@ function toInfo(n: NativeRuntimeInfo, reference: boolean, sdkHeaders: boolean): 
     providers: Object.freeze(n.providers.map((p) => Object.freeze({ ...p }))),
     sdkHeaders,
     power: powerInfoOf(n),
+    sharedMemory: sharedMemoryInfoOf(n),
   });
 }
 

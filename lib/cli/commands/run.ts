@@ -28,6 +28,8 @@ import { addTargetOptions, openTarget, resolveBinary, type TargetOptions } from 
 import { nameRecord } from '../../pipeline/records.js';
 import type { PerfProfile } from '../../backend/power.js';
 import { addPerfProfileOption, perfRunOptions } from '../perf-profile.js';
+import { addSharedMemoryOption, renderSharedMemory, sharedMemoryRunOptions } from '../shared-memory.js';
+import type { SharedMemoryReport } from '../../pipeline/shared-alloc.js';
 import { RunProfiler } from '../../pipeline/profiling.js';
 import { renderPipelineProfile, summarizePipelineProfile, writePipelineTrace, type PipelineProfileSummary } from '../pipeline-profile.js';
 import { addProfileOptions, checkProfileOptions, type ProfileCliOptions } from '../profile-output.js';
@@ -48,6 +50,8 @@ interface RunOptions extends TargetOptions, ProfileCliOptions {
   variant?: string;
   perfProfile?: PerfProfile;
   adapter?: string;
+  /** false with --no-shared-memory. */
+  sharedMemory?: boolean;
 }
 
 export interface OutputSummary {
@@ -137,6 +141,8 @@ export interface ManifestReport {
   readonly profile?: PipelineProfileSummary;
   /** The LoRA adapter in effect at the end, per context that declares adapters. */
   readonly adapters?: Readonly<Record<string, string | null>>;
+  /** What the run allocated in shared memory (result.sharedMemory). */
+  readonly sharedMemory?: SharedMemoryReport;
 }
 
 function describeValue(name: string, value: unknown, headCount: number, outputDir: string | undefined): unknown {
@@ -174,6 +180,7 @@ function renderManifest(report: ManifestReport, streamed: boolean): string {
     t.steps.map((s) => [s.path, s.kind, s.name, s.calls, formatMs(s.totalMs), formatMs(s.meanMs), formatMs(s.maxMs)]),
   );
   if (report.adapters) out += `\nadapters: ${Object.entries(report.adapters).map(([c, a]) => `${c}=${a ?? '(base)'}`).join(', ')}\n`;
+  if (report.sharedMemory) out += renderSharedMemory(report.sharedMemory);
   if (report.recording) out += `\nrecorded to ${report.recording}\n`;
   return out;
 }
@@ -212,6 +219,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     ...(record !== undefined ? { record } : {}),
     ...perfRunOptions(opts.perfProfile),
     ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+    ...sharedMemoryRunOptions(opts.sharedMemory),
     backend:
       opts.mock !== undefined || opts.replay !== undefined
         ? {
@@ -241,6 +249,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     ...(record !== undefined ? { recording: record } : {}),
     ...(result.profile ? { profile: summarizePipelineProfile(result.profile) } : {}),
     ...(result.adapters ? { adapters: result.adapters } : {}),
+    ...(result.sharedMemory ? { sharedMemory: result.sharedMemory } : {}),
   };
   ctx.io.stdout.write(opts.json ? toJson(report) : renderManifest(report, wroteText));
   if (result.profile && !opts.json) ctx.io.stdout.write(renderPipelineProfile(report.profile!));
@@ -269,6 +278,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
   addPerfProfileOption(cmd, "HTP performance profile of every graph run (manifests: replaces the manifest's perfProfile; steps naming their own keep it)");
   addProfileOptions(cmd);
   cmd.option('--no-profile', "manifests: no profiling for this run even when the manifest's profile asks for it");
+  addSharedMemoryOption(cmd);
   addTargetOptions(cmd, { optionalSignature: true }).action(async (argument: string | undefined, opts: RunOptions) => {
     checkProfileOptions(opts);
     let file = argument;
@@ -281,6 +291,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     if (opts.param !== undefined) throw usageError('--param applies to pipeline manifests (.json)');
     if (opts.variant !== undefined) throw usageError('--variant applies to pipeline manifests (.json)');
     if (opts.adapter !== undefined) throw usageError('--adapter applies to pipeline manifests (.json); for a binary use ctx.applyBinarySection / ctx.useAdapter');
+    if (opts.sharedMemory === false) throw usageError('--no-shared-memory applies to pipeline manifests (.json)');
     if (opts.replay !== undefined && opts.mock === undefined) throw usageError('--replay needs --mock <signature.json>');
     const binary = await resolveBinary(ctx, file);
     const fill: FillMode | undefined = opts.fill ?? (file === undefined ? 'random' : undefined);

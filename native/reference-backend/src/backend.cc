@@ -10,6 +10,7 @@
 
 #include "backend_api.h"
 #include "backend_configs.h"
+#include "backend_mem.h"
 #include "backend_perf.h"
 #include "backend_registry.h"
 #include "qnn/qnn_abi_checks.h"
@@ -76,6 +77,8 @@ void fillTable(Slot* s) {  // 2.9+ order, kCoreSlotCount entries
   s[abi::kContextGetBinarySectionSize] = slot(contextGetBinarySectionSize);
   s[abi::kContextGetBinarySection] = slot(contextGetBinarySection);
   s[abi::kContextApplyBinarySection] = slot(contextApplyBinarySection);
+  s[abi::kMemRegister] = slot(memRegister);
+  s[abi::kMemDeRegister] = slot(memDeRegister);
 }
 
 struct Provider {
@@ -90,7 +93,8 @@ const char* const kProviderName = "QNN_NODE_REFERENCE";
 
 // QNN_REFERENCE_NULL_SLOTS=<slot>[,<slot>...]: core-table slots left NULL, as a library that
 // declares a core version but does not implement every function of it. A slot is its 2.9+
-// index or, for the slots tests name, its function name (graphSetConfig).
+// index or, for the slots tests name, its function name (graphSetConfig, memRegister,
+// memDeRegister).
 std::vector<uint32_t> nullSlots() {
   std::vector<uint32_t> out;
   const char* env = knobsApply() ? std::getenv("QNN_REFERENCE_NULL_SLOTS") : nullptr;
@@ -101,6 +105,10 @@ std::vector<uint32_t> nullSlots() {
     std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (item == "graphSetConfig") {
       out.push_back(abi::kGraphSetConfig);
+    } else if (item == "memRegister") {
+      out.push_back(abi::kMemRegister);
+    } else if (item == "memDeRegister") {
+      out.push_back(abi::kMemDeRegister);
     } else if (!item.empty() && item.find_first_not_of("0123456789") == std::string::npos && item.size() < 4) {
       unsigned long v = std::stoul(item);
       if (v < abi::kCoreSlotCount) out.push_back(uint32_t(v));

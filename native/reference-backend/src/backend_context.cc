@@ -6,6 +6,7 @@
 #include "backend_api.h"
 #include "backend_configs.h"
 #include "backend_journal.h"
+#include "backend_mem.h"
 #include "backend_registry.h"
 
 namespace qnnref {
@@ -147,6 +148,10 @@ Qnn_ErrorHandle_t contextFree(Qnn_ContextHandle_t context, Qnn_ProfileHandle_t p
     g_idle.wait(lock, [c] { return c->inflight == 0; });
   }
   leaveSpillFillGroup(c);
+  // Registrations a client did not deregister die with their context (their handles then
+  // read as unregistered); a well-behaved client deregisters first.
+  if (size_t left = releaseContextMem(c))
+    logf(c->logger.get(), QNN_LOG_LEVEL_WARN, "contextFree: %zu memory handle(s) were still registered; released with the context", left);
   if (journalOn()) JournalEntry("contextFree").num("graphs", c->graphs.size()).write();
   logf(c->logger.get(), QNN_LOG_LEVEL_INFO, "context freed");
   delete c;

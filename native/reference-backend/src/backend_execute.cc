@@ -1,5 +1,7 @@
 // libQnnReference: graphExecute - checks the client's tensors against the graph, prices
-// the graph against its budget, then runs its nodes on the CPU.
+// the graph against its budget, then runs its nodes on the CPU. RAW tensors go through
+// staging copies as on the HTP (inputs in before, outputs out after); memhandle tensors
+// (backend_mem.h) are read and written in place. The journal gets the bytes copied.
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -7,6 +9,8 @@
 #include <vector>
 
 #include "backend_api.h"
+#include "backend_journal.h"
+#include "backend_mem.h"
 #include "backend_registry.h"
 #include "budget.h"
 #include "kernels.h"
@@ -79,7 +83,13 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
   const bool v2Era = abi::atLeast(c->emu.core, 2, 14);
   const size_t stride = abi::tensorStride(c->emu.core);
   std::vector<uint8_t*> bufs(m.tensors.size(), nullptr);
-  std::vector<uint8_t*> clientOut(gr.outputs.size(), nullptr);
+  std::vector<bool> given(m.tensors.size(), false);
+  std::vector<uint8_t*> clientIn(gr.inputs.size(), nullptr);    // RAW: the client's buffer
+  std::vector<uint8_t*> clientOut(gr.outputs.size(), nullptr);  // RAW: the client's buffer
+  std::vector<uint8_t*> sharedOut(gr.outputs.size(), nullptr);  // memhandle: written in place
+  std::vector<std::pair<const uint8_t*, uint64_t>> sharedIn;     // memhandle input ranges
+  std::vector<std::shared_ptr<SharedMapping>> pinned;            // kept mapped while running
+  uint32_t memHandleTensors = 0;
 
   auto check = [&](const uint8_t* base, uint32_t i, bool isInput, ClientTensor* ct) -> Qnn_ErrorHandle_t {
     const char* role = isInput ? "input" : "output";
@@ -98,9 +108,11 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
     uint32_t tidx = isInput ? gr.inputs[it->second] : gr.outputs[it->second];
     const TensorInfo& info = m.tensors[tidx];
     std::string tn = formatString("%s tensor '%s' (id %u)", role, info.name.c_str(), info.id);
-    if (bufs[tidx]) return fail(log, QNN_GRAPH_ERROR_INVALID_ARGUMENT, "graphExecute: " + tn + " is given twice");
-    if (t.memType != QNN_TENSORMEMTYPE_RAW)
-      return fail(log, QNN_TENSOR_ERROR_UNSUPPORTED_TENSOR_PARAM, formatString("graphExecute: %s has memType %u; the reference backend only takes RAW (0)", tn.c_str(), unsigned(t.memType)));
+    if (given[tidx]) return fail(log, QNN_GRAPH_ERROR_INVALID_ARGUMENT, "graphExecute: " + tn + " is given twice");
+    given[tidx] = true;
+    if (t.memType != QNN_TENSORMEMTYPE_RAW && t.memType != QNN_TENSORMEMTYPE_MEMHANDLE)
+      return fail(log, QNN_TENSOR_ERROR_UNSUPPORTED_TENSOR_PARAM,
+                  formatString("graphExecute: %s has memType %u; the reference backend takes RAW (0) and MEMHANDLE (1)", tn.c_str(), unsigned(t.memType)));
     if (uint32_t(t.dataType) != info.dataType)
       return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR,
                   formatString("graphExecute: %s has dataType 0x%04x (%s), expected 0x%04x (%s)", tn.c_str(), unsigned(t.dataType), dtypeName(t.dataType), info.dataType, dtypeName(info.dataType)));
@@ -113,11 +125,24 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
         return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR, "graphExecute: " + tn + " has dims " + dimsToString(got) + ", expected " + dimsToString(info.dims));
       }
     }
+    if (t.memType == QNN_TENSORMEMTYPE_MEMHANDLE) {
+      ResolvedMem r;
+      std::string why;
+      if (!resolveMemHandle(c, t.memHandle, info.bytes, &r, &why)) return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR, "graphExecute: " + tn + " " + why);
+      ++memHandleTensors;
+      pinned.push_back(std::move(r.map));
+      if (isInput) {
+        bufs[tidx] = r.data;
+        sharedIn.emplace_back(r.data, info.bytes);
+      } else {
+        sharedOut[it->second] = r.data;
+      }
+      return QNN_SUCCESS;
+    }
     if (!t.clientBuf.data) return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR, "graphExecute: " + tn + " has a NULL data pointer");
     if (t.clientBuf.dataSize != info.bytes)
       return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR, formatString("graphExecute: %s has %u bytes, expected %llu", tn.c_str(), t.clientBuf.dataSize, (unsigned long long)info.bytes));
-    bufs[tidx] = static_cast<uint8_t*>(t.clientBuf.data);
-    if (!isInput) clientOut[it->second] = bufs[tidx];
+    (isInput ? clientIn : clientOut)[it->second] = static_cast<uint8_t*>(t.clientBuf.data);
     return QNN_SUCCESS;
   };
 
@@ -136,20 +161,42 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
       return fail(log, memory ? Qnn_ErrorHandle_t(QNN_GRAPH_ERROR_MEM_ALLOC) : Qnn_ErrorHandle_t(QNN_COMMON_ERROR_RESOURCE_UNAVAILABLE), "graphExecute: " + over);
   }
 
-  // Outputs and intermediates are computed into scratch memory (the client's output
-  // buffers may alias its inputs), then copied out.
+  // Intermediates and RAW outputs are computed into scratch memory, RAW inputs are staged
+  // (both as the HTP's internal I/O buffers); the copies are counted for the journal.
+  const size_t nOut = gr.outputs.size();
   try {
     if (g->scratch.empty()) {
-      g->scratch.resize(gr.natives.size() + gr.outputs.size());
+      g->scratch.resize(gr.natives.size() + nOut + gr.inputs.size());
       for (size_t k = 0; k < gr.natives.size(); ++k) g->scratch[k].resize(m.tensors[gr.natives[k]].bytes);
-      for (size_t k = 0; k < gr.outputs.size(); ++k) g->scratch[gr.natives.size() + k].resize(m.tensors[gr.outputs[k]].bytes);
+      for (size_t k = 0; k < nOut; ++k) g->scratch[gr.natives.size() + k].resize(m.tensors[gr.outputs[k]].bytes);
     }
+    for (size_t k = 0; k < gr.inputs.size(); ++k)
+      if (clientIn[k]) g->scratch[gr.natives.size() + nOut + k].resize(m.tensors[gr.inputs[k]].bytes);
   } catch (const std::bad_alloc&) {
     g->scratch.clear();
     return fail(log, QNN_GRAPH_ERROR_MEM_ALLOC, "graphExecute: out of memory for intermediate tensors");
   }
+  uint64_t rawBytesIn = 0, rawBytesOut = 0;
+  for (size_t k = 0; k < gr.inputs.size(); ++k) {
+    if (!clientIn[k]) continue;
+    auto& staged = g->scratch[gr.natives.size() + nOut + k];
+    std::memcpy(staged.data(), clientIn[k], staged.size());
+    rawBytesIn += staged.size();
+    bufs[gr.inputs[k]] = staged.data();
+  }
   for (size_t k = 0; k < gr.natives.size(); ++k) bufs[gr.natives[k]] = g->scratch[k].data();
-  for (size_t k = 0; k < gr.outputs.size(); ++k) bufs[gr.outputs[k]] = g->scratch[gr.natives.size() + k].data();
+  // A memhandle output is written in place unless it overlaps a memhandle input (a kernel
+  // could then overwrite an input it still reads): that one goes through scratch too.
+  std::vector<bool> viaScratch(nOut, true);
+  for (size_t k = 0; k < nOut; ++k) {
+    bool overlaps = false;
+    if (uint8_t* out = sharedOut[k]) {
+      uint64_t len = m.tensors[gr.outputs[k]].bytes;
+      for (const auto& [in, inLen] : sharedIn) overlaps = overlaps || (out < in + inLen && in < out + len);
+      viaScratch[k] = overlaps;
+    }
+    bufs[gr.outputs[k]] = viaScratch[k] ? g->scratch[gr.natives.size() + k].data() : sharedOut[k];
+  }
   for (const Node& n : gr.nodes)
     for (uint32_t idx : n.inputs)
       if (m.tensors[idx].type == kTypeStatic) bufs[idx] = const_cast<uint8_t*>(c->staticData(idx));
@@ -178,10 +225,18 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
       nodeTimes[k] = NodeTime{tn, uint64_t(ns)};
     }
   }
-  for (size_t k = 0; k < gr.outputs.size(); ++k) {
+  for (size_t k = 0; k < nOut; ++k) {
+    if (!viaScratch[k]) continue;
     const auto& s = g->scratch[gr.natives.size() + k];
-    std::memcpy(clientOut[k], s.data(), s.size());
+    if (clientOut[k]) {
+      std::memcpy(clientOut[k], s.data(), s.size());
+      rawBytesOut += s.size();
+    } else {
+      std::memcpy(sharedOut[k], s.data(), s.size());  // in-device copy, not a host transfer
+    }
   }
+  if (journalOn())
+    JournalEntry("graphExecute").str("graph", gr.name).u64("rawBytesIn", rawBytesIn).u64("rawBytesOut", rawBytesOut).num("memHandleTensors", memHandleTensors).write();
   uint64_t us = microsSince(t0);
   logf(log, QNN_LOG_LEVEL_DEBUG, "graphExecute %s: %llu us", gname.c_str(), (unsigned long long)us);
   QnnProfile_EventId_t event = recordEvent(profile, QNN_PROFILE_EVENTTYPE_EXECUTE, us, "graphExecute", t0);

@@ -84,7 +84,7 @@ struct ContextImpl {
 
 // ---- handle registry ----------------------------------------------------------------------
 
-enum class Kind { Logger, Backend, Device, Context, Graph, Profile };
+enum class Kind { Logger, Backend, Device, Context, Graph, Profile, Mem };
 
 extern std::mutex g_mu;  // guards the registry maps below and ContextImpl::inflight
 extern std::condition_variable g_idle;  // signalled when a context's inflight count drops

@@ -29,6 +29,9 @@ static const VersionCase kCases[] = {
     {"core=2.7.0,system=1.1.0,backend=5.13.0", 7, 44, 120, 1, 48, 2},
 };
 
+// Shared-memory checks (they use kCases).
+#include "smoke_mem.h"
+
 static void testVersions(const std::string& dir) {
   std::vector<uint8_t> basic = readFile(dir + "/basic.bin");
   Core newest = getCore(kCases[0].env);
@@ -306,7 +309,9 @@ static void testErrors(const std::string& dir) {
   attempt([](Qnn_TensorV1_t& t) { t.dataType = QNN_DATATYPE_FLOAT_16; }, QNN_GRAPH_ERROR_INVALID_TENSOR, "dataType");
   attempt([](Qnn_TensorV1_t& t) { t.dimensions[1] = 5; }, QNN_GRAPH_ERROR_INVALID_TENSOR, "[1, 5]");
   attempt([](Qnn_TensorV1_t& t) { t.rank = 1; }, QNN_GRAPH_ERROR_INVALID_TENSOR, "rank");
-  attempt([](Qnn_TensorV1_t& t) { t.memType = QNN_TENSORMEMTYPE_MEMHANDLE; }, QNN_TENSOR_ERROR_UNSUPPORTED_TENSOR_PARAM, "RAW");
+  attempt([](Qnn_TensorV1_t& t) { t.memType = static_cast<Qnn_TensorMemType_t>(7); }, QNN_TENSOR_ERROR_UNSUPPORTED_TENSOR_PARAM, "RAW (0) and MEMHANDLE (1)");
+  // A memhandle that was never registered (here: the client pointer) is refused by name.
+  attempt([](Qnn_TensorV1_t& t) { t.memType = QNN_TENSORMEMTYPE_MEMHANDLE; }, QNN_GRAPH_ERROR_INVALID_TENSOR, "which is not registered");
   attempt([](Qnn_TensorV1_t& t) { t.clientBuf.data = nullptr; }, QNN_GRAPH_ERROR_INVALID_TENSOR, "NULL");
   {
     TensorArray in(144), out(144);
@@ -590,7 +595,7 @@ static void testPowerOptionsByVersion() {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <fixture-dir> [libQnnReference] [libQnnReferenceSystem]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <fixture-dir> [libQnnReference] [libQnnReferenceSystem] [rpcmem/libcdsprpc.so]\n", argv[0]);
     return 2;
   }
   std::string dir = argv[1];
@@ -601,6 +606,11 @@ int main(int argc, char** argv) {
   if (argc < 4) return 2;
   const char* backendPath = argv[2];
   const char* systemPath = argv[3];
+#endif
+#ifdef QNNREF_RPCMEM_PATH
+  const char* rpcmemPath = argc > 4 ? argv[4] : QNNREF_RPCMEM_PATH;
+#else
+  const char* rpcmemPath = argc > 4 ? argv[4] : nullptr;
 #endif
   g_backendLib = dlopen(backendPath, RTLD_NOW | RTLD_LOCAL);
   g_systemLib = dlopen(systemPath, RTLD_NOW | RTLD_LOCAL);
@@ -618,6 +628,8 @@ int main(int argc, char** argv) {
   testConcurrency(dir);
   testBadEnv();
   testPowerOptionsByVersion();
+  if (rpcmemPath) testSharedMemory(dir, rpcmemPath);
+  else std::printf("shared-memory checks skipped: no rpcmem stand-in given (argument 4)\n");
   std::printf("%d checks, %d failures\n", g_checks.load(), g_failures.load());
   return g_failures ? 1 : 0;
 }

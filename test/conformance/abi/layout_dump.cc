@@ -189,6 +189,8 @@ int main() {
   QN_FN("core", CoreTable, contextGetBinarySection);
   QN_FN("core", CoreTable, contextApplyBinarySection);
 #endif
+  QN_FN("core", CoreTable, memRegister);
+  QN_FN("core", CoreTable, memDeRegister);
   QN_FN("system", SystemTable, systemContextCreate);
   QN_FN("system", SystemTable, systemContextGetBinaryInfo);
   QN_FN("system", SystemTable, systemContextFree);
@@ -378,6 +380,34 @@ int main() {
   QN_OFF(QnnContext_Config_t, priority);
   QN_OFF(QnnGraph_Config_t, priority);
   QN_OFF(QnnGraph_Config_t, customConfig);
+
+  // ---- memory registration (memRegister's descriptor, the HTP shared-buffer custom info)
+  QN_SIZE(Qnn_MemShape_t);
+  QN_OFF(Qnn_MemShape_t, numDim);
+  QN_OFF(Qnn_MemShape_t, dimSize);
+  QN_OFF(Qnn_MemShape_t, shapeConfig);
+  QN_SIZE(Qnn_MemIonInfo_t);
+  QN_SIZE(Qnn_MemDmaBufInfo_t);
+  QN_OFF(Qnn_MemDmaBufInfo_t, fd);
+  QN_OFF(Qnn_MemDmaBufInfo_t, data);
+  QN_SIZE(Qnn_MemDescriptor_t);
+  QN_OFF(Qnn_MemDescriptor_t, memShape);
+  QN_OFF(Qnn_MemDescriptor_t, dataType);
+  QN_OFF(Qnn_MemDescriptor_t, memType);
+  QN_OFF(Qnn_MemDescriptor_t, ionInfo);
+  QN_OFF(Qnn_MemDescriptor_t, ionInfo.fd);
+  QN_OFF(Qnn_MemDescriptor_t, customInfo);
+  QN_OFF(Qnn_MemDescriptor_t, dmaBufInfo);
+  QN_SIZE(QnnHtpMem_SharedBufferConfig_t);
+  QN_OFF(QnnHtpMem_SharedBufferConfig_t, fd);
+  QN_OFF(QnnHtpMem_SharedBufferConfig_t, offset);
+  QN_SIZE(QnnMemHtp_Descriptor_t);
+  QN_OFF(QnnMemHtp_Descriptor_t, type);
+  QN_OFF(QnnMemHtp_Descriptor_t, size);
+  QN_OFF(QnnMemHtp_Descriptor_t, qurtAddress);
+  QN_OFF(QnnMemHtp_Descriptor_t, sharedBufferConfig);
+  QN_OFF(QnnMemHtp_Descriptor_t, weightsBufferConfig);
+  QN_OFF(QnnMemHtp_Descriptor_t, sharedSpillfillBufferConfig);
 
 #ifdef QN_ENUMS_FILE
 #include QN_ENUMS_FILE

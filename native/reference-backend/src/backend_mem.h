@@ -1,0 +1,53 @@
+// libQnnReference: registered memory (memRegister / memDeRegister) and how graphExecute
+// resolves a memhandle tensor to the bytes behind it (docs/reference-backend.md, "Shared
+// memory").
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "qnn/qnn_api.h"
+
+namespace qnnref {
+
+struct ContextImpl;
+
+// The backend's own view of one shared allocation (the whole of it), as a DSP maps the
+// buffer behind an fd. Kept alive by registrations and by executions using them.
+struct SharedMapping {
+  uint8_t* base = nullptr;
+  uint64_t bytes = 0;
+  uint64_t key = 0;     // identifies the allocation (Linux: the memfd's inode)
+  bool owned = false;   // unmapped on destruction
+  ~SharedMapping();
+};
+
+// One registration: a tensor-sized window of a shared allocation in one context.
+struct MemImpl {
+  ContextImpl* ctx = nullptr;
+  std::shared_ptr<SharedMapping> map;
+  uint64_t offset = 0;
+  uint64_t bytes = 0;  // the registered shape's bytes
+  Qnn_MemType_t memType = QNN_MEM_TYPE_UNDEFINED;
+  int32_t fd = -1;
+};
+
+// A memhandle tensor resolved for one execution: where its bytes are, and the mapping that
+// keeps them valid while the execution runs.
+struct ResolvedMem {
+  uint8_t* data = nullptr;
+  std::shared_ptr<SharedMapping> map;
+};
+
+// Resolves `handle` for a tensor of `tensorBytes` executed in context `ctx`. On failure
+// returns false and `why` (e.g. "was registered in another context").
+bool resolveMemHandle(ContextImpl* ctx, Qnn_MemHandle_t handle, uint64_t tensorBytes, ResolvedMem* out, std::string* why);
+
+// contextFree: drops the context's remaining registrations; returns how many there were.
+size_t releaseContextMem(ContextImpl* ctx);
+
+Qnn_ErrorHandle_t memRegister(Qnn_ContextHandle_t context, const Qnn_MemDescriptor_t* memDescriptors, uint32_t numDescriptors, Qnn_MemHandle_t* memHandles);
+Qnn_ErrorHandle_t memDeRegister(const Qnn_MemHandle_t* memHandles, uint32_t numHandles);
+
+}  // namespace qnnref
