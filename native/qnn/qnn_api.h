@@ -2,11 +2,11 @@
  * qnn-node: the one header native code includes for the QNN C API.
  *
  * By default it uses the project's own declarations (qnn_common.h, qnn_types.h,
- * qnn_interface.h, qnn_system.h, qnn_htp.h, qnn_htp_mem.h), written from the layout facts in
- * docs/qnn-abi.md. Define QNN_NODE_USE_SDK_HEADERS (and put <QNN SDK>/include/QNN on the
- * include path) to compile against the real SDK headers instead; code that includes this
- * file must compile in both modes, so it may use only names both declare (the SDK's C
- * names) plus the QnnNode_* names defined at the end of this file.
+ * qnn_interface.h, qnn_profile.h, qnn_mem.h, qnn_system.h, qnn_htp.h, qnn_htp_mem.h), written
+ * from the layout facts in docs/qnn-abi.md. Define QNN_NODE_USE_SDK_HEADERS (and put <QNN
+ * SDK>/include/QNN on the include path) to compile against the real SDK headers instead; code
+ * that includes this file must compile in both modes, so it may use only names both declare
+ * (the SDK's C names) plus the QnnNode_* names defined at the end of this file.
  *
  * Both modes describe the newest layout they know. To talk to an OLDER library use
  * qnn_abi_compat.h (slot availability, tensor and GraphInfo strides), never sizeof().

@@ -62,7 +62,7 @@ describe.skipIf(!ready)('conformance: context and graph configs through the real
       expect(qnn.info.backendApiVersion).toBe('1.1.0');
       const e = await qnn.loadContext(BINARY, { graphs: [signature], htp: { ioMemEstimation: true } }).catch((x: unknown) => x);
       expect(hasCode(e, 'UNSUPPORTED_OPTION')).toBe(true);
-      expect(String((e as Error).message)).toMatch(/ioMemEstimation .*reports 1\.1\.0/);
+      expect(String((e as Error).message)).toMatch(/ioMemEstimation .*\(id 2, backend API 1\.1\.0\) is not HTP/);
     } finally {
       await qnn.dispose();
     }

@@ -383,8 +383,10 @@ static void testErrors(const std::string& dir) {
               od.identifier && std::strcmp(od.identifier, nodeNames[k][1]) == 0,
           "op type of node %u", k);
   }
+  // The sub-event id array belongs to the profile: keep the id, not the array, past profileFree.
+  const QnnProfile_EventId_t firstSub = nsub > 0 ? subs[0] : 0;
   CHECK(c.fn<QnnProfile_FreeFn_t>(abi::kProfileFree)(prof) == QNN_SUCCESS, "profileFree detailed");
-  CHECK(nsub > 0 && c.fn<QnnProfile_GetEventDataFn_t>(abi::kProfileGetEventData)(subs[0], &d) == QNN_PROFILE_ERROR_INVALID_HANDLE, "sub-events freed with the profile");
+  CHECK(nsub > 0 && c.fn<QnnProfile_GetEventDataFn_t>(abi::kProfileGetEventData)(firstSub, &d) == QNN_PROFILE_ERROR_INVALID_HANDLE, "sub-events freed with the profile");
 
   // HTP perf infrastructure.
   QnnDevice_Infrastructure_t infra = nullptr;
