@@ -81,6 +81,9 @@ export function backendFacts(info: QnnInfo): Record<string, unknown> {
     platform: info.platform,
     ...(info.platformError ? { platformError: info.platformError } : {}),
     power: info.power.available ? `perf profiles and raw configs (${info.power.options.join(', ')})` : `unavailable: ${info.power.reason}`,
+    sharedMemory: info.sharedMemory.available
+      ? `rpcmem tensors, registered as ${info.sharedMemory.descriptor} (${info.sharedMemory.library})`
+      : `unavailable: ${info.sharedMemory.reason}`,
     headers: info.sdkHeaders ? 'QNN SDK headers' : "the project's own QNN declarations",
     providers: info.providers.map((p) => `${p.name} (id ${p.backendId}, core ${p.coreApiVersion}, backend ${p.backendApiVersion})`),
   };

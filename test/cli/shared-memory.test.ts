@@ -50,3 +50,21 @@ describe('run --no-shared-memory', () => {
     expect(r.stderr).toContain('--no-shared-memory applies to pipeline manifests (.json)');
   });
 });
+
+describe('info', () => {
+  it('says whether shared tensors are available, through which rpcmem library, or why not', async () => {
+    const on = await run(['info', '--json', '--backend', 'reference'], dir);
+    expect(on.code, on.stderr).toBe(0);
+    expect((JSON.parse(on.stdout) as { backend: { sharedMemory: string } }).backend.sharedMemory).toMatch(
+      /^rpcmem tensors, registered as shared-buffer \(.*rpcmem[/\\](lib)?cdsprpc\.(so|dll)\)$/,
+    );
+    process.env.QNN_REFERENCE_RPCMEM_FAIL_ALLOC = '1';
+    try {
+      const off = await run(['info', '--backend', 'reference'], dir);
+      expect(off.code, off.stderr).toBe(0);
+      expect(off.stdout).toContain('sharedMemory: unavailable: rpcmem_alloc failed (no DSP access)');
+    } finally {
+      delete process.env.QNN_REFERENCE_RPCMEM_FAIL_ALLOC;
+    }
+  });
+});
