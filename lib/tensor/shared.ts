@@ -17,8 +17,13 @@ export interface SharedMemoryInfo {
   readonly reason: string | null;
   /** The rpcmem library in use (libcdsprpc, or the reference stand-in). */
   readonly library: string | null;
-  /** How blocks are registered with QNN: the HTP shared-buffer descriptor (fd + offset). */
-  readonly descriptor: 'shared-buffer' | 'ion' | null;
+  /**
+   * How blocks are really registered with QNN, read live: 'shared-buffer' (the HTP
+   * descriptor, fd + offset; also before the first registration), 'ion' once the backend
+   * refused it and took whole blocks as ION, 'raw' once it refused registration (shared
+   * tensors then run as raw buffers). null when unavailable.
+   */
+  readonly descriptor: 'shared-buffer' | 'ion' | 'raw' | null;
 }
 
 /** What `tensorSharedInfo` says about a shared tensor. */
