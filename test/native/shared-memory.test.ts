@@ -208,6 +208,18 @@ describeNative('shared tensors (rpcmem + memRegister)', () => {
     });
   });
 
+  it("gives plain tensors when rpcmem_alloc fails after load under the default fallback 'plain'", async () => {
+    await using qnn = await Qnn.load({ backend: 'reference' });
+    await using ctx = await qnn.loadContext(addPath);
+    await withEnv({ QNN_REFERENCE_RPCMEM_FAIL_ALLOC: '1' }, async () => {
+      const a = fill(qnn.allocTensor('float32', [2, 3]), A);
+      expect(tensorSharedInfo(a)).toBeNull();
+      expect([...(await ctx.graph('add').run({ a, b: fill(qnn.allocTensor('float32', [2, 3]), B) })).out.data]).toEqual(SUM);
+      expect(qnn.createTensorPool({ bytes: 256 }).shared).toBe(false);
+      expect(() => qnn.allocTensor('float32', [2], { fallback: 'error' })).toThrow(expect.objectContaining({ code: 'SHARED_ALLOC_FAILED' }));
+    });
+  });
+
   it('falls back with the reason when the rpcmem library is missing', async () => {
     const missing = `${dir}/nowhere/libcdsprpc.so`;
     await using qnn = await Qnn.load({ backend: 'reference', rpcmemLibrary: missing });
