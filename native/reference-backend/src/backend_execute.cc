@@ -153,6 +153,13 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
   for (uint32_t i = 0; i < numOutputs; ++i)
     if (Qnn_ErrorHandle_t e = check(reinterpret_cast<const uint8_t*>(outputs), i, false, &ct)) return e;
 
+  // QNN_REFERENCE_EXECUTE_HOLD_MS: a long execute with its memhandles already resolved
+  // (in use), e.g. to show that memDeRegister refuses them meanwhile.
+  if (const char* hold = std::getenv("QNN_REFERENCE_EXECUTE_HOLD_MS")) {
+    long ms = std::strtol(hold, nullptr, 10);
+    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+
   // A binary may declare far more than it could ever be worth computing: refuse before
   // allocating anything (budget.h).
   {
