@@ -60,6 +60,7 @@ describeNative('shared tensor registrations', () => {
   const shapes = writeBinary(dir, 'shapes.bin', SHAPES);
 
   it('keeps the registrations consistent when a re-registration fails (no use-after-free of a collected context)', async () => {
+    // A stale cache pointer is read silently without ASan: npm run test:sanitize catches it.
     const r = await runChild('shared-failed-switch.ts', [shapes]);
     expect(r.signal).toBeNull();
     expect(r.stderr).toBe('');
