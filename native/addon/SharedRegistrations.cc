@@ -114,27 +114,32 @@ SharedBinding SharedRegistrations::Settle(RuntimeState& rt, Qnn_ContextHandle_t 
   Qnn_ErrorHandle_t st = Register(rt, context, block, offset, want, skipCustom, &handle, &ion, &customRefused);
   uint32_t code = static_cast<uint32_t>(st) & 0xFFFFu;
   Key key{block.serial, offset};
-  std::lock_guard<std::mutex> holders(SharedHoldersMutex());
-  std::unique_lock<std::mutex> lock(mu_);
-  --backendCalls_;
-  changed_.notify_all();
-  if (customRefused) customRefused_ = true;
-  auto it = entries_.find(key);
-  if (st == QNN_SUCCESS && handle && it != entries_.end()) {
-    Entry& e = it->second;
-    deRegister_ = rt.fns.memDeRegister;
-    e.handle = handle;
-    e.registering = false;
-    e.inUse = 1;
-    e.lastUse = ++tick_;
-    if (ion) {
-      ion_ = true;
-      rt.sharedDescriptorFallbacks.fetch_or(1u);
+  bool orphan = false;
+  {
+    std::lock_guard<std::mutex> holders(SharedHoldersMutex());
+    std::lock_guard<std::mutex> lock(mu_);
+    --backendCalls_;
+    changed_.notify_all();
+    if (customRefused) customRefused_ = true;
+    auto it = entries_.find(key);
+    if (st == QNN_SUCCESS && handle && it != entries_.end()) {
+      Entry& e = it->second;
+      deRegister_ = rt.fns.memDeRegister;
+      e.handle = handle;
+      e.registering = false;
+      e.inUse = 1;
+      e.lastUse = ++tick_;
+      if (ion) {
+        ion_ = true;
+        rt.sharedDescriptorFallbacks.fetch_or(1u);
+      }
+      return SharedBinding{handle, &e, false};
     }
-    return SharedBinding{handle, &e, false};
+    if (it != entries_.end()) EraseLocked(it);
+    orphan = st == QNN_SUCCESS && handle;
   }
-  if (it != entries_.end()) EraseLocked(it);
-  if (st == QNN_SUCCESS && handle) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (orphan) {
     // The block was released meanwhile (it cannot be while a run pins it): undo.
     lock.unlock();
     rt.fns.memDeRegister(&handle, 1);
