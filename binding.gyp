@@ -61,6 +61,7 @@
         "native/addon/RpcMem.cc",
         "native/addon/SafeRead.cc",
         "native/addon/SharedBlocks.cc",
+        "native/addon/SharedRegistrations.cc",
         "native/addon/SharedMemory.cc",
         "native/addon/TensorMeta.cc"
       ],

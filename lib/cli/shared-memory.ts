@@ -15,5 +15,6 @@ export function sharedMemoryRunOptions(flag: boolean | undefined): { sharedMemor
 /** One line: what the run allocated in shared memory, or why nothing. */
 export function renderSharedMemory(r: SharedMemoryReport): string {
   if (!r.enabled) return `shared memory: none (${r.reason ?? r.mode})\n`;
-  return `shared memory: ${r.tensors} tensor${r.tensors === 1 ? '' : 's'}, ${formatBytes(r.bytes)}\n`;
+  const plain = r.plainFallbacks > 0 ? ` (${r.plainFallbacks} plain: rpcmem could not allocate them)` : '';
+  return `shared memory: ${r.tensors} tensor${r.tensors === 1 ? '' : 's'}, ${formatBytes(r.bytes)}${plain}\n`;
 }

@@ -57,7 +57,7 @@ export interface NativePlatformInfo {
 export interface NativeRuntimeInfo {
   backendPath: string;
   /** Shared tensors: usable (rpcmem loaded and probed, memRegister present) or why not. */
-  sharedMemory: { available: boolean; reason: string | null; library: string | null; descriptor: 'shared-buffer' | 'ion' | null };
+  sharedMemory: { available: boolean; reason: string | null; library: string | null; descriptor: 'shared-buffer' | 'ion' | 'raw' | null };
   systemPath: string | null;
   buildId: string;
   backendId: number;
@@ -176,6 +176,22 @@ export interface NativeRuntime {
   allocShared(bytes: number): { buffer: ArrayBuffer; fd: number };
   /** Detaches the block's ArrayBuffer and releases it (after the runs using it). false: not a live block. */
   freeShared(buffer: ArrayBuffer): boolean;
+  /** What registrations really use (the live info.sharedMemory.descriptor). */
+  sharedDescriptor(): 'shared-buffer' | 'ion' | 'raw' | null;
+}
+
+/** A context's shared-tensor registrations (native/addon/SharedRegistrations.h). */
+export interface NativeSharedStatus {
+  /** Live memRegister handles. */
+  handles: number;
+  /** Shared tensors bound as raw buffers so far (any reason). */
+  rawBindings: number;
+  /** Why every shared tensor of this context runs raw (the backend lacks or refused memRegister), or null. */
+  rawReason: string | null;
+  /** The reason of the latest raw binding, or null. */
+  lastRawReason: string | null;
+  /** Idle registrations dropped to stay within the per-context cap. */
+  evictions: number;
 }
 
 export interface NativeContext {
@@ -202,6 +218,8 @@ export interface NativeContext {
   /** The profile voted while this context's graphs run (null: none). POWER_UNAVAILABLE without power control. */
   setPerfProfile(profile: string | null): void;
   readonly pendingRuns: number;
+  /** The context's shared-tensor registrations (zeros and nulls once disposed). */
+  sharedStatus(): NativeSharedStatus;
   /**
    * contextApplyBinarySection (core 2.18+): a path (memory-mapped for the call) or bytes
    * (pinned for the call); `graph` is an index into the load result's graphs (omitted:

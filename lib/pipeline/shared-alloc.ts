@@ -31,6 +31,11 @@ export interface SharedMemoryReport {
   readonly tensors: number;
   /** Their bytes. */
   readonly bytes: number;
+  /**
+   * Values the runner asked shared memory for but got as plain tensors (rpcmem could not
+   * allocate them: SHARED_ALLOC_FAILED under the default fallback 'plain').
+   */
+  readonly plainFallbacks: number;
 }
 
 /** The run option's mode, else the manifest's, else auto; a bad run option is a typed error. */
@@ -99,6 +104,7 @@ export class SharedRunAllocator {
   private readonly live: Tensor[] = [];
   private tensors = 0;
   private bytes = 0;
+  private plainFallbacks = 0;
 
   constructor(backend: Backend, names: ReadonlySet<string>, mode: { mode: SharedMemoryMode; source: 'run' | 'manifest' | 'default' }) {
     this.backend = backend;
@@ -131,6 +137,8 @@ export class SharedRunAllocator {
       this.live.push(t);
       this.tensors++;
       this.bytes += t.data.byteLength;
+    } else if (t.data.byteLength > 0) {
+      this.plainFallbacks++;
     }
     return t;
   }
@@ -145,6 +153,6 @@ export class SharedRunAllocator {
   }
 
   report(): SharedMemoryReport {
-    return { mode: this.mode, enabled: this.enabled, reason: this.reason, tensors: this.tensors, bytes: this.bytes };
+    return { mode: this.mode, enabled: this.enabled, reason: this.reason, tensors: this.tensors, bytes: this.bytes, plainFallbacks: this.plainFallbacks };
   }
 }

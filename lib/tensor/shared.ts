@@ -17,8 +17,13 @@ export interface SharedMemoryInfo {
   readonly reason: string | null;
   /** The rpcmem library in use (libcdsprpc, or the reference stand-in). */
   readonly library: string | null;
-  /** How blocks are registered with QNN: the HTP shared-buffer descriptor (fd + offset). */
-  readonly descriptor: 'shared-buffer' | 'ion' | null;
+  /**
+   * How blocks are really registered with QNN, read live: 'shared-buffer' (the HTP
+   * descriptor, fd + offset; also before the first registration), 'ion' once the backend
+   * refused it and took whole blocks as ION, 'raw' once it refused registration (shared
+   * tensors then run as raw buffers). null when unavailable.
+   */
+  readonly descriptor: 'shared-buffer' | 'ion' | 'raw' | null;
 }
 
 /** What `tensorSharedInfo` says about a shared tensor. */
@@ -77,13 +82,39 @@ export interface BlockSource {
   unavailable(): Error;
 }
 
-const sharedInfo = new WeakMap<Tensor, SharedTensorInfo>();
+/**
+ * Shared blocks by their ArrayBuffer: every view of a block's memory is shared memory (the
+ * addon finds it by pointer), so `kv.reshape(...)` or `new Tensor(dtype, kv.data, dims)`
+ * is as shared as `kv`; its offset is its view's byteOffset.
+ */
+interface SharedBlockRecord {
+  readonly fd: number;
+  readonly blockBytes: number;
+  readonly pooled: boolean;
+}
+const sharedBlocks = new WeakMap<ArrayBufferLike, SharedBlockRecord>();
 const poolsOwned = new WeakSet<TensorPool>();
 
-/** The tensor's shared storage, or null for a plain tensor. */
+/** The tensor's shared storage, or null for a plain tensor (or one whose block was freed). */
 export function tensorSharedInfo(tensor: Tensor): SharedTensorInfo | null {
   if (!(tensor instanceof Tensor)) throw invalidArg('a Tensor', 'tensor', tensor);
-  return sharedInfo.get(tensor) ?? null;
+  const block = sharedBlocks.get(tensor.data.buffer);
+  if (!block || tensor.data.buffer.byteLength === 0) return null;
+  return Object.freeze({ kind: 'rpcmem', fd: block.fd, offset: tensor.data.byteOffset, blockBytes: block.blockBytes, pooled: block.pooled });
+}
+
+/** The block source's allocation, or null for a plain fallback (unavailable, or SHARED_ALLOC_FAILED with fallback 'plain'). */
+function allocBlock(source: BlockSource, bytes: number, fallback: 'plain' | 'error'): { buffer: ArrayBuffer; fd: number } | null {
+  let block: { buffer: ArrayBuffer; fd: number } | null;
+  try {
+    block = source.alloc(bytes);
+  } catch (error) {
+    // rpcmem could not allocate (DSP mappings or the heap exhausted): 'plain' means a plain tensor.
+    if (fallback === 'plain' && (error as { code?: unknown })?.code === 'SHARED_ALLOC_FAILED') return null;
+    throw error;
+  }
+  if (!block && fallback === 'error') throw source.unavailable();
+  return block;
 }
 
 function checkDType(dtype: unknown): DType {
@@ -107,11 +138,15 @@ function checkOptionsObject(options: unknown, name: string): Record<string, unkn
   return options as Record<string, unknown>;
 }
 
+/** The storage element size of `dtype` (its typed array's BYTES_PER_ELEMENT). */
+function elementBytes(dtype: DType): number {
+  return (DTYPES[dtype].arrayType as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+}
+
 /** A typed-array view of `length` storage elements at `byteOffset` of `buffer`. */
 function view(dtype: DType, buffer: ArrayBuffer, byteOffset: number, bytes: number): ArrayBufferView {
   const Ctor = DTYPES[dtype].arrayType as unknown as new (b: ArrayBuffer, o: number, n: number) => ArrayBufferView;
-  const per = (DTYPES[dtype].arrayType as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-  return new Ctor(buffer, byteOffset, bytes / per);
+  return new Ctor(buffer, byteOffset, bytes / elementBytes(dtype));
 }
 
 export class SharedAllocator {
@@ -135,13 +170,20 @@ export class SharedAllocator {
       return (o.pool as TensorPool).alloc(dtype, d, quant === undefined ? {} : { quant });
     }
     const { bytes } = byteLength(dtype, d);
-    const block = bytes > 0 ? this.#source.alloc(bytes) : null;
-    if (!block) {
-      if (fallback === 'error') throw this.#source.unavailable();
+    if (bytes === 0) {
+      if (fallback === 'error' && !this.#source.info.available) throw this.#source.unavailable();
       return Tensor.zeros(dtype, d, quant === undefined ? {} : { quant });
     }
-    const tensor = new Tensor(dtype, view(dtype, block.buffer, 0, bytes) as never, d, quant === undefined ? {} : { quant });
-    sharedInfo.set(tensor, Object.freeze({ kind: 'rpcmem', fd: block.fd, offset: 0, blockBytes: bytes, pooled: false }));
+    const block = allocBlock(this.#source, bytes, fallback);
+    if (!block) return Tensor.zeros(dtype, d, quant === undefined ? {} : { quant });
+    let tensor: Tensor<T>;
+    try {
+      tensor = new Tensor(dtype, view(dtype, block.buffer, 0, bytes) as never, d, quant === undefined ? {} : { quant });
+    } catch (error) {
+      this.#source.free(block.buffer); // bad quant: the block goes back now
+      throw error;
+    }
+    sharedBlocks.set(block.buffer, { fd: block.fd, blockBytes: bytes, pooled: false });
     return tensor;
   }
 
@@ -167,8 +209,8 @@ export class SharedAllocator {
       throw invalidArg('a power of two from 1 to 65536', 'options.alignment', alignment);
     }
     const fallback = checkFallback(o.fallback, 'options.fallback');
-    const block = this.#source.alloc(bytes);
-    if (!block && fallback === 'error') throw this.#source.unavailable();
+    const block = allocBlock(this.#source, bytes, fallback);
+    if (block) sharedBlocks.set(block.buffer, { fd: block.fd, blockBytes: bytes, pooled: true });
     const pool = new Pool(block?.buffer ?? new ArrayBuffer(bytes), block?.fd ?? null, alignment, this.#source);
     poolsOwned.add(pool);
     return pool;
@@ -208,7 +250,9 @@ class Pool implements TensorPool {
     const d = checkDims(dims);
     const o = checkOptionsObject(options, 'options');
     const { bytes } = byteLength(dtype, d);
-    const offset = Math.ceil(this.#used / this.#alignment) * this.#alignment;
+    // A typed array must start at a multiple of its element size, whatever the alignment.
+    const align = Math.max(this.#alignment, elementBytes(dtype));
+    const offset = Math.ceil(this.#used / align) * align;
     if (offset + bytes > this.bytes) {
       throw new QnnRangeError(
         'POOL_EXHAUSTED',
@@ -216,10 +260,10 @@ class Pool implements TensorPool {
         { bytes, used: this.#used, poolBytes: this.bytes },
       );
     }
-    this.#used = offset + bytes;
     const quant = o.quant as QuantParams | undefined;
+    // Built first: a refused tensor (bad quant) takes no pool space.
     const tensor = new Tensor(dtype, view(dtype, this.#buffer, offset, bytes) as never, d, quant === undefined ? {} : { quant });
-    if (this.#fd !== null) sharedInfo.set(tensor, Object.freeze({ kind: 'rpcmem', fd: this.#fd, offset, blockBytes: this.bytes, pooled: true }));
+    this.#used = offset + bytes;
     return tensor;
   }
 

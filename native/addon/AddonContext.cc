@@ -111,7 +111,8 @@ Napi::Function AddonContext::Init(Napi::Env env) {
        InstanceMethod<&AddonContext::SetPerfProfile>("setPerfProfile"),
        InstanceMethod<&AddonContext::SetLoadProfile>("setLoadProfile"),
        InstanceMethod<&AddonContext::ApplyBinarySection>("applyBinarySection"),
-       InstanceMethod<&AddonContext::ReadBinarySection>("readBinarySection")});
+       InstanceMethod<&AddonContext::ReadBinarySection>("readBinarySection"),
+       InstanceMethod<&AddonContext::SharedStatus>("sharedStatus")});
   // A plain accessor that checks its receiver (InstanceAccessor's own unwrap throws a bare
   // "Invalid argument" for a receiver without a wrap).
   ctor.Get("prototype").As<Napi::Object>().DefineProperty(
@@ -223,6 +224,19 @@ Napi::Value AddonContext::GetPending(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!IsInstance(env, info.This())) ThrowInvalidArg(env, "a Context", "this", info.This());
   return Napi::Number::New(env, Unwrap(info.This().As<Napi::Object>())->pending_);
+}
+
+Napi::Value AddonContext::SharedStatus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SharedRegistrationStatus s;
+  if (state_) s = state_->sharedStatus();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("handles", Napi::Number::New(env, static_cast<double>(s.handles)));
+  o.Set("rawBindings", Napi::Number::New(env, static_cast<double>(s.rawBindings)));
+  o.Set("rawReason", s.rawReason.empty() ? env.Null() : Napi::Value(Napi::String::New(env, s.rawReason)));
+  o.Set("lastRawReason", s.lastRawReason.empty() ? env.Null() : Napi::Value(Napi::String::New(env, s.lastRawReason)));
+  o.Set("evictions", Napi::Number::New(env, static_cast<double>(s.evictions)));
+  return o;
 }
 
 void AddonContext::TeardownAtExit() {

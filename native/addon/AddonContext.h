@@ -47,6 +47,8 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
   Napi::Value SetPerfProfile(const Napi::CallbackInfo& info);
   Napi::Value SetLoadProfile(const Napi::CallbackInfo& info);
   static Napi::Value GetPending(const Napi::CallbackInfo& info);
+  // sharedStatus(): the context's shared-tensor registrations (SharedRegistrations.h).
+  Napi::Value SharedStatus(const Napi::CallbackInfo& info);
   void FreeNow(Napi::Env env, bool adjustMemory);
   // A spill-fill group's first context, pinned while this context's load is queued
   // (ContextLoad.cc): checks it (loaded, same runtime), reads its handle into `configs`.

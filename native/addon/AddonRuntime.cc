@@ -110,6 +110,7 @@ Napi::Function AddonRuntime::Init(Napi::Env env) {
        InstanceMethod<&AddonRuntime::SetPerfProfile>("setPerfProfile"),
        InstanceMethod<&AddonRuntime::SetPowerConfig>("setPowerConfig"),
        InstanceMethod<&AddonRuntime::AllocShared>("allocShared"), InstanceMethod<&AddonRuntime::FreeShared>("freeShared"),
+       InstanceMethod<&AddonRuntime::SharedDescriptor>("sharedDescriptor"),
        StaticMethod<&AddonRuntime::ExitProcess>("exitProcess")});
   // A plain accessor that checks its receiver (see AddonContext::Init).
   ctor.Get("prototype").As<Napi::Object>().DefineProperty(

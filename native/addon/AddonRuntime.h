@@ -28,6 +28,7 @@ class AddonRuntime : public Napi::ObjectWrap<AddonRuntime> {
   // Shared tensors (SharedMemory.cc): the rpcmem library when usable, else why not.
   std::shared_ptr<RpcMemLibrary> rpcmem;
   std::string sharedMemoryReason;
+  std::string lastSharedDescriptor_;  // sharedDescriptor()'s answer once disposed ("" = null)
   bool disposed() const { return disposed_; }
   bool loading = false;
 
@@ -40,6 +41,9 @@ class AddonRuntime : public Napi::ObjectWrap<AddonRuntime> {
   // allocShared(bytes) -> { buffer, fd }; freeShared(buffer) -> boolean (SharedMemory.cc).
   Napi::Value AllocShared(const Napi::CallbackInfo& info);
   Napi::Value FreeShared(const Napi::CallbackInfo& info);
+  // sharedDescriptor() -> 'shared-buffer' | 'ion' | 'raw' | null: what registrations really
+  // use (RuntimeState::sharedDescriptorFallbacks); the last answer once disposed.
+  Napi::Value SharedDescriptor(const Napi::CallbackInfo& info);
   static Napi::Value GetDisposed(const Napi::CallbackInfo& info);
   static Napi::Value ExitProcess(const Napi::CallbackInfo& info);
 

@@ -221,8 +221,17 @@ void ContextState::Execute(size_t index, const IoBuffer* inputs, size_t numInput
     throw CoreError("SIZE_MISMATCH", "graph " + g.meta.name + " takes " + std::to_string(g.meta.inputs.size()) +
                                          " inputs and " + std::to_string(g.meta.outputs.size()) + " outputs");
   }
-  for (size_t i = 0; i < numInputs; ++i) BindBuffer(g.inTensors[i], inputs[i], g.meta.inputs[i]);
-  for (size_t i = 0; i < numOutputs; ++i) BindBuffer(g.outTensors[i], outputs[i], g.meta.outputs[i]);
+  // Registered handles bound for this run stay "in use" until graphExecute has returned
+  // (SharedRegistrations.h); a run without shared tensors never touches the vector.
+  struct HeldHandles {
+    SharedRegistrations& shared;
+    std::vector<void*> tokens;
+    ~HeldHandles() {
+      for (void* t : tokens) shared.Release(t);
+    }
+  } held{shared_, {}};
+  for (size_t i = 0; i < numInputs; ++i) BindBuffer(g.inTensors[i], inputs[i], g.meta.inputs[i], &held.tokens);
+  for (size_t i = 0; i < numOutputs; ++i) BindBuffer(g.outTensors[i], outputs[i], g.meta.outputs[i], &held.tokens);
   RuntimeState& rt = *runtime_;
   PowerRunScope power(rt, options.perfProfile, perfProfile.load(std::memory_order_relaxed), options.restorePerfProfile);
   if (options.profile != ProfileLevel::kOff) {
@@ -239,15 +248,20 @@ void ContextState::Execute(size_t index, const IoBuffer* inputs, size_t numInput
 // V1 and V2 tensors share the V1 head: memType at +88, the clientBuf/memHandle union at
 // +96. Every field is set on every run: a backend may have written dataSize back into an
 // output tensor, and one tensor may be shared in one run and raw in the next.
-void ContextState::BindBuffer(Qnn_Tensor_t& t, const IoBuffer& buf, const TensorMeta& meta) {
+void ContextState::BindBuffer(Qnn_Tensor_t& t, const IoBuffer& buf, const TensorMeta& meta, std::vector<void*>* held) {
   Qnn_TensorV1_t& v = t.v1;
   v.clientBuf.data = nullptr;
   v.clientBuf.dataSize = 0;
   if (buf.block) {
     size_t offset = static_cast<size_t>(static_cast<uint8_t*>(buf.data) - buf.block->base);
-    v.memType = QNN_TENSORMEMTYPE_MEMHANDLE;
-    v.memHandle = shared_.Get(*runtime_, context_, *buf.block, offset, meta);
-    return;
+    SharedBinding b = shared_.Acquire(*runtime_, context_, *buf.block, offset, meta);
+    if (!b.raw) {
+      held->push_back(b.token);
+      v.memType = QNN_TENSORMEMTYPE_MEMHANDLE;
+      v.memHandle = b.handle;
+      return;
+    }
+    // RAW fallback: a shared block is ordinary host memory too.
   }
   v.memType = QNN_TENSORMEMTYPE_RAW;
   v.clientBuf.data = buf.data;

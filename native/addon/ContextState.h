@@ -15,6 +15,7 @@
 #include "RunOptions.h"
 #include "RuntimeState.h"
 #include "SharedBlocks.h"
+#include "SharedRegistrations.h"
 #include "TensorMeta.h"
 
 namespace qnn_node {
@@ -97,6 +98,8 @@ class ContextState {
   std::string systemNote() const { return systemNote_; }
   std::vector<std::unique_ptr<GraphState>>& graphs() { return graphs_; }
   RuntimeState& runtime() { return *runtime_; }
+  // The shared-tensor registrations of this context: handles, RAW bindings and why.
+  SharedRegistrationStatus sharedStatus() { return shared_.Status(); }
 
   // The context's performance profile (loadContext perfProfile): voted while its graphs
   // run, unless a run names its own (PowerVotes.h).
@@ -123,8 +126,9 @@ class ContextState {
 
  private:
   void ExecuteProfiled(GraphState& g, ProfileLevel level, RunResult* result);
-  // Points `t` at `buf`: a registered memhandle for a shared block, else a raw clientBuf.
-  void BindBuffer(Qnn_Tensor_t& t, const IoBuffer& buf, const TensorMeta& meta);
+  // Points `t` at `buf`: a registered memhandle for a shared block (its token appended to
+  // `held`, released after the run), else a raw clientBuf.
+  void BindBuffer(Qnn_Tensor_t& t, const IoBuffer& buf, const TensorMeta& meta, std::vector<void*>* held);
 
   std::shared_ptr<RuntimeState> runtime_;
   std::string path_;

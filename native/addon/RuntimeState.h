@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -109,6 +110,10 @@ class RuntimeState {
 
   // Throws a QNN_ERROR CoreError for `status` returned by `fn`.
   [[noreturn]] void ThrowStatus(const char* fn, Qnn_ErrorHandle_t status, const std::string& what = "") const;
+  // What shared-tensor registrations really used (SharedRegistrations.cc): bit 1 = the
+  // backend refused the HTP shared-buffer descriptor and took ION, bit 2 = it refused
+  // registration (tensors ran RAW). 0: the shared-buffer descriptor (or nothing yet).
+  std::atomic<unsigned> sharedDescriptorFallbacks{0};
   NativeError StatusError(const char* fn, Qnn_ErrorHandle_t status, const std::string& what = "") const;
   // A load-stage error with everything known so far about the backend library: path,
   // provider, API versions, build id, the providers it reported (error.details).

@@ -2,16 +2,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 
 #include "Errors.h"
-#include "RuntimeState.h"
+#include "SharedRegistrations.h"
 
 namespace qnn_node {
 namespace {
 
-// One mutex for the table, every block's holders and every registration cache: blocks and
-// contexts die on different threads (finalizers, runs, dispose), and registration is rare.
+// The table's mutex: held only for lookups and table edits (Find runs on every run with a
+// live block), never with another lock or across a backend call.
 std::mutex& TableMutex() {
   static auto* m = new std::mutex();
   return *m;
@@ -25,15 +26,36 @@ std::map<uintptr_t, std::shared_ptr<SharedBlock>>& Live() {
 std::atomic<size_t> g_liveCount{0};
 std::atomic<uint64_t> g_nextSerial{1};
 
-std::string BlockName(const SharedBlock& b) { return "shared block (fd " + std::to_string(b.fd) + ", " + std::to_string(b.bytes) + " bytes)"; }
-
 }  // namespace
 
+std::mutex& SharedHoldersMutex() {
+  static auto* m = new std::mutex();
+  return *m;
+}
+
+// The last owner: every cache holding a handle of this block gives them up (under the
+// holders mutex, so no cache can be freed meanwhile); the backend calls come after it,
+// each cache counting the call in progress so that its DeregisterAll waits for it.
 SharedBlock::~SharedBlock() {
+  struct Pending {
+    SharedRegistrations* holder;
+    std::vector<Qnn_MemHandle_t> handles;
+    QnnMem_DeRegisterFn_t deRegister;
+  };
+  std::vector<Pending> pending;
   {
-    std::lock_guard<std::mutex> lock(TableMutex());
-    for (SharedRegistrations* h : holders) h->DropBlockLocked(this);
+    std::lock_guard<std::mutex> lock(SharedHoldersMutex());
+    for (SharedRegistrations* h : holders) {
+      Pending p{h, {}, nullptr};
+      p.handles = h->TakeBlockLocked(this, &p.deRegister);
+      if (!p.handles.empty()) pending.push_back(std::move(p));
+    }
     holders.clear();
+  }
+  for (Pending& p : pending) {
+    for (Qnn_MemHandle_t handle : p.handles)
+      if (p.deRegister) p.deRegister(&handle, 1);
+    p.holder->EndBackendCall();
   }
   if (base && lib) lib->Free(base);
 }
@@ -96,87 +118,5 @@ void Remove(const void* base, uint64_t serial) {
 size_t LiveCount() { return g_liveCount.load(); }
 
 }  // namespace SharedTable
-
-Qnn_MemHandle_t SharedRegistrations::Get(RuntimeState& rt, Qnn_ContextHandle_t context, SharedBlock& block,
-                                         size_t offset, const TensorMeta& meta) {
-  std::lock_guard<std::mutex> lock(TableMutex());
-  auto key = std::make_pair(block.serial, offset);
-  auto it = entries_.find(key);
-  if (it != entries_.end()) {
-    Entry& e = it->second;
-    if (e.dataType == meta.dataType && e.dims == meta.dims) return e.handle;
-    // Another tensor at the same place (a reset pool): the backend refuses a second
-    // registration of one (fd, offset), so the old one goes first.
-    DeregisterLocked(e);
-    entries_.erase(it);
-  }
-  if (!rt.fns.memRegister || !rt.fns.memDeRegister) {
-    throw CoreError("SHARED_MEMORY_UNAVAILABLE", "the backend's core API " + rt.provider.core.str() + " lacks memRegister");
-  }
-  Entry e;
-  e.dataType = meta.dataType;
-  e.dims = meta.dims;
-  e.block = &block;
-  QnnMemHtp_Descriptor_t htp{};
-  htp.type = QNN_HTP_MEM_SHARED_BUFFER;
-  htp.size = block.bytes;
-  htp.sharedBufferConfig.fd = block.fd;
-  htp.sharedBufferConfig.offset = offset;
-  Qnn_MemDescriptor_t d{};
-  d.memShape.numDim = static_cast<uint32_t>(e.dims.size());
-  d.memShape.dimSize = e.dims.empty() ? nullptr : e.dims.data();
-  d.memShape.shapeConfig = nullptr;
-  d.dataType = static_cast<Qnn_DataType_t>(meta.dataType);
-  d.memType = QNN_MEM_TYPE_CUSTOM;
-  d.customInfo = &htp;
-  Qnn_ErrorHandle_t st = rt.fns.memRegister(context, &d, 1, &e.handle);
-  if (st != QNN_SUCCESS && offset == 0 && (static_cast<uint32_t>(st) & 0xFFFFu) == 8005u) {
-    // QNN_MEM_ERROR_UNSUPPORTED_MEMTYPE: a backend without the HTP custom descriptor may
-    // still take the whole allocation as ION.
-    d.memType = QNN_MEM_TYPE_ION;
-    d.ionInfo.fd = block.fd;
-    e.handle = nullptr;
-    st = rt.fns.memRegister(context, &d, 1, &e.handle);
-  }
-  if (st != QNN_SUCCESS || !e.handle) {
-    NativeError err = rt.StatusError("memRegister", st,
-                                     "for tensor \"" + meta.name + "\" at offset " + std::to_string(offset) + " of the " + BlockName(block));
-    if (st == QNN_SUCCESS) {
-      err.code = "QNN_ERROR";
-      err.message = "memRegister returned success but no handle for tensor \"" + meta.name + "\"";
-    }
-    throw CoreError(err);
-  }
-  deRegister_ = rt.fns.memDeRegister;
-  entries_.emplace(key, std::move(e));
-  if (std::find(block.holders.begin(), block.holders.end(), this) == block.holders.end()) block.holders.push_back(this);
-  return entries_[key].handle;
-}
-
-void SharedRegistrations::DeregisterLocked(Entry& e) {
-  if (e.handle && deRegister_) deRegister_(&e.handle, 1);
-  e.handle = nullptr;
-}
-
-void SharedRegistrations::DropBlockLocked(SharedBlock* block) {
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->second.block == block) {
-      DeregisterLocked(it->second);
-      it = entries_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
-
-void SharedRegistrations::DeregisterAll() {
-  std::lock_guard<std::mutex> lock(TableMutex());
-  for (auto& kv : entries_) {
-    DeregisterLocked(kv.second);
-    auto& h = kv.second.block->holders;
-    h.erase(std::remove(h.begin(), h.end(), this), h.end());
-  }
-  entries_.clear();
-}
 
 }  // namespace qnn_node

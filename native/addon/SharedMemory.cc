@@ -73,6 +73,7 @@ Napi::Object SharedMemoryInfoToJs(Napi::Env env, AddonRuntime* wrap) {
   o.Set("reason", ok ? env.Null() : Napi::Value(Napi::String::New(env, wrap->sharedMemoryReason)));
   o.Set("library", ok ? Napi::Value(Napi::String::New(env, wrap->rpcmem->path())) : env.Null());
   o.Set("descriptor", ok ? Napi::Value(Napi::String::New(env, "shared-buffer")) : env.Null());
+  wrap->lastSharedDescriptor_ = ok ? "shared-buffer" : "";
   return o;
 }
 
@@ -132,6 +133,16 @@ Napi::Value AddonRuntime::FreeShared(const Napi::CallbackInfo& info) {
   ab.Detach();
   SharedTable::Remove(block->base, block->serial);
   return Napi::Boolean::New(env, true);
+}
+
+Napi::Value AddonRuntime::SharedDescriptor(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (state_) {
+    unsigned used = state_->sharedDescriptorFallbacks.load();
+    lastSharedDescriptor_ = !rpcmem ? "" : (used & 1u) ? "ion" : (used & 2u) ? "raw" : "shared-buffer";
+  }
+  if (lastSharedDescriptor_.empty()) return env.Null();
+  return Napi::String::New(env, lastSharedDescriptor_);
 }
 
 }  // namespace qnn_node

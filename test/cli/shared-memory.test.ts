@@ -36,10 +36,10 @@ describe('run --no-shared-memory', () => {
   it('turns sharing off for the run and reports why nothing was shared', async () => {
     const on = await run(['run', 'm.json', '--mock', '--json'], dir);
     expect(on.code, on.stderr).toBe(0);
-    expect(JSON.parse(on.stdout).sharedMemory).toEqual({ mode: 'auto', enabled: false, reason: 'mock backend', tensors: 0, bytes: 0 });
+    expect(JSON.parse(on.stdout).sharedMemory).toEqual({ mode: 'auto', enabled: false, reason: 'mock backend', tensors: 0, bytes: 0, plainFallbacks: 0 });
     const off = await run(['run', 'm.json', '--mock', '--no-shared-memory', '--json'], dir);
     expect(off.code, off.stderr).toBe(0);
-    expect(JSON.parse(off.stdout).sharedMemory).toEqual({ mode: 'off', enabled: false, reason: 'off for this run', tensors: 0, bytes: 0 });
+    expect(JSON.parse(off.stdout).sharedMemory).toEqual({ mode: 'off', enabled: false, reason: 'off for this run', tensors: 0, bytes: 0, plainFallbacks: 0 });
     const text = await run(['run', 'm.json', '--mock', '--no-shared-memory'], dir);
     expect(text.stdout).toContain('shared memory: none (off for this run)');
   });

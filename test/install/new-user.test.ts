@@ -98,6 +98,15 @@ describe.skipIf(!installSuitesSupported)('npm install <tarball> without prebuild
     expect(r.stdout).toContain(path.join(installedPackage(app), 'build', 'Release', 'libQnnReference.so'));
   }, minutes(2));
 
+  it('builds the rpcmem stand-in: info --json reports shared memory through it', () => {
+    const rpcmem = path.join(installedPackage(app), 'build', 'Release', 'rpcmem', 'libcdsprpc.so');
+    expect(fs.existsSync(rpcmem)).toBe(true);
+    const r = npx(node, app, env, ['info', '--json']);
+    expect(r.status, r.output).toBe(0);
+    const shared = (JSON.parse(r.stdout) as { backend: { sharedMemory: string } }).backend.sharedMemory;
+    expect(shared).toBe(`rpcmem tensors, registered as shared-buffer (${rpcmem})`);
+  }, minutes(2));
+
   it(`an ES module and a CommonJS consumer both work on the oldest Node "engines" admits`, () => {
     const esm = path.join(app, 'consumer.mjs');
     const cjs = path.join(app, 'consumer.cjs');

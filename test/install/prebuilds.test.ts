@@ -34,13 +34,15 @@ import {
 
 const PREBUILD = 'qnn-node.node'; // the name prebuildify --napi gives
 const LIBS = ['libQnnReference.so', 'libQnnReferenceSystem.so'];
+/** The rpcmem stand-in scripts/prebuild.cjs ships beside the reference backend. */
+const RPCMEM = path.join('rpcmem', 'libcdsprpc.so');
 const PREBUILD_DIR = path.join('prebuilds', 'linux-x64');
 
 /** The repository's own build (npm ci), laid out as `npm run make-prebuilds` lays it out. */
 function workingPrebuild(): Record<string, Uint8Array> {
   const release = path.join(repoRoot, 'build', 'Release');
   const files: Record<string, Uint8Array> = { [PREBUILD]: fs.readFileSync(path.join(release, 'qnn_node.node')) };
-  for (const lib of LIBS) files[lib] = fs.readFileSync(path.join(release, lib));
+  for (const lib of [...LIBS, RPCMEM]) files[lib] = fs.readFileSync(path.join(release, lib));
   return files;
 }
 
@@ -101,6 +103,14 @@ describe.skipIf(!installSuitesSupported)('npm install <tarball> with prebuilds (
       const info = npx(node, app, env, ['info']).stdout;
       expect(info).toContain(path.join(installedPackage(app), PREBUILD_DIR, PREBUILD));
       expect(info).toContain(path.join(installedPackage(app), PREBUILD_DIR, LIBS[0]));
+    }, minutes(2));
+
+    it('ships the rpcmem stand-in: info --json reports shared memory through it', () => {
+      expect(fs.existsSync(path.join(installedPackage(app), PREBUILD_DIR, RPCMEM))).toBe(true);
+      const r = npx(node, app, env, ['info', '--json']);
+      expect(r.status, r.output).toBe(0);
+      const shared = (JSON.parse(r.stdout) as { backend: { sharedMemory: string } }).backend.sharedMemory;
+      expect(shared).toBe(`rpcmem tensors, registered as shared-buffer (${path.join(installedPackage(app), PREBUILD_DIR, RPCMEM)})`);
     }, minutes(2));
 
     it('without its reference backend, run names npm rebuild qnn-node, which repairs the install', () => {

@@ -66,7 +66,7 @@ describeNative('shared memory in a 1,000-step decode loop (reference backend)', 
       const result = await pipeline.run();
       return { result, executes: j.entries('graphExecute') };
     });
-    expect(shared.result.sharedMemory).toEqual({ mode: 'auto', enabled: true, reason: null, tensors: 3, bytes: KV_BYTES + 2 * ROW_BYTES });
+    expect(shared.result.sharedMemory).toEqual({ mode: 'auto', enabled: true, reason: null, tensors: 3, bytes: KV_BYTES + 2 * ROW_BYTES, plainFallbacks: 0 });
     expect(shared.executes).toHaveLength(2 * STEPS);
     // A: kv, x and row are memhandles, nothing copied; B: kv and row are, only row2 comes back raw.
     const perStep = new Set(shared.executes.map(copies));
@@ -77,7 +77,7 @@ describeNative('shared memory in a 1,000-step decode loop (reference backend)', 
       const result = await pipeline.run({}, { sharedMemory: 'off' });
       return { result, executes: j.entries('graphExecute') };
     });
-    expect(off.result.sharedMemory).toEqual({ mode: 'off', enabled: false, reason: 'off for this run', tensors: 0, bytes: 0 });
+    expect(off.result.sharedMemory).toEqual({ mode: 'off', enabled: false, reason: 'off for this run', tensors: 0, bytes: 0, plainFallbacks: 0 });
     expect(off.executes).toHaveLength(2 * STEPS);
     expect(new Set(off.executes.map(copies))).toEqual(new Set([`${KV_BYTES + ROW_BYTES}/${ROW_BYTES}/0`]));
 

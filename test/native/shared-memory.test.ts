@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect, it } from 'vitest';
 import { Qnn } from '../../lib/backend/qnn/index.js';
 import { QnnStatusError } from '../../lib/errors.js';
@@ -208,6 +210,18 @@ describeNative('shared tensors (rpcmem + memRegister)', () => {
     });
   });
 
+  it("gives plain tensors when rpcmem_alloc fails after load under the default fallback 'plain'", async () => {
+    await using qnn = await Qnn.load({ backend: 'reference' });
+    await using ctx = await qnn.loadContext(addPath);
+    await withEnv({ QNN_REFERENCE_RPCMEM_FAIL_ALLOC: '1' }, async () => {
+      const a = fill(qnn.allocTensor('float32', [2, 3]), A);
+      expect(tensorSharedInfo(a)).toBeNull();
+      expect([...(await ctx.graph('add').run({ a, b: fill(qnn.allocTensor('float32', [2, 3]), B) })).out.data]).toEqual(SUM);
+      expect(qnn.createTensorPool({ bytes: 256 }).shared).toBe(false);
+      expect(() => qnn.allocTensor('float32', [2], { fallback: 'error' })).toThrow(expect.objectContaining({ code: 'SHARED_ALLOC_FAILED' }));
+    });
+  });
+
   it('falls back with the reason when the rpcmem library is missing', async () => {
     const missing = `${dir}/nowhere/libcdsprpc.so`;
     await using qnn = await Qnn.load({ backend: 'reference', rpcmemLibrary: missing });
@@ -269,10 +283,23 @@ describeNative('shared tensors (rpcmem + memRegister)', () => {
     expect(gc.code).toBe(0);
     expect(gc.stdout).toMatch(/^released 50 of 50$/m);
     for (const mode of ['exit-mid-run', 'natural']) {
-      const r = await runChild('shared-lifetime.ts', [addPath, mode]);
+      const journal = path.join(dir, `exit-${mode}.jsonl`);
+      const r = await runChild('shared-lifetime.ts', [addPath, mode], { QNN_REFERENCE_JOURNAL: journal });
       expect(r.signal).toBeNull();
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('started');
+      const calls = readFileSync(journal, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { call: string }).call);
+      const count = (call: string) => calls.filter((c) => c === call).length;
+      if (mode === 'natural') {
+        // The environment's teardown: contexts deregister their handles, then the collected
+        // external buffers return every block to rpcmem (docs/shared-memory.md).
+        expect(count('memDeRegister')).toBe(count('memRegister'));
+        expect(count('rpcmem_free')).toBe(count('rpcmem_alloc'));
+        expect(calls.lastIndexOf('memDeRegister')).toBeLessThan(calls.lastIndexOf('rpcmem_free'));
+      } else {
+        // process.exit() skips it: the live blocks are left to the OS.
+        expect(count('rpcmem_free')).toBeLessThan(count('rpcmem_alloc'));
+      }
     }
   });
 

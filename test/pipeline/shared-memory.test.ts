@@ -114,7 +114,7 @@ describe('shared memory in pipelines', () => {
     const { result, log, kvBuffers } = await runWith(backend);
     // x (fill -> stage1), kv (fill -> decode), h (stage1 -> decode), y (decode -> head); not step_kv or logits (no graph reads them).
     expect(backend.allocated.map((a) => `${a.dtype}[${a.dims.join(',')}]`)).toEqual(['float32[1,4]', 'float32[2,8,4]', 'float32[1,4]', 'float32[1,4]']);
-    expect(result.sharedMemory).toEqual({ mode: 'auto', enabled: true, reason: null, tensors: 4, bytes: (4 + 64 + 4 + 4) * 4 });
+    expect(result.sharedMemory).toEqual({ mode: 'auto', enabled: true, reason: null, tensors: 4, bytes: (4 + 64 + 4 + 4) * 4, plainFallbacks: 0 });
     expect(log[0]).toBe('stage1 x:shared h:shared');
     expect(log.slice(1)).toEqual(Array(5).fill('decode h:shared kv:shared y:shared'));
     // One cache for the whole loop: kv_write wrote each step's row into it, nothing replaced it.
@@ -127,12 +127,12 @@ describe('shared memory in pipelines', () => {
     const offBackend = new SharedMock();
     const off = await runWith(offBackend, manifest({ sharedMemory: 'off' }));
     expect(offBackend.allocated).toEqual([]);
-    expect(off.result.sharedMemory).toEqual({ mode: 'off', enabled: false, reason: 'off in the manifest', tensors: 0, bytes: 0 });
+    expect(off.result.sharedMemory).toEqual({ mode: 'off', enabled: false, reason: 'off in the manifest', tensors: 0, bytes: 0, plainFallbacks: 0 });
     expect(off.log[0]).toBe('stage1 x:plain h:plain');
     const runOff = await runWith(new SharedMock(), manifest({ sharedMemory: 'auto' }), { sharedMemory: 'off' });
     expect(runOff.result.sharedMemory).toMatchObject({ mode: 'off', enabled: false, reason: 'off for this run', tensors: 0 });
     const plain = await runWith(new MockBackend());
-    expect(plain.result.sharedMemory).toEqual({ mode: 'auto', enabled: false, reason: 'mock backend', tensors: 0, bytes: 0 });
+    expect(plain.result.sharedMemory).toEqual({ mode: 'auto', enabled: false, reason: 'mock backend', tensors: 0, bytes: 0, plainFallbacks: 0 });
     for (const other of [off, runOff, plain]) {
       expect(values(other.result.outputs.kv)).toEqual(values(shared.result.outputs.kv));
       expect(values(other.result.outputs.logits)).toEqual(values(shared.result.outputs.logits));
@@ -152,7 +152,7 @@ describe('shared memory in pipelines', () => {
     const bare: Backend = { kind: 'bare', loadContext: (s, o) => mock.loadContext(s, o), dispose: () => mock.dispose(), [Symbol.asyncDispose]: () => mock.dispose() };
     for (const [name, fn] of Object.entries(graphs({}, [], new Set()))) mock.setGraph(name, fn);
     await using p = await Pipeline.load(manifest(), { backend: bare, baseDir: dir });
-    expect((await p.run()).sharedMemory).toEqual({ mode: 'auto', enabled: false, reason: 'the bare backend has no allocTensor', tensors: 0, bytes: 0 });
+    expect((await p.run()).sharedMemory).toEqual({ mode: 'auto', enabled: false, reason: 'the bare backend has no allocTensor', tensors: 0, bytes: 0, plainFallbacks: 0 });
   });
 
   it('frees the shared tensors the caller does not get back when the run ends, and all of them when it fails', async () => {

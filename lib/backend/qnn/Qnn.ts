@@ -253,7 +253,7 @@ export class Qnn implements Backend {
             callSite,
             'QNN runtime',
           );
-          const qnn = new Qnn(addon, runtime, toInfo(info, reference, addon.sdkHeaders), opts.contextTimeoutMs);
+          const qnn = new Qnn(addon, runtime, toInfo(info, reference, addon.sdkHeaders, runtime), opts.contextTimeoutMs);
           if (opts.perfProfile !== undefined) await qnn.#applyLoadProfile(opts.perfProfile, callSite);
           return qnn;
         } catch (error) {
@@ -465,7 +465,7 @@ function freezePlatform(p: NativePlatformInfo): QnnPlatformInfo {
   });
 }
 
-function toInfo(n: NativeRuntimeInfo, reference: boolean, sdkHeaders: boolean): QnnInfo {
+function toInfo(n: NativeRuntimeInfo, reference: boolean, sdkHeaders: boolean, runtime: NativeRuntime): QnnInfo {
   return Object.freeze({
     backendPath: n.backendPath,
     systemPath: n.systemPath,
@@ -487,7 +487,7 @@ function toInfo(n: NativeRuntimeInfo, reference: boolean, sdkHeaders: boolean): 
     providers: Object.freeze(n.providers.map((p) => Object.freeze({ ...p }))),
     sdkHeaders,
     power: powerInfoOf(n),
-    sharedMemory: sharedMemoryInfoOf(n),
+    sharedMemory: sharedMemoryInfoOf(n, runtime),
   });
 }
 

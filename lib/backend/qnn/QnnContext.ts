@@ -2,7 +2,7 @@
 import { DisposedError, QnnNodeError, QnnStatusError, invalidArg } from '../../errors.js';
 import { DTYPES } from '../../tensor/dtypes.js';
 import { isResizableBuffer } from '../../tensor/resizable.js';
-import type { NativeAddon, NativeContext, NativeGraphSignature, NativeRuntime, NativeTensorSignature } from '../../native/AddonTypes.js';
+import type { NativeAddon, NativeContext, NativeGraphSignature, NativeRuntime, NativeSharedStatus, NativeTensorSignature } from '../../native/AddonTypes.js';
 import { checkSignature } from '../validate.js';
 import type { PerfProfile } from '../power.js';
 import type { BinaryProducer, Context, GraphSignature, LoadContextOptions, LoadTimings, TensorSpec } from '../types.js';
@@ -274,6 +274,14 @@ export class QnnContext implements Context, GraphOwner {
   /** The events of contextCreateFromBinary when loaded with options.profile. */
   get loadProfile(): Profile | undefined {
     return this.#loadProfile;
+  }
+
+  /**
+   * This context's shared-tensor registrations: live handles, and the shared tensors bound
+   * as raw buffers instead (how many, why) — docs/shared-memory.md#registration.
+   */
+  get sharedMemory(): NativeSharedStatus {
+    return Object.freeze(this.#native.sharedStatus());
   }
 
   get disposed(): boolean {

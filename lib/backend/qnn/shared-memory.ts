@@ -12,9 +12,20 @@ export function referenceRpcmemPath(ref: { backend: string; rpcmem?: string }): 
   return path.join(path.dirname(ref.backend), 'rpcmem', name);
 }
 
-export function sharedMemoryInfoOf(n: NativeRuntimeInfo): SharedMemoryInfo {
+/**
+ * The info's sharedMemory. `descriptor` is live: what registrations really use
+ * ('shared-buffer' until the backend refuses it for 'ion', 'raw' when it refuses
+ * registration and shared tensors run as raw buffers; the addon's sharedDescriptor()).
+ */
+export function sharedMemoryInfoOf(n: NativeRuntimeInfo, runtime?: NativeRuntime): SharedMemoryInfo {
   const s = n.sharedMemory ?? { available: false, reason: 'the addon predates shared memory', library: null, descriptor: null };
-  return Object.freeze({ available: s.available, reason: s.reason, library: s.library, descriptor: s.descriptor });
+  const info = { available: s.available, reason: s.reason, library: s.library } as SharedMemoryInfo;
+  const live = s.available && runtime && typeof runtime.sharedDescriptor === 'function';
+  Object.defineProperty(info, 'descriptor', {
+    enumerable: true,
+    get: live ? () => runtime.sharedDescriptor() : () => s.descriptor,
+  });
+  return Object.freeze(info);
 }
 
 export function nativeBlocks(runtime: NativeRuntime, info: SharedMemoryInfo, isDisposed: () => boolean): BlockSource {

@@ -89,6 +89,7 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
   std::vector<uint8_t*> sharedOut(gr.outputs.size(), nullptr);  // memhandle: written in place
   std::vector<std::pair<const uint8_t*, uint64_t>> sharedIn;     // memhandle input ranges
   std::vector<std::shared_ptr<SharedMapping>> pinned;            // kept mapped while running
+  MemInUse memInUse;                                             // deregistration refused while running
   uint32_t memHandleTensors = 0;
 
   auto check = [&](const uint8_t* base, uint32_t i, bool isInput, ClientTensor* ct) -> Qnn_ErrorHandle_t {
@@ -128,7 +129,7 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
     if (t.memType == QNN_TENSORMEMTYPE_MEMHANDLE) {
       ResolvedMem r;
       std::string why;
-      if (!resolveMemHandle(c, t.memHandle, info.bytes, &r, &why)) return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR, "graphExecute: " + tn + " " + why);
+      if (!resolveMemHandle(c, t.memHandle, info.bytes, info.dataType, info.dims, &r, &memInUse, &why)) return fail(log, QNN_GRAPH_ERROR_INVALID_TENSOR, "graphExecute: " + tn + " " + why);
       ++memHandleTensors;
       pinned.push_back(std::move(r.map));
       if (isInput) {
@@ -151,6 +152,13 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
     if (Qnn_ErrorHandle_t e = check(reinterpret_cast<const uint8_t*>(inputs), i, true, &ct)) return e;
   for (uint32_t i = 0; i < numOutputs; ++i)
     if (Qnn_ErrorHandle_t e = check(reinterpret_cast<const uint8_t*>(outputs), i, false, &ct)) return e;
+
+  // QNN_REFERENCE_EXECUTE_HOLD_MS: a long execute with its memhandles already resolved
+  // (in use), e.g. to show that memDeRegister refuses them meanwhile.
+  if (const char* hold = std::getenv("QNN_REFERENCE_EXECUTE_HOLD_MS")) {
+    long ms = std::strtol(hold, nullptr, 10);
+    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
 
   // A binary may declare far more than it could ever be worth computing: refuse before
   // allocating anything (budget.h).

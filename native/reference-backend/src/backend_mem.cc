@@ -6,8 +6,12 @@
 // stand-in's lookup export (its "fd" is its own number).
 #include "backend_mem.h"
 
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -99,6 +103,13 @@ Qnn_ErrorHandle_t checkDescriptor(ContextImpl* c, const Qnn_MemDescriptor_t& d, 
   auto finish = [&]() { out->journal = "{" + j.json().substr(j.json().find(',') + 1); };
   std::string what = formatString("memRegister: descriptor #%u", i);
 
+  // QNN_REFERENCE_MEM_TYPES=ion: a backend without the HTP custom descriptor (ION only).
+  const char* types = std::getenv("QNN_REFERENCE_MEM_TYPES");
+  if (types && std::strcmp(types, "ion") == 0 && d.memType == QNN_MEM_TYPE_CUSTOM) {
+    finish();
+    *msg = what + " is CUSTOM; this backend (QNN_REFERENCE_MEM_TYPES=ion) registers ION memory only";
+    return QNN_MEM_ERROR_UNSUPPORTED_MEMTYPE;
+  }
   if (d.memType != QNN_MEM_TYPE_ION && d.memType != QNN_MEM_TYPE_CUSTOM) {
     finish();
     *msg = formatString("%s has memType %u (%s); the reference backend registers ION (1) and CUSTOM (2) memory", what.c_str(), unsigned(d.memType), memTypeName(d.memType));
@@ -170,7 +181,8 @@ Qnn_ErrorHandle_t checkDescriptor(ContextImpl* c, const Qnn_MemDescriptor_t& d, 
     *msg = formatString("%s: fd %d at offset %llu is already registered in this context (reuse its handle)", what.c_str(), fd, (unsigned long long)offset);
     return QNN_MEM_ERROR_ALREADY_REGISTERED;
   }
-  out->mem = MemImpl{c, std::move(map), offset, bytes, d.memType, fd};
+  out->mem = MemImpl{c, std::move(map), offset, bytes, d.memType, fd, uint32_t(d.dataType),
+                     std::vector<uint32_t>(d.memShape.dimSize, d.memShape.dimSize + d.memShape.numDim), 0};
   return QNN_SUCCESS;
 }
 
@@ -185,10 +197,21 @@ SharedMapping::~SharedMapping() {
 Qnn_ErrorHandle_t memRegister(Qnn_ContextHandle_t context, const Qnn_MemDescriptor_t* descs, uint32_t n, Qnn_MemHandle_t* handles) {
   ContextImpl* c = lookup<ContextImpl>(context, Kind::Context);
   Logger* log = c ? c->logger.get() : anyLogger();
-  QNNREF_INJECT("memRegister", log);
+  {
+    uint32_t injected = 0;  // journaled too: tests count the registrations a client attempts
+    if (injectedFailure("memRegister", &injected)) {
+      JournalEntry("memRegister").num("count", n).raw("descriptors", "[]").num("status", double(injected)).boolean("injected", true).write();
+      return fail(log, injected, "memRegister: failure injected by QNN_REFERENCE_FAIL");
+    }
+  }
   if (!c) return fail(log, QNN_MEM_ERROR_INVALID_HANDLE, "memRegister: invalid context handle");
   if (!descs || !handles || n == 0) return fail(log, QNN_MEM_ERROR_INVALID_ARGUMENT, "memRegister: NULL descriptors or handles, or no descriptors");
   for (uint32_t i = 0; i < n; ++i) handles[i] = nullptr;
+  // QNN_REFERENCE_MEM_DELAY_MS: a slow registration (as a first DSP mapping can be).
+  if (const char* delay = std::getenv("QNN_REFERENCE_MEM_DELAY_MS")) {
+    long ms = std::strtol(delay, nullptr, 10);
+    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
 
   // All or nothing: every descriptor is checked before any is registered.
   std::vector<Checked> checked(n);
@@ -228,8 +251,9 @@ Qnn_ErrorHandle_t memDeRegister(const Qnn_MemHandle_t* handles, uint32_t n) {
   Logger* log = anyLogger();
   QNNREF_INJECT("memDeRegister", log);
   if (!handles && n) return fail(log, QNN_MEM_ERROR_INVALID_ARGUMENT, "memDeRegister: NULL handle array");
-  // Every valid handle is deregistered even when others are not valid.
-  uint32_t invalid = 0, firstInvalid = 0;
+  // Every valid handle is deregistered even when others are not valid; a handle an
+  // executing graph uses is refused (kept registered).
+  uint32_t invalid = 0, firstInvalid = 0, busy = 0, firstBusy = 0;
   std::vector<std::unique_ptr<MemImpl>> dropped;
   {
     std::lock_guard<std::mutex> lock(g_mu);
@@ -239,20 +263,34 @@ Qnn_ErrorHandle_t memDeRegister(const Qnn_MemHandle_t* handles, uint32_t n) {
         if (invalid++ == 0) firstInvalid = i;
         continue;
       }
+      if (m->executing) {
+        if (busy++ == 0) firstBusy = i;
+        continue;
+      }
       g_handles.erase(m);
       g_memByKey.erase(MemKey{m->ctx, m->map->key, m->offset});
       dropped.emplace_back(m);
     }
     dropped.clear();  // unmaps allocations no longer used, under g_mu (g_mappings)
   }
-  JournalEntry("memDeRegister").num("count", n).num("invalid", invalid).write();
+  JournalEntry("memDeRegister").num("count", n).num("invalid", invalid).num("busy", busy).write();
+  if (busy)
+    return fail(log, QNN_COMMON_ERROR_RESOURCE_UNAVAILABLE,
+                formatString("memDeRegister: %u of %u handle(s) are in use by an executing graph (the first is #%u); they stay registered", busy, n, firstBusy));
   if (invalid)
     return fail(log, QNN_MEM_ERROR_INVALID_HANDLE,
                 formatString("memDeRegister: %u of %u handle(s) were not registered (the first is #%u: freed, never registered or its context freed)", invalid, n, firstInvalid));
   return QNN_SUCCESS;
 }
 
-bool resolveMemHandle(ContextImpl* ctx, Qnn_MemHandle_t handle, uint64_t tensorBytes, ResolvedMem* out, std::string* why) {
+MemInUse::~MemInUse() {
+  if (handles.empty()) return;
+  std::lock_guard<std::mutex> lock(g_mu);
+  for (MemImpl* m : handles) --m->executing;
+}
+
+bool resolveMemHandle(ContextImpl* ctx, Qnn_MemHandle_t handle, uint64_t tensorBytes, uint32_t dataType,
+                      const std::vector<uint32_t>& dims, ResolvedMem* out, MemInUse* inUse, std::string* why) {
   std::lock_guard<std::mutex> lock(g_mu);
   auto* m = static_cast<MemImpl*>(handle);
   if (!isHandle(m, Kind::Mem)) {
@@ -267,8 +305,20 @@ bool resolveMemHandle(ContextImpl* ctx, Qnn_MemHandle_t handle, uint64_t tensorB
     *why = formatString("has memHandle %p registered for %llu bytes, too small for the tensor's %llu", handle, (unsigned long long)m->bytes, (unsigned long long)tensorBytes);
     return false;
   }
+  if (m->dataType != dataType || m->dims != dims) {
+    auto dimsText = [](const std::vector<uint32_t>& d) {
+      std::string t = "[";
+      for (size_t k = 0; k < d.size(); ++k) t += (k ? "," : "") + std::to_string(d[k]);
+      return t + "]";
+    };
+    *why = formatString("has memHandle %p registered as dataType 0x%04x dims %s, not the tensor's 0x%04x %s (register the memory for this tensor)", handle,
+                        unsigned(m->dataType), dimsText(m->dims).c_str(), unsigned(dataType), dimsText(dims).c_str());
+    return false;
+  }
   out->data = m->map->base + m->offset;
   out->map = m->map;
+  ++m->executing;
+  inUse->handles.push_back(m);
   return true;
 }
 

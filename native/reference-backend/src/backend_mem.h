@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "qnn/qnn_api.h"
 
@@ -31,6 +32,9 @@ struct MemImpl {
   uint64_t bytes = 0;  // the registered shape's bytes
   Qnn_MemType_t memType = QNN_MEM_TYPE_UNDEFINED;
   int32_t fd = -1;
+  uint32_t dataType = 0;         // the registered tensor's type and shape: an execute
+  std::vector<uint32_t> dims;    // binding the handle to another tensor is refused
+  uint32_t executing = 0;        // executions using it now (memDeRegister refuses meanwhile)
 };
 
 // A memhandle tensor resolved for one execution: where its bytes are, and the mapping that
@@ -40,9 +44,18 @@ struct ResolvedMem {
   std::shared_ptr<SharedMapping> map;
 };
 
-// Resolves `handle` for a tensor of `tensorBytes` executed in context `ctx`. On failure
-// returns false and `why` (e.g. "was registered in another context").
-bool resolveMemHandle(ContextImpl* ctx, Qnn_MemHandle_t handle, uint64_t tensorBytes, ResolvedMem* out, std::string* why);
+// The handles one execution uses: each counted as executing until this is destroyed (as
+// the HTP holds a mapping for the graph's execute, a deregistration meanwhile is refused).
+struct MemInUse {
+  std::vector<MemImpl*> handles;
+  ~MemInUse();
+};
+
+// Resolves `handle` for a tensor of `tensorBytes`, `dataType` and `dims` executed in
+// context `ctx`, and counts it in `inUse`. On failure returns false and `why` (e.g. "was
+// registered in another context", "was registered for other dims").
+bool resolveMemHandle(ContextImpl* ctx, Qnn_MemHandle_t handle, uint64_t tensorBytes, uint32_t dataType,
+                      const std::vector<uint32_t>& dims, ResolvedMem* out, MemInUse* inUse, std::string* why);
 
 // contextFree: drops the context's remaining registrations; returns how many there were.
 size_t releaseContextMem(ContextImpl* ctx);

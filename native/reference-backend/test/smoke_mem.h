@@ -6,6 +6,9 @@
 
 #include <sys/mman.h>
 
+#include <chrono>
+#include <thread>
+
 #include "smoke_support.h"
 
 struct RpcMem {
@@ -252,6 +255,30 @@ static void testSharedMemory(const std::string& dir, const char* rpcmemPath) {
     Qnn_MemHandle_t hSmall = registerShared(m, sess.ctx, small, poolFd, 1024, kPool);
     e = execMem(sess, g, hSmall, nullptr, nullptr, &sink);
     CHECK(code(e) == QNN_GRAPH_ERROR_INVALID_TENSOR && says(e, "'x'", "too small"), "too small: %s", message(c, e).c_str());
+    // A handle registered for other dims (the same bytes) is refused: the HTP binds a
+    // registration to its tensor's shape.
+    TensorDesc flat = x;
+    flat.dims = {8};
+    Qnn_MemHandle_t hFlat = registerShared(m, sess.ctx, flat, poolFd, 1536, kPool);
+    e = execMem(sess, g, hFlat, nullptr, nullptr, &sink);
+    CHECK(code(e) == QNN_GRAPH_ERROR_INVALID_TENSOR && says(e, "'x'", "registered as dataType"), "other dims: %s", message(c, e).c_str());
+    CHECK(m.dereg(&hFlat, 1) == QNN_SUCCESS, "deregister the flat handle");
+    // A handle an executing graph uses cannot be deregistered meanwhile.
+    {
+      Qnn_MemHandle_t hBusy = registerShared(m, sess.ctx, x, poolFd, 2048, kPool);
+      std::vector<uint8_t> busySink(32);
+      setenv("QNN_REFERENCE_EXECUTE_HOLD_MS", "400", 1);
+      Qnn_ErrorHandle_t busyRun = QNN_SUCCESS;
+      std::thread runner([&] { busyRun = execMem(sess, g, hBusy, nullptr, nullptr, &busySink); });
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));
+      refuse(m.dereg(&hBusy, 1), QNN_COMMON_ERROR_RESOURCE_UNAVAILABLE, "deregistering a handle in use by an executing graph");
+      runner.join();
+      unsetenv("QNN_REFERENCE_EXECUTE_HOLD_MS");
+      CHECK(busyRun == QNN_SUCCESS, "the execute using the busy handle succeeds (%s)", message(c, busyRun).c_str());
+      auto busyDeregs = journalLines(journal, "memDeRegister");
+      CHECK(!busyDeregs.empty() && has(busyDeregs.back(), "\"count\":1,\"invalid\":0,\"busy\":1"), "memDeRegister journals busy handles");
+      CHECK(m.dereg(&hBusy, 1) == QNN_SUCCESS, "deregistered once the execute returned");
+    }
     CHECK(m.dereg(&hIon, 1) == QNN_SUCCESS, "memDeRegister");
     e = execMem(sess, g, hIon, nullptr, nullptr, &sink);
     CHECK(code(e) == QNN_GRAPH_ERROR_INVALID_TENSOR && says(e, "'x'", "not registered"), "freed handle: %s", message(c, e).c_str());
@@ -260,7 +287,7 @@ static void testSharedMemory(const std::string& dir, const char* rpcmemPath) {
     refuse(m.dereg(mixed, 2), QNN_MEM_ERROR_INVALID_HANDLE, "batch with a freed handle");
     refuse(m.dereg(&hSmall, 1), QNN_MEM_ERROR_INVALID_HANDLE, "the valid handle of that batch was deregistered");
     auto deregs = journalLines(journal, "memDeRegister");
-    CHECK(!deregs.empty() && has(deregs.back(), "\"count\":1,\"invalid\":1"), "memDeRegister journals counts");
+    CHECK(!deregs.empty() && has(deregs.back(), "\"count\":1,\"invalid\":1,\"busy\":0"), "memDeRegister journals counts");
 
     // The registration keeps the memory mapped after rpcmem_free (as the DSP mapping does).
     std::memcpy(pool, xRaw.data(), 32);
