@@ -245,9 +245,13 @@ int main(int argc, char** argv) {
     if (rc != QNN_SUCCESS) return 1;
   }
 
-  // Graph configs: one (empty, NULL-terminated) list for --config-graph, to see it matched.
-  const QnnGraph_Config_t* emptyConfigs[1] = {nullptr};
-  GraphConfigInfo_t configInfo{const_cast<char*>(o.configGraph.c_str()), emptyConfigs};
+  // Graph configs for --config-graph: one priority config, to see it reach that graph only.
+  QnnGraph_Config_t priority;
+  std::memset(&priority, 0, sizeof priority);
+  priority.option = QNN_GRAPH_CONFIG_OPTION_PRIORITY;
+  priority.priority = QNN_PRIORITY_HIGH;
+  const QnnGraph_Config_t* graphConfigs[2] = {&priority, nullptr};
+  GraphConfigInfo_t configInfo{const_cast<char*>(o.configGraph.c_str()), graphConfigs};
   const GraphConfigInfo_t* configList[1] = {&configInfo};
 
   uint32_t slots = o.slots ? o.slots : abi::coreSlotCount(core.minor);
