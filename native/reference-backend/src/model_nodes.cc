@@ -44,6 +44,30 @@ bool isIndexType(uint32_t t) {
 
 }  // namespace
 
+bool checkParamNames(const Node& n, const std::string& where, std::string* error) {
+  std::vector<const char*> known;
+  switch (n.op) {
+    case Op::MatMul: known = {"transpose_in0", "transpose_in1"}; break;
+    case Op::Gather: case Op::Concat: known = {"axis"}; break;
+    case Op::Softmax: known = {"axis", "beta"}; break;
+    case Op::Transpose: known = {"perm"}; break;
+    case Op::StridedSlice: known = {"ranges"}; break;
+    case Op::ReduceMean: known = {"axes", "keep_dims"}; break;
+    case Op::RmsNorm: known = {"epsilon", "axes"}; break;
+    default: break;
+  }
+  for (const Param& p : n.params) {
+    bool ok = false;
+    for (const char* k : known) ok = ok || p.name == k;
+    if (ok) continue;
+    std::string list;
+    for (const char* k : known) list += (list.empty() ? "'" : ", '") + std::string(k) + "'";
+    *error = where + ": " + n.opName + " has no param '" + p.name + "' (" + (list.empty() ? std::string("it takes none") : "it takes " + list) + ")";
+    return false;
+  }
+  return true;
+}
+
 bool validateNode(const Model& m, Node& n, const std::string& where, std::string* error) {
   Errors c{error};
   auto T = [&](uint32_t idx) -> const TensorInfo& { return m.tensors[idx]; };
