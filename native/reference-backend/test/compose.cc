@@ -452,11 +452,20 @@ void testRefusals() {
   REFUSED(b.add(b.op("half", "Softmax", {x}, {h}, {[] { Param p = scalarF32("beta", 1); p.scalar.dataType = QNN_DATATYPE_FLOAT_16; return p; }()})),
           QNN_GRAPH_ERROR_INVALID_OP_CONFIG, "is a scalar of data type 0x0216");
   REFUSED(b.add(b.op("mm", "MatMul", {x, k}, {h}, {})), QNN_GRAPH_ERROR_INVALID_OP_CONFIG, "MatMul inputs need rank >= 2");
+  REFUSED(b.add(b.op("ss", "StridedSlice", {x}, {h}, {tensorParam<int32_t>("ranges", QNN_DATATYPE_INT_32, {0, 1, 1, 0, 4, 1}, {2, 3}), scalarU32("shrink_axes", 1)})),
+          QNN_GRAPH_ERROR_INVALID_OP_CONFIG, "StridedSlice param 'shrink_axes' must be 0");
   REFUSED(b.add(b.op("relu", "Relu", {x, k}, {h}, {})), QNN_GRAPH_ERROR_INVALID_OP_CONFIG, "Relu takes 1 inputs and 1 output(s), got 2 and 1");
   REFUSED(b.add(b.op("relu", "Relu", {x}, {9999}, {})), QNN_GRAPH_ERROR_INVALID_TENSOR, "output #0 has id 9999");
   REFUSED(b.add(b.op("relu", "Relu", {h}, {y}, {})), QNN_GRAPH_ERROR_UNCONNECTED_NODE, "input 'h' (NATIVE) is not produced by an earlier node");
   REFUSED(b.add(b.op("relu", "Relu", {x}, {k}, {})), QNN_GRAPH_ERROR_INVALID_TENSOR, "output 'k' is STATIC");
   b.node("relu", "Relu", {x}, {h});
+  {
+    // StridedSlice as generated model code writes it: ranges [rank, 3] and zero masks.
+    uint32_t sl = b.tensor("sl", QNN_TENSOR_TYPE_NATIVE, QNN_DATATYPE_FLOAT_32, {1, 2});
+    b.node("slice", "StridedSlice", {h}, {sl},
+           {tensorParam<int32_t>("ranges", QNN_DATATYPE_INT_32, {0, 1, 1, 1, 4, 2}, {2, 3}), scalarU32("begin_mask", 0), scalarU32("end_mask", 0),
+            scalarU32("shrink_axes", 0), scalarU32("new_axes_mask", 0)});
+  }
   REFUSED(b.add(b.op("relu", "ElementWiseNeg", {x}, {y}, {})), QNN_GRAPH_ERROR_INVALID_OP_CONFIG, "already has a node of that name");
   REFUSED(b.add(b.op("again", "Relu", {x}, {h}, {})), QNN_GRAPH_ERROR_INVALID_TENSOR, "output 'h' is produced twice");
   {
