@@ -676,6 +676,49 @@ void testVersions() {
   }
 }
 
+// Axis-scale-offset STATIC data (per-channel weights) dequantized by a composed graph, and
+// through the binary it serializes to.
+void testAxisQuant() {
+  Session s;
+  s.c = getCore("core=2.32.0,backend=5.43.0");
+  CHECK(s.c.fn<QnnLog_CreateFn_t>(abi::kLogCreate)(logCallback, QNN_LOG_LEVEL_ERROR, &s.log) == QNN_SUCCESS, "logCreate");
+  CHECK(s.c.fn<QnnBackend_CreateFn_t>(abi::kBackendCreate)(s.log, nullptr, &s.backend) == QNN_SUCCESS, "backendCreate");
+  s.ctx = newContext(s.c, s.backend);
+  Builder b;
+  b.c = s.c;
+  b.backend = s.backend;
+  b.graph = newGraph(s.c, s.ctx, "axis");
+  const std::vector<int8_t> q = {2, 4, -2, 8};
+  Qnn_ScaleOffset_t so[2] = {{0.5f, 0}, {0.25f, 0}};
+  Qnn_TensorV1_t w = b.base("w", QNN_TENSOR_TYPE_STATIC, QNN_DATATYPE_SFIXED_POINT_8, {2, 2});
+  w.quantizeParams.encodingDefinition = QNN_DEFINITION_DEFINED;
+  w.quantizeParams.quantizationEncoding = QNN_QUANTIZATION_ENCODING_AXIS_SCALE_OFFSET;
+  w.quantizeParams.axisScaleOffsetEncoding.axis = 1;
+  w.quantizeParams.axisScaleOffsetEncoding.numScaleOffsets = 1;
+  w.quantizeParams.axisScaleOffsetEncoding.scaleOffset = so;
+  w.clientBuf.data = const_cast<int8_t*>(q.data());
+  w.clientBuf.dataSize = 4;
+  uint32_t wid = 0;
+  REFUSED(b.create(w, &wid), QNN_TENSOR_ERROR_INVALID_TENSOR_PARAM, "1 scale/offsets, expected dims[axis] = 2");
+  w.quantizeParams.axisScaleOffsetEncoding.numScaleOffsets = 2;
+  CHECK(b.create(w, &wid) == QNN_SUCCESS, "axis-scale-offset STATIC created");
+  uint32_t out = b.tensor("real", QNN_TENSOR_TYPE_APP_READ, QNN_DATATYPE_FLOAT_32, {2, 2});
+  b.node("deq", "Dequantize", {wid}, {out});
+  CHECK(finalize(s.c, b.graph) == QNN_SUCCESS, "graphFinalize(axis)");
+  GraphDesc g{"axis", {}, {TensorDesc{out, "real", QNN_DATATYPE_FLOAT_32, {2, 2}, 0, 0, 0}}};
+  const std::vector<float> want = {1.0f, 1.0f, -1.0f, 2.0f};
+  Qnn_ErrorHandle_t e = 0;
+  auto got = run(s, g, {}, &e);
+  CHECK(e == QNN_SUCCESS && got["real"] == bytes(want), "per-channel dequantize of a composed STATIC -> %u", code(e));
+  std::vector<uint8_t> bin = getBinary(s.c, s.ctx);
+  Session loaded;
+  CHECK(open(loaded, s.c, bin) == QNN_SUCCESS, "reload the axis binary");
+  got = run(loaded, g, {}, &e);
+  CHECK(e == QNN_SUCCESS && got["real"] == bytes(want), "per-channel dequantize after reload -> %u", code(e));
+  close(loaded);
+  close(s);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -701,6 +744,7 @@ int main(int argc, char** argv) {
   testRefusals();
   testJournal();
   testVersions();
+  testAxisQuant();
   std::printf("%d checks, %d failures\n", g_checks.load(), g_failures.load());
   return g_failures ? 1 : 0;
 }
