@@ -67,11 +67,12 @@ void ContextState::Compose(const ComposeProgressFn& progress) {
                                                " to a model library (" + std::to_string(slots) + " slots)")
         .Detail("coreApiVersion", rt.provider.core.str());
   }
-  auto contextCreate = reinterpret_cast<QnnContext_CreateFn_t>(RequireSlot(rt, abi::kContextCreate, "contextCreate"));
-  auto graphFinalize = reinterpret_cast<QnnGraph_FinalizeFn_t>(RequireSlot(rt, abi::kGraphFinalize, "graphFinalize"));
+  // The machine and the user's files first, then what the backend lacks.
   RequireHtpPrepare(rt);
   modelLibrary_ = req.dlc ? ModelLibrary::OpenDlc(req.dlcLibraries) : ModelLibrary::OpenModel(req.modelPath);
   modelLibraryPath_ = modelLibrary_->path;
+  auto contextCreate = reinterpret_cast<QnnContext_CreateFn_t>(RequireSlot(rt, abi::kContextCreate, "contextCreate"));
+  auto graphFinalize = reinterpret_cast<QnnGraph_FinalizeFn_t>(RequireSlot(rt, abi::kGraphFinalize, "graphFinalize"));
 
   // The context, with the configs loadContext sends (no persistent binary: there is none).
   auto tCreate = Clock::now();
