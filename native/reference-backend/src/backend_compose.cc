@@ -62,8 +62,8 @@ std::string namesJson(const Model& m, const std::vector<uint32_t>& idx) {
   return s + "]";
 }
 
-// The graph handle of a composed graph that can still change; else the refusal.
-Qnn_ErrorHandle_t composable(const char* fn, Qnn_GraphHandle_t graph, uint32_t invalidHandleCode, GraphImpl** out) {
+// The live graph behind a handle, else the refusal with the caller's invalid-handle code.
+Qnn_ErrorHandle_t lookupGraph(const char* fn, Qnn_GraphHandle_t graph, uint32_t invalidHandleCode, GraphImpl** out) {
   GraphImpl* g = lookup<GraphImpl>(graph, Kind::Graph);
   if (!g) return fail(anyLogger(), invalidHandleCode, std::string(fn) + ": invalid graph handle");
   *out = g;
@@ -132,7 +132,7 @@ Qnn_ErrorHandle_t graphCreate(Qnn_ContextHandle_t context, const char* name, con
 
 Qnn_ErrorHandle_t tensorCreateGraphTensor(Qnn_GraphHandle_t graph, Qnn_Tensor_t* tensor) {
   GraphImpl* g = nullptr;
-  if (Qnn_ErrorHandle_t e = composable("tensorCreateGraphTensor", graph, QNN_TENSOR_ERROR_INVALID_HANDLE, &g)) return e;
+  if (Qnn_ErrorHandle_t e = lookupGraph("tensorCreateGraphTensor", graph, QNN_TENSOR_ERROR_INVALID_HANDLE, &g)) return e;
   ContextImpl* c = g->ctx;
   Logger* log = c->logger.get();
   QNNREF_INJECT("tensorCreateGraphTensor", log);
@@ -209,7 +209,7 @@ Qnn_ErrorHandle_t tensorCreateGraphTensor(Qnn_GraphHandle_t graph, Qnn_Tensor_t*
 
 Qnn_ErrorHandle_t graphAddNode(Qnn_GraphHandle_t graph, Qnn_OpConfig_t opConfig) {
   GraphImpl* g = nullptr;
-  if (Qnn_ErrorHandle_t e = composable("graphAddNode", graph, QNN_GRAPH_ERROR_INVALID_HANDLE, &g)) return e;
+  if (Qnn_ErrorHandle_t e = lookupGraph("graphAddNode", graph, QNN_GRAPH_ERROR_INVALID_HANDLE, &g)) return e;
   ContextImpl* c = g->ctx;
   Logger* log = c->logger.get();
   QNNREF_INJECT("graphAddNode", log);
@@ -289,7 +289,7 @@ Qnn_ErrorHandle_t graphAddNode(Qnn_GraphHandle_t graph, Qnn_OpConfig_t opConfig)
 Qnn_ErrorHandle_t graphFinalize(Qnn_GraphHandle_t graph, Qnn_ProfileHandle_t profile, Qnn_SignalHandle_t) {
   auto t0 = std::chrono::steady_clock::now();
   GraphImpl* g = nullptr;
-  if (Qnn_ErrorHandle_t e = composable("graphFinalize", graph, QNN_GRAPH_ERROR_INVALID_HANDLE, &g)) return e;
+  if (Qnn_ErrorHandle_t e = lookupGraph("graphFinalize", graph, QNN_GRAPH_ERROR_INVALID_HANDLE, &g)) return e;
   ContextImpl* c = g->ctx;
   Logger* log = c->logger.get();
   QNNREF_INJECT("graphFinalize", log);
