@@ -10,6 +10,10 @@
 
 #if defined(_WIN32)
 #include <windows.h>
+// <windows.h> defines `interface` as a macro; qnn_model.h names a parameter so.
+#ifdef interface
+#undef interface
+#endif
 #else
 #include <dlfcn.h>
 #endif
