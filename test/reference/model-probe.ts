@@ -53,7 +53,8 @@ export type ProbeEvent =
   | { event: 'backend'; provider: string; backendId: number; core: string; backendApi: string }
   | { event: 'buildId'; id: string }
   | { event: 'setup'; rc: number; ms: number }
-  | { event: 'log' | 'backendLog'; level: number; message: string }
+  | { event: 'log'; level: number; message: string }
+  | { event: 'backendLog'; level: number; message: string }
   | { event: 'graphCreate'; graph: string; configs: number }
   | { event: 'tensorCreateGraphTensor'; graph: string; tensor: ProbeTensor }
   | { event: 'backendValidateOpConfig'; op: ProbeOp; accepted: boolean }
