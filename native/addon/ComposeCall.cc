@@ -4,6 +4,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "qnn/qnn_abi_checks.h"
 #include "qnn/qnn_abi_compat.h"
 
 #include "ModelLibrary.h"

@@ -60,8 +60,20 @@ void ContextState::Compose(const ComposeProgressFn& progress) {
     progress(p);
   };
 
-  // The table the library receives: as many slots as the reported core version has.
+  // The table the library receives: as many slots as the reported core version has. A
+  // core newer than the layouts known here may have more (2.37: 72): passing fewer would
+  // shift the arguments after the table (SysV), so such a backend is refused.
   const uint32_t slots = abi::coreSlotCount(rt.provider.core.minor);
+  if (rt.provider.core.minor > abi::kNewestKnownCoreMinor) {
+    throw CoreError("UNSUPPORTED_VERSION", "Cannot compose a model on the backend " + rt.backendPath + ": it reports core API " +
+                                               rt.provider.core.str() + ", whose by-value function table may be larger than the newest layout qnn-node knows (2." +
+                                               std::to_string(abi::kNewestKnownCoreMinor) + ", " + std::to_string(slots) +
+                                               " slots); a model library built for it would read its later arguments from the wrong place. "
+                                               "Compose with an SDK whose backend reports core API 2." + std::to_string(abi::kNewestKnownCoreMinor) +
+                                               " or older, or load a context binary instead")
+        .Detail("coreApiVersion", rt.provider.core.str())
+        .Detail("newestKnownCoreApi", "2." + std::to_string(abi::kNewestKnownCoreMinor));
+  }
   if (!ComposeSlotCountSupported(slots) || !rt.coreInterface) {
     throw CoreError("UNSUPPORTED_VERSION", "Cannot pass the function table of core API " + rt.provider.core.str() +
                                                " to a model library (" + std::to_string(slots) + " slots)")

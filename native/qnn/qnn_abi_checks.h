@@ -8,6 +8,7 @@
 #define QNN_NODE_QNN_ABI_CHECKS_H
 
 #include "qnn_api.h"
+#include "qnn_model.h"
 
 #ifdef __cplusplus
 #include <cstddef>
@@ -337,6 +338,20 @@ QNN_NODE_CHECK_OFFSET(QnnMemHtp_Descriptor_t, qurtAddress, 16);
 QNN_NODE_CHECK_OFFSET(QnnMemHtp_Descriptor_t, sharedBufferConfig, 16);
 QNN_NODE_STATIC_ASSERT(QNN_HTP_MEM_QURT == 0 && QNN_HTP_MEM_SHARED_BUFFER == 1,
                        "QnnHtpMem_Type_t values");
+
+/* Model libraries (qnn_model.h; docs/qnn-abi.md "Model libraries and DLC") */
+QNN_NODE_CHECK_SIZE(GraphInfo_t, 48);
+QNN_NODE_CHECK_OFFSET(GraphInfo_t, graph, 0);
+QNN_NODE_CHECK_OFFSET(GraphInfo_t, graphName, 8);
+QNN_NODE_CHECK_OFFSET(GraphInfo_t, inputTensors, 16);
+QNN_NODE_CHECK_OFFSET(GraphInfo_t, numInputTensors, 24);
+QNN_NODE_CHECK_OFFSET(GraphInfo_t, outputTensors, 32);
+QNN_NODE_CHECK_OFFSET(GraphInfo_t, numOutputTensors, 40);
+QNN_NODE_CHECK_SIZE(GraphConfigInfo_t, 16);
+QNN_NODE_CHECK_OFFSET(GraphConfigInfo_t, graphName, 0);
+QNN_NODE_CHECK_OFFSET(GraphConfigInfo_t, graphConfigs, 8);
+QNN_NODE_STATIC_ASSERT(sizeof(ModelError_t) == 4 && MODEL_INVALID_ARGUMENT_ERROR == 8 && MODEL_UNKNOWN_ERROR == 0x7FFFFFFF,
+                       "ModelError_t values");
 
 #undef QNN_NODE_CHECK_SLOT
 

@@ -112,7 +112,7 @@ describe.skipIf(!ready)('conformance: the real QnnCpu.dll (SDK 2.25, x86_64 Wind
       const cpu = underWine(['--model', winePath(lib), '--backend', winePath(join(work, basename(DLL!))), '--execute', '--log-level', '1', '--backend-log', '1'], graph);
       const compose = cpu.of('compose')[0];
       const run = cpu.of('execute')[0];
-      console.info(`QnnCpu ${graph}: compose rc ${compose?.rc}, finalize rc ${cpu.of('finalize')[0]?.rc}, execute rc ${run?.rc}; outputs ${JSON.stringify(run?.outputs[0]?.values ?? null)}; logs ${JSON.stringify([...cpu.of("log"), ...cpu.of("backendLog")].map((l) => l.message).slice(0, 3))}`);
+      console.info(`QnnCpu ${graph}: compose rc ${compose?.rc}, finalize rc ${cpu.of('finalize')[0]?.rc}, execute rc ${run?.rc}; outputs ${JSON.stringify(run?.outputs[0]?.values ?? null)}; logs ${JSON.stringify([...cpu.of('log'), ...cpu.of('backendLog')].map((l) => l.message).slice(0, 3))}`);
       // Whatever QnnCpu answers, the library came back with a status (no crash under wine).
       expect(compose, JSON.stringify(cpu.events)).toBeDefined();
     }

@@ -152,10 +152,14 @@ describeNative('composeModel refusals (issue 13)', () => {
       await expect(ctx.saveBinary(path.join(dir, 'never.bin'))).rejects.toMatchObject({ code: 'BINARY_SERIALIZE_UNSUPPORTED' });
       expect(() => readFileSync(path.join(dir, 'never.bin'))).toThrow();
     });
-    await withEnv({ QNN_REFERENCE_FAIL: 'contextGetBinarySize=1000' }, async () => {
-      await using qnn = await Qnn.load({ backend: 'reference' });
-      await using ctx = await qnn.loadContext(bin);
-      await expect(ctx.getBinary()).rejects.toMatchObject({ code: 'BINARY_SERIALIZE_UNSUPPORTED' });
-    });
+    for (const env of [{ QNN_REFERENCE_FAIL: 'contextGetBinarySize=1000' }, { QNN_REFERENCE_CONTEXT_BINARY: 'unsupported' }]) {
+      await withEnv(env, async () => {
+        await using qnn = await Qnn.load({ backend: 'reference' });
+        await using ctx = await qnn.loadContext(bin);
+        await expect(ctx.getBinary()).rejects.toMatchObject({ code: 'BINARY_SERIALIZE_UNSUPPORTED' });
+        await using composed = await qnn.composeModel(ref.testModel);
+        await expect(composed.saveBinary(path.join(dir, 'composed-never.bin'))).rejects.toMatchObject({ code: 'BINARY_SERIALIZE_UNSUPPORTED' });
+      });
+    }
   });
 });

@@ -129,14 +129,14 @@ describeNative('composeModel (issue 13)', () => {
     const a = new Tensor('float32', Float32Array.from([1, -2, 3]), [3]);
     for (const ctx of [composed, explicit]) {
       expect(ctx.graphs.map((g) => g.name)).toEqual(['proj', 'neg']);
-      expect(Array.from((await ctx.graph('proj').run({ x })).y.data)).toEqual(Array.from((await loaded.graph('proj').run({ x })).y.data));
-      expect(Array.from((await ctx.graph('neg').run({ a })).b.data)).toEqual([-1, 2, -3]);
+      expect(Array.from((await ctx.graph('proj').run({ x })).y.data as Float32Array)).toEqual(Array.from((await loaded.graph('proj').run({ x })).y.data as Float32Array));
+      expect(Array.from((await ctx.graph('neg').run({ a })).b.data as Float32Array)).toEqual([-1, 2, -3]);
     }
     // Saved and reloaded.
     const saved = await composed.saveBinary(path.join(dir, 'from-dlc.bin'));
     await using again = await qnn.loadContext(saved.path);
     expect(strip(again)).toEqual(strip(composed));
-    expect(Array.from((await again.graph('proj').run({ x })).y.data)).toEqual(Array.from((await composed.graph('proj').run({ x })).y.data));
+    expect(Array.from((await again.graph('proj').run({ x })).y.data as Float32Array)).toEqual(Array.from((await composed.graph('proj').run({ x })).y.data as Float32Array));
   });
 
   it('passes a table of the reported core size: the core-2.14 copy composes on a backend emulating core 2.14 (55 slots); the 2.32 library is refused there by its trailing arguments', async () => {

@@ -78,4 +78,20 @@ describeNative('two backends side by side (issue 13)', () => {
     expect(Array.from(out.out.data as Float32Array)).toEqual([2, 4, 6, 8, 10, 12]);
     expect(a.freeTensor(x)).toBe(true);
   });
+
+  it('composes the same model library on both at once (and twice in parallel on one), each context running on its own backend', async () => {
+    await using a = await Qnn.load({ backend: 'reference' });
+    const b = await Qnn.load({ backend: cpuCopy, system: ref.system });
+    const [ca, cb, cb2] = await Promise.all([a.composeModel(ref.testModel), b.composeModel(ref.testModel), b.composeModel(ref.testModel)]);
+    const input = { input: f32([1, 8], [1, 2, 3, 4, 5, 6, 7, 8]) };
+    const outs = await Promise.all([ca, cb, cb2, ca, cb].map((c) => c.graph('f32_mlp').run(input)));
+    for (const o of outs) expect(Array.from(o.output.data as Float32Array)).toEqual(Array.from(outs[0].output.data as Float32Array));
+    const saved = await cb.saveBinary(path.join(dir, 'from-b.bin'));
+    await b.dispose();
+    expect(() => cb.graph('f32_mlp')).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
+    // A's composed context, and B's binary loaded on A, still run.
+    await using fromB = await a.loadContext(saved.path);
+    expect(Array.from((await fromB.graph('f32_mlp').run(input)).output.data as Float32Array)).toEqual(Array.from(outs[0].output.data as Float32Array));
+    expect(Array.from((await ca.graph('f32_mlp').run(input)).output.data as Float32Array)).toEqual(Array.from(outs[0].output.data as Float32Array));
+  });
 });
