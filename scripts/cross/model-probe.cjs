@@ -44,7 +44,11 @@ function main(argv) {
   const probeInputs = [probeSrc, ...common, ...headers(path.dirname(probeSrc))];
   if (!newer(probe, probeInputs)) {
     log(`compile win32-x64: ${path.relative(root, probe)}`);
-    run('nice', ['-n', '10', ...cxx, probeSrc, '-o', probe], { quiet: true });
+    // Object first, then the link (as build.cjs does): a one-step -O2 build links with LTO
+    // and then misses libc++'s locale symbols.
+    const obj = `${probe}.o`;
+    run('nice', ['-n', '10', ...cxx, '-fno-lto', '-c', probeSrc, '-o', obj], { quiet: true });
+    run('nice', ['-n', '10', ...cxx, '-fno-lto', obj, '-o', probe], { quiet: true });
   }
   const libSrc = ['test_model.cc', 'graph_builder.cc', 'compose_driver.cc', 'model_log.cc'].map((f) => path.join(models, f));
   const lib = path.join(out, `QnnNodeTestModelCore2${minor}.dll`);
