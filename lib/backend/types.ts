@@ -139,6 +139,14 @@ export interface Context extends AsyncDisposable {
   useAdapter(name: string | null, options?: UseAdapterOptions): Promise<AdapterSwitch>;
   /** The adapter in effect; null: the base weights. */
   readonly activeAdapter: string | null;
+  /** The context serialized (contextGetBinary): BINARY_SERIALIZE_UNSUPPORTED when the backend cannot. */
+  getBinary?(): Promise<Uint8Array>;
+  /** getBinary written atomically (temp file + rename). */
+  saveBinary?(path: string): Promise<SavedBinary>;
+  /** Milliseconds of composeModel's phases (composed contexts only). */
+  readonly composeTimings?: ComposeTimings;
+  /** Where the context came from (optional until every backend sets it). */
+  readonly origin?: ContextOrigin;
 }
 
 export interface LoadContextOptions extends ContextConfigOptions {
@@ -169,6 +177,74 @@ export interface LoadContextsOptions extends LoadContextOptions {
   readonly spillFillBytes?: number;
 }
 
+/** How a model source is composed: a DLC through QnnModelDlc, or a model library's own entry point. */
+export type ModelFormat = 'dlc' | 'library';
+
+/** Reported as composition advances: once per phase start, once per finalized graph. */
+export interface ComposeProgress {
+  readonly phase: 'compose' | 'finalize';
+  /** The graph being finalized (finalize phase only). */
+  readonly graph?: string;
+  /** 0-based index of the graph (finalize), else 0. */
+  readonly index: number;
+  /** How many graphs (finalize), else 1. */
+  readonly count: number;
+  /** Since the composition started. */
+  readonly elapsedMs: number;
+}
+
+/** Milliseconds spent composing a model on the backend (docs/native-runtime.md). */
+export interface ComposeTimings {
+  /** The model's compose entry point (QnnModel_composeGraphs / composeGraphsFromDlc). */
+  readonly composeMs: number;
+  /** graphFinalize of every graph. */
+  readonly finalizeMs: number;
+  /** Library load to graphs ready. */
+  readonly totalMs: number;
+}
+
+/**
+ * composeModel's options: the context configs loadContext takes (`graphConfigs` per graph
+ * name are sent with the compose call as GraphConfigInfo_t), plus the model's format.
+ */
+export interface ComposeOptions extends ContextConfigOptions {
+  /** Default by extension: `.dlc` → 'dlc', anything else → 'library'. */
+  readonly format?: ModelFormat;
+  /** The performance profile voted while this context's graphs run. */
+  readonly perfProfile?: PerfProfile;
+  /** Profile graphFinalize (QNN profile API): the events are in `ctx.loadProfile`. */
+  readonly profile?: ProfileLevel;
+  readonly onProgress?: (progress: ComposeProgress) => void;
+  /** QnnModelDlc library path (DLC format); default: searched like QnnSystem. */
+  readonly modelDlc?: string;
+}
+
+/** What saveBinary wrote. */
+export interface SavedBinary {
+  readonly path: string;
+  readonly bytes: number;
+  /** contextGetBinarySize + contextGetBinary. */
+  readonly serializeMs: number;
+}
+
+/** Where a context came from. */
+export interface ContextOrigin {
+  readonly kind: 'binary' | 'dlc' | 'library';
+  /** The file (absent for a binary given as bytes). */
+  readonly path?: string;
+}
+
+/** What identifies a backend build (cache keys, messages). */
+export interface BackendDescription {
+  /** 'qnn' or 'mock'. */
+  readonly kind: string;
+  readonly buildId: string;
+  readonly coreApiVersion?: string;
+  readonly backendApiVersion?: string;
+  /** The backend library's path (QNN). */
+  readonly library?: string;
+}
+
 export interface Backend extends AsyncDisposable {
   /** 'qnn' for the native runtime, 'mock' for the TypeScript one. */
   readonly kind: string;
@@ -186,6 +262,14 @@ export interface Backend extends AsyncDisposable {
   allocTensor?<T extends DType>(dtype: T, dims: readonly number[], options?: AllocTensorOptions): Tensor<T>;
   /** Whether allocTensor gives shared memory, and why not (one line) when it does not. */
   readonly sharedMemory?: { readonly available: boolean; readonly reason: string | null };
+  /**
+   * A DLC (through QnnModelDlc) or model library composed on this backend, every graph
+   * finalized: runs like a loaded binary's context (docs/native-runtime.md). Optional until
+   * every backend implements it.
+   */
+  composeModel?(source: string, options?: ComposeOptions): Promise<Context>;
+  /** The backend's identity: what a context binary made here depends on. */
+  describe?(): BackendDescription;
   /** Idempotent; disposes every context this backend created. */
   dispose(): Promise<void>;
 }

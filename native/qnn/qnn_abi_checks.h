@@ -8,6 +8,7 @@
 #define QNN_NODE_QNN_ABI_CHECKS_H
 
 #include "qnn_api.h"
+#include "qnn_model.h"
 
 #ifdef __cplusplus
 #include <cstddef>
@@ -94,6 +95,23 @@ QNN_NODE_CHECK_OFFSET(QnnProfile_ExtendedEventData_t, v1, 8);
 QNN_NODE_CHECK_SIZE(QnnProfile_Config_t, 16);
 QNN_NODE_CHECK_OFFSET(QnnProfile_Config_t, numMaxEvents, 8);
 QNN_NODE_CHECK_OFFSET(QnnProfile_Config_t, enableOptrace, 8);
+
+/* Op configs (graphAddNode / backendValidateOpConfig take Qnn_OpConfig_t BY VALUE: 80 bytes,
+ * passed in memory). Param: type at 0, name at 8, union {Qnn_Scalar_t, Qnn_Tensor_t} at 16. */
+QNN_NODE_CHECK_SIZE(Qnn_Param_t, 160);
+QNN_NODE_CHECK_OFFSET(Qnn_Param_t, name, 8);
+QNN_NODE_CHECK_OFFSET(Qnn_Param_t, scalarParam, 16);
+QNN_NODE_CHECK_OFFSET(Qnn_Param_t, tensorParam, 16);
+QNN_NODE_CHECK_SIZE(Qnn_OpConfigV1_t, 72);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, typeName, 16);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, numOfParams, 24);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, params, 32);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, numOfInputs, 40);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, inputTensors, 48);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, numOfOutputs, 56);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, outputTensors, 64);
+QNN_NODE_CHECK_SIZE(Qnn_OpConfig_t, 80);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfig_t, v1, 8);
 
 /* backendGetSupportedOperations' entries: three strings (SDK 2.13 - 2.48) */
 QNN_NODE_CHECK_SIZE(QnnBackend_OperationName_t, 24);
@@ -320,6 +338,20 @@ QNN_NODE_CHECK_OFFSET(QnnMemHtp_Descriptor_t, qurtAddress, 16);
 QNN_NODE_CHECK_OFFSET(QnnMemHtp_Descriptor_t, sharedBufferConfig, 16);
 QNN_NODE_STATIC_ASSERT(QNN_HTP_MEM_QURT == 0 && QNN_HTP_MEM_SHARED_BUFFER == 1,
                        "QnnHtpMem_Type_t values");
+
+/* Model libraries (qnn_model.h; docs/qnn-abi.md "Model libraries and DLC") */
+QNN_NODE_CHECK_SIZE(GraphInfo_t, 48);
+QNN_NODE_CHECK_OFFSET(GraphInfo_t, graph, 0);
+QNN_NODE_CHECK_OFFSET(GraphInfo_t, graphName, 8);
+QNN_NODE_CHECK_OFFSET(GraphInfo_t, inputTensors, 16);
+QNN_NODE_CHECK_OFFSET(GraphInfo_t, numInputTensors, 24);
+QNN_NODE_CHECK_OFFSET(GraphInfo_t, outputTensors, 32);
+QNN_NODE_CHECK_OFFSET(GraphInfo_t, numOutputTensors, 40);
+QNN_NODE_CHECK_SIZE(GraphConfigInfo_t, 16);
+QNN_NODE_CHECK_OFFSET(GraphConfigInfo_t, graphName, 0);
+QNN_NODE_CHECK_OFFSET(GraphConfigInfo_t, graphConfigs, 8);
+QNN_NODE_STATIC_ASSERT(sizeof(ModelError_t) == 4 && MODEL_INVALID_ARGUMENT_ERROR == 8 && MODEL_UNKNOWN_ERROR == 0x7FFFFFFF,
+                       "ModelError_t values");
 
 #undef QNN_NODE_CHECK_SLOT
 
