@@ -209,7 +209,8 @@ export async function loadModel(backend: Backend, source: string, options: LoadM
         reason = `the cache binary could not be loaded (${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message.split('\n')[0]})`;
       }
     }
-    const context = await backend.composeModel!(sourcePath, options);
+    const { cache: _cache, ...composeOptions } = options;
+    const context = await backend.composeModel!(sourcePath, composeOptions);
     try {
       const saved = await saveComposed(context, binaryPath);
       const written = statSync(binaryPath);

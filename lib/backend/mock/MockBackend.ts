@@ -446,8 +446,11 @@ export class MockBackend implements Backend {
   readonly power = new MockPowerLog();
   readonly #shared = new SharedAllocator(plainBlocks('mock backend'));
 
+  readonly #options: MockBackendOptions;
+
   constructor(options: MockBackendOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
+    this.#options = options;
     const { graphs = {}, recording, tolerance, seed = 0, signatures, strictShapes = true, latencyMs = 0, perfProfile, models, buildId = 'mock', name } = options;
     if (typeof buildId !== 'string' || buildId.length === 0) throw invalidArg('a non-empty string', 'options.buildId', buildId);
     if (name !== undefined && (typeof name !== 'string' || name.length === 0)) throw invalidArg('a non-empty string', 'options.name', name);
@@ -580,6 +583,11 @@ export class MockBackend implements Backend {
     if (settings.profileLevel) context.loadProfile = mockLoadProfile(settings.profileLevel, start, performance.now(), context.graphs.map((g) => g.name));
     this.contexts.add(context);
     return context;
+  }
+
+  /** A new mock backend with this one's options (and `overrides`): a second backend side by side, e.g. one per pipeline stage. */
+  fork(overrides: MockBackendOptions = {}): MockBackend {
+    return new MockBackend({ ...this.#options, ...overrides });
   }
 
   /** The mock's identity: `buildId` and `name` from the options. */
