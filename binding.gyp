@@ -5,6 +5,9 @@
 #   libQnnReference.so / .dylib / QnnReference.dll   the reference backend (core API)
 #   libQnnReferenceSystem.* / QnnReferenceSystem.dll  the reference backend (System API)
 #   rpcmem/libcdsprpc.so / rpcmem/libcdsprpc.dll     the rpcmem stand-in (shared memory)
+#   testmodel/libQnnNodeTestModel.so (+ ...Core214.so) / testmodel/QnnNodeTestModel.dll
+#                                                    the test model library (docs/models.md)
+#   modeldlc/libQnnModelDlc.so / modeldlc/QnnModelDlc.dll  the QnnModelDlc stand-in
 # Real SDK headers: QNN_SDK_ROOT=<sdk> npx node-gyp rebuild  (or --qnn_sdk_root=<sdk>).
 {
   "variables": {
@@ -33,14 +36,19 @@
       "target_name": "qnn_node",
       "sources": [
         "native/addon/addon.cc",
+        "native/addon/AddonCompose.cc",
         "native/addon/AddonContext.cc",
         "native/addon/AddonGraph.cc",
         "native/addon/AddonMappedFile.cc",
         "native/addon/AddonRuntime.cc",
+        "native/addon/AnswerDecoder.cc",
         "native/addon/BinaryInfo.cc",
         "native/addon/ConfigsFromJs.cc",
         "native/addon/ContextConfigs.cc",
         "native/addon/BinarySections.cc",
+        "native/addon/ComposeCall.cc",
+        "native/addon/ContextBinary.cc",
+        "native/addon/ContextCompose.cc",
         "native/addon/ContextLoad.cc",
         "native/addon/RawCustomConfigs.cc",
         "native/addon/ContextState.cc",
@@ -52,6 +60,7 @@
         "native/addon/LoadDiagnostics.cc",
         "native/addon/LogBridge.cc",
         "native/addon/Mapping.cc",
+        "native/addon/ModelLibrary.cc",
         "native/addon/PlatformInfo.cc",
         "native/addon/PowerVotes.cc",
         "native/addon/ProcessLimits.cc",
@@ -157,6 +166,60 @@
         ["OS!='win'", { "product_prefix": "lib" }],
         ["OS=='linux'", {
           "ldflags": ["-Wl,--version-script=<(module_root_dir)/native/reference-backend/exports/QnnReferenceSystem.map", "-Wl,--no-undefined"]
+        }],
+        ["OS=='mac'", { "xcode_settings": { "DYLIB_INSTALL_NAME_BASE": "@rpath" } }]
+      ]
+    },
+    # The model libraries (native/reference-backend/models/models.cmake).
+    {
+      "target_name": "QnnNodeTestModel",
+      "type": "shared_library",
+      "win_delay_load_hook": "false",
+      "product_name": "QnnNodeTestModel",
+      "product_dir": "<(PRODUCT_DIR)/testmodel",
+      "sources": ["native/reference-backend/models/test_model.cc", "native/reference-backend/models/graph_builder.cc", "native/reference-backend/models/compose_driver.cc", "native/reference-backend/models/model_log.cc"],
+      "include_dirs": ["native", "native/reference-backend/models"],
+      "conditions": [
+        ["OS!='win'", { "product_prefix": "lib" }],
+        ["OS=='linux'", {
+          "libraries": ["-ldl"],
+          "ldflags": ["-Wl,--version-script=<(module_root_dir)/native/reference-backend/exports/QnnNodeTestModel.map", "-Wl,--no-undefined"]
+        }],
+        ["OS=='mac'", { "xcode_settings": { "DYLIB_INSTALL_NAME_BASE": "@rpath" } }]
+      ]
+    },
+    {
+      "target_name": "QnnNodeTestModelCore214",
+      "type": "shared_library",
+      "win_delay_load_hook": "false",
+      "product_name": "QnnNodeTestModelCore214",
+      "product_dir": "<(PRODUCT_DIR)/testmodel",
+      "sources": ["native/reference-backend/models/test_model.cc", "native/reference-backend/models/graph_builder.cc", "native/reference-backend/models/compose_driver.cc", "native/reference-backend/models/model_log.cc"],
+      "include_dirs": ["native", "native/reference-backend/models"],
+      "defines": ["QNN_NODE_TEST_MODEL_CORE_MINOR=14"],
+      "conditions": [
+        ["OS!='win'", { "product_prefix": "lib" }],
+        ["OS=='linux'", {
+          "libraries": ["-ldl"],
+          "ldflags": ["-Wl,--version-script=<(module_root_dir)/native/reference-backend/exports/QnnNodeTestModel.map", "-Wl,--no-undefined"]
+        }],
+        ["OS=='mac'", { "xcode_settings": { "DYLIB_INSTALL_NAME_BASE": "@rpath" } }]
+      ]
+    },
+    {
+      "target_name": "QnnModelDlc",
+      "type": "shared_library",
+      "win_delay_load_hook": "false",
+      "product_name": "QnnModelDlc",
+      "product_dir": "<(PRODUCT_DIR)/modeldlc",
+      "sources": ["native/reference-backend/models/model_dlc.cc", "native/reference-backend/models/dlc_container.cc", "native/reference-backend/models/graph_builder.cc", "native/reference-backend/models/compose_driver.cc", "native/reference-backend/models/model_log.cc"],
+      "include_dirs": ["native", "native/reference-backend/models"],
+      "dependencies": ["qnnref_core"],
+      "conditions": [
+        ["OS!='win'", { "product_prefix": "lib" }],
+        ["OS=='linux'", {
+          "libraries": ["-ldl"],
+          "ldflags": ["-Wl,--version-script=<(module_root_dir)/native/reference-backend/exports/QnnModelDlc.map", "-Wl,--no-undefined"]
         }],
         ["OS=='mac'", { "xcode_settings": { "DYLIB_INSTALL_NAME_BASE": "@rpath" } }]
       ]

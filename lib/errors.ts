@@ -46,6 +46,12 @@ export type ErrorCode =
   | 'EXTERNAL_BUFFERS_FORBIDDEN'
   | 'SHARED_ALLOC_FAILED'
   | 'POOL_EXHAUSTED'
+  // model composition: model libraries, DLC, context binaries made from them (docs/native-runtime.md)
+  | 'MODEL_LIBRARY_INVALID'
+  | 'MODEL_COMPOSE_FAILED'
+  | 'HTP_PREPARE_MISSING'
+  | 'MODEL_DLC_LIBRARY_MISSING'
+  | 'BINARY_SERIALIZE_UNSUPPORTED'
   // pipelines
   | 'MANIFEST_INVALID'
   | 'ASSET_MISSING'

@@ -5,7 +5,8 @@
  *   1. prebuildify --napi --strip   → prebuilds/<platform>-<arch>/qnn-node.node; its node-gyp
  *      build (binding.gyp) also builds the reference backend into build/Release
  *   2. copy libQnnReference + libQnnReferenceSystem (and the rpcmem stand-in,
- *      rpcmem/libcdsprpc.*) from that build next to the prebuilt
+ *      rpcmem/libcdsprpc.*, the test model libraries testmodel/* and the QnnModelDlc
+ *      stand-in modeldlc/*) from that build next to the prebuilt
  *      addon, so that Qnn.load({ backend: 'reference' }) works for users installing from
  *      the registry (scripts/install.cjs checks that both load before using them)
  *   3. cmake-js compile             → build/Release again: the clone's everyday build
@@ -36,11 +37,14 @@ const nodedir = nodedirArgs(root).args.find((a) => a.startsWith('--nodedir='));
 run([require.resolve('prebuildify/bin.js', { paths: [root] }), '--napi', '--strip', '-t', `node@${process.versions.node}`], nodedir ? { npm_config_nodedir: nodedir.slice('--nodedir='.length) } : {});
 const names =
   process.platform === 'win32'
-    ? ['QnnReference.dll', 'QnnReferenceSystem.dll', path.join('rpcmem', 'libcdsprpc.dll')]
+    ? ['QnnReference.dll', 'QnnReferenceSystem.dll', path.join('rpcmem', 'libcdsprpc.dll'),
+        path.join('testmodel', 'QnnNodeTestModel.dll'), path.join('testmodel', 'QnnNodeTestModelCore214.dll'), path.join('modeldlc', 'QnnModelDlc.dll')]
     : process.platform === 'darwin'
-      ? ['libQnnReference.dylib', 'libQnnReferenceSystem.dylib', path.join('rpcmem', 'libcdsprpc.dylib')]
-      : ['libQnnReference.so', 'libQnnReferenceSystem.so', path.join('rpcmem', 'libcdsprpc.so')];
-fs.mkdirSync(path.join(target, 'rpcmem'), { recursive: true });
+      ? ['libQnnReference.dylib', 'libQnnReferenceSystem.dylib', path.join('rpcmem', 'libcdsprpc.dylib'),
+          path.join('testmodel', 'libQnnNodeTestModel.dylib'), path.join('testmodel', 'libQnnNodeTestModelCore214.dylib'), path.join('modeldlc', 'libQnnModelDlc.dylib')]
+      : ['libQnnReference.so', 'libQnnReferenceSystem.so', path.join('rpcmem', 'libcdsprpc.so'),
+          path.join('testmodel', 'libQnnNodeTestModel.so'), path.join('testmodel', 'libQnnNodeTestModelCore214.so'), path.join('modeldlc', 'libQnnModelDlc.so')];
+for (const sub of ['rpcmem', 'testmodel', 'modeldlc']) fs.mkdirSync(path.join(target, sub), { recursive: true });
 for (const name of names) {
   const dest = path.join(target, name);
   fs.copyFileSync(path.join(root, 'build', 'Release', name), dest);

@@ -212,6 +212,38 @@ export interface NativeContext {
   applyBinarySection(source: string | ArrayBufferView | ArrayBuffer, graph?: number): Promise<NativeSectionApplyResult>;
   /** contextGetBinarySectionSize + contextGetBinarySection: the current updatable section. */
   readBinarySection(graph?: number): Promise<Uint8Array>;
+  /**
+   * Instead of load(): a model library (`format` 'library') or a DLC through the first of
+   * `dlcLibraries` that loads, composed on the backend and finalized graph by graph
+   * (native/addon/ContextCompose.cc). setLoadProfile before it profiles the finalize calls.
+   */
+  compose(
+    source: string,
+    format: 'dlc' | 'library',
+    dlcLibraries: { path: string; origin: string }[] | undefined,
+    configs?: NativeContextConfigPlan,
+    onProgress?: (event: NativeComposeProgress) => void,
+  ): Promise<NativeComposeResult>;
+  /** contextGetBinarySize + contextGetBinary on a worker (BINARY_SERIALIZE_UNSUPPORTED when the backend cannot). */
+  getBinary(): Promise<{ bytes: Uint8Array; serializeMs: number }>;
+}
+
+/** One composition step (seq counts from 1 in the order they happened). */
+export interface NativeComposeProgress {
+  seq: number;
+  phase: 'compose' | 'finalize';
+  graph?: string;
+  index: number;
+  count: number;
+  elapsedMs: number;
+}
+
+export interface NativeComposeResult extends NativeContextLoadResult {
+  composeTimings: { composeMs: number; finalizeMs: number; totalMs: number };
+  /** The library the loader opened (the model library, or libQnnModelDlc). */
+  modelLibrary: string;
+  /** Every progress event, in order (a late thread-safe call may not have delivered them all yet). */
+  progress: NativeComposeProgress[];
 }
 
 export interface NativeSectionApplyResult {
@@ -361,7 +393,7 @@ export interface NativeError extends Error {
   statusName?: string;
   apiFunction?: string;
   backendMessage?: string;
-  details?: Record<string, string>;
+  details?: Record<string, string | string[]>;
 }
 
 /** A packed matmul weight in native memory (addon.hostMatmulWeight); opaque besides its shape. */

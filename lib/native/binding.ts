@@ -134,6 +134,20 @@ export interface ReferenceBackendPaths {
    * folder. Always set; the file may be missing from builds that predate it.
    */
   readonly rpcmem: string;
+  /**
+   * The test model library (docs/models.md): `testmodel/libQnnNodeTestModel.so` (Windows
+   * `testmodel/QnnNodeTestModel.dll`), exporting QnnModel_composeGraphs / freeGraphsInfo like
+   * a qnn-model-lib-generator library; it composes the graphs f32_mlp, u8_add and f16_mul.
+   */
+  readonly testModel: string;
+  /** The same library compiled for the core API 2.14 table (55 slots): `testmodel/libQnnNodeTestModelCore214.so`. */
+  readonly testModelOldCore: string;
+  /**
+   * The reference QnnModelDlc stand-in: `modeldlc/libQnnModelDlc.so` (Windows
+   * `modeldlc/QnnModelDlc.dll`), composing reference DLC files (QNNRDLC1, lib/reference/dlc.ts).
+   * These three are always set; the files may be missing from builds that predate them.
+   */
+  readonly modelDlc: string;
 }
 
 /** Folders that may hold the reference backend, in search order. */
@@ -158,7 +172,16 @@ export function referenceBackendPaths(root = packageRoot): ReferenceBackendPaths
   for (const dir of dirs) {
     const backend = path.join(dir, backendName);
     const system = path.join(dir, systemName);
-    if (existsSync(backend) && existsSync(system)) return { backend, system, rpcmem: path.join(dir, 'rpcmem', sharedLibraryName('cdsprpc')) };
+    if (existsSync(backend) && existsSync(system)) {
+      return {
+        backend,
+        system,
+        rpcmem: path.join(dir, 'rpcmem', sharedLibraryName('cdsprpc')),
+        testModel: path.join(dir, 'testmodel', sharedLibraryName('QnnNodeTestModel')),
+        testModelOldCore: path.join(dir, 'testmodel', sharedLibraryName('QnnNodeTestModelCore214')),
+        modelDlc: path.join(dir, 'modeldlc', sharedLibraryName('QnnModelDlc')),
+      };
+    }
   }
   throw new QnnNodeError(
     'LIBRARY_LOAD_FAILED',

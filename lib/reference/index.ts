@@ -7,3 +7,4 @@ export * from './format.js';
 export * from './writer.js';
 export * from './reader.js';
 export * from './section.js';
+export * from './dlc.js';

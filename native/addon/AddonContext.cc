@@ -110,6 +110,7 @@ Napi::Function AddonContext::Init(Napi::Env env) {
       {InstanceMethod<&AddonContext::Load>("load"), InstanceMethod<&AddonContext::Dispose>("dispose"),
        InstanceMethod<&AddonContext::SetPerfProfile>("setPerfProfile"),
        InstanceMethod<&AddonContext::SetLoadProfile>("setLoadProfile"),
+       InstanceMethod<&AddonContext::Compose>("compose"), InstanceMethod<&AddonContext::GetBinary>("getBinary"),
        InstanceMethod<&AddonContext::ApplyBinarySection>("applyBinarySection"),
        InstanceMethod<&AddonContext::ReadBinarySection>("readBinarySection")});
   // A plain accessor that checks its receiver (InstanceAccessor's own unwrap throws a bare

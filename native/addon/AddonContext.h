@@ -46,6 +46,11 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
   // setPerfProfile(name | null): the context's profile for its graphs' runs (PowerVotes.h).
   Napi::Value SetPerfProfile(const Napi::CallbackInfo& info);
   Napi::Value SetLoadProfile(const Napi::CallbackInfo& info);
+  // compose(source, format, dlcLibraries?, configs?, onProgress?) -> Promise<load result +
+  // composeTimings> instead of load() (AddonCompose.cc); getBinary() -> Promise<{ bytes,
+  // serializeMs }> (ContextBinary.cc).
+  Napi::Value Compose(const Napi::CallbackInfo& info);
+  Napi::Value GetBinary(const Napi::CallbackInfo& info);
   static Napi::Value GetPending(const Napi::CallbackInfo& info);
   void FreeNow(Napi::Env env, bool adjustMemory);
   // A spill-fill group's first context, pinned while this context's load is queued

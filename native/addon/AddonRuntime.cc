@@ -1,5 +1,6 @@
 #include "AddonRuntime.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -186,13 +187,18 @@ Napi::Value AddonRuntime::Load(const Napi::CallbackInfo& info) {
   else if (!device.IsUndefined() && !device.IsNull()) ThrowInvalidArg(env, "a boolean", "options.device", device);
   o.backendCustom = ParseCustomConfigs(env, opts.Get("backendConfigs"), ConfigFamily::kBackend, "options.backendConfigs");
   o.deviceCustom = ParseCustomConfigs(env, opts.Get("deviceConfigs"), ConfigFamily::kDevice, "options.deviceConfigs");
-  std::shared_ptr<LogChannel> log;
+  Napi::Function onLogFn;
   Napi::Value onLog = opts.Get("onLog");
   if (!onLog.IsUndefined() && !onLog.IsNull()) {
     if (!onLog.IsFunction()) ThrowInvalidArg(env, "a function", "options.onLog", onLog);
-    if (o.logLevel > 0) log = LogChannel::Create(env, onLog.As<Napi::Function>(), o.logLevel);
+    onLogFn = onLog.As<Napi::Function>();
   }
-  if (!log) o.logLevel = 0;
+  // Always a log handle, at least at warning level: a model composition reports the
+  // backend's errors and warnings (LogCapture) even when nobody listens. Only the levels
+  // asked for reach onLog.
+  int jsLevel = onLogFn.IsEmpty() ? 0 : o.logLevel;
+  std::shared_ptr<LogChannel> log = LogChannel::Create(env, onLogFn, jsLevel);
+  o.logLevel = log ? std::max(jsLevel, kCaptureLevel) : 0;
   if (disposed_) ThrowCode(env, "DISPOSED", "The QNN runtime was disposed while its options were read");
   // setenv is not thread-safe: set ADSP_LIBRARY_PATH here, on the main thread, before the
   // worker loads the backend (which reads it).
@@ -301,7 +307,8 @@ Napi::Object RuntimeInfoToJs(Napi::Env env, const RuntimeState& rt) {
   o.Set("coreTableSlots", Napi::Number::New(env, rt.coreSlots));
   o.Set("powerAvailable", Napi::Boolean::New(env, rt.power != nullptr));
   o.Set("powerError", rt.power ? env.Null() : Napi::Value(Napi::String::New(env, rt.powerError)));
-  o.Set("logging", Napi::Boolean::New(env, rt.logHandle != nullptr));
+  // Whether onLog receives lines (the handle may exist for capture only).
+  o.Set("logging", Napi::Boolean::New(env, rt.logHandle != nullptr && rt.log() && rt.log()->delivers()));
   Napi::Array providers = Napi::Array::New(env, rt.providers.size());
   for (size_t i = 0; i < rt.providers.size(); ++i) {
     Napi::Object p = Napi::Object::New(env);

@@ -150,6 +150,15 @@ Napi::Value AddonContext::Loaded(Napi::Env env) {
   if (!state_->persistentNote().empty()) result.Set("persistentNote", Napi::String::New(env, state_->persistentNote()));
   if (state_->loadProfile().level != ProfileLevel::kOff) result.Set("loadProfile", ProfileResultToJs(env, state_->loadProfile()));
   result.Set("binaryBytes", Napi::Number::New(env, static_cast<double>(state_->binarySize())));
+  if (state_->composed()) {
+    const ComposeTimings& c = state_->composeTimings();
+    Napi::Object ct = Napi::Object::New(env);
+    ct.Set("composeMs", Napi::Number::New(env, c.composeMs));
+    ct.Set("finalizeMs", Napi::Number::New(env, c.finalizeMs));
+    ct.Set("totalMs", Napi::Number::New(env, c.totalMs));
+    result.Set("composeTimings", ct);
+    result.Set("modelLibrary", Napi::String::New(env, state_->modelLibraryPath()));
+  }
   auto& graphs = state_->graphs();
   Napi::Array arr = Napi::Array::New(env, graphs.size());
   for (size_t i = 0; i < graphs.size(); ++i) {

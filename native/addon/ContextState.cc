@@ -201,14 +201,18 @@ void ContextState::Load() {
       throw CoreError(rt.StatusError("graphRetrieve", st, "for graph \"" + g->meta.name + "\""));
     }
     ApplyGraphConfigs(rt, configs_, *g);
-    // Prebuilt graphExecute arguments (a run only sets the buffers).
-    g->inTensors.resize(g->meta.inputs.size());
-    g->outTensors.resize(g->meta.outputs.size());
-    for (size_t i = 0; i < g->meta.inputs.size(); ++i) FillTensor(g->meta.inputs[i], IoBuffer{}, &g->inTensors[i]);
-    for (size_t i = 0; i < g->meta.outputs.size(); ++i) FillTensor(g->meta.outputs[i], IoBuffer{}, &g->outTensors[i]);
+    PrebuildTensors(*g);
   }
   timings_.retrieveMs = infoMs + MsSince(t3);
   timings_.totalMs = MsSince(t0);
+}
+
+// Prebuilt graphExecute arguments (a run only sets the buffers).
+void ContextState::PrebuildTensors(GraphState& g) {
+  g.inTensors.resize(g.meta.inputs.size());
+  g.outTensors.resize(g.meta.outputs.size());
+  for (size_t i = 0; i < g.meta.inputs.size(); ++i) FillTensor(g.meta.inputs[i], IoBuffer{}, &g.inTensors[i]);
+  for (size_t i = 0; i < g.meta.outputs.size(); ++i) FillTensor(g.meta.outputs[i], IoBuffer{}, &g.outTensors[i]);
 }
 
 void ContextState::Execute(size_t index, const IoBuffer* inputs, size_t numInputs, const IoBuffer* outputs,
@@ -293,6 +297,10 @@ void ContextState::Free() {
   shared_.DeregisterAll();
   if (context_ && runtime_->fns.contextFree) runtime_->fns.contextFree(context_, nullptr);
   context_ = nullptr;
+  // A composed context's model library goes only now: its code and data may have been in
+  // use until contextFree.
+  composeSession_.reset();
+  modelLibrary_.reset();
   // A persistent binary (and its applied sections) must outlive the context; unmapped only now.
   mapping_.Close();
   sectionMappings_.clear();

@@ -5,13 +5,16 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "ComposeCall.h"
 #include "ContextConfigs.h"
 #include "Mapping.h"
+#include "ModelLibrary.h"
 #include "RunOptions.h"
 #include "RuntimeState.h"
 #include "SharedBlocks.h"
@@ -32,6 +35,26 @@ struct GraphState {
 struct LoadTimings {
   double mapMs = 0, createMs = 0, retrieveMs = 0, totalMs = 0;
 };
+
+// What to compose instead of loading a binary (ContextCompose.cc).
+struct ComposeRequest {
+  std::string modelPath;  // a model library, or the DLC file
+  bool dlc = false;
+  std::vector<LibraryCandidate> dlcLibraries;  // where to look for libQnnModelDlc, in order
+};
+
+struct ComposeTimings {
+  double composeMs = 0, finalizeMs = 0, totalMs = 0;
+};
+
+// One step of a composition, reported from the worker thread.
+struct ComposeProgress {
+  bool finalize = false;  // false: the compose call
+  std::string graph;      // finalize: the graph
+  uint32_t index = 0, count = 1;
+  double elapsedMs = 0;
+};
+using ComposeProgressFn = std::function<void(const ComposeProgress&)>;
 
 // One buffer for graphExecute, converted on the main thread (pointer + size).
 // `block`: the live shared block (SharedBlocks.h) holding the buffer, kept alive by the
@@ -76,6 +99,18 @@ class ContextState {
   const std::string& persistentNote() const { return persistentNote_; }
   // Maps, creates the context, reads the graphs and retrieves them. Worker thread.
   void Load();
+  // Model composition (ContextCompose.cc), instead of Load(): loads the model library (or
+  // libQnnModelDlc), contextCreate with the configs, the compose call with the backend's
+  // table by value, graphFinalize per graph (profiled at the load profile level), then the
+  // graphs' metadata from the library's GraphInfo_t. Worker thread.
+  void SetCompose(ComposeRequest request) { compose_.reset(new ComposeRequest(std::move(request))); }
+  void Compose(const ComposeProgressFn& progress);
+  bool composed() const { return compose_ != nullptr; }
+  const ComposeTimings& composeTimings() const { return composeTimings_; }
+  const std::string& modelLibraryPath() const { return modelLibraryPath_; }
+  // contextGetBinarySize + contextGetBinary (ContextBinary.cc): the context serialized.
+  // BINARY_SERIALIZE_UNSUPPORTED when the backend lacks the slots or answers 1000.
+  std::vector<uint8_t> Serialize(double* serializeMs);
   // Executes graph `index`; buffers are in the order of the graph's inputs/outputs. No
   // allocation on success: the graph's prebuilt tensors get the buffers' pointers.
   void Execute(size_t index, const IoBuffer* inputs, size_t numInputs, const IoBuffer* outputs, size_t numOutputs,
@@ -125,6 +160,8 @@ class ContextState {
   void ExecuteProfiled(GraphState& g, ProfileLevel level, RunResult* result);
   // Points `t` at `buf`: a registered memhandle for a shared block, else a raw clientBuf.
   void BindBuffer(Qnn_Tensor_t& t, const IoBuffer& buf, const TensorMeta& meta);
+  // The graph's prebuilt graphExecute tensors, from its metadata (after retrieve/finalize).
+  void PrebuildTensors(GraphState& g);
 
   std::shared_ptr<RuntimeState> runtime_;
   std::string path_;
@@ -148,6 +185,13 @@ class ContextState {
   ProfileResult loadProfile_;
   std::vector<std::pair<std::string, std::unique_ptr<FileMapping>>> sectionMappings_;
   SharedRegistrations shared_;  // memRegister handles of this context (deregistered in Free)
+  // Composition: the request, then the library and its interposed table, which outlive
+  // the context (generated code may keep static data and the table it was given).
+  std::unique_ptr<ComposeRequest> compose_;
+  std::unique_ptr<ModelLibrary> modelLibrary_;
+  std::unique_ptr<ComposeSession> composeSession_;
+  std::string modelLibraryPath_;
+  ComposeTimings composeTimings_;
 };
 
 }  // namespace qnn_node

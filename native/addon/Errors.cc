@@ -15,9 +15,14 @@ Napi::Error ToJsError(Napi::Env env, const NativeError& e) {
     obj.Set("apiFunction", Napi::String::New(env, e.apiFunction));
     if (e.hasBackendMessage) obj.Set("backendMessage", Napi::String::New(env, e.backendMessage));
   }
-  if (!e.details.empty()) {
+  if (!e.details.empty() || !e.listDetails.empty()) {
     Napi::Object details = Napi::Object::New(env);
     for (const auto& kv : e.details) details.Set(kv.first, Napi::String::New(env, kv.second));
+    for (const auto& kv : e.listDetails) {
+      Napi::Array list = Napi::Array::New(env, kv.second.size());
+      for (size_t i = 0; i < kv.second.size(); ++i) list.Set(static_cast<uint32_t>(i), Napi::String::New(env, kv.second[i]));
+      details.Set(kv.first, list);
+    }
     obj.Set("details", details);
   }
   return err;

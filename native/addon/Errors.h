@@ -25,6 +25,8 @@ struct NativeError {
   bool hasBackendMessage = false;
   // Extra string facts (paths, versions) copied onto error.details.
   std::vector<std::pair<std::string, std::string>> details;
+  // String lists copied onto error.details as arrays (e.g. backendMessages).
+  std::vector<std::pair<std::string, std::vector<std::string>>> listDetails;
 };
 
 class CoreError : public std::exception {

@@ -33,8 +33,10 @@ struct Slot {
   std::mutex mutex;
   bool active = false;
   uint64_t generation = 0;  // tells a late finalizer of an old TSFN from the current one
-  int maxLevel = 0;
+  int maxLevel = 0;         // 0: nothing goes to JS (capture-only channel)
+  bool hasTsfn = false;
   Tsfn tsfn;
+  std::vector<LogCapture*> captures;
 };
 
 struct FinalizeTag {
@@ -55,7 +57,9 @@ void Deliver(int index, const char* fmt, int level, va_list args) {
   Slot& slot = Slots()[static_cast<size_t>(index)];
   std::lock_guard<std::mutex> lock(slot.mutex);
   if (!slot.active || fmt == nullptr) return;
-  if (slot.maxLevel > 0 && level > slot.maxLevel) return;
+  const bool toJs = slot.hasTsfn && slot.maxLevel > 0 && level <= slot.maxLevel;
+  const bool toCapture = !slot.captures.empty() && level <= kCaptureLevel;
+  if (!toJs && !toCapture) return;
   char stack[1024];
   va_list copy;
   va_copy(copy, args);
@@ -74,6 +78,9 @@ void Deliver(int index, const char* fmt, int level, va_list args) {
     text.assign(heap.data(), static_cast<size_t>(n));
   }
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (toCapture)
+    for (LogCapture* c : slot.captures) AppendCaptured(c, level, text);
+  if (!toJs) return;
   auto* msg = new LogMessage{level, std::move(text)};
   if (slot.tsfn.NonBlockingCall(msg) != napi_ok) delete msg;
 }
@@ -85,8 +92,9 @@ void OnTsfnFinalized(Napi::Env, FinalizeTag* tag, std::nullptr_t*) {
   std::unique_ptr<FinalizeTag> owned(tag);
   Slot& slot = Slots()[static_cast<size_t>(tag->slot)];
   std::lock_guard<std::mutex> lock(slot.mutex);
-  if (slot.generation == tag->generation && slot.active) {
-    slot.active = false;
+  if (slot.generation == tag->generation && slot.active && slot.hasTsfn) {
+    // The environment tore the function down: JS delivery ends, capture goes on.
+    slot.hasTsfn = false;
     slot.tsfn = Tsfn();
   }
 }
@@ -111,15 +119,20 @@ std::shared_ptr<LogChannel> LogChannel::Create(Napi::Env env, Napi::Function onL
     std::lock_guard<std::mutex> lock(slot.mutex);
     if (slot.active) continue;
     ++slot.generation;
-    auto* tag = new FinalizeTag{i, slot.generation};
-    slot.tsfn = Tsfn::New(env, onLog, "qnn-node:log", 0, 1, nullptr, OnTsfnFinalized, tag);
-    slot.tsfn.Unref(env);
-    slot.maxLevel = maxLevel;
+    const bool toJs = !onLog.IsEmpty() && maxLevel > 0;
+    if (toJs) {
+      auto* tag = new FinalizeTag{i, slot.generation};
+      slot.tsfn = Tsfn::New(env, onLog, "qnn-node:log", 0, 1, nullptr, OnTsfnFinalized, tag);
+      slot.tsfn.Unref(env);
+    }
+    slot.hasTsfn = toJs;
+    slot.maxLevel = toJs ? maxLevel : 0;
+    slot.captures.clear();
     slot.active = true;
     std::shared_ptr<LogChannel> channel(new LogChannel());
     channel->slot_ = i;
     channel->generation_ = slot.generation;
-    channel->maxLevel_ = maxLevel;
+    channel->maxLevel_ = slot.maxLevel;
     return channel;
   }
   return nullptr;
@@ -138,12 +151,59 @@ void LogChannel::Close() {
   {
     std::lock_guard<std::mutex> lock(slot.mutex);
     if (slot.active && slot.generation == generation_) {
-      slot.tsfn.Release();
+      if (slot.hasTsfn) slot.tsfn.Release();
       slot.tsfn = Tsfn();
+      slot.hasTsfn = false;
+      slot.captures.clear();
       slot.active = false;
     }
   }
   slot_ = -1;
+}
+
+void AppendCaptured(LogCapture* capture, int level, const std::string& text) {
+  if (capture->lines_.size() >= LogCapture::kMaxLines) {
+    ++capture->dropped_;
+    return;
+  }
+  capture->lines_.push_back((level <= QNN_LOG_LEVEL_ERROR ? "error: " : "warning: ") + text);
+}
+
+LogCapture::LogCapture(LogChannel* channel) {
+  if (!channel || channel->slot_ < 0) return;
+  std::lock_guard<std::mutex> alloc(AllocMutex());
+  Slot& slot = Slots()[static_cast<size_t>(channel->slot_)];
+  std::lock_guard<std::mutex> lock(slot.mutex);
+  if (!slot.active || slot.generation != channel->generation_) return;
+  slot.captures.push_back(this);
+  slot_ = channel->slot_;
+  generation_ = channel->generation_;
+}
+
+LogCapture::~LogCapture() {
+  if (slot_ < 0) return;
+  Slot& slot = Slots()[static_cast<size_t>(slot_)];
+  std::lock_guard<std::mutex> lock(slot.mutex);
+  if (slot.generation != generation_) return;
+  for (auto it = slot.captures.begin(); it != slot.captures.end(); ++it) {
+    if (*it == this) {
+      slot.captures.erase(it);
+      break;
+    }
+  }
+}
+
+std::vector<std::string> LogCapture::Lines() const {
+  std::vector<std::string> out;
+  if (slot_ >= 0) {
+    Slot& slot = Slots()[static_cast<size_t>(slot_)];
+    std::lock_guard<std::mutex> lock(slot.mutex);
+    out = lines_;
+  } else {
+    out = lines_;
+  }
+  if (dropped_ > 0) out.push_back("(" + std::to_string(dropped_) + " more lines not kept)");
+  return out;
 }
 
 }  // namespace qnn_node

@@ -149,6 +149,9 @@ class RuntimeState {
   Qnn_BackendHandle_t backendHandle = nullptr;
   Qnn_DeviceHandle_t deviceHandle = nullptr;
 
+  // The log channel behind logHandle (null without one): model composition captures it.
+  LogChannel* log() const { return logHandle ? log_.get() : nullptr; }
+
   // GraphInfo stride for QnnSystem's binary info (88 / 64 / 48 bytes).
   size_t GraphInfoStride() const;
 

@@ -95,6 +95,23 @@ QNN_NODE_CHECK_SIZE(QnnProfile_Config_t, 16);
 QNN_NODE_CHECK_OFFSET(QnnProfile_Config_t, numMaxEvents, 8);
 QNN_NODE_CHECK_OFFSET(QnnProfile_Config_t, enableOptrace, 8);
 
+/* Op configs (graphAddNode / backendValidateOpConfig take Qnn_OpConfig_t BY VALUE: 80 bytes,
+ * passed in memory). Param: type at 0, name at 8, union {Qnn_Scalar_t, Qnn_Tensor_t} at 16. */
+QNN_NODE_CHECK_SIZE(Qnn_Param_t, 160);
+QNN_NODE_CHECK_OFFSET(Qnn_Param_t, name, 8);
+QNN_NODE_CHECK_OFFSET(Qnn_Param_t, scalarParam, 16);
+QNN_NODE_CHECK_OFFSET(Qnn_Param_t, tensorParam, 16);
+QNN_NODE_CHECK_SIZE(Qnn_OpConfigV1_t, 72);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, typeName, 16);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, numOfParams, 24);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, params, 32);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, numOfInputs, 40);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, inputTensors, 48);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, numOfOutputs, 56);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfigV1_t, outputTensors, 64);
+QNN_NODE_CHECK_SIZE(Qnn_OpConfig_t, 80);
+QNN_NODE_CHECK_OFFSET(Qnn_OpConfig_t, v1, 8);
+
 /* backendGetSupportedOperations' entries: three strings (SDK 2.13 - 2.48) */
 QNN_NODE_CHECK_SIZE(QnnBackend_OperationName_t, 24);
 QNN_NODE_CHECK_OFFSET(QnnBackend_OperationName_t, packageName, 0);

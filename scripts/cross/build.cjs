@@ -15,6 +15,8 @@
  *   prebuilds/<platform>-<arch>/libQnnReference.so + libQnnReferenceSystem.so   (linux)
  *   prebuilds/<platform>-<arch>/QnnReference.dll  + QnnReferenceSystem.dll      (win32)
  *   prebuilds/<platform>-<arch>/rpcmem/libcdsprpc.so | rpcmem/libcdsprpc.dll  (rpcmem stand-in)
+ *   prebuilds/<platform>-<arch>/testmodel/libQnnNodeTestModel.so (+ ...Core214.so) | testmodel/QnnNodeTestModel.dll (+ ...Core214.dll)
+ *   prebuilds/<platform>-<arch>/modeldlc/libQnnModelDlc.so | modeldlc/QnnModelDlc.dll  (QnnModelDlc stand-in)
  * Objects and unstripped files stay in build-cross/<target>/ (git-ignored as build-*).
  *
  * Direct compiler invocations (no cmake): the flags mirror CMakeLists.txt / binding.gyp
@@ -52,6 +54,7 @@ const TARGETS = {
       map: versionScript([base === 'QnnReference' ? 'QnnInterface_getProviders' : 'QnnSystemInterface_getProviders']),
       flags: ['-pthread', '-Wl,--no-undefined'],
     }),
+    modelMap: (dlc) => versionScript([...(dlc ? ['QnnModel_composeGraphsFromDlc'] : []), 'QnnModel_composeGraphs', 'QnnModel_freeGraphsInfo']),
     rpcmemMap: versionScript(['rpcmem_init', 'rpcmem_deinit', 'rpcmem_alloc', 'rpcmem_alloc2', 'rpcmem_free', 'rpcmem_to_fd', 'qnnref_rpcmem_lookup']),
   },
   'win32-x64': windowsTarget('x64', 'x86_64-windows-gnu', 'i386:x86-64'),
@@ -192,6 +195,35 @@ async function buildReference(t, work, dest) {
   }
   link(t, rpcmemObjects, rpcmemOut, [...rpcmemLink, ...t.refLink('cdsprpc').flags]);
   outputs.push(install(t, rpcmemOut, path.join(dest, 'rpcmem', rpcmemName)));
+  outputs.push(...(await buildModelLibraries(t, work, dest, core)));
+  return outputs;
+}
+
+/** The model libraries (native/reference-backend/models/models.cmake): testmodel/*, modeldlc/*. */
+async function buildModelLibraries(t, work, dest, refCore) {
+  const models = path.join(native, 'reference-backend', 'models');
+  const kit = ['graph_builder.cc', 'compose_driver.cc', 'model_log.cc'].map((f) => path.join(models, f));
+  const base = [...commonFlags(t), `-I${native}`, `-I${refSrc}`, `-I${models}`];
+  const libs = [
+    { base: 'QnnNodeTestModel', dir: 'testmodel', sources: [path.join(models, 'test_model.cc'), ...kit], flags: base, extra: [] },
+    { base: 'QnnNodeTestModelCore214', dir: 'testmodel', sources: [path.join(models, 'test_model.cc'), ...kit], flags: [...base, '-DQNN_NODE_TEST_MODEL_CORE_MINOR=14'], extra: [] },
+    { base: 'QnnModelDlc', dir: 'modeldlc', sources: [path.join(models, 'model_dlc.cc'), path.join(models, 'dlc_container.cc'), ...kit], flags: base, extra: refCore, dlc: true },
+  ];
+  const outputs = [];
+  for (const l of libs) {
+    const objects = await compile(t, l.sources, path.join(work, 'models', l.base), l.flags);
+    fs.mkdirSync(path.join(work, l.dir), { recursive: true });
+    fs.mkdirSync(path.join(dest, l.dir), { recursive: true });
+    const out = path.join(work, l.dir, t.lib(l.base));
+    const linkFlags = [...t.refLink(l.base).flags];
+    if (t.modelMap) {
+      const mapFile = path.join(work, `${l.base}.map`);
+      fs.writeFileSync(mapFile, t.modelMap(l.dlc));
+      linkFlags.push(`-Wl,--version-script=${mapFile}`, '-ldl');
+    }
+    link(t, [...objects, ...l.extra], out, linkFlags);
+    outputs.push(install(t, out, path.join(dest, l.dir, t.lib(l.base))));
+  }
   return outputs;
 }
 

@@ -12,7 +12,8 @@ import { DisposedError, QnnNodeError, invalidArg } from '../../errors.js';
 import { loadAddon, referenceBackendPaths } from '../../native/binding.js';
 import type { NativeAddon, NativeLogLevel, NativePlatformInfo, NativeRuntime, NativeRuntimeInfo } from '../../native/AddonTypes.js';
 import { registerBackend } from '../registry.js';
-import type { Backend, ContextSource } from '../types.js';
+import type { Backend, BackendDescription, ComposeOptions, ContextSource } from '../types.js';
+import { composeContext } from './compose.js';
 import { checkDeadline, throwIfAborted, DEVICE_HANG_HINT, withDeadline, type DeadlineOptions } from './deadline.js';
 import { withCallerStack } from './errors.js';
 import { backendMinor, htpCustomConfigs, type HtpBackendConfig, type HtpDeviceConfig } from './htp-configs.js';
@@ -169,6 +170,7 @@ export class Qnn implements Backend {
   readonly #contexts = new Set<QnnContext>();
   readonly #loading = new Set<Promise<unknown>>();
   readonly #contextTimeoutMs: number | undefined;
+  #sdkRoot: string | undefined;
   #disposing: Promise<void> | undefined;
   #perfProfile: PerfProfile | undefined;
   readonly #shared: SharedAllocator;
@@ -254,6 +256,7 @@ export class Qnn implements Backend {
             'QNN runtime',
           );
           const qnn = new Qnn(addon, runtime, toInfo(info, reference, addon.sdkHeaders), opts.contextTimeoutMs);
+          qnn.#sdkRoot = sdkRoot;
           if (opts.perfProfile !== undefined) await qnn.#applyLoadProfile(opts.perfProfile, callSite);
           return qnn;
         } catch (error) {
@@ -436,6 +439,41 @@ export class Qnn implements Backend {
     }
     this.#contexts.add(ctx);
     return ctx;
+  }
+
+  /**
+   * A DLC (composed by libQnnModelDlc) or a model library made by qnn-model-lib-generator
+   * (its QnnModel_composeGraphs), composed on this backend and finalized graph by graph,
+   * on a worker thread. The context runs like a loaded binary's; `saveBinary` turns it into
+   * one. Format by extension (.dlc) unless options.format says. docs/native-runtime.md.
+   */
+  async composeModel(source: string, options?: ComposeOptions): Promise<QnnContext> {
+    if (this.disposed) throw new DisposedError('QNN backend');
+    let ctx: QnnContext | undefined;
+    const pending = composeContext(this.#addon, this.#runtime, this.info, this.#sdkRoot, source, options, () => this.#contexts.delete(ctx!));
+    this.#loading.add(pending);
+    try {
+      ctx = await pending;
+    } finally {
+      this.#loading.delete(pending);
+    }
+    if (this.disposed) {
+      await ctx.dispose();
+      throw new DisposedError('QNN backend');
+    }
+    this.#contexts.add(ctx);
+    return ctx;
+  }
+
+  /** What identifies this backend build (a context binary made here depends on it). */
+  describe(): BackendDescription {
+    return Object.freeze({
+      kind: this.kind,
+      buildId: this.info.buildId,
+      coreApiVersion: this.info.coreApiVersion,
+      backendApiVersion: this.info.backendApiVersion,
+      library: this.info.backendPath,
+    });
   }
 
   /** Idempotent: disposes every context (after their runs), then releases the runtime. */

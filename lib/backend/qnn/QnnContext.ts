@@ -5,7 +5,9 @@ import { isResizableBuffer } from '../../tensor/resizable.js';
 import type { NativeAddon, NativeContext, NativeGraphSignature, NativeRuntime, NativeTensorSignature } from '../../native/AddonTypes.js';
 import { checkSignature } from '../validate.js';
 import type { PerfProfile } from '../power.js';
-import type { BinaryProducer, Context, GraphSignature, LoadContextOptions, LoadTimings, TensorSpec } from '../types.js';
+import type { BinaryProducer, ComposeTimings, Context, ContextOrigin, GraphSignature, LoadContextOptions, LoadTimings, SavedBinary, TensorSpec } from '../types.js';
+import type { NativeContextLoadResult } from '../../native/AddonTypes.js';
+import { checkTargetPath, saveContextBinary, serializeContext } from './context-binary.js';
 import { checkBinaryStructure, readBinaryHead } from './binary-header.js';
 import { explainVersionMismatch, producerFrom, sdkMinorOfBuildId, systemReader } from './binary-producer.js';
 import { fromNative, withCallerStack } from './errors.js';
@@ -147,8 +149,8 @@ export interface QnnContextInfo {
   /** With the default persistentBinary: why the config was not used (old core API, refused). */
   readonly persistentNote?: string;
   readonly binaryBytes: number;
-  /** 'system': QnnSystem read the binary; 'caller': options.graphs. */
-  readonly graphSource: 'system' | 'caller';
+  /** 'system': QnnSystem read the binary; 'caller': options.graphs; 'composed': the model (composeModel). */
+  readonly graphSource: 'system' | 'caller' | 'composed';
   /** Why QnnSystem's info was not used, when it was not. */
   readonly systemNote?: string;
   /** The SDK build that made the binary, best effort (text found in the binary). */
@@ -178,6 +180,8 @@ export class QnnContext implements Context, GraphOwner {
   #disposing: Promise<void> | undefined;
   #onDispose: (() => void) | undefined;
   readonly #sections: ContextSections;
+  #origin: ContextOrigin = Object.freeze({ kind: 'binary' as const });
+  #composeTimings: ComposeTimings | undefined;
 
   private constructor(native: NativeContext, graphs: (owner: QnnContext) => QnnGraph[], timings: LoadTimings, info: QnnContextInfo, coreApiVersion?: string) {
     this.#native = native;
@@ -267,8 +271,77 @@ export class QnnContext implements Context, GraphOwner {
       throw e;
     }
     if (result.loadProfile) ctx.#loadProfile = decodeProfile(result.loadProfile);
+    ctx.#origin = Object.freeze({ kind: 'binary' as const, ...(typeof source === 'string' ? { path: source } : {}) });
     ctx.#onDispose = onDispose;
     return ctx;
+  }
+
+  /** @internal composeModel (compose.ts): a context the model composed, already finalized. */
+  static fromComposed(
+    native: NativeContext,
+    result: NativeContextLoadResult & { composeTimings: ComposeTimings },
+    origin: ContextOrigin & { path: string },
+    perfProfile: PerfProfile | undefined,
+    onDispose: () => void,
+    coreApiVersion: string,
+  ): QnnContext {
+    const ctx = new QnnContext(
+      native,
+      (owner) => result.graphs.map((g) => new QnnGraph(owner, g)),
+      result.timings,
+      {
+        source: origin.path,
+        mapped: false,
+        persistentBinary: false,
+        binaryBytes: 0,
+        graphSource: 'composed',
+        ...(perfProfile !== undefined ? { perfProfile } : {}),
+      },
+      coreApiVersion,
+    );
+    if (result.loadProfile) ctx.#loadProfile = decodeProfile(result.loadProfile);
+    ctx.#origin = Object.freeze({ ...origin });
+    ctx.#composeTimings = Object.freeze({ ...result.composeTimings });
+    ctx.#onDispose = onDispose;
+    return ctx;
+  }
+
+  /** Where the context came from: a binary (path or bytes), a DLC or a model library. */
+  get origin(): ContextOrigin {
+    return this.#origin;
+  }
+
+  /** composeModel's phases (composed contexts only). */
+  get composeTimings(): ComposeTimings | undefined {
+    return this.#composeTimings;
+  }
+
+  /**
+   * The context serialized by the backend (contextGetBinarySize + contextGetBinary, on a
+   * worker): a context binary loadContext takes. BINARY_SERIALIZE_UNSUPPORTED when the
+   * backend cannot (no such functions, or QNN_COMMON_ERROR_NOT_SUPPORTED like QnnCpu).
+   */
+  async getBinary(): Promise<Uint8Array> {
+    const callSite = new Error();
+    return (await this.#whileLive(() => serializeContext(this.#native, callSite))).bytes;
+  }
+
+  /** getBinary written to `target` atomically (a temporary file, then a rename). */
+  async saveBinary(target: string): Promise<SavedBinary> {
+    const callSite = new Error();
+    const file = checkTargetPath(target, 'path');
+    return this.#whileLive(() => saveContextBinary(this.#native, file, callSite));
+  }
+
+  /** Runs `work` as a run of this context: dispose() waits for it. */
+  async #whileLive<T>(work: () => Promise<T>): Promise<T> {
+    if (this.disposed) throw new DisposedError('QNN context');
+    this.runStarted();
+    try {
+      return await work();
+    } finally {
+      this.runSettled();
+    }
   }
 
   /** The events of contextCreateFromBinary when loaded with options.profile. */

@@ -28,7 +28,7 @@ export function fromNative(error: unknown, what = 'QNN object'): Error {
   if (e instanceof TypeError || code === 'ERR_INVALID_ARG') return new QnnTypeError(code, e.message, details);
   if (e instanceof RangeError || code === 'ERR_OUT_OF_RANGE') return new QnnRangeError(code, e.message, details);
   const out = new QnnNodeError(code, e.message, { details });
-  if (typeof e.status === 'bigint') Object.assign(out.details, { status: e.status, statusName: e.statusName, apiFunction: e.apiFunction });
+  if (typeof e.status === 'bigint') Object.assign(out.details, { status: e.status, statusName: e.statusName, apiFunction: e.apiFunction, ...(e.backendMessage ? { backendMessage: e.backendMessage } : {}) });
   return out;
 }
 

@@ -110,6 +110,7 @@ Qnn_ErrorHandle_t contextValidateBinary(Qnn_BackendHandle_t backend, Qnn_DeviceH
 Qnn_ErrorHandle_t contextGetBinarySize(Qnn_ContextHandle_t context, Qnn_ContextBinarySize_t* size) {
   ContextImpl* c = lookup<ContextImpl>(context, Kind::Context);
   if (!c) return fail(anyLogger(), QNN_CONTEXT_ERROR_INVALID_HANDLE, "contextGetBinarySize: invalid context handle");
+  QNNREF_INJECT("contextGetBinarySize", c->logger.get());
   if (!size) return fail(c->logger.get(), QNN_CONTEXT_ERROR_INVALID_ARGUMENT, "contextGetBinarySize: size out-pointer is NULL");
   *size = c->model.fileSize;
   return QNN_SUCCESS;
