@@ -133,6 +133,8 @@ export interface CliRuntime {
   report(libraries: LibrarySelection, options?: ReportOptions): Promise<RuntimeReport>;
   /** The bundled reference example binary (default of inspect / run / bench). */
   exampleBinary(): Promise<string>;
+  /** The bundled reference example DLC (default of generate-context); optional for injected runtimes. */
+  exampleModel?(): Promise<string>;
   /** Runs a pipeline manifest (`qnn-node run manifest.json`). */
   runManifest(path: string, options: ManifestRunOptions): Promise<ManifestRunResult>;
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Option, type Command } from 'commander';
-import type { ContextSignature, LoadTimings, TensorMap, TensorSpec } from '../../backend/types.js';
+import type { ComposeTimings, ContextOrigin, ContextSignature, LoadTimings, TensorMap, TensorSpec } from '../../backend/types.js';
 import { QnnNodeError } from '../../errors.js';
 import { writeNpySync } from '../../tensor/npy.js';
 import { Tensor } from '../../tensor/Tensor.js';
@@ -80,6 +80,10 @@ export interface RunReport {
   readonly backend: string;
   readonly mode: 'sync' | 'async';
   readonly loadTimings?: LoadTimings;
+  /** Where the context came from: a binary, or a model composed on the backend. */
+  readonly origin?: ContextOrigin;
+  /** A model's compose / finalize phases. */
+  readonly composeTimings?: ComposeTimings;
   readonly loadMs: number;
   readonly graphs: readonly GraphRunReport[];
   readonly recording?: string;
@@ -115,7 +119,13 @@ const fmt = (x: number) => (Number.isInteger(x) ? String(x) : Number(x.toPrecisi
 export function renderRun(report: RunReport): string {
   let out = `${report.binary} (${report.backend} backend, ${report.mode})\n`;
   const t = report.loadTimings;
-  out += t
+  const c = report.composeTimings;
+  if (report.origin && report.origin.kind !== 'binary') {
+    out += `composed from a ${report.origin.kind === 'dlc' ? 'DLC' : 'model library'} on the backend (not a context binary; qnn-node generate-context saves one)\n`;
+  }
+  out += c
+    ? `compose ${formatMs(c.totalMs)} ms (compose ${formatMs(c.composeMs)}, finalize ${formatMs(c.finalizeMs)})\n`
+    : t
     ? `load ${formatMs(t.totalMs)} ms (map ${formatMs(t.mapMs)}, create ${formatMs(t.createMs)}, retrieve ${formatMs(t.retrieveMs)})\n`
     : `load ${formatMs(report.loadMs)} ms\n`;
   for (const g of report.graphs) {
@@ -260,7 +270,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command('run')
     .description('run a context binary (every graph, or --graph) or a pipeline manifest (.json); default: the bundled reference example')
-    .argument('[target]', 'context binary (.bin) or pipeline manifest (.json)')
+    .argument('[target]', 'context binary (.bin), model (.dlc or model library .so/.dll: composed on the backend first) or pipeline manifest (.json)')
     .option('-i, --input <name=file>', 'input from .npy, .raw/.bin (dtype and shape from the graph), .png/.jpg, .txt/.csv or .json; repeatable; graph/name=file for one graph', collect)
     .option('-g, --graph <name>', 'run only this graph (repeatable; default: every graph)', collect)
     .option('-o, --output-dir <dir>', 'write every output as <graph>.<output>.npy')
@@ -349,7 +359,9 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         binary,
         backend: target.backend.kind,
         mode: opts.sync ? 'sync' : 'async',
-        ...(target.context.loadTimings ? { loadTimings: target.context.loadTimings } : {}),
+        ...(target.context.loadTimings && !target.context.composeTimings ? { loadTimings: target.context.loadTimings } : {}),
+        ...(target.context.origin ? { origin: target.context.origin } : {}),
+        ...(target.context.composeTimings ? { composeTimings: target.context.composeTimings } : {}),
         loadMs,
         graphs,
         ...(recorder ? { recording: recorder.dir } : {}),
