@@ -96,6 +96,7 @@
         "native/reference-backend/src/model.cc",
         "native/reference-backend/src/model_parse.cc",
         "native/reference-backend/src/model_nodes.cc",
+        "native/reference-backend/src/model_write.cc",
         "native/reference-backend/src/kernels.cc",
         "native/reference-backend/src/kernels_math.cc",
         "native/reference-backend/src/budget.cc",
@@ -128,7 +129,9 @@
         "native/reference-backend/src/backend_journal.cc",
         "native/reference-backend/src/backend_configs.cc",
         "native/reference-backend/src/backend_sections.cc",
-        "native/reference-backend/src/backend_mem.cc"
+        "native/reference-backend/src/backend_mem.cc",
+        "native/reference-backend/src/backend_compose.cc",
+        "native/reference-backend/src/backend_opconfig.cc"
       ],
       "dependencies": ["qnnref_core"],
       "conditions": [

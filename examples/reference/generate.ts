@@ -1,11 +1,18 @@
 /**
- * Rewrites examples/reference/example.bin from its description in lib/cli/example.ts:
+ * Rewrites examples/reference/example.bin (the context binary) and example.dlc (the same
+ * graphs as a reference DLC) from the description in lib/cli/example.ts:
  *   npx tsx examples/reference/generate.ts
- * test/cli/example.test.ts fails when the committed binary and the description disagree.
+ * test/cli/example.test.ts and test/reference/example-dlc.test.ts fail when the committed
+ * files and the description disagree.
  */
 import fs from 'node:fs';
 import { committedExamplePath, encodeExample } from '../../lib/cli/example.js';
+import { committedExampleDlcPath, encodeExampleDlc } from '../../lib/cli/example-dlc.js';
 
-const bytes = encodeExample();
-fs.writeFileSync(committedExamplePath(), bytes);
-process.stdout.write(`wrote ${committedExamplePath()} (${bytes.byteLength} bytes)\n`);
+for (const [file, bytes] of [
+  [committedExamplePath(), encodeExample()],
+  [committedExampleDlcPath(), encodeExampleDlc()],
+] as const) {
+  fs.writeFileSync(file, bytes);
+  process.stdout.write(`wrote ${file} (${bytes.byteLength} bytes)\n`);
+}

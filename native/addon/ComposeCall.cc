@@ -186,7 +186,7 @@ ModelError_t ComposeSession::Call(const ModelLibrary& lib, const ComposeArgs& a,
 bool ComposeSlotCountSupported(uint32_t slotCount) { return Listed(slotCount); }
 
 std::string ModelErrorName(ModelError_t e) {
-  switch (e) {
+  switch (static_cast<uint32_t>(e)) {
     case MODEL_NO_ERROR: return "MODEL_NO_ERROR";
     case MODEL_TENSOR_ERROR: return "MODEL_TENSOR_ERROR";
     case MODEL_PARAMS_ERROR: return "MODEL_PARAMS_ERROR";
@@ -198,6 +198,7 @@ std::string ModelErrorName(ModelError_t e) {
     case MODEL_INVALID_ARGUMENT_ERROR: return "MODEL_INVALID_ARGUMENT_ERROR";
     case MODEL_FILE_ERROR: return "MODEL_FILE_ERROR";
     case MODEL_MEMORY_ALLOCATE_ERROR: return "MODEL_MEMORY_ALLOCATE_ERROR";
+    case 11: return "MODEL_GRAPH_OP_VALIDATION_ERROR";  // newer SampleApps: backendValidateOpConfig refused a node
     case MODEL_UNKNOWN_ERROR: return "MODEL_UNKNOWN_ERROR";
   }
   return "ModelError_t " + std::to_string(static_cast<uint32_t>(e));

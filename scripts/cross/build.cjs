@@ -165,9 +165,9 @@ function importLibrary(t, dir) {
 
 async function buildReference(t, work, dest) {
   const flags = [...commonFlags(t), `-I${native}`, `-I${refSrc}`];
-  const core = await compile(t, ['common.cc', 'model.cc', 'model_parse.cc', 'model_nodes.cc', 'kernels.cc', 'kernels_math.cc', 'budget.cc', 'section.cc'].map((f) => path.join(refSrc, f)), path.join(work, 'ref'), flags);
+  const core = await compile(t, ['common.cc', 'model.cc', 'model_parse.cc', 'model_nodes.cc', 'model_write.cc', 'kernels.cc', 'kernels_math.cc', 'budget.cc', 'section.cc'].map((f) => path.join(refSrc, f)), path.join(work, 'ref'), flags);
   const outputs = [];
-  const backend = ['backend.cc', 'backend_registry.cc', 'backend_lifecycle.cc', 'backend_device.cc', 'backend_perf.cc', 'backend_profile.cc', 'backend_context.cc', 'backend_execute.cc', 'backend_errors.cc', 'backend_journal.cc', 'backend_configs.cc', 'backend_sections.cc', 'backend_mem.cc'];
+  const backend = ['backend.cc', 'backend_registry.cc', 'backend_lifecycle.cc', 'backend_device.cc', 'backend_perf.cc', 'backend_profile.cc', 'backend_context.cc', 'backend_execute.cc', 'backend_errors.cc', 'backend_journal.cc', 'backend_configs.cc', 'backend_sections.cc', 'backend_mem.cc', 'backend_compose.cc', 'backend_opconfig.cc'];
   for (const [base, sources] of [['QnnReference', backend], ['QnnReferenceSystem', ['system.cc']]]) {
     const objects = await compile(t, sources.map((f) => path.join(refSrc, f)), path.join(work, 'ref'), flags);
     const out = path.join(work, t.lib(base));

@@ -15,7 +15,7 @@ import { DLC_HEADER, DLC_HEADER_SIZE, referenceDlcBody, writeReferenceDlc } from
 import type { ReferenceBinaryDesc } from '../../lib/reference/writer.js';
 import { Prng } from '../../lib/random.js';
 import { hexBytes, modelProbe, modelProbeCandidates, runProbe, type ProbeRun, type ProbeTensor } from './model-probe.js';
-import { QNN_DTYPE, TENSOR_TYPE, TEST_MODEL_GRAPHS } from './test-model-spec.js';
+import { QNN_DTYPE, TENSOR_TYPE, TEST_MODEL_GRAPHS, expectedF16Mul, expectedMlp, expectedU8Add } from './test-model-spec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qnn-models-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -308,5 +308,77 @@ describe('the QnnModelDlc stand-in (model probe, recording table)', () => {
     }
     // Most mutations hit metadata the parser rejects; some land in static data and compose.
     expect(outcomes.get(8)).toBeGreaterThan(0);
+  });
+});
+
+describe('model libraries composed, finalized and executed on the reference backend (model probe)', () => {
+  const onReference = (args: string[], env: Record<string, string | undefined> = {}): ProbeRun =>
+    runProbe([...args, '--backend', libs!.backend, '--execute', '--binary', join(dir, 'composed.bin'), '--log-level', '2'], {
+      QNN_NODE_TEST_MODEL_GRAPHS: undefined,
+      QNN_REFERENCE_API_VERSION: undefined,
+      QNN_REFERENCE_FAIL: undefined,
+      ...env,
+    });
+
+  it.skipIf(!ready)('f32_mlp, u8_add and f16_mul compute what their formulas say, and the context serializes', () => {
+    const r = onReference(['--model', libs!.testModel]);
+    expectClean(r);
+    expect(r.compose()).toMatchObject({ rc: 0, slots: 71 });
+    expect(r.of('finalize').map((f) => [f.graph, f.rc])).toEqual([
+      ['f32_mlp', 0],
+      ['u8_add', 0],
+      ['f16_mul', 0],
+    ]);
+    const run = (g: string) => r.of('execute').find((e) => e.graph === g)!;
+    const mlp = run('f32_mlp');
+    expect(mlp.rc).toBe(0);
+    expectedMlp(mlp.inputs[0].values).forEach((v, j) => expect(mlp.outputs[0].values[j]).toBeCloseTo(v, 5));
+    const u8 = run('u8_add');
+    const want = expectedU8Add(u8.inputs[0].values, u8.inputs[1].values);
+    u8.outputs[0].values.forEach((q, k) => expect(Math.abs(q - want[k]), `sum[${k}]`).toBeLessThanOrEqual(1));
+    const f16 = run('f16_mul');
+    expect(f16.outputs[0].values).toEqual(expectedF16Mul(f16.inputs[0].values, f16.inputs[1].values));
+    expect(r.of('binary')[0].rc).toBe(0);
+    expect(r.of('binary')[0].size).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!ready)('the core-2.14 copy composes on the backend emulating core 2.14; the current library is refused there', () => {
+    const env = { QNN_REFERENCE_API_VERSION: 'core=2.14.0,system=1.1.0,backend=5.20.0' };
+    const old = onReference(['--model', libs!.testModelOldCore], env);
+    expectClean(old);
+    expect(old.of('backend')[0].core).toBe('2.14.0');
+    expect(old.compose()).toMatchObject({ rc: 0, slots: 55 });
+    const mlp = old.of('execute').find((e) => e.graph === 'f32_mlp')!;
+    expectedMlp(mlp.inputs[0].values).forEach((v, j) => expect(mlp.outputs[0].values[j]).toBeCloseTo(v, 5));
+    const current = onReference(['--model', libs!.testModel], env);
+    expect(current.compose()).toMatchObject({ rc: 8, slots: 55 });
+  });
+
+  it.skipIf(!ready)('the reference backend refuses the unknown op at backendValidateOpConfig', () => {
+    const r = onReference(['--model', libs!.testModel], { QNN_NODE_TEST_MODEL_GRAPHS: 'invalid_op' });
+    expect(r.compose().rc).toBe(11);
+    expect(r.of('log').map((l) => l.message).join('\n')).toMatch(/backendValidateOpConfig refused node 'no_such_op' \(op QnnNodeNoSuchOp\)/);
+  });
+
+  it.skipIf(!ready)('a reference DLC composes and runs through the stand-in', () => {
+    const file = join(dir, 'run.dlc');
+    writeFileSync(file, writeReferenceDlc(DLC_DESC));
+    const r = onReference(['--dlc-lib', libs!.modelDlc, '--dlc', file]);
+    expectClean(r);
+    expect(r.compose().rc).toBe(0);
+    const proj = r.of('execute').find((e) => e.graph === 'proj')!;
+    expect(proj.rc).toBe(0);
+    // p = transpose(softmax(0.5 * x·w, axis 1))
+    const x = proj.inputs[0].values;
+    const p = proj.outputs[0].values;
+    for (let row = 0; row < 2; row++) {
+      const logits = [0, 1, 2].map((c) => 0.5 * [0, 1, 2, 3].reduce((acc, k) => acc + x[row * 4 + k] * W[k * 3 + c], 0));
+      const max = Math.max(...logits);
+      const e = logits.map((l) => Math.exp(l - max));
+      const sum = e.reduce((a, b) => a + b, 0);
+      e.forEach((v, c) => expect(p[c * 2 + row]).toBeCloseTo(v / sum, 5));
+    }
+    const deq = r.of('execute').find((e) => e.graph === 'deq')!;
+    expect(deq.outputs[0].values).toEqual([1, 2, 3, 4, 5, 6].map((q, i) => (i < 3 ? 0.5 * (q - 8) : 0.25 * (q - 16))));
   });
 });

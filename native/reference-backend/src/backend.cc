@@ -1,6 +1,8 @@
 // libQnnReference: the core QNN interface on the CPU (docs/reference-backend.md).
 // A TEST DOUBLE, not a Qualcomm backend.
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -50,7 +52,12 @@ void fillTable(Slot* s) {  // 2.9+ order, kCoreSlotCount entries
   s[abi::kBackendFree] = slot(backendFree);
   s[abi::kContextGetBinarySize] = slot(contextGetBinarySize);
   s[abi::kContextGetBinary] = slot(contextGetBinary);
+  s[abi::kContextCreate] = slot(contextCreate);
   s[abi::kContextCreateFromBinary] = slot(contextCreateFromBinary);
+  s[abi::kGraphCreate] = slot(graphCreate);
+  s[abi::kGraphAddNode] = slot(graphAddNode);
+  s[abi::kGraphFinalize] = slot(graphFinalize);
+  s[abi::kTensorCreateGraphTensor] = slot(tensorCreateGraphTensor);
   s[abi::kContextFree] = slot(contextFree);
   s[abi::kGraphRetrieve] = slot(graphRetrieve);
   s[abi::kGraphSetConfig] = slot(graphSetConfig);
@@ -91,10 +98,28 @@ auto* const g_providers = new std::map<std::string, Provider*>();
 
 const char* const kProviderName = "QNN_NODE_REFERENCE";
 
+// The slots QNN_REFERENCE_NULL_SLOTS also takes by name.
+struct NamedSlot {
+  const char* name;
+  uint32_t slot;
+};
+const NamedSlot kNamedSlots[] = {
+    {"graphSetConfig", abi::kGraphSetConfig},
+    {"memRegister", abi::kMemRegister},
+    {"memDeRegister", abi::kMemDeRegister},
+    {"backendValidateOpConfig", abi::kBackendValidateOpConfig},
+    {"contextCreate", abi::kContextCreate},
+    {"contextGetBinarySize", abi::kContextGetBinarySize},
+    {"contextGetBinary", abi::kContextGetBinary},
+    {"graphCreate", abi::kGraphCreate},
+    {"graphAddNode", abi::kGraphAddNode},
+    {"graphFinalize", abi::kGraphFinalize},
+    {"tensorCreateGraphTensor", abi::kTensorCreateGraphTensor},
+};
+
 // QNN_REFERENCE_NULL_SLOTS=<slot>[,<slot>...]: core-table slots left NULL, as a library that
 // declares a core version but does not implement every function of it. A slot is its 2.9+
-// index or, for the slots tests name, its function name (graphSetConfig, memRegister,
-// memDeRegister).
+// index or, for the slots tests name, its function name (kNamedSlots).
 std::vector<uint32_t> nullSlots() {
   std::vector<uint32_t> out;
   const char* env = knobsApply() ? std::getenv("QNN_REFERENCE_NULL_SLOTS") : nullptr;
@@ -103,12 +128,9 @@ std::vector<uint32_t> nullSlots() {
   for (size_t start = 0; start <= list.size();) {
     size_t comma = list.find(',', start);
     std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (item == "graphSetConfig") {
-      out.push_back(abi::kGraphSetConfig);
-    } else if (item == "memRegister") {
-      out.push_back(abi::kMemRegister);
-    } else if (item == "memDeRegister") {
-      out.push_back(abi::kMemDeRegister);
+    auto named = std::find_if(std::begin(kNamedSlots), std::end(kNamedSlots), [&](const NamedSlot& n) { return item == n.name; });
+    if (named != std::end(kNamedSlots)) {
+      out.push_back(named->slot);
     } else if (!item.empty() && item.find_first_not_of("0123456789") == std::string::npos && item.size() < 4) {
       unsigned long v = std::stoul(item);
       if (v < abi::kCoreSlotCount) out.push_back(uint32_t(v));

@@ -280,16 +280,11 @@ void leaveSpillFillGroup(ContextImpl* ctx) {
   if (journalOn()) JournalEntry("spillFillLeave").num("group", id).boolean("released", released).write();
 }
 
-Qnn_ErrorHandle_t graphSetConfig(Qnn_GraphHandle_t graph, const QnnGraph_Config_t** config) {
-  GraphImpl* g = lookup<GraphImpl>(graph, Kind::Graph);
-  if (!g) return fail(anyLogger(), QNN_GRAPH_ERROR_INVALID_HANDLE, "graphSetConfig: invalid graph handle");
-  Logger* log = g->ctx->logger.get();
-  const Emulation& emu = g->ctx->emu;
-  QNNREF_INJECT("graphSetConfig", log);
-  if (!config) return fail(log, QNN_GRAPH_ERROR_INVALID_ARGUMENT, "graphSetConfig: config is NULL");
+Qnn_ErrorHandle_t readGraphConfigs(const char* fn, const Logger* log, const Emulation& emu, const QnnGraph_Config_t** config, bool finalized,
+                                   std::string* journal) {
   std::vector<std::string> items;
-  auto bad = [&](uint32_t code, const std::string& msg) { return fail(log, code, "graphSetConfig: " + msg); };
-  for (size_t i = 0; config[i]; ++i) {
+  auto bad = [&](uint32_t code, const std::string& msg) { return fail(log, code, std::string(fn) + ": " + msg); };
+  for (size_t i = 0; config && config[i]; ++i) {
     if (i >= 64) return bad(QNN_GRAPH_ERROR_INVALID_ARGUMENT, "config array is not NULL-terminated");
     const QnnGraph_Config_t* c = config[i];
     if (c->option == QNN_GRAPH_CONFIG_OPTION_PRIORITY) {
@@ -325,14 +320,40 @@ Qnn_ErrorHandle_t graphSetConfig(Qnn_GraphHandle_t graph, const QnnGraph_Config_
       case 11: fields += formatString(",\"targetHmxFreqHz\":%.9g,\"targetDspCoreFreq\":%.9g", f32At(h, 8), f32At(h, 12)); break;
       default:
         // Everything else shapes how a graph is prepared: the HTP refuses it on a graph that
-        // is already finalized (every graph of a context binary is).
-        return bad(QNN_GRAPH_ERROR_GRAPH_FINALIZED, std::string(graphOptionName(opt)) + " cannot be set on a finalized graph");
+        // is already finalized (every graph of a context binary is); graphCreate takes it.
+        if (finalized) return bad(QNN_GRAPH_ERROR_GRAPH_FINALIZED, std::string(graphOptionName(opt)) + " cannot be set on a finalized graph");
+        switch (opt) {
+          case 1: fields += formatString(",\"optimizationType\":%u,\"optimizationValue\":%.9g", u32At(h, 8), f32At(h, 12)); break;
+          case 2: fields += formatString(",\"precision\":%u", u32At(h, 8)); break;
+          case 3: fields += formatString(",\"vtcmSizeInMb\":%u", u32At(h, 8)); break;
+          case 10: fields += formatString(",\"vtcmSizeInBytes\":%u", u32At(h, 8)); break;
+          case 4: case 5: case 13: case 14: case 15: case 16: case 17: {
+            bool v;
+            if (!readBool(h, 8, &v)) return bad(QNN_GRAPH_ERROR_INVALID_ARGUMENT, std::string(graphOptionName(opt)) + " is not a bool");
+            fields += formatString(",\"value\":%d", v ? 1 : 0);
+            break;
+          }
+          default: break;  // FINALIZE_CONFIG, WEIGHTS_PACKING: the option is journaled
+        }
     }
     items.push_back(fields + "}");
   }
+  *journal = joinArray(items);
+  return QNN_SUCCESS;
+}
+
+Qnn_ErrorHandle_t graphSetConfig(Qnn_GraphHandle_t graph, const QnnGraph_Config_t** config) {
+  GraphImpl* g = lookup<GraphImpl>(graph, Kind::Graph);
+  if (!g) return fail(anyLogger(), QNN_GRAPH_ERROR_INVALID_HANDLE, "graphSetConfig: invalid graph handle");
+  Logger* log = g->ctx->logger.get();
+  const Emulation& emu = g->ctx->emu;
+  QNNREF_INJECT("graphSetConfig", log);
+  if (!config) return fail(log, QNN_GRAPH_ERROR_INVALID_ARGUMENT, "graphSetConfig: config is NULL");
+  std::string journal;
+  if (Qnn_ErrorHandle_t e = readGraphConfigs("graphSetConfig", log, emu, config, g->finalized, &journal)) return e;
   if (journalOn()) {
     const auto& name = g->ctx->model.graphs[g->index].name;
-    JournalEntry("graphSetConfig").str("graph", name).raw("configs", joinArray(items)).str("backendApi", versionString(emu.backend)).write();
+    JournalEntry("graphSetConfig").str("graph", name).raw("configs", journal).str("backendApi", versionString(emu.backend)).write();
   }
   return QNN_SUCCESS;
 }

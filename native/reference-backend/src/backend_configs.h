@@ -35,6 +35,10 @@ Qnn_ErrorHandle_t joinSpillFillGroup(const char* fn, const Logger* log, ContextI
 // contextFree: leaves its group (the allocation goes with the last member).
 void leaveSpillFillGroup(ContextImpl* ctx);
 
+// Checks and decodes graph configs (graphSetConfig, graphCreate) into a JSON array for the
+// journal. Prepare-time HTP options are refused on a `finalized` graph (6024).
+Qnn_ErrorHandle_t readGraphConfigs(const char* fn, const Logger* log, const Emulation& emu, const QnnGraph_Config_t** config, bool finalized,
+                                   std::string* journal);
 Qnn_ErrorHandle_t graphSetConfig(Qnn_GraphHandle_t graph, const QnnGraph_Config_t** config);
 
 }  // namespace qnnref

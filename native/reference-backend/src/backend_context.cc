@@ -1,5 +1,6 @@
 // libQnnReference: contexts created from binaries (copied or zero-copy), the binary
 // written back, and retrieving a context's graphs.
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -107,11 +108,37 @@ Qnn_ErrorHandle_t contextValidateBinary(Qnn_BackendHandle_t backend, Qnn_DeviceH
   return loadContext("contextValidateBinary", backend, config, buffer, size, nullptr, nullptr, true);
 }
 
+namespace {
+
+// QNN_REFERENCE_CONTEXT_BINARY=unsupported: contextGetBinarySize / contextGetBinary answer
+// QNN_COMMON_ERROR_NOT_SUPPORTED (1000), as QnnCpu does: a backend that cannot serialize
+// (read per call).
+bool serializeUnsupported() {
+  const char* env = knobsApply() ? std::getenv("QNN_REFERENCE_CONTEXT_BINARY") : nullptr;
+  return env && std::strcmp(env, "unsupported") == 0;
+}
+
+std::string graphNamesJson(const ContextImpl* c) {
+  std::string s = "[";
+  for (size_t i = 0; i < c->model.graphs.size(); ++i) s += (i ? "," : "") + jsonString(c->model.graphs[i].name);
+  return s + "]";
+}
+
+}  // namespace
+
 Qnn_ErrorHandle_t contextGetBinarySize(Qnn_ContextHandle_t context, Qnn_ContextBinarySize_t* size) {
   ContextImpl* c = lookup<ContextImpl>(context, Kind::Context);
   if (!c) return fail(anyLogger(), QNN_CONTEXT_ERROR_INVALID_HANDLE, "contextGetBinarySize: invalid context handle");
   QNNREF_INJECT("contextGetBinarySize", c->logger.get());
+  if (serializeUnsupported())
+    return fail(c->logger.get(), QNN_COMMON_ERROR_NOT_SUPPORTED, "contextGetBinarySize: this backend cannot serialize contexts (QNN_REFERENCE_CONTEXT_BINARY=unsupported)");
   if (!size) return fail(c->logger.get(), QNN_CONTEXT_ERROR_INVALID_ARGUMENT, "contextGetBinarySize: size out-pointer is NULL");
+  if (c->composed) {
+    std::vector<uint8_t> bytes;
+    if (Qnn_ErrorHandle_t e = serializeComposed("contextGetBinarySize", c, &bytes)) return e;
+    *size = bytes.size();
+    return QNN_SUCCESS;
+  }
   *size = c->model.fileSize;
   return QNN_SUCCESS;
 }
@@ -119,15 +146,29 @@ Qnn_ErrorHandle_t contextGetBinarySize(Qnn_ContextHandle_t context, Qnn_ContextB
 Qnn_ErrorHandle_t contextGetBinary(Qnn_ContextHandle_t context, void* buffer, Qnn_ContextBinarySize_t size, Qnn_ContextBinarySize_t* written) {
   ContextImpl* c = lookup<ContextImpl>(context, Kind::Context);
   if (!c) return fail(anyLogger(), QNN_CONTEXT_ERROR_INVALID_HANDLE, "contextGetBinary: invalid context handle");
+  QNNREF_INJECT("contextGetBinary", c->logger.get());
+  if (serializeUnsupported())
+    return fail(c->logger.get(), QNN_COMMON_ERROR_NOT_SUPPORTED, "contextGetBinary: this backend cannot serialize contexts (QNN_REFERENCE_CONTEXT_BINARY=unsupported)");
   if (!buffer || !written) return fail(c->logger.get(), QNN_CONTEXT_ERROR_INVALID_ARGUMENT, "contextGetBinary: NULL buffer or out-pointer");
-  if (size < c->model.fileSize)
-    return fail(c->logger.get(), QNN_CONTEXT_ERROR_GET_BINARY_FAILED,
-                formatString("contextGetBinary: buffer has %llu bytes, the binary needs %llu", (unsigned long long)size, (unsigned long long)c->model.fileSize));
   auto* out = static_cast<uint8_t*>(buffer);
-  std::memcpy(out, c->head.data(), c->head.size());
-  if (c->model.dataSize) std::memcpy(out + c->model.dataOffset, c->data, c->model.dataSize);
-  if (!c->tail.empty()) std::memcpy(out + c->model.dataOffset + c->model.dataSize, c->tail.data(), c->tail.size());
-  *written = c->model.fileSize;
+  uint64_t need = c->model.fileSize;
+  std::vector<uint8_t> composed;
+  if (c->composed) {
+    if (Qnn_ErrorHandle_t e = serializeComposed("contextGetBinary", c, &composed)) return e;
+    need = composed.size();
+  }
+  if (size < need)
+    return fail(c->logger.get(), QNN_CONTEXT_ERROR_GET_BINARY_FAILED,
+                formatString("contextGetBinary: buffer has %llu bytes, the binary needs %llu", (unsigned long long)size, (unsigned long long)need));
+  if (c->composed) {
+    std::memcpy(out, composed.data(), composed.size());
+  } else {
+    std::memcpy(out, c->head.data(), c->head.size());
+    if (c->model.dataSize) std::memcpy(out + c->model.dataOffset, c->data, c->model.dataSize);
+    if (!c->tail.empty()) std::memcpy(out + c->model.dataOffset + c->model.dataSize, c->tail.data(), c->tail.size());
+  }
+  *written = need;
+  if (journalOn()) JournalEntry("contextGetBinary").u64("bytes", need).boolean("composed", c->composed).raw("graphs", graphNamesJson(c)).write();
   return QNN_SUCCESS;
 }
 

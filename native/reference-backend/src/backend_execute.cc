@@ -75,6 +75,7 @@ Qnn_ErrorHandle_t graphExecute(Qnn_GraphHandle_t graph, const Qnn_Tensor_t* inpu
   const Model& m = c->model;
   const Graph& gr = m.graphs[g->index];
   const std::string gname = "graph '" + gr.name + "'";
+  if (!g->finalized) return fail(log, QNN_GRAPH_ERROR_GRAPH_NOT_FINALIZED, "graphExecute: " + gname + " is not finalized (call graphFinalize first)");
   if (numInputs != gr.inputs.size() || numOutputs != gr.outputs.size())
     return fail(log, QNN_GRAPH_ERROR_INVALID_ARGUMENT,
                 formatString("graphExecute: %s takes %zu input(s) and %zu output(s), got %u and %u", gname.c_str(), gr.inputs.size(), gr.outputs.size(), numInputs, numOutputs));

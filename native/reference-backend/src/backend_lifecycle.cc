@@ -5,7 +5,10 @@
 
 #include "backend_api.h"
 #include "backend_configs.h"
+#include "backend_journal.h"
+#include "backend_opconfig.h"
 #include "backend_registry.h"
+#include "model_nodes.h"
 
 namespace qnnref {
 namespace {
@@ -102,13 +105,57 @@ Qnn_ErrorHandle_t backendGetSupportedOperations(Qnn_BackendHandle_t backend, uin
   return QNN_SUCCESS;
 }
 
+// QnnOpPackage.h's QNN_OP_PACKAGE_ERROR_VALIDATION_FAILURE (QNN_MIN_ERROR_OP_PACKAGE + 110).
+constexpr uint32_t kOpPackageValidationFailure = 3110;
+
+// Validates an op config the way graphAddNode checks a node (the same per-node checks as the
+// binary parser), on the tensors the config itself describes ("fully qualified"; ids and
+// names are ignored, as the header says). Refusals are logged and kept for errorGetMessage
+// in HTP's words: "Failed to validate op <name> with error <code>".
 Qnn_ErrorHandle_t backendValidateOpConfig(Qnn_BackendHandle_t backend, Qnn_OpConfig_t op) {
   BackendImpl* b = lookup<BackendImpl>(backend, Kind::Backend);
   if (!b) return fail(anyLogger(), QNN_BACKEND_ERROR_INVALID_HANDLE, "backendValidateOpConfig: invalid backend handle");
-  Op kind;
-  if (op.version != QNN_OPCONFIG_VERSION_1 || !op.v1.typeName || !opFromName(op.v1.typeName, &kind))
-    return fail(b->logger.get(), QNN_BACKEND_ERROR_NOT_SUPPORTED,
-                std::string("backendValidateOpConfig: op type '") + (op.v1.typeName ? op.v1.typeName : "(null)") + "' is not supported by the reference backend");
+  Logger* log = b->logger.get();
+  QNNREF_INJECT("backendValidateOpConfig", log);
+  OpRequest req;
+  std::string why;
+  OpProblem problem = readOpConfig(op, b->emu.core, &req, &why);
+  const std::string opName = req.name.empty() ? std::string("(unnamed)") : req.name;
+  auto refuse = [&](uint32_t code, const std::string& reason) {
+    if (journalOn())
+      JournalEntry("backendValidateOpConfig").str("name", opName).str("type", req.typeName).boolean("ok", false).num("code", code).str("error", reason).write();
+    return fail(log, code, formatString("backendValidateOpConfig: Failed to validate op %s with error 0x%x (%u): ", opName.c_str(), code, code) + reason);
+  };
+  if (problem == OpProblem::kUnknownOp) return refuse(QNN_BACKEND_ERROR_OP_PACKAGE_NOT_FOUND, why);
+  if (problem != OpProblem::kNone) return refuse(kOpPackageValidationFailure, why);
+  Model m;
+  Node n;
+  n.op = req.op;
+  n.opName = req.typeName;
+  n.name = opName;
+  n.params = req.params;
+  auto addTensors = [&](const std::vector<Qnn_TensorV1_t>& ts, const char* role, std::vector<uint32_t>* out) {
+    for (size_t k = 0; k < ts.size(); ++k) {
+      TensorInfo info;
+      uint32_t code = 0;
+      std::string bad;
+      if (!tensorInfoFromClient(ts[k], &info, &code, &bad)) {
+        why = formatString("%s #%zu: ", role, k) + bad;
+        return false;
+      }
+      info.name = ts[k].name && *ts[k].name ? ts[k].name : formatString("%s%zu", role, k);
+      info.type = kTypeNative;
+      out->push_back(uint32_t(m.tensors.size()));
+      m.tensors.push_back(info);
+    }
+    return true;
+  };
+  if (!addTensors(req.inputs, "input", &n.inputs) || !addTensors(req.outputs, "output", &n.outputs)) return refuse(kOpPackageValidationFailure, why);
+  const std::string where = "node '" + opName + "' (" + req.typeName + ")";
+  if (!checkParamNames(n, where, &why) || !validateNode(m, n, where, &why)) return refuse(kOpPackageValidationFailure, why);
+  if (journalOn()) {
+    JournalEntry("backendValidateOpConfig").str("name", opName).str("type", req.typeName).raw("params", req.journalParams).boolean("ok", true).write();
+  }
   return QNN_SUCCESS;
 }
 

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common.h"
@@ -50,12 +51,22 @@ struct RefEvent {
 
 struct ContextImpl;
 
+// What a graph built through the QNN API (graphCreate, backend_compose.cc) keeps while it
+// is composed: its tensors by id and name, its node names, the tensors produced so far.
+struct GraphCompose {
+  std::unordered_map<uint32_t, uint32_t> tensorById;  // id -> tensor index (this graph's)
+  std::unordered_set<std::string> tensorNames, nodeNames;
+  std::unordered_set<uint32_t> produced;              // tensor indices a node outputs
+};
+
 struct GraphImpl {
   ContextImpl* ctx = nullptr;
   uint32_t index = 0;
   std::mutex mu;
   std::unordered_map<uint32_t, size_t> inputPos, outputPos;  // tensor id -> position
   std::vector<std::vector<uint8_t>> scratch;                 // per natives + outputs
+  bool finalized = true;                  // graphs of a binary are; composed ones at graphFinalize
+  std::unique_ptr<GraphCompose> compose;  // composed graphs only
 };
 
 struct ContextImpl {
@@ -76,8 +87,18 @@ struct ContextImpl {
   // Written only while every graph's `mu` is held.
   std::vector<const uint8_t*> sectionData;
   std::vector<std::unique_ptr<uint8_t[]>> sectionCopies;
+  // A context made by contextCreate (backend_compose.cc): its graphs are built through the
+  // API; STATIC data lives in `composedStatic` (per tensor index, copied at
+  // tensorCreateGraphTensor) and contextGetBinary serializes the model. Composition calls
+  // hold `composeMu` and then every graph's `mu` (an execution of another graph reads the
+  // model the composition grows).
+  bool composed = false;
+  std::mutex composeMu;
+  uint32_t nextTensorId = 1;
+  std::vector<std::unique_ptr<uint8_t[]>> composedStatic;
   const uint8_t* staticData(uint32_t idx) const {
     if (idx < sectionData.size() && sectionData[idx]) return sectionData[idx];
+    if (composed) return composedStatic[idx].get();
     return data + model.tensors[idx].dataOffset;
   }
 };
@@ -116,6 +137,10 @@ Qnn_ErrorHandle_t fail(const Logger* logger, uint32_t code, const std::string& m
     if (injectedFailure(fn, &injected_))                                                  \
       return fail(logger, injected_, std::string(fn) + ": failure injected by QNN_REFERENCE_FAIL"); \
   } while (0)
+
+// backend_compose.cc: a composed context as a "QNNREF01" binary (contextGetBinary[Size]).
+// Refuses (QNN_CONTEXT_ERROR_NOT_FINALIZED) while a graph is not finalized.
+Qnn_ErrorHandle_t serializeComposed(const char* fn, ContextImpl* c, std::vector<uint8_t>* out);
 
 // ---- profiling ----------------------------------------------------------------------------
 

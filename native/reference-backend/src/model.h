@@ -150,6 +150,10 @@ enum class ParseStatus { kOk, kBadVersion, kMalformed };
 // says what is wrong. Static data is not copied: Model only records offsets.
 ParseStatus parseModel(const uint8_t* data, uint64_t size, Model* model, std::string* error);
 
+// Writes `m` as a "QNNREF01" binary (model_write.cc): the tensors its graphs use (ids kept),
+// the static data from `staticData[tensor index]`. False with `error` if it cannot.
+bool serializeModel(const Model& m, const std::vector<const uint8_t*>& staticData, std::vector<uint8_t>* out, std::string* error);
+
 uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc = 0);
 
 // The SDK minor of a producer build id "v2.<minor>.<patch>.…", 0 if it is not one.

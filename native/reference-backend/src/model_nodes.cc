@@ -44,6 +44,38 @@ bool isIndexType(uint32_t t) {
 
 }  // namespace
 
+bool checkParamNames(const Node& n, const std::string& where, std::string* error) {
+  std::vector<const char*> known;
+  switch (n.op) {
+    case Op::MatMul: known = {"transpose_in0", "transpose_in1"}; break;
+    case Op::Gather: case Op::Concat: known = {"axis"}; break;
+    case Op::Softmax: known = {"axis", "beta"}; break;
+    case Op::Transpose: known = {"perm"}; break;
+    // QNN's StridedSlice also defines four masks; the reference slices without them.
+    case Op::StridedSlice: known = {"ranges", "begin_mask", "end_mask", "shrink_axes", "new_axes_mask"}; break;
+    case Op::ReduceMean: known = {"axes", "keep_dims"}; break;
+    case Op::RmsNorm: known = {"epsilon", "axes"}; break;
+    default: break;
+  }
+  for (const Param& p : n.params) {
+    bool ok = false;
+    for (const char* k : known) ok = ok || p.name == k;
+    if (ok && n.op == Op::StridedSlice && p.name != "ranges") {
+      bool zero = (p.kind == kParamInt32 || p.kind == kParamBool) && p.ints.size() == 1 && p.ints[0] == 0;
+      if (!zero) {
+        *error = where + ": StridedSlice param '" + p.name + "' must be 0 (the reference backend slices without masks)";
+        return false;
+      }
+    }
+    if (ok) continue;
+    std::string list;
+    for (const char* k : known) list += (list.empty() ? "'" : ", '") + std::string(k) + "'";
+    *error = where + ": " + n.opName + " has no param '" + p.name + "' (" + (list.empty() ? std::string("it takes none") : "it takes " + list) + ")";
+    return false;
+  }
+  return true;
+}
+
 bool validateNode(const Model& m, Node& n, const std::string& where, std::string* error) {
   Errors c{error};
   auto T = [&](uint32_t idx) -> const TensorInfo& { return m.tensors[idx]; };
