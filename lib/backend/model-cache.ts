@@ -13,8 +13,8 @@
  * one process for the same cache path take turns, so the second one hits.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createReadStream, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { QnnNodeError, invalidArg } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { modelFormatOf } from './model-source.js';
@@ -245,5 +245,7 @@ async function saveComposed(context: Context, binaryPath: string): Promise<Saved
   if (typeof context.saveBinary !== 'function') {
     throw new QnnNodeError('UNSUPPORTED_FEATURE', `The backend's contexts have no saveBinary, so ${binaryPath} cannot be written; compose without a cache (backend.composeModel)`, { details: { path: binaryPath } });
   }
+  // Every backend's saveBinary writes a temporary file beside the target: the folder must exist.
+  mkdirSync(dirname(binaryPath), { recursive: true });
   return context.saveBinary(binaryPath);
 }

@@ -103,6 +103,8 @@ export interface ManifestRunOptions {
   readonly profile?: ProfileLevel | false;
   /** `--adapter`: the LoRA adapter for every context that declares it (docs/adapters.md). */
   readonly adapter?: string;
+  /** `--stage-backend name=lib`: the library (a path or name) a manifest backend name loads; others as the manifest names them. */
+  readonly stageBackends?: Readonly<Record<string, string>>;
   /** `--no-shared-memory`: 'off' replaces the manifest's sharedMemory. */
   readonly sharedMemory?: 'off';
 }

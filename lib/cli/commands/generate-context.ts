@@ -5,6 +5,7 @@
  * stderr, the compose / finalize / serialize timings on stdout (and in --json). Without a
  * model: the bundled reference example DLC on the reference backend.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { modelFormatOf } from '../../backend/model-source.js';
@@ -108,6 +109,7 @@ export function registerGenerateContext(program: Command, ctx: CommandContext): 
         progress.stop();
         if (typeof context.saveBinary !== 'function') throw new QnnNodeError('UNSUPPORTED_FEATURE', `The ${backend.kind} backend's contexts cannot be saved as binaries`, { details: { backend: backend.kind } });
         if (!opts.quiet && !opts.json) ctx.io.stderr.write(`serialize: ${output}\n`);
+        fs.mkdirSync(path.dirname(output), { recursive: true });
         const saved = await context.saveBinary(output);
         const c = context.composeTimings;
         const report: GenerateReport = {

@@ -50,6 +50,7 @@ interface RunOptions extends TargetOptions, ProfileCliOptions {
   variant?: string;
   perfProfile?: PerfProfile;
   adapter?: string;
+  stageBackend?: string[];
   /** false with --no-shared-memory. */
   sharedMemory?: boolean;
 }
@@ -203,6 +204,14 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     if (eq <= 0) throw usageError(`--input ${JSON.stringify(spec)}: a manifest takes name=value inputs`);
     inputs[spec.slice(0, eq)] = spec.slice(eq + 1);
   }
+  const stageBackends = nameRecord<string>();
+  for (const spec of opts.stageBackend ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1) throw usageError(`--stage-backend ${JSON.stringify(spec)}: expected name=library (a name of the manifest's backends)`);
+    const lib = spec.slice(eq + 1);
+    // A path is resolved here; a bare name ('reference', libQnnCpu.so) is searched like --backend.
+    stageBackends[spec.slice(0, eq)] = /[\\/]/.test(lib) ? ctx.resolve(lib) : lib;
+  }
   const params = nameRecord<string>();
   for (const spec of opts.param ?? []) {
     const eq = spec.indexOf('=');
@@ -226,6 +235,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     ...(allowedRoots.length ? { allowedRoots } : {}),
     ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
     ...(opts.adapter !== undefined ? { adapter: opts.adapter } : {}),
+    ...(opts.stageBackend !== undefined ? { stageBackends } : {}),
     ...(record !== undefined ? { record } : {}),
     ...perfRunOptions(opts.perfProfile),
     ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
@@ -284,6 +294,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--allow-root <dir>', "manifests: also allow files under this folder (default: only the manifest's own folder); repeatable", collect)
     .option('--param <name=value>', 'manifests: override a manifest param (value as JSON when it parses, else text; same type as the default); repeatable', collect)
     .option('--variant <name>', "manifests: the variant to run (e.g. fp32; default: the manifest's defaultVariant)")
+    .option('--stage-backend <name=lib>', "manifests: load the manifest's backend <name> from this library (a path; default: the library the manifest names, found like --backend); repeatable", collect)
     .option('--adapter <name>', 'manifests: the LoRA adapter (a name in contexts.<c>.adapters) for every context that declares it; steps naming their own win');
   addPerfProfileOption(cmd, "HTP performance profile of every graph run (manifests: replaces the manifest's perfProfile; steps naming their own keep it)");
   addProfileOptions(cmd);
@@ -302,6 +313,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     if (opts.variant !== undefined) throw usageError('--variant applies to pipeline manifests (.json)');
     if (opts.adapter !== undefined) throw usageError('--adapter applies to pipeline manifests (.json); for a binary use ctx.applyBinarySection / ctx.useAdapter');
     if (opts.sharedMemory === false) throw usageError('--no-shared-memory applies to pipeline manifests (.json)');
+    if (opts.stageBackend !== undefined) throw usageError('--stage-backend applies to pipeline manifests (.json)');
     if (opts.replay !== undefined && opts.mock === undefined) throw usageError('--replay needs --mock <signature.json>');
     const binary = await resolveBinary(ctx, file);
     const fill: FillMode | undefined = opts.fill ?? (file === undefined ? 'random' : undefined);
