@@ -22,6 +22,7 @@ import type { ManifestRunOptions, ManifestRunResult } from './runtime.js';
 import { nameRecord } from '../pipeline/records.js';
 import { variantBinaries, type VariantEntry } from '../pipeline/variants.js';
 import { backendLibraryName } from '../pipeline/backends.js';
+import { mockModels } from './mock-models.js';
 
 /** Own properties only: input names come from the file and may be "constructor". */
 function ownEntry<T>(obj: Readonly<Record<string, T>>, key: string): T | undefined {
@@ -148,7 +149,8 @@ export function manifestInput(name: string, value: string, spec: InputEntry | un
 
 export async function runManifestFile(file: string, options: ManifestRunOptions): Promise<ManifestRunResult> {
   const allowedRoots = [path.dirname(file), ...(options.allowedRoots ?? [])];
-  const { inputs: declared, params: declaredParams, unsigned, variant, binaries } = declaredInputs(file, new PathPolicy(path.dirname(file), allowedRoots), options.variant);
+  const policy = new PathPolicy(path.dirname(file), allowedRoots);
+  const { inputs: declared, params: declaredParams, unsigned, variant, binaries } = declaredInputs(file, policy, options.variant);
   const inputs = nameRecord<PipelineValue>();
   for (const [name, value] of Object.entries(options.inputs)) inputs[name] = manifestInput(name, value, ownEntry(declared, name), options.resolve);
   const params = nameRecord<unknown>();
@@ -163,7 +165,11 @@ export async function runManifestFile(file: string, options: ManifestRunOptions)
   }
   const backend: Backend =
     sel.kind === 'mock'
-      ? new MockBackend({ ...(sel.signature ? { signatures: sel.signature } : {}), ...(sel.recording ? { recording: sel.recording } : {}) })
+      ? new MockBackend({
+          ...(sel.signature ? { signatures: sel.signature } : {}),
+          models: mockModels(file, policy, sel.signature),
+          ...(sel.recording ? { recording: sel.recording } : {}),
+        })
       : await Qnn.load(loadOptions(sel, binaries[0]));
   try {
     return await runManifest(file, {

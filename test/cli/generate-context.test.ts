@@ -161,6 +161,22 @@ describe('generate-context on the mock backend (in process)', () => {
       const report = JSON.parse(r.stdout) as GenerateReport;
       expect(report).toMatchObject({ format: 'dlc', output: path.join(env.dir, 'model.bin'), graphs: ['g'], backend: { kind: 'mock' } });
       expect(fs.readFileSync(path.join(env.dir, 'model.bin')).subarray(0, 8).toString('latin1')).toBe('QNNMOCK1');
+      // A manifest of model stages on two (forked) mock backends: the first run writes the cache.
+      env.file('pipeline.json', JSON.stringify({
+        format: 'qnn-node-pipeline',
+        version: 1,
+        backends: { htp: { backend: 'QnnHtp' }, cpu: { backend: 'QnnCpu' } },
+        contexts: { a: { model: 'model.dlc', cache: 'cache/a.bin', backend: 'htp', signature: 'sig.json' }, b: { model: 'model.dlc', backend: 'cpu' } },
+        inputs: { x: { type: 'tensor', dtype: 'float32', shape: [1, 2] } },
+        steps: [{ graph: 'a/g', inputs: { a: 'x' }, outputs: { b: 'h' } }, { graph: 'b/g', inputs: { a: 'h' }, outputs: { b: 'out' } }],
+        outputs: { out: 'out' },
+      }));
+      const npy = await cli(['run', 'model.dlc', '--mock', 'sig.json', '--fill', 'zeros', '-o', 'outs']);
+      expect(npy.code, npy.stderr).toBe(0);
+      const piped = await cli(['run', 'pipeline.json', '--mock', 'sig.json', '--input', 'x=outs/g.b.npy', '--json']);
+      expect(piped.code, piped.stderr).toBe(0);
+      expect(fs.readFileSync(path.join(env.dir, 'cache', 'a.bin')).subarray(0, 8).toString('latin1')).toBe('QNNMOCK1');
+      expect(JSON.parse(fs.readFileSync(path.join(env.dir, 'cache', 'a.bin.json'), 'utf8'))).toMatchObject({ backend: { kind: 'mock', library: 'mock:htp' } });
       const run = await cli(['run', 'model.dlc', '--mock', 'sig.json', '--fill', 'zeros', '--json']);
       expect(run.code, run.stderr).toBe(0);
       expect((JSON.parse(run.stdout) as RunReport).origin).toEqual({ kind: 'dlc', path: path.join(env.dir, 'model.dlc') });
