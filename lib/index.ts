@@ -5,6 +5,8 @@ export * from './backend/types.js';
 export * from './backend/power.js';
 export * from './backend/registry.js';
 export { readSignatureFile } from './backend/signature.js';
+export { loadModel, cacheConfigs, type LoadModelOptions, type ModelCacheInfo, type ModelCacheRecord, type ModelCacheStatus, type CachedModelContext } from './backend/model-cache.js';
+export { modelFormatOf, isModelPath } from './backend/model-source.js';
 export * from './backend/mock/index.js';
 export * from './pipeline/index.js';
 export * from './backend/qnn/index.js';

@@ -11,19 +11,24 @@ import { MockBackend } from '../backend/mock/MockBackend.js';
 import { Qnn, readContextSignature, type QnnLoadOptions, type QnnLogLevel } from '../backend/qnn/index.js';
 import type { Backend, ContextSignature } from '../backend/types.js';
 import { exampleBinaryPath } from './example.js';
+import { exampleDlcPath } from './example-dlc.js';
+import { isModelPath } from '../backend/model-source.js';
 import { buildReport } from './info-report.js';
 import type { BackendSelection, CliRuntime, InspectOptions, LibrarySelection, ManifestRunOptions, ManifestRunResult, ReportOptions, RuntimeReport } from './runtime.js';
 
 const REFERENCE_MAGIC = 'QNNREF01';
+/** The reference DLC stand-in's files (lib/reference/dlc.ts): composed on the reference backend by default too. */
+const REFERENCE_DLC_MAGIC = 'QNNRDLC1';
 
-/** True when the file starts with the reference backend's magic. */
+/** True when the file starts with the reference backend's magic (a reference binary or a reference DLC). */
 export function isReferenceBinary(file: string): boolean {
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, 'r');
     const head = Buffer.alloc(REFERENCE_MAGIC.length);
     fs.readSync(fd, head, 0, head.length, 0);
-    return head.toString('latin1') === REFERENCE_MAGIC;
+    const magic = head.toString('latin1');
+    return magic === REFERENCE_MAGIC || magic === REFERENCE_DLC_MAGIC;
   } catch {
     return false;
   } finally {
@@ -45,7 +50,9 @@ export function loadOptions(sel: LibrarySelection, binary?: string): QnnLoadOpti
 
 async function openBackend(selection: BackendSelection, binary?: string): Promise<Backend> {
   if (selection.kind === 'mock') {
-    return new MockBackend({ signatures: selection.signature, ...(selection.recording !== undefined ? { recording: selection.recording } : {}) });
+    // A model file on the mock: it composes the signature's graphs (mock/compose.ts).
+    const models = binary !== undefined && isModelPath(binary) ? { models: { [binary]: { graphs: selection.signature } } } : {};
+    return new MockBackend({ signatures: selection.signature, ...models, ...(selection.recording !== undefined ? { recording: selection.recording } : {}) });
   }
   return Qnn.load(loadOptions(selection, binary));
 }
@@ -63,7 +70,8 @@ async function inspect(file: string, sel: LibrarySelection, options?: InspectOpt
   }
   const qnn = await Qnn.load(loadOptions(sel, file));
   try {
-    const ctx = await qnn.loadContext(file, { validate: options?.inProcess ? 'none' : 'isolated' });
+    // A model is composed on the backend (nothing to validate in a child: it is not a binary).
+    const ctx = isModelPath(file) ? await qnn.composeModel(file) : await qnn.loadContext(file, { validate: options?.inProcess ? 'none' : 'isolated' });
     try {
       return {
         format: 'qnn-node-signature',
@@ -98,6 +106,7 @@ export async function createDefaultRuntime(options: DefaultRuntimeOptions = {}):
     inspect,
     report,
     exampleBinary: async () => exampleBinaryPath(),
+    exampleModel: async () => exampleDlcPath(),
     runManifest,
   };
 }

@@ -20,6 +20,7 @@ import { packageVersion } from './version.js';
 import { registerInfo } from './commands/info.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerRun } from './commands/run.js';
+import { registerGenerateContext } from './commands/generate-context.js';
 import { registerBenchLoad } from './commands/bench-load.js';
 import { registerBenchRun } from './commands/bench-run.js';
 
@@ -57,13 +58,14 @@ export function buildProgram(io: CliIO, runtime: () => Promise<CliRuntime>, setE
     .addHelpText(
       'after',
       '\nExit codes: 0 ok, 1 runtime failure, 2 usage error, 3 QNN libraries or addon not found / unsupported.\n' +
-        'Without a file argument, inspect, run and bench use the bundled reference example.',
+        'Without a file argument, inspect, run and bench use the bundled reference example, generate-context its DLC.',
     );
 
   const ctx = createContext(io, runtime, () => verbose, setExitCode);
   registerInfo(program, ctx);
   registerInspect(program, ctx);
   registerRun(program, ctx);
+  registerGenerateContext(program, ctx);
   const bench = program
     .command('bench')
     .description('benchmarks: context load phases (bench load) and execute latency (bench run)');

@@ -21,6 +21,8 @@ import { loadOptions } from './default-runtime.js';
 import type { ManifestRunOptions, ManifestRunResult } from './runtime.js';
 import { nameRecord } from '../pipeline/records.js';
 import { variantBinaries, type VariantEntry } from '../pipeline/variants.js';
+import { backendLibraryName } from '../pipeline/backends.js';
+import { mockModels } from './mock-models.js';
 
 /** Own properties only: input names come from the file and may be "constructor". */
 function ownEntry<T>(obj: Readonly<Record<string, T>>, key: string): T | undefined {
@@ -52,7 +54,9 @@ function declaredInputs(file: string, roots: PathPolicy, variant?: string): Decl
   const m = (raw ?? {}) as { inputs?: Record<string, InputEntry>; params?: Record<string, unknown>; contexts?: Record<string, { binary?: unknown; signature?: unknown }> };
   const unsigned = unsignedContexts(raw, variant);
   // The selected variant's binaries: they pick the backend libraries.
-  const binaries = variantBinaries(raw, variant)
+  // A model context's file picks them too (a reference DLC → the reference backend).
+  const models = Object.values(m.contexts ?? {}).map((c) => (c as { model?: unknown }).model);
+  const binaries = [...variantBinaries(raw, variant), ...models]
     .filter((b): b is string => typeof b === 'string')
     .map((b) => path.resolve(path.dirname(file), b))
     // Only a binary the runner may open can pick the backend (it reads the file's magic).
@@ -145,7 +149,8 @@ export function manifestInput(name: string, value: string, spec: InputEntry | un
 
 export async function runManifestFile(file: string, options: ManifestRunOptions): Promise<ManifestRunResult> {
   const allowedRoots = [path.dirname(file), ...(options.allowedRoots ?? [])];
-  const { inputs: declared, params: declaredParams, unsigned, variant, binaries } = declaredInputs(file, new PathPolicy(path.dirname(file), allowedRoots), options.variant);
+  const policy = new PathPolicy(path.dirname(file), allowedRoots);
+  const { inputs: declared, params: declaredParams, unsigned, variant, binaries } = declaredInputs(file, policy, options.variant);
   const inputs = nameRecord<PipelineValue>();
   for (const [name, value] of Object.entries(options.inputs)) inputs[name] = manifestInput(name, value, ownEntry(declared, name), options.resolve);
   const params = nameRecord<unknown>();
@@ -160,12 +165,20 @@ export async function runManifestFile(file: string, options: ManifestRunOptions)
   }
   const backend: Backend =
     sel.kind === 'mock'
-      ? new MockBackend({ ...(sel.signature ? { signatures: sel.signature } : {}), ...(sel.recording ? { recording: sel.recording } : {}) })
+      ? new MockBackend({
+          ...(sel.signature ? { signatures: sel.signature } : {}),
+          models: mockModels(file, policy, sel.signature),
+          ...(sel.recording ? { recording: sel.recording } : {}),
+        })
       : await Qnn.load(loadOptions(sel, binaries[0]));
   try {
     return await runManifest(file, {
       backend,
       allowedRoots,
+      // --stage-backend name=lib: a manifest backend name loaded from a library the user names (a path).
+      ...(sel.kind === 'qnn' && options.stageBackends
+        ? { openBackend: (name: string, entry: { backend: string }) => Qnn.load(loadOptions({ ...sel, backend: Object.hasOwn(options.stageBackends!, name) ? options.stageBackends![name] : backendLibraryName(entry.backend) })) }
+        : {}),
       inputs: inputs as PipelineInputs,
       ...(options.record !== undefined ? { record: options.record } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),

@@ -103,6 +103,8 @@ export interface ManifestRunOptions {
   readonly profile?: ProfileLevel | false;
   /** `--adapter`: the LoRA adapter for every context that declares it (docs/adapters.md). */
   readonly adapter?: string;
+  /** `--stage-backend name=lib`: the library (a path or name) a manifest backend name loads; others as the manifest names them. */
+  readonly stageBackends?: Readonly<Record<string, string>>;
   /** `--no-shared-memory`: 'off' replaces the manifest's sharedMemory. */
   readonly sharedMemory?: 'off';
 }
@@ -133,6 +135,8 @@ export interface CliRuntime {
   report(libraries: LibrarySelection, options?: ReportOptions): Promise<RuntimeReport>;
   /** The bundled reference example binary (default of inspect / run / bench). */
   exampleBinary(): Promise<string>;
+  /** The bundled reference example DLC (default of generate-context); optional for injected runtimes. */
+  exampleModel?(): Promise<string>;
   /** Runs a pipeline manifest (`qnn-node run manifest.json`). */
   runManifest(path: string, options: ManifestRunOptions): Promise<ManifestRunResult>;
 }

@@ -13,6 +13,7 @@ import { requireFile } from './files.js';
 import { addLibraryOptions, librarySelection } from './options.js';
 import type { BackendSelection } from './runtime.js';
 import { readSignatureFile } from './signature.js';
+import { isModelPath } from '../backend/model-source.js';
 
 export interface TargetOptions {
   backend?: string;
@@ -85,11 +86,14 @@ export interface OpenTarget {
 /** The binary a command works on: the user's file, or the bundled example. */
 export async function resolveBinary(ctx: CommandContext, file: string | undefined): Promise<string> {
   const binary = file !== undefined ? ctx.resolve(file) : await (await ctx.runtime()).exampleBinary();
-  requireFile(binary, 'context binary');
+  requireFile(binary, isModelPath(binary) ? 'model' : 'context binary');
   return binary;
 }
 
-/** Opens the backend and loads `binary` into a context. */
+/**
+ * Opens the backend and loads `binary` into a context; a model (.dlc, .so, .dll) is
+ * composed on the backend instead (docs/models.md), with the same configs.
+ */
 export async function openTarget(ctx: CommandContext, binary: string, opts: TargetOptions): Promise<OpenTarget> {
   const selection = backendSelection(ctx, opts);
   const runtime = await ctx.runtime();
@@ -100,7 +104,13 @@ export async function openTarget(ctx: CommandContext, binary: string, opts: Targ
       ...(selection.kind === 'mock' ? { graphs: selection.signature.graphs } : opts.persistentBinary !== undefined ? { persistentBinary: opts.persistentBinary } : {}),
       ...configOptions(opts),
     };
-    context = await backend.loadContext(binary, options);
+    if (isModelPath(binary)) {
+      if (typeof backend.composeModel !== 'function') throw usageError(`${binary} is a model, and the ${backend.kind} backend cannot compose models; give a context binary`);
+      const { persistentBinary: _ignored, graphs: _graphs, ...configs } = options as QnnLoadContextOptions & { graphs?: unknown };
+      context = await backend.composeModel(binary, configs);
+    } else {
+      context = await backend.loadContext(binary, options);
+    }
   } catch (error) {
     await backend.dispose().catch(() => {});
     throw error;

@@ -42,7 +42,8 @@ export function manifestFiles(manifest: PipelineManifest, policy: PathPolicy): F
   const refs: FileRef[] = [];
   const at = (p: string, pointer: string): { pointer: string; path: string } => ({ pointer, path: policy.resolve(p, pointer) });
   for (const [name, ctx] of Object.entries(manifest.contexts)) {
-    refs.push(at(ctx.binary, `/contexts/${name}/binary`));
+    if (ctx.binary !== undefined) refs.push(at(ctx.binary, `/contexts/${name}/binary`));
+    if (ctx.model !== undefined) refs.push(at(ctx.model, `/contexts/${name}/model`));
     if (typeof ctx.signature === 'string') refs.push(at(ctx.signature, `/contexts/${name}/signature`));
   }
   refs.push(...adapterFiles(manifest, at));

@@ -1,7 +1,8 @@
 /** lib/pipeline public surface: manifests, the runner, host ops. */
 export * from './manifest.js';
 export { validateManifest, manifestSchema, type ManifestIssue } from './validate.js';
-export { Pipeline, runManifest, type PipelineOptions, type PipelineRunOptions, type PipelineInputs } from './runner.js';
+export { Pipeline, runManifest, type PipelineOptions, type PipelineRunOptions, type PipelineInputs, type ContextLoadInfo } from './runner.js';
+export { backendLibraryName, type OpenStageBackend } from './backends.js';
 export { DEFAULT_LIMITS, type PipelineLimits } from './limits.js';
 export * from './events.js';
 export {

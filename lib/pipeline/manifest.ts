@@ -2,13 +2,16 @@
  * The pipeline manifest (`schema/manifest.schema.json` is the normative description; these
  * types mirror it). A manifest names context binaries, assets, typed inputs, the steps
  * that run graphs and host ops (with loops), and the outputs. It never names a native
- * library: the backend is the caller's choice.
+ * library by path: the default backend is the caller's choice, and `backends` names
+ * further QNN backend libraries by name only (the caller may map a name to a path).
  */
 import type { DType } from '../tensor/dtypes.js';
 import type { ContextSignature, GraphSignature } from '../backend/types.js';
 import type { VariantEntry } from './variants.js';
 import type { PerfProfile } from '../backend/power.js';
 import type { AdapterEntry } from './adapters.js';
+import type { GraphConfig, HtpContextConfig, QnnPriority } from '../backend/qnn/htp-configs.js';
+import type { ModelFormat } from '../backend/types.js';
 
 /** "$name": a run parameter. */
 export type ParamRef = `$${string}`;
@@ -17,8 +20,22 @@ export type NumberOrParam = number | ParamRef;
 export type ValueOrNumber = string | number;
 
 export interface ContextEntry {
-  /** Context binary, relative to the manifest. */
-  readonly binary: string;
+  /** Context binary, relative to the manifest (exactly one of binary and model). */
+  readonly binary?: string;
+  /** A DLC or model library composed on the context's backend at load (docs/models.md). */
+  readonly model?: string;
+  /** With model: the context binary written on the first load and read afterwards (lib/backend/model-cache.ts). */
+  readonly cache?: string;
+  /** With model: 'dlc' or 'library' (default by extension). */
+  readonly format?: ModelFormat;
+  /** A name in the manifest's `backends` (default: the pipeline's backend). */
+  readonly backend?: string;
+  /** The context's priority. */
+  readonly priority?: QnnPriority;
+  /** Graph configs by graph name (compose-time for a model, graphSetConfig for a binary). */
+  readonly graphConfigs?: Readonly<Record<string, GraphConfig>>;
+  /** HTP context custom configs. */
+  readonly htp?: HtpContextConfig;
   /** Graphs the pipeline uses (checked at load). */
   readonly graphs?: readonly string[];
   /** A signature JSON path (relative), an inline signature file object or inline graph signatures. */
@@ -39,6 +56,13 @@ export interface ContextEntry {
   readonly adapter?: string | null;
   /** With shareGroup: this context's spill-fill buffer in bytes (the group takes the largest). */
   readonly spillFillBytes?: number;
+}
+
+/** A backend a manifest names: a QNN backend library by name (never a path). */
+export interface BackendEntry {
+  /** 'reference', a base name (QnnCpu → libQnnCpu.so / QnnCpu.dll) or a file name. */
+  readonly backend: string;
+  readonly description?: string;
 }
 
 export type AssetEntry =
@@ -136,6 +160,8 @@ export interface PipelineManifest {
   readonly description?: string;
   readonly params?: Readonly<Record<string, number | string | boolean | readonly number[]>>;
   readonly contexts: Readonly<Record<string, ContextEntry>>;
+  /** Named backends for contexts that name one (lib/pipeline/backends.ts). */
+  readonly backends?: Readonly<Record<string, BackendEntry>>;
   readonly assets?: Readonly<Record<string, AssetEntry>>;
   readonly inputs?: Readonly<Record<string, InputEntry>>;
   readonly steps: readonly Step[];

@@ -1,6 +1,6 @@
 /**
- * The pipeline runner: loads a manifest on any Backend (files checked before anything
- * loads), then runs it — graph steps, host ops, loops — streaming token and step events,
+ * The pipeline runner: loads a manifest on any Backend (load.ts: files checked before
+ * anything loads; contexts on their own backends), then runs it — graph steps, host ops, loops — streaming token and step events,
  * honouring an AbortSignal, timing every step and optionally recording every graph call.
  *
  * Zero-copy rules: graph outputs are written into the tensors already bound to their
@@ -9,66 +9,33 @@
  * the caller passed in are never written to (they are copied first when an op writes in
  * place); `reshape` returns views that share memory with their source.
  */
-import { dirname, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { DisposedError, QnnNodeError, invalidArg } from '../errors.js';
-import { readSignatureFile } from '../backend/signature.js';
-import type { Backend, Context, ContextSignature, GraphSignature } from '../backend/types.js';
-import { PipelineAssets, checkFiles, manifestFiles, withoutFileContent } from './assets.js';
+import type { Backend, Context } from '../backend/types.js';
+import type { PipelineAssets } from './assets.js';
 import { bindInputs, resolveParams, type PipelineInputs } from './bind.js';
-import { checkCustomOpSchemas, compile, loopCountParams, type Node } from './compile.js';
-import { adaptersInEffect, checkRunAdapter, nodeAdapter, registerAdapters, type NodeAdapter } from './adapters.js';
+import { loopCountParams, type Node } from './compile.js';
+import { adaptersInEffect, checkRunAdapter } from './adapters.js';
 import type { PipelineEvent, PipelineResult } from './events.js';
-import { resolveHostOps, type HostOpDefinition, type HostOpFn, type PipelineValue } from './hostops.js';
-import type { GraphStep, PipelineManifest } from './manifest.js';
-import { resolveLimits, type PipelineLimits } from './limits.js';
-import { BUILTIN_HOST_OPS } from './ops/builtin.js';
-import { PathPolicy, readRegularFile } from './paths.js';
+import type { PipelineValue } from './hostops.js';
+import type { PipelineManifest } from './manifest.js';
+import type { PipelineLimits } from './limits.js';
+import type { PathPolicy } from './paths.js';
 import { RunState, abortError } from './run-state.js';
 import { eventStream } from './stream.js';
-import { manifestError, parseManifestText, validateManifest } from './validate.js';
-import { checkNameTables } from './names.js';
-import { StaticTypeCheck, type GraphInputType } from './typecheck.js';
+import type { StaticTypeCheck, GraphInputType } from './typecheck.js';
 import { runPerfProfile } from './power.js';
 import type { PerfProfile } from '../backend/power.js';
 import { nameRecord } from './records.js';
-import { applyVariant } from './variants.js';
-import { loadManifestContexts } from './share-groups.js';
 import { RunProfiler, runProfileLevel } from './profiling.js';
 import type { ProfileLevel } from '../profile/types.js';
 import { SharedRunAllocator, graphFedValues, sharedMemoryMode, type SharedMemoryMode } from './shared-alloc.js';
+import { loadPipeline, type LoadedPipeline, type PipelineOptions } from './load.js';
+import type { StageBackends } from './backends.js';
+import type { ContextLoadInfo } from './model-contexts.js';
 
+export type { PipelineOptions } from './load.js';
+export type { ContextLoadInfo } from './model-contexts.js';
 export type { PipelineInputs } from './bind.js';
-
-/** A signature file's graphs; a parse failure names the file, never its content. */
-function readSignature(path: string, pointer: string, maxBytes: number): readonly GraphSignature[] {
-  try {
-    return readSignatureFile(readRegularFile(path, `${pointer} ${path}`, maxBytes)).graphs;
-  } catch (cause) {
-    const code = cause instanceof QnnNodeError ? cause.code : 'ASSET_INVALID';
-    throw new QnnNodeError(code, `Signature file ${path} (${pointer}) is not a signature JSON ({ "format": "qnn-node-signature", "version": 1, "graphs": [...] }): ${withoutFileContent(cause)}`, {
-      details: { path, pointer },
-    });
-  }
-}
-
-export interface PipelineOptions {
-  /** Where graphs run (a Qnn instance, a MockBackend, anything implementing Backend). */
-  readonly backend: Backend;
-  /** Base for relative paths; default the manifest's folder (or the working directory for an object). */
-  readonly baseDir?: string;
-  /** Host ops for this pipeline (on top of the built-ins and registerHostOp). */
-  readonly hostOps?: Readonly<Record<string, HostOpFn | HostOpDefinition>>;
-  /**
-   * Folders the files a manifest names may come from (symlinks followed); default: only
-   * `baseDir` (the manifest's folder). Anything else is PATH_NOT_ALLOWED at load.
-   */
-  readonly allowedRoots?: readonly string[];
-  /** Bounds on loop iterations, allocations and event-loop blocking (see PipelineLimits). */
-  readonly limits?: PipelineLimits;
-  /** The manifest variant to load (default: its `defaultVariant`); see lib/pipeline/variants.ts. */
-  readonly variant?: string;
-}
 
 export interface PipelineRunOptions {
   readonly signal?: AbortSignal;
@@ -117,20 +84,12 @@ export class Pipeline implements AsyncDisposable {
   private readonly active = new Set<AbortController>();
   private disposed = false;
 
-  private constructor(init: {
-    manifest: PipelineManifest;
-    variant: string | undefined;
-    baseDir: string;
-    backend: Backend;
-    contexts: Map<string, Context>;
-    assets: PipelineAssets;
-    files: PathPolicy;
-    limits: Required<PipelineLimits>;
-    nodes: Node[];
-    types: StaticTypeCheck;
-    nodeCount: number;
-    loadMs: number;
-  }) {
+  /** How each context was loaded: its backend name, binary or model, the first-run cache's outcome (lib/pipeline/model-contexts.ts). */
+  readonly contextLoads: Readonly<Record<string, ContextLoadInfo>>;
+  /** The default backend and the manifest's named ones (lib/pipeline/backends.ts). */
+  private readonly backends: StageBackends;
+
+  private constructor(init: LoadedPipeline) {
     this.types = init.types;
     this.files = init.files;
     this.countParams = loopCountParams(init.nodes);
@@ -138,8 +97,10 @@ export class Pipeline implements AsyncDisposable {
     this.manifest = init.manifest;
     this.variant = init.variant;
     this.baseDir = init.baseDir;
-    this.backend = init.backend;
+    this.backend = init.backends.fallback;
+    this.backends = init.backends;
     this.contexts = init.contexts;
+    this.contextLoads = init.contextLoads;
     this.assets = init.assets;
     this.nodes = init.nodes;
     this.nodeCount = init.nodeCount;
@@ -153,72 +114,14 @@ export class Pipeline implements AsyncDisposable {
    * graph step's bindings against the graphs' signatures — all before anything runs.
    */
   static async load(manifest: string | PipelineManifest | Record<string, unknown>, options: PipelineOptions): Promise<Pipeline> {
-    const start = performance.now();
-    if (typeof options !== 'object' || options === null) throw invalidArg('{ backend }', 'options', options);
-    const { backend } = options;
-    if (typeof backend !== 'object' || backend === null || typeof backend.loadContext !== 'function') throw invalidArg('a Backend', 'options.backend', backend);
-    let source: string;
-    let raw: unknown;
-    let baseDir: string;
-    if (typeof manifest === 'string') {
-      source = resolve(manifest);
-      let text: string;
-      try {
-        text = readFileSync(source, 'utf8');
-      } catch (cause) {
-        throw new QnnNodeError('ASSET_MISSING', `Cannot read manifest ${source}: ${(cause as Error).message}`, { cause, details: { path: source } });
-      }
-      raw = parseManifestText(text, source);
-      baseDir = options.baseDir ?? dirname(source);
-    } else if (typeof manifest === 'object' && manifest !== null) {
-      source = '(object)';
-      raw = manifest;
-      baseDir = options.baseDir ?? process.cwd();
-    } else {
-      throw invalidArg('a manifest path or object', 'manifest', manifest);
-    }
-    const limits = resolveLimits(options.limits);
-    const files = new PathPolicy(baseDir, options.allowedRoots);
-    const ops = resolveHostOps(BUILTIN_HOST_OPS, options.hostOps);
-    const { manifest: valid, variant } = applyVariant(validateManifest(raw, { source, hostOps: new Set(ops.keys()) }), options.variant);
-    checkCustomOpSchemas(valid, ops, source);
-    // Resolved once: the paths checked here are the paths opened below.
-    const refs = manifestFiles(valid, files);
-    checkFiles(refs);
-    const resolved = new Map(refs.map((r) => [r.pointer, r.path]));
-    const assets = new PipelineAssets(valid.assets ?? {}, files, { resolved, maxBytes: limits.maxAllocationBytes });
-    assets.open();
-    const contexts = new Map<string, Context>();
-    try {
-      const graphsOf = (name: string): readonly GraphSignature[] | undefined => {
-        const entry = valid.contexts[name]!;
-        if (typeof entry.signature === 'string') return readSignature(resolved.get(`/contexts/${name}/signature`)!, `/contexts/${name}/signature`, limits.maxAllocationBytes);
-        if (Array.isArray(entry.signature)) return entry.signature;
-        return (entry.signature as ContextSignature | undefined)?.graphs;
-      };
-      await loadManifestContexts(valid, backend, (name) => resolved.get(`/contexts/${name}/binary`)!, graphsOf, contexts);
-      registerAdapters(valid, contexts, resolved, source);
-      const names = checkNameTables(valid, contexts, source);
-      for (const [name, entry] of Object.entries(valid.contexts)) {
-        const ctx = contexts.get(name)!;
-        const table = names.get(name)!;
-        entry.graphs?.forEach((g, i) => {
-          if (!ctx.graphs.some((x) => x.name === table.real(g))) {
-            throw manifestError([{ path: `/contexts/${name}/graphs/${i}`, expected: `a graph of ${entry.binary} (${ctx.graphs.map((x) => table.label(x.name)).join(', ')})`, received: JSON.stringify(g) }], source);
-          }
-        });
-      }
-      const counter = { n: 0 };
-      const adapterFor = (step: GraphStep, c: string, path: string): NodeAdapter | undefined => nodeAdapter(step, c, valid.contexts[c], contexts.get(c)!, path, source);
-      const nodes = compile(valid.steps, '/steps', { contexts, ops, source, limits, names, adapterFor }, counter);
-      const types = new StaticTypeCheck(nodes, { manifest: valid, names, tensorAsset: (n) => assets.tensorType(n) }, source);
-      types.check();
-      return new Pipeline({ manifest: valid, variant, baseDir, backend, contexts, assets, files, limits, nodes, types, nodeCount: counter.n, loadMs: performance.now() - start });
-    } catch (error) {
-      await Promise.allSettled([...contexts.values()].map((c) => c.dispose()));
-      assets.close();
-      throw error;
-    }
+    return new Pipeline(await loadPipeline(manifest, options));
+  }
+
+  /** The backend a manifest backend name stands for (opened on first use; lib/pipeline/backends.ts). */
+  namedBackend(name: string): Promise<Backend> {
+    if (this.disposed) throw new DisposedError('Pipeline');
+    if (!Object.hasOwn(this.manifest.backends ?? {}, name)) throw invalidArg(`a backend of the manifest (${Object.keys(this.manifest.backends ?? {}).join(', ') || 'none'})`, 'name', name);
+    return this.backends.named(name);
   }
 
   /** A loaded context by manifest name. */
@@ -321,12 +224,13 @@ export class Pipeline implements AsyncDisposable {
     return this.assets;
   }
 
-  /** Aborts running runs, waits for them, disposes the contexts and closes assets. Idempotent. */
+  /** Aborts running runs, waits for them, disposes the contexts and the backends it opened, closes assets. Idempotent. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     for (const c of this.active) c.abort(new DisposedError('Pipeline'));
     await Promise.allSettled([...this.contexts.values()].map((c) => c.dispose()));
+    await this.backends.dispose();
     this.assets.close();
   }
 

@@ -55,12 +55,14 @@ function nameManifestField(error: unknown, group: readonly string[]): unknown {
 
 /**
  * Loads every context of the manifest into `into` (so the caller can dispose what was
- * loaded when a later one fails). `binary(name)` / `graphs(name)` give each context's
- * resolved binary and its signatures.
+ * loaded when a later one fails), each on its backend (`backendOf`). `loadOne` loads a
+ * context alone (a binary or a model); a share group's binaries (`binary(name)`, with
+ * `graphs(name)`) go to its backend's loadContexts together.
  */
 export async function loadManifestContexts(
   manifest: PipelineManifest,
-  backend: Backend,
+  backendOf: (name: string) => Promise<Backend>,
+  loadOne: (name: string, backend: Backend) => Promise<Context>,
   binary: (name: string) => string,
   graphs: (name: string) => readonly GraphSignature[] | undefined,
   into: Map<string, Context>,
@@ -72,8 +74,9 @@ export async function loadManifestContexts(
   const entries = Object.entries(manifest.contexts);
   for (const [name, entry] of entries) {
     if (into.has(name)) continue;
+    const backend = await backendOf(name);
     if (entry.shareGroup === undefined) {
-      into.set(name, await backend.loadContext(binary(name), options(name)));
+      into.set(name, await loadOne(name, backend));
       continue;
     }
     const group = entries.filter(([, e]) => e.shareGroup === entry.shareGroup).map(([n]) => n);

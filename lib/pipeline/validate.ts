@@ -21,6 +21,7 @@ import { depthIssue } from './depth.js';
 import { stepIssues } from './ops/step-checks.js';
 import { variantIssues } from './variants.js';
 import { shareGroupIssues } from './share-groups.js';
+import { modelContextIssues } from './model-contexts.js';
 import { jsonErrorOffset, lineColumn } from './json-position.js';
 
 type AjvClass = typeof AjvModule.default;
@@ -303,6 +304,7 @@ function semanticIssues(manifest: PipelineManifest, hostOps: ReadonlySet<string>
   walk(manifest.steps, '/steps', defined, false);
   issues.push(...variantIssues(manifest));
   issues.push(...shareGroupIssues(manifest));
+  issues.push(...modelContextIssues(manifest));
   for (const [name, ref] of Object.entries(manifest.outputs ?? {})) {
     if (!defined.has(ref)) issues.push({ path: `/outputs/${name}`, expected: `a value defined by a step or a pipeline input (${list(defined)})`, received: JSON.stringify(ref) });
   }

@@ -127,7 +127,7 @@ describe('qnn-node bench load (in process)', () => {
     const csv = await cli(env, ['bench', 'load', 'a.bin', 'b.bin', '--no-isolate', '-r', '2', '-w', '0', '--csv']);
     expect(csv.code).toBe(0);
     const lines = csv.stdout.trim().split('\n');
-    expect(lines[0]).toBe('file,kind,rep,cache,cache_method,file_bytes,map_ms,create_ms,retrieve_ms,load_ms,first_execute_ms,peak_rss_bytes,baseline_rss_bytes,isolated');
+    expect(lines[0]).toBe('file,kind,rep,cache,cache_method,file_bytes,map_ms,create_ms,retrieve_ms,compose_ms,finalize_ms,serialize_ms,load_ms,first_execute_ms,peak_rss_bytes,baseline_rss_bytes,isolated');
     expect(lines).toHaveLength(5);
     const table = await cli(env, ['bench', 'load', 'a.bin', '--no-isolate', '-r', '2', '-w', '0']);
     expect(table.stdout).toMatch(/a\.bin\s+load total/);

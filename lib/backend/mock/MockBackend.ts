@@ -32,6 +32,11 @@ import type {
   RunOptions,
   TensorMap,
   TensorSpec,
+  BackendDescription,
+  ComposeOptions,
+  ComposeTimings,
+  ContextOrigin,
+  SavedBinary,
 } from '../types.js';
 import { Prng, hashString } from '../../random.js';
 import { RecordingReplayer, type Tolerance } from './recording.js';
@@ -46,6 +51,11 @@ import type { NativeContextConfigPlan } from '../qnn/htp-configs.js';
 import { loadMockContexts, mockLoadSettings } from './load-contexts.js';
 import type { AdapterSwitch, ApplySectionOptions, ApplySectionResult, LoadAdapterOptions, UseAdapterOptions } from '../sections.js';
 import { MockSections, type MockSectionRecord } from './sections.js';
+import { checkGraphConfigNames, checkMockModels, encodeMockBinary, progressCallback, readMockBinary, recordedOptions, type CheckedMockModel, type MockModel, type MockModelRecord } from './compose.js';
+import { modelFormatOf } from '../model-source.js';
+import { writeFileAtomic } from '../atomic-file.js';
+import { statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 
 /** What a graph implementation is told about the call. */
 export interface MockCall {
@@ -83,6 +93,22 @@ export interface MockBackendOptions {
   readonly latencyMs?: number | Readonly<Record<string, number>>;
   /** The backend's performance profile (recorded per run; there is no device to vote on). */
   readonly perfProfile?: PerfProfile;
+  /** Models composeModel accepts, by file path (mock/compose.ts). */
+  readonly models?: Readonly<Record<string, MockModel>>;
+  /** describe().buildId (default 'mock'): what a cached binary depends on. */
+  readonly buildId?: string;
+  /** A label for this backend (describe().library is `mock:<name>`), e.g. one per pipeline stage. */
+  readonly name?: string;
+}
+
+/** What a mock context knows beyond its signatures. */
+interface MockContextExtras {
+  readonly origin: ContextOrigin;
+  readonly composeTimings?: ComposeTimings;
+  /** Implementations of this context's model (over the backend's). */
+  readonly impls?: ReadonlyMap<string, MockGraphFn>;
+  /** The model key written into its binary (compute functions come back on load). */
+  readonly modelKey?: string;
 }
 
 function freezeSignature(sig: GraphSignature): GraphSignature {
@@ -133,7 +159,7 @@ class MockGraph implements Graph {
 
   constructor(
     readonly signature: GraphSignature,
-    private readonly context: MockContext,
+    readonly context: MockContext,
   ) {
     this.name = signature.name;
     this.inputs = signature.inputs;
@@ -233,7 +259,7 @@ class MockCallState {
     const index = this.backend.nextCallIndex(sig.name);
     const rng = new Prng(hashString(`${sig.name}#${index}`, this.backend.seed));
     const call: MockCall = { graph: sig, index, rng, signal: this.options.signal, adapter: this.adapter };
-    const fn = this.backend.implementation(sig.name);
+    const fn = this.graph.context.impls?.get(sig.name) ?? this.backend.implementation(sig.name);
     // Inputs are handed over as a frozen shallow copy: the implementation cannot rebind the caller's map.
     const inputView = Object.freeze(tensorMap(inputs));
     if (fn) {
@@ -293,6 +319,10 @@ class MockContext implements Context {
   private disposed = false;
   private inflight = 0;
   private idle: (() => void)[] = [];
+  readonly origin: ContextOrigin;
+  readonly composeTimings: ComposeTimings | undefined;
+  readonly impls: ReadonlyMap<string, MockGraphFn> | undefined;
+  readonly #modelKey: string;
 
   constructor(
     readonly backend: MockBackend,
@@ -300,9 +330,36 @@ class MockContext implements Context {
     readonly source: string,
     loadMs: number,
     readonly perfProfile: PerfProfile | undefined,
+    extras: MockContextExtras = { origin: { kind: 'binary' } },
   ) {
     this.graphs = Object.freeze(signatures.map((s) => new MockGraph(freezeSignature(s), this)));
     this.loadTimings = Object.freeze({ mapMs: 0, createMs: 0, retrieveMs: loadMs, totalMs: loadMs });
+    this.origin = Object.freeze({ ...extras.origin });
+    this.composeTimings = extras.composeTimings && Object.freeze({ ...extras.composeTimings });
+    this.impls = extras.impls;
+    this.#modelKey = extras.modelKey ?? source;
+  }
+
+  /** A mock binary (mock/compose.ts) the mock's loadContext accepts back. */
+  async getBinary(): Promise<Uint8Array> {
+    return this.#serialize(undefined).bytes;
+  }
+
+  /** getBinary written atomically (temp file + rename). */
+  async saveBinary(path: string): Promise<SavedBinary> {
+    if (typeof path !== 'string' || path.length === 0) throw invalidArg('a file path', 'path', path);
+    const target = resolvePath(path);
+    const { bytes, ms } = this.#serialize(target);
+    writeFileAtomic(target, bytes);
+    return { path: target, bytes: bytes.byteLength, serializeMs: ms };
+  }
+
+  #serialize(path: string | undefined): { bytes: Uint8Array; ms: number } {
+    if (this.disposed) throw new DisposedError(`Mock context ${this.source}`);
+    const t0 = performance.now();
+    const bytes = encodeMockBinary({ source: this.#modelKey, buildId: this.backend.describe().buildId, graphs: this.graphs.map((g) => (g as MockGraph).signature) });
+    this.backend.modelLog.push({ call: 'serialize', source: this.#modelKey, bytes: bytes.byteLength, ...(path !== undefined ? { path } : {}) });
+    return { bytes, ms: performance.now() - t0 };
   }
 
   graph(name: string): Graph {
@@ -374,6 +431,11 @@ export class MockBackend implements Backend {
   readonly strictShapes: boolean;
   readonly replayer: RecordingReplayer | undefined;
   private readonly impls: Map<string, MockGraphFn>;
+  private readonly models: ReadonlyMap<string, CheckedMockModel>;
+  private readonly buildId: string;
+  private readonly label: string | undefined;
+  /** Every compose, finalize and serialize call, in order (mock/compose.ts). */
+  readonly modelLog: MockModelRecord[] = [];
   private readonly defaultSignatures: readonly GraphSignature[] | undefined;
   private groups = 0;
   private readonly latency: number | Readonly<Record<string, number>>;
@@ -384,9 +446,17 @@ export class MockBackend implements Backend {
   readonly power = new MockPowerLog();
   readonly #shared = new SharedAllocator(plainBlocks('mock backend'));
 
+  readonly #options: MockBackendOptions;
+
   constructor(options: MockBackendOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
-    const { graphs = {}, recording, tolerance, seed = 0, signatures, strictShapes = true, latencyMs = 0, perfProfile } = options;
+    this.#options = options;
+    const { graphs = {}, recording, tolerance, seed = 0, signatures, strictShapes = true, latencyMs = 0, perfProfile, models, buildId = 'mock', name } = options;
+    if (typeof buildId !== 'string' || buildId.length === 0) throw invalidArg('a non-empty string', 'options.buildId', buildId);
+    if (name !== undefined && (typeof name !== 'string' || name.length === 0)) throw invalidArg('a non-empty string', 'options.name', name);
+    this.buildId = buildId;
+    this.label = name;
+    this.models = checkMockModels(models);
     if (perfProfile !== undefined) this.power.setBackendProfile(perfProfile, 'options.perfProfile');
     if (!Number.isInteger(seed)) throw invalidArg('an integer', 'options.seed', seed);
     for (const [name, fn] of Object.entries(graphs)) {
@@ -438,10 +508,13 @@ export class MockBackend implements Backend {
     if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidArg('a path or a Uint8Array', 'source', source);
     if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
     const start = performance.now();
+    const mockBinary = readMockBinary(source);
     let signatures: readonly GraphSignature[] | undefined = options.graphs;
     if (signatures !== undefined) {
       if (!Array.isArray(signatures)) throw invalidArg('an array of graph signatures', 'options.graphs', signatures);
       signatures.forEach((g, i) => checkSignature(g, `options.graphs[${i}]`));
+    } else if (mockBinary) {
+      signatures = mockBinary.graphs;
     } else if (typeof source === 'string' ? source.endsWith('.json') : source[0] === 0x7b /* '{' */) {
       signatures = readSignatureFile(source).graphs;
     } else {
@@ -455,11 +528,71 @@ export class MockBackend implements Backend {
       );
     }
     const settings = mockLoadSettings(options, this.power);
-    const context = new MockContext(this, signatures, typeof source === 'string' ? source : `<${describeValue(source)}>`, performance.now() - start, settings.perfProfile);
+    const label = typeof source === 'string' ? source : `<${describeValue(source)}>`;
+    const context = new MockContext(this, signatures, label, performance.now() - start, settings.perfProfile, {
+      origin: typeof source === 'string' ? { kind: 'binary', path: resolvePath(source) } : { kind: 'binary' },
+      ...(mockBinary ? { modelKey: mockBinary.source, ...(this.models.get(mockBinary.source) ? { impls: this.models.get(mockBinary.source)!.compute } : {}) } : {}),
+    });
     context.configs = settings.configs;
     if (settings.profileLevel) context.loadProfile = mockLoadProfile(settings.profileLevel, start, performance.now(), context.graphs.map((g) => g.name));
     this.contexts.add(context);
     return context;
+  }
+
+  /**
+   * A model of `options.models` composed (mock/compose.ts): the file must exist, the options
+   * are validated like the QNN backend's, progress is reported and every call recorded.
+   */
+  async composeModel(source: string, options: ComposeOptions = {}): Promise<Context> {
+    if (this.disposed) throw new DisposedError('MockBackend');
+    if (typeof source !== 'string' || source.length === 0) throw invalidArg('a model file path (.dlc or a model library)', 'source', source);
+    if (typeof options !== 'object' || options === null) throw invalidArg('an options object', 'options', options);
+    const format = modelFormatOf(source, options.format);
+    const onProgress = progressCallback(options);
+    const path = resolvePath(source);
+    if (!statSync(path, { throwIfNoEntry: false })?.isFile()) {
+      throw new QnnNodeError('FILE_NOT_FOUND', `Model file ${path} does not exist`, { details: { path } });
+    }
+    const model = this.models.get(path);
+    if (!model) {
+      const known = [...this.models.keys()];
+      throw invalidArg(`a model the mock backend was given (options.models: ${known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'none'})`, 'source', source);
+    }
+    const settings = mockLoadSettings(options, this.power);
+    checkGraphConfigNames(options, model.graphs, path);
+    const start = performance.now();
+    const elapsed = (): number => performance.now() - start;
+    this.modelLog.push({ call: 'compose', source: path, format, options: recordedOptions(options) });
+    onProgress?.({ phase: 'compose', index: 0, count: 1, elapsedMs: 0 });
+    if (model.composeMs > 0) await delay(model.composeMs, undefined);
+    const composeMs = elapsed();
+    for (const [index, g] of model.graphs.entries()) {
+      if (this.disposed) throw new DisposedError('MockBackend');
+      onProgress?.({ phase: 'finalize', graph: g.name, index, count: model.graphs.length, elapsedMs: elapsed() });
+      if (model.finalizeMs > 0) await delay(model.finalizeMs, undefined);
+      this.modelLog.push({ call: 'finalize', source: path, graph: g.name });
+    }
+    const totalMs = elapsed();
+    const context = new MockContext(this, model.graphs, path, totalMs, settings.perfProfile, {
+      origin: { kind: format, path },
+      composeTimings: { composeMs, finalizeMs: totalMs - composeMs, totalMs },
+      impls: model.compute,
+      modelKey: path,
+    });
+    context.configs = settings.configs;
+    if (settings.profileLevel) context.loadProfile = mockLoadProfile(settings.profileLevel, start, performance.now(), context.graphs.map((g) => g.name));
+    this.contexts.add(context);
+    return context;
+  }
+
+  /** A new mock backend with this one's options (and `overrides`): a second backend side by side, e.g. one per pipeline stage. */
+  fork(overrides: MockBackendOptions = {}): MockBackend {
+    return new MockBackend({ ...this.#options, ...overrides });
+  }
+
+  /** The mock's identity: `buildId` and `name` from the options. */
+  describe(): BackendDescription {
+    return { kind: 'mock', buildId: this.buildId, ...(this.label !== undefined ? { library: `mock:${this.label}` } : {}) };
   }
 
   /** Loads in order (mock/load-contexts.ts); with shareResources the contexts record one shared group id. */

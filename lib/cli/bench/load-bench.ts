@@ -36,6 +36,10 @@ export interface PhaseSummaries {
   readonly mapMs?: Summary;
   readonly createMs?: Summary;
   readonly retrieveMs?: Summary;
+  /** Models (.dlc / model libraries): composeModel's phases and getBinary. */
+  readonly composeMs?: Summary;
+  readonly finalizeMs?: Summary;
+  readonly serializeMs?: Summary;
   readonly loadMs: Summary;
   readonly firstExecuteMs?: Summary;
   readonly peakRssBytes: Summary;
@@ -95,6 +99,9 @@ function summaries(samples: readonly LoadSample[]): PhaseSummaries {
     ...opt('mapMs', (s) => s.mapMs),
     ...opt('createMs', (s) => s.createMs),
     ...opt('retrieveMs', (s) => s.retrieveMs),
+    ...opt('composeMs', (s) => s.composeMs),
+    ...opt('finalizeMs', (s) => s.finalizeMs),
+    ...opt('serializeMs', (s) => s.serializeMs),
     loadMs: summarize(samples.map((s) => s.loadMs)),
     ...opt('firstExecuteMs', (s) => s.firstExecuteMs),
     peakRssBytes: summarize(samples.map((s) => s.peakRssBytes)),

@@ -10,6 +10,8 @@ import type { QnnLoadContextOptions } from '../../backend/qnn/QnnContext.js';
 import type { Backend, TensorMap } from '../../backend/types.js';
 import { QnnNodeError } from '../../errors.js';
 import { fillTensor } from '../fill.js';
+import { isModelPath } from '../../backend/model-source.js';
+import type { Context } from '../../backend/types.js';
 import type { EvictResult } from './page-cache.js';
 
 export interface LoadJob {
@@ -29,6 +31,11 @@ export interface LoadSample {
   readonly mapMs?: number;
   readonly createMs?: number;
   readonly retrieveMs?: number;
+  /** A model (.dlc / model library) instead of a binary: composeModel's phases and getBinary's time. */
+  readonly composeMs?: number;
+  readonly finalizeMs?: number;
+  /** contextGetBinarySize + contextGetBinary; absent when the backend cannot serialize (QnnCpu). */
+  readonly serializeMs?: number;
   /** The runtime's total, or the wall time around loadContext when it reports none. */
   readonly loadMs: number;
   /** Wall time around loadContext / the read. */
@@ -76,10 +83,12 @@ export async function loadOnce(backend: Backend, job: LoadJob, isolated: boolean
   const baselineRssBytes = process.memoryUsage.rss();
   const t0 = performance.now();
   const options: QnnLoadContextOptions = job.persistentBinary !== undefined ? { persistentBinary: job.persistentBinary } : {};
-  const context = await backend.loadContext(job.binary, options);
+  const model = isModelPath(job.binary);
+  const context = model ? await composeOn(backend, job.binary) : await backend.loadContext(job.binary, options);
   const wallMs = performance.now() - t0;
   try {
-    const timings = context.loadTimings;
+    const timings = model ? undefined : context.loadTimings;
+    const phases = model ? await modelPhases(context) : {};
     const persistentBinary = (context as { info?: { persistentBinary?: boolean } }).info?.persistentBinary;
     let firstExecuteMs: number | undefined;
     let firstExecuteGraph: string | undefined;
@@ -95,7 +104,8 @@ export async function loadOnce(backend: Backend, job: LoadJob, isolated: boolean
       kind: 'load',
       fileBytes,
       ...(timings ? { mapMs: timings.mapMs, createMs: timings.createMs, retrieveMs: timings.retrieveMs } : {}),
-      loadMs: timings?.totalMs ?? wallMs,
+      ...phases,
+      loadMs: (model ? context.composeTimings?.totalMs : timings?.totalMs) ?? wallMs,
       wallMs,
       ...(firstExecuteMs !== undefined ? { firstExecuteMs, firstExecuteGraph } : {}),
       peakRssBytes: peakRss(),
@@ -106,6 +116,29 @@ export async function loadOnce(backend: Backend, job: LoadJob, isolated: boolean
   } finally {
     await context.dispose();
   }
+}
+
+function composeOn(backend: Backend, file: string): Promise<Context> {
+  if (typeof backend.composeModel !== 'function') {
+    throw new QnnNodeError('UNSUPPORTED_FEATURE', `The ${backend.kind} backend cannot compose models, so ${file} cannot be benchmarked`, { details: { path: file } });
+  }
+  return backend.composeModel(file);
+}
+
+/** compose / finalize from the context, serialize timed with getBinary (skipped where the backend cannot serialize). */
+async function modelPhases(context: Context): Promise<Pick<LoadSample, 'composeMs' | 'finalizeMs' | 'serializeMs'>> {
+  const t = context.composeTimings;
+  let serializeMs: number | undefined;
+  if (typeof context.getBinary === 'function') {
+    const s0 = performance.now();
+    try {
+      await context.getBinary();
+      serializeMs = performance.now() - s0;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'BINARY_SERIALIZE_UNSUPPORTED') throw error;
+    }
+  }
+  return { ...(t ? { composeMs: t.composeMs, finalizeMs: t.finalizeMs } : {}), ...(serializeMs !== undefined ? { serializeMs } : {}) };
 }
 
 export const RESULT_MARKER = 'QNN_NODE_BENCH_RESULT ';

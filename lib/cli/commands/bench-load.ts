@@ -39,7 +39,10 @@ const PHASES = [
   ['mapMs', 'open/map'],
   ['createMs', 'create from binary'],
   ['retrieveMs', 'graph retrieve'],
+  ['composeMs', 'compose (model)'],
+  ['finalizeMs', 'finalize (model)'],
   ['loadMs', 'load total'],
+  ['serializeMs', 'serialize (model)'],
   ['firstExecuteMs', 'first execute'],
 ] as const;
 
@@ -90,6 +93,9 @@ const CSV_HEADER = [
   'map_ms',
   'create_ms',
   'retrieve_ms',
+  'compose_ms',
+  'finalize_ms',
+  'serialize_ms',
   'load_ms',
   'first_execute_ms',
   'peak_rss_bytes',
@@ -111,6 +117,9 @@ export function benchLoadCsv(report: LoadBenchReport): string {
         s.mapMs,
         s.createMs,
         s.retrieveMs,
+        s.composeMs,
+        s.finalizeMs,
+        s.serializeMs,
         s.loadMs,
         s.firstExecuteMs,
         s.peakRssBytes,
@@ -126,7 +135,7 @@ export function registerBenchLoad(bench: Command, ctx: CommandContext): void {
   const cmd = bench
     .command('load')
     .description('time loading context binaries phase by phase, with MB/s and peak resident memory (default: the bundled example)')
-    .argument('[contexts...]', 'context binaries')
+    .argument('[contexts...]', 'context binaries, or models (.dlc / model libraries: composed each repetition, with compose, finalize and serialize phases)')
     .option('-r, --repeat <n>', 'measured repetitions per file', positiveInt, 5)
     .option('-w, --warmup <n>', 'unmeasured repetitions first', nonNegativeInt, 1)
     .option('--cold', 'evict each file from the page cache before every repetition (posix_fadvise via the bench harness, else drop_caches as root)')

@@ -11,6 +11,8 @@ import { describeProducer } from '../../backend/qnn/binary-producer.js';
 import type { ContextSignature } from '../../backend/types.js';
 import type { CommandContext } from '../context.js';
 import { requireFile } from '../files.js';
+import { usageError } from '../exit-codes.js';
+import { isModelPath, modelFormatOf } from '../../backend/model-source.js';
 import { addLibraryOptions, collect, librarySelection } from '../options.js';
 import { formatDims } from '../output/format.js';
 import { toJson } from '../output/json.js';
@@ -60,7 +62,7 @@ export function registerInspect(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command('inspect')
     .description('list the graphs and tensors of a context binary (default: the bundled reference example)')
-    .argument('[context]', 'context binary (.bin)')
+    .argument('[context]', 'context binary (.bin), or a model (.dlc / model library .so, .dll) composed on the backend')
     .option('--json', 'print the signature file (ContextSignature) the mock backend consumes')
     .option('-o, --output <file>', 'write the JSON signature to a file instead of stdout (implies --json)')
     .option('-g, --graph <name>', 'only this graph (repeatable)', collect)
@@ -70,7 +72,9 @@ export function registerInspect(program: Command, ctx: CommandContext): void {
   addLibraryOptions(cmd).action(async (file: string | undefined, opts: InspectOptions) => {
     const runtime = await ctx.runtime();
     const binary = file !== undefined ? ctx.resolve(file) : await runtime.exampleBinary();
-    requireFile(binary, 'context binary');
+    const model = isModelPath(binary);
+    requireFile(binary, model ? 'model' : 'context binary');
+    if (model && opts.systemOnly) throw usageError('--system-only reads context binaries; a model (.dlc / model library) is composed on a backend');
     const inspectOptions = {
       ...(opts.systemOnly ? { systemOnly: true } : {}),
       ...(opts.sdkVersion !== undefined ? { sdkMinor: opts.sdkVersion } : {}),
@@ -85,6 +89,7 @@ export function registerInspect(program: Command, ctx: CommandContext): void {
     } else if (opts.json) {
       ctx.io.stdout.write(toJson(sig));
     } else {
+      if (model) ctx.io.stdout.write(`composed from a ${modelFormatOf(binary, undefined) === 'dlc' ? 'DLC' : 'model library'} on the backend (not a context binary; qnn-node generate-context saves one)\n`);
       ctx.io.stdout.write(renderSignature(sig));
     }
   });

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Option, type Command } from 'commander';
-import type { ContextSignature, LoadTimings, TensorMap, TensorSpec } from '../../backend/types.js';
+import type { ComposeTimings, ContextOrigin, ContextSignature, LoadTimings, TensorMap, TensorSpec } from '../../backend/types.js';
 import { QnnNodeError } from '../../errors.js';
 import { writeNpySync } from '../../tensor/npy.js';
 import { Tensor } from '../../tensor/Tensor.js';
@@ -50,6 +50,7 @@ interface RunOptions extends TargetOptions, ProfileCliOptions {
   variant?: string;
   perfProfile?: PerfProfile;
   adapter?: string;
+  stageBackend?: string[];
   /** false with --no-shared-memory. */
   sharedMemory?: boolean;
 }
@@ -80,6 +81,10 @@ export interface RunReport {
   readonly backend: string;
   readonly mode: 'sync' | 'async';
   readonly loadTimings?: LoadTimings;
+  /** Where the context came from: a binary, or a model composed on the backend. */
+  readonly origin?: ContextOrigin;
+  /** A model's compose / finalize phases. */
+  readonly composeTimings?: ComposeTimings;
   readonly loadMs: number;
   readonly graphs: readonly GraphRunReport[];
   readonly recording?: string;
@@ -115,7 +120,13 @@ const fmt = (x: number) => (Number.isInteger(x) ? String(x) : Number(x.toPrecisi
 export function renderRun(report: RunReport): string {
   let out = `${report.binary} (${report.backend} backend, ${report.mode})\n`;
   const t = report.loadTimings;
-  out += t
+  const c = report.composeTimings;
+  if (report.origin && report.origin.kind !== 'binary') {
+    out += `composed from a ${report.origin.kind === 'dlc' ? 'DLC' : 'model library'} on the backend (not a context binary; qnn-node generate-context saves one)\n`;
+  }
+  out += c
+    ? `compose ${formatMs(c.totalMs)} ms (compose ${formatMs(c.composeMs)}, finalize ${formatMs(c.finalizeMs)})\n`
+    : t
     ? `load ${formatMs(t.totalMs)} ms (map ${formatMs(t.mapMs)}, create ${formatMs(t.createMs)}, retrieve ${formatMs(t.retrieveMs)})\n`
     : `load ${formatMs(report.loadMs)} ms\n`;
   for (const g of report.graphs) {
@@ -193,6 +204,14 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     if (eq <= 0) throw usageError(`--input ${JSON.stringify(spec)}: a manifest takes name=value inputs`);
     inputs[spec.slice(0, eq)] = spec.slice(eq + 1);
   }
+  const stageBackends = nameRecord<string>();
+  for (const spec of opts.stageBackend ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1) throw usageError(`--stage-backend ${JSON.stringify(spec)}: expected name=library (a name of the manifest's backends)`);
+    const lib = spec.slice(eq + 1);
+    // A path is resolved here; a bare name ('reference', libQnnCpu.so) is searched like --backend.
+    stageBackends[spec.slice(0, eq)] = /[\\/]/.test(lib) ? ctx.resolve(lib) : lib;
+  }
   const params = nameRecord<string>();
   for (const spec of opts.param ?? []) {
     const eq = spec.indexOf('=');
@@ -216,6 +235,7 @@ async function runManifestCommand(ctx: CommandContext, manifest: string, opts: R
     ...(allowedRoots.length ? { allowedRoots } : {}),
     ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
     ...(opts.adapter !== undefined ? { adapter: opts.adapter } : {}),
+    ...(opts.stageBackend !== undefined ? { stageBackends } : {}),
     ...(record !== undefined ? { record } : {}),
     ...perfRunOptions(opts.perfProfile),
     ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
@@ -260,7 +280,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command('run')
     .description('run a context binary (every graph, or --graph) or a pipeline manifest (.json); default: the bundled reference example')
-    .argument('[target]', 'context binary (.bin) or pipeline manifest (.json)')
+    .argument('[target]', 'context binary (.bin), model (.dlc or model library .so/.dll: composed on the backend first) or pipeline manifest (.json)')
     .option('-i, --input <name=file>', 'input from .npy, .raw/.bin (dtype and shape from the graph), .png/.jpg, .txt/.csv or .json; repeatable; graph/name=file for one graph', collect)
     .option('-g, --graph <name>', 'run only this graph (repeatable; default: every graph)', collect)
     .option('-o, --output-dir <dir>', 'write every output as <graph>.<output>.npy')
@@ -274,6 +294,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option('--allow-root <dir>', "manifests: also allow files under this folder (default: only the manifest's own folder); repeatable", collect)
     .option('--param <name=value>', 'manifests: override a manifest param (value as JSON when it parses, else text; same type as the default); repeatable', collect)
     .option('--variant <name>', "manifests: the variant to run (e.g. fp32; default: the manifest's defaultVariant)")
+    .option('--stage-backend <name=lib>', "manifests: load the manifest's backend <name> from this library (a path; default: the library the manifest names, found like --backend); repeatable", collect)
     .option('--adapter <name>', 'manifests: the LoRA adapter (a name in contexts.<c>.adapters) for every context that declares it; steps naming their own win');
   addPerfProfileOption(cmd, "HTP performance profile of every graph run (manifests: replaces the manifest's perfProfile; steps naming their own keep it)");
   addProfileOptions(cmd);
@@ -292,6 +313,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     if (opts.variant !== undefined) throw usageError('--variant applies to pipeline manifests (.json)');
     if (opts.adapter !== undefined) throw usageError('--adapter applies to pipeline manifests (.json); for a binary use ctx.applyBinarySection / ctx.useAdapter');
     if (opts.sharedMemory === false) throw usageError('--no-shared-memory applies to pipeline manifests (.json)');
+    if (opts.stageBackend !== undefined) throw usageError('--stage-backend applies to pipeline manifests (.json)');
     if (opts.replay !== undefined && opts.mock === undefined) throw usageError('--replay needs --mock <signature.json>');
     const binary = await resolveBinary(ctx, file);
     const fill: FillMode | undefined = opts.fill ?? (file === undefined ? 'random' : undefined);
@@ -349,7 +371,9 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         binary,
         backend: target.backend.kind,
         mode: opts.sync ? 'sync' : 'async',
-        ...(target.context.loadTimings ? { loadTimings: target.context.loadTimings } : {}),
+        ...(target.context.loadTimings && !target.context.composeTimings ? { loadTimings: target.context.loadTimings } : {}),
+        ...(target.context.origin ? { origin: target.context.origin } : {}),
+        ...(target.context.composeTimings ? { composeTimings: target.context.composeTimings } : {}),
         loadMs,
         graphs,
         ...(recorder ? { recording: recorder.dir } : {}),
