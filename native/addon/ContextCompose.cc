@@ -1,5 +1,6 @@
 // ContextState::Compose: a context composed by a model library or libQnnModelDlc on the
 // backend, finalized graph by graph, with the same graph metadata as a retrieved context.
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 

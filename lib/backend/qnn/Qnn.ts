@@ -14,6 +14,7 @@ import type { NativeAddon, NativeLogLevel, NativePlatformInfo, NativeRuntime, Na
 import { registerBackend } from '../registry.js';
 import type { Backend, BackendDescription, ComposeOptions, ContextSource } from '../types.js';
 import { composeContext } from './compose.js';
+import { toInfo } from './qnn-info.js';
 import { checkDeadline, throwIfAborted, DEVICE_HANG_HINT, withDeadline, type DeadlineOptions } from './deadline.js';
 import { withCallerStack } from './errors.js';
 import { backendMinor, htpCustomConfigs, type HtpBackendConfig, type HtpDeviceConfig } from './htp-configs.js';
@@ -492,41 +493,6 @@ export class Qnn implements Backend {
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }
-}
-
-function freezePlatform(p: NativePlatformInfo): QnnPlatformInfo {
-  return Object.freeze({
-    version: p.version,
-    devices: Object.freeze(
-      p.devices.map((d) => Object.freeze({ id: d.id, type: d.type, cores: Object.freeze(d.cores.map((c) => Object.freeze({ ...c }))), hasExtension: d.hasExtension })),
-    ),
-  });
-}
-
-function toInfo(n: NativeRuntimeInfo, reference: boolean, sdkHeaders: boolean, runtime: NativeRuntime): QnnInfo {
-  return Object.freeze({
-    backendPath: n.backendPath,
-    systemPath: n.systemPath,
-    reference,
-    buildId: n.buildId,
-    backendId: n.backendId,
-    providerName: n.providerName,
-    coreApiVersion: n.coreApiVersion,
-    backendApiVersion: n.backendApiVersion,
-    systemApiVersion: n.systemApiVersion,
-    systemError: n.systemError,
-    graphInfoStride: n.graphInfoStride,
-    device: n.device,
-    deviceError: n.deviceError,
-    platform: n.platform && freezePlatform(n.platform),
-    platformError: n.platformError,
-    logging: n.logging,
-    coreTableSlots: n.coreTableSlots,
-    providers: Object.freeze(n.providers.map((p) => Object.freeze({ ...p }))),
-    sdkHeaders,
-    power: powerInfoOf(n),
-    sharedMemory: sharedMemoryInfoOf(n, runtime),
-  });
 }
 
 registerBackend('qnn', (options) => Qnn.load(options as QnnLoadOptions));
