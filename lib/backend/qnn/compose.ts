@@ -9,6 +9,7 @@ import path from 'node:path';
 import { QnnNodeError, invalidArg } from '../../errors.js';
 import type { NativeAddon, NativeComposeProgress, NativeContext, NativeRuntime } from '../../native/AddonTypes.js';
 import { profileLevelOption } from '../../profile/options.js';
+import { modelFormatOf } from '../model-source.js';
 import type { ComposeOptions, ComposeProgress, ModelFormat } from '../types.js';
 import { fromNative, withCallerStack } from './errors.js';
 import { contextConfigPlan } from './htp-configs.js';
@@ -16,17 +17,6 @@ import { libraryCandidates, libraryFileName } from './libraries.js';
 import type { QnnInfo } from './Qnn.js';
 import { QnnContext } from './QnnContext.js';
 import { checkProfileFor } from './qnn-power.js';
-
-const FORMATS: readonly ModelFormat[] = ['dlc', 'library'];
-
-/** The format of `source`: the option, else by extension (.dlc → dlc, anything else → library). */
-export function modelFormatOf(source: string, format: unknown): ModelFormat {
-  if (format !== undefined) {
-    if (!FORMATS.includes(format as ModelFormat)) throw invalidArg("'dlc' or 'library'", 'options.format', format);
-    return format as ModelFormat;
-  }
-  return path.extname(source).toLowerCase() === '.dlc' ? 'dlc' : 'library';
-}
 
 export interface DlcCandidate {
   readonly path: string;

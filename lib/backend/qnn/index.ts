@@ -19,4 +19,3 @@ export type {
 export type { LoadContextsOptions as QnnLoadContextsOptions } from './shared-contexts.js';
 export { powerOptionsFor, type DcvsV3Config, type HmxV2Config, type HmxVoltageCorner, type PowerConfig, type PowerMode, type PowerTarget, type VoltageCorner, type CornerRange } from './power-configs.js';
 export type { QnnPowerInfo } from './qnn-power.js';
-export { modelFormatOf } from './compose.js';
