@@ -26,6 +26,7 @@
 #include "QnnError.h"
 #include "QnnDevice.h"
 #include "QnnProfile.h"
+#include "QnnOpPackage.h"
 #include "System/QnnSystemInterface.h"
 #include "System/QnnSystemContext.h"
 #include "HTP/QnnHtpDevice.h"

@@ -238,6 +238,13 @@ typedef enum {
   QNN_SIGNAL_ERROR_UNDEFINED = 0x7FFFFFFF
 } QnnSignal_Error_t;
 
+/* Op package errors: the one a backend's validateOpConfig answers for a refused op. */
+typedef enum {
+  QNN_OP_PACKAGE_NO_ERROR = 0,
+  QNN_OP_PACKAGE_ERROR_VALIDATION_FAILURE = 3110,
+  QNN_OP_PACKAGE_ERROR_UNDEFINED = 0x7FFFFFFF
+} QnnOpPackage_Error_t;
+
 typedef enum {
   QNN_ERROR_NO_ERROR = 0,
   QNN_ERROR_INVALID_ARGUMENT = 10000,

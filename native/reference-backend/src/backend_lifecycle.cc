@@ -105,8 +105,7 @@ Qnn_ErrorHandle_t backendGetSupportedOperations(Qnn_BackendHandle_t backend, uin
   return QNN_SUCCESS;
 }
 
-// QnnOpPackage.h's QNN_OP_PACKAGE_ERROR_VALIDATION_FAILURE (QNN_MIN_ERROR_OP_PACKAGE + 110).
-constexpr uint32_t kOpPackageValidationFailure = 3110;
+constexpr uint32_t kOpPackageValidationFailure = QNN_OP_PACKAGE_ERROR_VALIDATION_FAILURE;
 
 // Validates an op config the way graphAddNode checks a node (the same per-node checks as the
 // binary parser), on the tensors the config itself describes ("fully qualified"; ids and
