@@ -434,6 +434,11 @@ export class Qnn implements Backend {
     } finally {
       this.#loading.delete(pending);
     }
+    return this.#keep(ctx);
+  }
+
+  /** Tracks a context that finished loading, unless this backend was disposed meanwhile. */
+  async #keep(ctx: QnnContext): Promise<QnnContext> {
     if (this.disposed) {
       await ctx.dispose();
       throw new DisposedError('QNN backend');
@@ -458,12 +463,7 @@ export class Qnn implements Backend {
     } finally {
       this.#loading.delete(pending);
     }
-    if (this.disposed) {
-      await ctx.dispose();
-      throw new DisposedError('QNN backend');
-    }
-    this.#contexts.add(ctx);
-    return ctx;
+    return this.#keep(ctx);
   }
 
   /** What identifies this backend build (a context binary made here depends on it). */
